@@ -1,0 +1,89 @@
+"""Typed pandas frames, one per record kind: what checks, reports and notebooks read.
+
+Dtypes come from the models: dates → ``datetime64[ns]``, enums → ``category`` (categories = the enum codes, so
+labels are one ``.map`` away), yes/no → nullable ``boolean``, integers → ``Int64``, numbers → ``float64``, ids and
+text → pandas strings.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+from .models import RECORDS, Record, fields_of
+from .store import Store
+
+
+def _dtype(spec) -> object:
+    if spec.kind == "enum":
+        return pd.CategoricalDtype([m.value for m in spec.enum])
+    return {"date": "datetime64[ns]", "bool": "boolean", "int": "Int64", "number": "float64"}.get(spec.kind, "string")
+
+
+def typed(record: type[Record], frame: pd.DataFrame) -> pd.DataFrame:
+    """Give ``frame`` (model field columns, Python values) the dtypes of ``record``'s fields."""
+    out = {}
+    for spec in fields_of(record):
+        column = frame[spec.name] if spec.name in frame.columns else pd.Series([None] * len(frame), dtype=object)
+        dtype = _dtype(spec)
+        if spec.kind == "date":
+            out[spec.name] = pd.to_datetime(column, errors="raise").astype("datetime64[ns]")
+        elif spec.kind == "bool":
+            out[spec.name] = column.astype("boolean")
+        else:
+            out[spec.name] = column.astype(dtype)
+    extra = [c for c in frame.columns if c not in out]
+    result = pd.DataFrame(out, index=frame.index)
+    for name in extra:  # store columns (version, updated_at) ride along
+        result[name] = frame[name]
+    return result.reset_index(drop=True)
+
+
+@dataclass
+class Frames:
+    """One typed DataFrame per record kind, named by table (``frames.meetings``) or reached by record class."""
+
+    branches: pd.DataFrame
+    members: pd.DataFrame
+    meetings: pd.DataFrame
+    studies: pd.DataFrame
+    opinions: pd.DataFrame
+    talks: pd.DataFrame
+    materials: pd.DataFrame
+    attendance: pd.DataFrame
+    criticisms: pd.DataFrame
+    ballots: pd.DataFrame
+    ratings: pd.DataFrame
+    rectifications: pd.DataFrame
+
+    def __getitem__(self, record: type[Record] | str) -> pd.DataFrame:
+        return getattr(self, record if isinstance(record, str) else record.table)
+
+    def __iter__(self) -> Iterator[tuple[type[Record], pd.DataFrame]]:
+        return iter((record, self[record]) for record in RECORDS)
+
+    @property
+    def rows(self) -> int:
+        return sum(len(frame) for _, frame in self)
+
+
+assert [f.name for f in fields(Frames)] == [r.table for r in RECORDS]  # keep the dataclass in model order
+
+
+def from_batch(batch: dict[type[Record], pd.DataFrame]) -> Frames:
+    """Frames of an unsaved batch (a workbook read straight into checks, or generated demo data)."""
+    empty = {r: pd.DataFrame(columns=[f.name for f in fields_of(r)]) for r in RECORDS}
+    return Frames(**{r.table: typed(r, batch.get(r, empty[r])) for r in RECORDS})
+
+
+def load(db: Store | str | os.PathLike | None = None, branches: Iterable[str] | None = None) -> Frames:
+    """Read the store (a ``Store`` or what ``--db`` accepts) into typed frames, optionally for some branches."""
+    store = db if isinstance(db, Store) else Store(db)
+    try:
+        ids = None if branches is None else list(branches)
+        return Frames(**{r.table: typed(r, store.read(r, ids)) for r in RECORDS})
+    finally:
+        if store is not db:
+            store.close()

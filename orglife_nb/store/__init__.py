@@ -1,0 +1,245 @@
+"""The store: SQLAlchemy engine on SQLite (default) or PostgreSQL, schema kept by alembic migrations.
+
+``Store`` is the one facade the rest of the package talks to (as nbgrader's Gradebook): it opens or creates the
+database, upgrades an older schema on open, and reads and writes record batches in single transactions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pandas as pd
+from sqlalchemy import Connection, create_engine, event, inspect, select, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from ..errors import OrglifeError
+from ..models import RECORDS, Record, fields_of
+from .schema import ROW_ID, TABLES, metadata, table_of
+
+DEFAULT_DB = "orglife.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def resolve_url(db: str | os.PathLike | None = None) -> str:
+    """``--db`` value → SQLAlchemy URL: a URL stays, a path means an SQLite file; default ORGLIFE_DB, ./orglife.db."""
+    value = str(db) if db is not None else os.environ.get("ORGLIFE_DB") or DEFAULT_DB
+    if "://" in value:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise OrglifeError(f"数据库地址无效：{value}") from None
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (reports, forms) do not block a writer
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster bulk writes
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).parent
+            if not folder.is_dir():
+                raise OrglifeError(f"数据库文件所在目录不存在：{folder}")
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise OrglifeError(f"不支持的数据库类型：{parsed.get_backend_name()}（支持 SQLite 和 PostgreSQL）")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Migrations
+
+
+def _alembic_config(connection: Connection):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(connection: Connection, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (alembic upgrade) inside the caller's transaction."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(connection), revision)
+
+
+def _ensure_schema(engine: Engine, url: str) -> str:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
+    with engine.begin() as connection:
+        revision = current_revision(connection)
+        if revision == head:
+            return head
+        if revision is None:
+            foreign = set(inspect(connection).get_table_names()) - {"alembic_version"}
+            if foreign:
+                # never build over (or recreate) a database we did not make
+                raise OrglifeError(f"该数据库已有其他数据表，不是 orglife 数据库，未作任何改动：{_display(url)}")
+        elif not _known(script, revision):
+            raise OrglifeError(f"数据库结构版本 {revision} 比本程序新，请升级 orglife-nb：{_display(url)}")
+        migrate(connection)
+    return head
+
+
+def _known(script, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:  # alembic raises on unknown revision ids
+        return False
+
+
+def _display(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The facade
+
+
+class Store:
+    """An open store. ``Store(db)`` accepts what ``--db`` accepts; the schema is created or upgraded on open."""
+
+    def __init__(self, db: str | os.PathLike | None = None, *, upgrade: bool = True) -> None:
+        self.url = resolve_url(db)
+        self.engine = make_engine(self.url)
+        try:
+            if upgrade:
+                self.revision = _ensure_schema(self.engine, self.url)
+            else:
+                with self.engine.connect() as connection:
+                    self.revision = current_revision(connection)
+        except OrglifeError:
+            self.engine.dispose()
+            raise
+        except (OperationalError, SQLAlchemyError) as error:
+            self.engine.dispose()
+            raise OrglifeError(f"无法打开数据库 {_display(self.url)}：{_reason(error)}") from None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store({_display(self.url)!r})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One all-or-nothing unit of work."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    # ---- reading ---------------------------------------------------------------------------------------------
+
+    def counts(self) -> dict[type[Record], int]:
+        from sqlalchemy import func
+
+        with self.engine.connect() as connection:
+            return {record: connection.execute(select(func.count()).select_from(table_of(record))).scalar_one()
+                    for record in RECORDS}
+
+    def read(self, record: type[Record], branch_ids: Iterable[str] | None = None,
+             *, store_columns: bool = False) -> pd.DataFrame:
+        """Rows of one record kind as a DataFrame of Python values (frames.load adds dtypes)."""
+        table = table_of(record)
+        names = [f.name for f in fields_of(record)] + (["version", "updated_at"] if store_columns else [])
+        query = select(*[table.c[n] for n in names])
+        if branch_ids is not None:
+            ids = list(branch_ids)
+            query = query.where(_branch_filter(record, ids))
+        if not record.key:
+            query = query.order_by(table.c[ROW_ID])
+        else:
+            query = query.order_by(*[table.c[k] for k in record.key])
+        with self.engine.connect() as connection:
+            result = connection.execute(query)
+            return pd.DataFrame(result.fetchall(), columns=names)
+
+    def id_index(self) -> dict[str, dict[str, str]]:
+        """Known ids for reference checks: branch ids, member → branch, meeting → branch."""
+        branches, members, meetings = (table_of(r) for r in RECORDS[:3])
+        with self.engine.connect() as connection:
+            return {
+                "branches": {b: b for (b,) in connection.execute(select(branches.c.branch_id))},
+                "members": dict(connection.execute(select(members.c.member_id, members.c.branch_id)).all()),
+                "meetings": dict(connection.execute(select(meetings.c.meeting_id, meetings.c.branch_id)).all()),
+            }
+
+    def branch_ids(self) -> list[str]:
+        table = table_of(RECORDS[0])
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(table.c.branch_id).order_by(table.c.branch_id)).scalars())
+
+    # ---- writing ---------------------------------------------------------------------------------------------
+
+    def save(self, batch: dict[type[Record], pd.DataFrame], *, connection: Connection | None = None):
+        """Store a validated batch in one transaction (see writer.save_batch for the merge rules)."""
+        from .writer import save_batch
+
+        if connection is not None:
+            return save_batch(connection, batch)
+        try:
+            with self.transaction() as connection:
+                return save_batch(connection, batch)
+        except SQLAlchemyError as error:
+            raise OrglifeError(f"写入数据库失败，未保存任何内容：{_reason(error)}") from None
+
+
+def _branch_filter(record: type[Record], ids: list[str]):
+    table = table_of(record)
+    if "branch_id" in record.model_fields:
+        return table.c.branch_id.in_(ids)
+    meetings = TABLES[RECORDS[2]]
+    return table.c.meeting_id.in_(select(meetings.c.meeting_id).where(meetings.c.branch_id.in_(ids)))
+
+
+def _reason(error: Exception) -> str:
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0]
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+__all__ = ["Store", "resolve_url", "make_engine", "migrate", "head_revision", "current_revision", "metadata",
+           "TABLES", "table_of", "now"]

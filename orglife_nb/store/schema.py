@@ -1,0 +1,60 @@
+"""Store tables, derived from the record models (no second list of columns).
+
+Every table carries the model's fields plus two store columns: ``version`` (bumped on every change, so that
+forms can refuse a stale save) and ``updated_at`` (so report runs can tell what changed since they last ran).
+Rows that belong to a meeting and have no id of their own get a surrogate ``row_id``.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text)
+
+from ..models import RECORDS, Record, fields_of
+
+STORE_COLUMNS = ("version", "updated_at")
+ROW_ID = "row_id"
+
+_TYPES = {"id": lambda: String(64), "text": Text, "date": Date, "bool": Boolean, "int": Integer,
+          "number": Float, "enum": lambda: String(32)}
+
+# Naming convention so that constraint names are stable across SQLite and PostgreSQL (alembic needs names).
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+_REF_KEYS = {"branches": "branch_id", "members": "member_id", "meetings": "meeting_id"}
+
+
+def _columns(record: type[Record]) -> list[Column]:
+    columns: list[Column] = []
+    if not record.key:
+        columns.append(Column(ROW_ID, Integer, primary_key=True, autoincrement=True))
+    for spec in fields_of(record):
+        args = [_TYPES[spec.kind]()]
+        # a side that may also name 上级 / 支部班子 cannot be a foreign key
+        if spec.ref and not spec.ref_or:
+            ondelete = "CASCADE" if spec.ref == "meetings" else None
+            args.append(ForeignKey(f"{spec.ref}.{_REF_KEYS[spec.ref]}", ondelete=ondelete))
+        columns.append(Column(spec.name, *args, primary_key=spec.name in record.key,
+                              nullable=not (spec.required or spec.name in record.key)))
+    columns.append(Column("version", Integer, nullable=False, server_default="1"))
+    columns.append(Column("updated_at", DateTime, nullable=True))
+    return columns
+
+
+def _indexes(record: type[Record]) -> list[Index]:
+    # the lookups every check and report makes: rows of a meeting, members/meetings of a branch
+    wanted = [n for n in ("meeting_id", "branch_id") if n in record.model_fields and n not in record.key]
+    return [Index(f"ix_{record.table}_{name}", name) for name in wanted]
+
+
+TABLES: dict[type[Record], Table] = {
+    record: Table(record.table, metadata, *_columns(record), *_indexes(record)) for record in RECORDS
+}
+
+
+def table_of(record: type[Record]) -> Table:
+    return TABLES[record]
