@@ -4,6 +4,7 @@ Every failure the user can fix ends as one Chinese line on stderr and exit statu
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -44,9 +45,19 @@ def _chinese(error: click.ClickException) -> str:
     if isinstance(error, click.NoSuchOption):
         return f"未知选项 {error.option_name}（用 --help 查看可用选项）"
     if isinstance(error, click.MissingParameter):
-        return f"缺少{ '参数' if error.param_type == 'argument' else '选项'} {_param_name(error.param)}"
+        if isinstance(error.param, click.Argument):
+            return f"缺少参数 {error.param.human_readable_name}（用 --help 查看用法）"
+        return f"缺少选项 {_param_name(error.param)}"
     if isinstance(error, click.BadParameter):
-        return f"{_param_name(error.param)} 的值无效：{error.message}"
+        message = error.message
+        out_of_range = re.match(r"(.+) is not in the range (.+)\.$", message)
+        if out_of_range:
+            message = f"{out_of_range.group(1)} 超出允许范围（{out_of_range.group(2)}）"
+        elif message.startswith("'") and "is not a valid integer" in message:
+            message = f"{message.split(chr(39))[1]} 不是整数"
+        elif "is not one of" in message:
+            message = f"只能是 {message.split('is not one of')[1].strip().rstrip('.')}"
+        return f"{_param_name(error.param)} 的值无效：{message}"
     if isinstance(error, click.BadOptionUsage):
         return f"选项 {error.option_name} 用法不对：{error.message}"
     if isinstance(error, click.UsageError):

@@ -27,9 +27,10 @@ def _start_local_cluster() -> str | None:
         return None
     version, cluster = listing[0], listing[1]
     subprocess.run(["pg_ctlcluster", version, cluster, "start"], capture_output=True)
-    role = "do $$ begin if not exists (select from pg_roles where rolname='orglife') then " \
-           "create role orglife login superuser password 'orglife'; end if; end $$;"
-    subprocess.run(["su", "postgres", "-c", f'psql -qc "{role}"'], capture_output=True)
+    # SQL goes in on stdin: a shell between us and psql would expand the $$ of the DO block
+    role = ("do $$ begin if not exists (select from pg_roles where rolname='orglife') then "
+            "create role orglife login superuser password 'orglife'; end if; end $$;")
+    subprocess.run(["su", "postgres", "-c", "psql -q"], input=role, capture_output=True, text=True)
     subprocess.run(["su", "postgres", "-c", "createdb -O orglife orglife"], capture_output=True)
     return PG_ADMIN_DEFAULT
 

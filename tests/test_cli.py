@@ -1,0 +1,38 @@
+"""The command's error contract: bad arguments give one Chinese line on stderr and exit 2, no traceback."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from orglife_nb.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["frobnicate"], "没有这个命令：frobnicate"),
+    (["template"], "缺少参数"),
+    (["export", "out.xlsx", "--colour", "red"], "未知选项 --colour"),
+    (["demo", "--branches", "0"], "--branches 的值无效"),
+    (["template", "a.xlsx", "b.xlsx"], "多余的参数"),
+])
+def test_bad_arguments_are_one_chinese_line(capsys, argv, expected):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("错误：") and expected in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_unusable_database_is_one_line_in_a_real_process(tmp_path):
+    (tmp_path / "other.db").write_bytes(b"this is not a database at all" * 100)
+    result = subprocess.run(["orglife", "export", str(tmp_path / "x.xlsx"), "--db", str(tmp_path / "other.db")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("错误：无法打开数据库") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
