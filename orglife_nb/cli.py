@@ -4,6 +4,7 @@ Every failure the user can fix ends as one Chinese line on stderr and exit statu
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 from pathlib import Path
@@ -32,6 +33,30 @@ class DateType(click.ParamType):
 
 
 DATE = DateType()
+
+
+class KindType(click.ParamType):
+    """A meeting kind by code (regular/special/leadership) or Chinese label (组织生活会…)."""
+
+    name = "会议类型"
+
+    def convert(self, value, param, ctx):
+        from .deadlines import meeting_kind
+
+        try:
+            return meeting_kind(value)
+        except OrglifeError as error:
+            self.fail(str(error), param, ctx)
+
+
+KIND = KindType()
+
+
+class ChoiceType(click.Choice):
+    """click.Choice whose refusal is Chinese."""
+
+    def get_invalid_choice_message(self, value, ctx) -> str:
+        return f"“{value}”不是可选值，应为：{'、'.join(map(str, self.choices))}"
 
 
 def _param_name(param) -> str:
@@ -142,6 +167,146 @@ def export(out: Path, db: str | None, branches: tuple[str, ...]) -> None:
 
     summary = export_store(out, db=db, branches=list(branches) or None)
     click.echo(f"已导出到 {out}：{summary}")
+
+
+@cli.command()
+@click.option("--kind", type=KIND, required=True,
+              help="会议类型：regular/special/leadership，或 组织生活会/专题组织生活会/民主生活会")
+@click.option("--date", "meeting_date", type=DATE, required=True, help="会议召开日期")
+@click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件（默认 default）")
+@click.option("--format", "fmt", type=ChoiceType(["table", "ics"]), default="table", show_default=True,
+              help="table：终端表格；ics：日历提醒文件")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="ics 文件路径（默认 deadlines-<类型>-<日期>.ics）")
+@click.option("--holidays", "holidays_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="自备节假日清单（YAML 或 CSV：日期、名称、类型 放假/上班），优先于内置日历")
+def deadlines(kind, meeting_date, profile: str | None, fmt: str, out: Path | None,
+              holidays_file: Path | None) -> None:
+    """列出会议各环节的时间节点（通知、方案、学习、报告、通报等），可导出日历提醒。"""
+    from . import deadlines as deadlines_module
+    from .rules.profile import load_profile
+
+    calendar = (deadlines_module.HolidayCalendar.from_file(holidays_file) if holidays_file
+                else deadlines_module.HolidayCalendar())
+    frame = deadlines_module.timeline(kind, meeting_date, load_profile(profile), calendar)
+    if fmt == "ics":
+        path = deadlines_module.write_ics(frame, meeting_date, kind, out)
+        click.echo(f"已写出日历提醒（{len(frame)} 项）：{path}")
+    else:
+        click.echo(deadlines_module.format_table(frame))
+
+
+@cli.command()
+@click.option("--db", default=None, help=DB_HELP)
+@click.option("--branch", "branches", multiple=True, help="只为这些支部出报告（可多次给出；默认全部）")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="截止日期（默认今天）")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+              help="输出目录")
+@click.option("--audience", type=ChoiceType(["internal", "public"]), default="internal", show_default=True,
+              help="internal：内部版（全部内容）；public：公示版（不含任何保密内容）")
+@click.option("--pdf", is_flag=True, help="同时打印 PDF（需要 Debian 软件包 chromium）")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="并行运行的报告数")
+@click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件")
+def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: int, profile) -> None:
+    """运行参数化笔记本：每个支部一份 HTML 报告，外加汇总报告、索引页和清单。"""
+    from .reports.runner import run_reports
+
+    summary = run_reports(db, branches=list(branches) or None, as_of=as_of, out=out, audience=audience, pdf=pdf,
+                          workers=workers, profile=profile, echo=click.echo)
+    click.echo(summary.describe())
+    for outcome in summary.outcomes:
+        if outcome.status == "failed":
+            click.echo(f"失败：{outcome.key}：{outcome.error}", err=True)
+    click.echo(f"索引页：{summary.index}")
+    if summary.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("workbook", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", default=None, help=DB_HELP + "；给出工作簿时不用")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="检查日期（默认今天）：此前到期未做的算问题，未到期的算待办")
+@click.option("--year", type=int, default=None, help="频次检查的年度（默认检查日期所在年度）")
+@click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件（默认 default）")
+@click.option("--format", "fmt", type=ChoiceType(["table", "json", "csv"]), default="table", show_default=True,
+              help="table：终端表格；json：一个数组；csv：带 BOM 的 UTF-8（Excel 可直接打开）")
+@click.option("--branch", "branches", multiple=True, help="只看这些支部（可多次给出）")
+@click.option("--meeting", "meetings", multiple=True, help="只看这些会议（可多次给出）")
+@click.option("--severity", "severities", multiple=True, type=ChoiceType(["error", "warning", "info"]),
+              help="只看这些级别（可多次给出）：error 错误、warning 警告、info 待办")
+@click.option("--rule", "rules", multiple=True, help="只运行这些规则（规则编号，可多次给出）")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件而不是屏幕")
+def check(workbook: Path | None, db: str | None, as_of, year: int | None, profile: str | None, fmt: str,
+          branches: tuple[str, ...], meetings: tuple[str, ...], severities: tuple[str, ...], rules: tuple[str, ...],
+          out: Path | None) -> None:
+    """按规则目录检查工作簿或数据库，列出问题（错误、警告）和待办。"""
+    from .rules import filter_findings, load_profile, run_checks
+    from .rules.engine import WorkbookProblems, load_input
+    from .rules.output import to_csv, to_json, to_table
+
+    chosen = load_profile(profile)
+    try:
+        data = load_input(workbook, db, list(branches) or None)
+    except WorkbookProblems as error:
+        click.echo(f"错误：{error}：", err=True)
+        for problem in error.problems:
+            click.echo("  " + (problem.line() if hasattr(problem, "line") else str(problem)), err=True)
+        sys.exit(2)
+    findings = run_checks(data, chosen, as_of, rules=list(rules) or None, year=year)
+    findings = filter_findings(findings, branches, meetings, severities)
+    text = {"json": to_json, "csv": to_csv}.get(fmt, lambda f: to_table(f, as_of or dt.date.today()))(findings)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8", newline="")
+        click.echo(f"已写出 {len(findings)} 条检查结果：{out}")
+
+
+@cli.command()
+@click.option("--db", default=None, help=DB_HELP)
+@click.option("--as-of", "as_of", type=DATE, default=None, help="截至日期（默认今天）")
+@click.option("--profile", default=None, help="规则配置：内置名称或 YAML 文件（默认 default）")
+@click.option("--branch", "branches", multiple=True, help="只看这些支部（可多次给出）")
+def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]) -> None:
+    """各会议还有哪些事项未完成、还剩几天；整改台账按 已销号/超期/10 天内/20 天内/其余 分组。"""
+    from .rules import load_profile
+    from .rules.engine import load_input
+    from .rules.output import status_text
+    from .rules.status import status as compute_status
+
+    chosen = load_profile(profile)
+    click.echo(status_text(compute_status(load_input(None, db, list(branches) or None), as_of, chosen)))
+
+
+@cli.command()
+@click.option("--meeting", "meeting_id", required=True, help="会议编号")
+@click.option("--db", default=None, help=DB_HELP)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("orglife-docs"),
+              show_default=True, help="输出目录（不存在时创建）")
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="检查日期（默认今天）：用于情况报告中的制度检查，以及未填日期的文书落款")
+@click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件（默认 default）")
+@click.option("--ballot/--no-ballot", default=None,
+              help="民主测评表：默认只在会议结合民主评议党员时生成；--ballot 总是生成空白表，--no-ballot 不生成")
+def docs(meeting_id: str, db: str | None, out: Path, as_of, profile: str | None, ballot: bool | None) -> None:
+    """生成一次会议的文书（.docx）：会议通知、会议情况报告、整改清单、民主测评表。"""
+    from .reports.documents import render_documents
+
+    paths = render_documents(db, meeting_id, out, as_of=as_of, profile=profile, ballot=ballot, echo=click.echo)
+    click.echo(f"已生成会议 {meeting_id} 的文书 {len(paths)} 份：")
+    for path in paths:
+        click.echo(f"  {path}")
+
+
+@cli.command(name="rules")
+@click.option("--format", "fmt", type=ChoiceType(["table", "json", "csv"]), default="table", show_default=True,
+              help="table：终端表格；json：一个数组；csv：带 BOM 的 UTF-8")
+def rules_(fmt: str) -> None:
+    """列出规则目录：编号、类别、名称、默认级别、适用会议、制度出处。"""
+    from .rules import rule_table
+    from .rules.output import rules_text
+
+    click.echo(rules_text(rule_table(), fmt))
 
 
 if __name__ == "__main__":  # pragma: no cover

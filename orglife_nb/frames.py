@@ -72,6 +72,17 @@ class Frames:
 assert [f.name for f in fields(Frames)] == [r.table for r in RECORDS]  # keep the dataclass in model order
 
 
+def subset(frames: Frames, branch_ids: Iterable[str]) -> Frames:
+    """The rows of ``frames`` that belong to the given branches (directly or through their meetings)."""
+    wanted = set(branch_ids)
+    meetings = set(frames.meetings.meeting_id[frames.meetings.branch_id.isin(wanted)])
+    parts = {}
+    for record, frame in frames:
+        keep = frame.branch_id.isin(wanted) if "branch_id" in frame.columns else frame.meeting_id.isin(meetings)
+        parts[record.table] = frame[keep].reset_index(drop=True)
+    return Frames(**parts)
+
+
 def from_batch(batch: dict[type[Record], pd.DataFrame]) -> Frames:
     """Frames of an unsaved batch (a workbook read straight into checks, or generated demo data)."""
     empty = {r: pd.DataFrame(columns=[f.name for f in fields_of(r)]) for r in RECORDS}

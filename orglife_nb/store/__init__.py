@@ -205,9 +205,13 @@ class Store:
             }
 
     def branch_ids(self) -> list[str]:
+        return list(self.branch_names())
+
+    def branch_names(self) -> dict[str, str]:
+        """Branch id → name, in id order."""
         table = table_of(RECORDS[0])
         with self.engine.connect() as connection:
-            return list(connection.execute(select(table.c.branch_id).order_by(table.c.branch_id)).scalars())
+            return dict(connection.execute(select(table.c.branch_id, table.c.name).order_by(table.c.branch_id)).all())
 
     # ---- writing ---------------------------------------------------------------------------------------------
 

@@ -1,0 +1,353 @@
+"""The branch report: one method per section, each a table or chart plus a one-line reading in Chinese.
+
+``notebooks/branch_report.ipynb`` only holds parameters and calls these methods, so all logic is tested here
+without a kernel. The ``public`` audience (公示) is built from a publishable view of the data: confidential fields
+and tables are dropped before any section sees them, and confidential sections return nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+import pandas as pd
+
+from ..frames import Frames, load, subset
+from ..models import (BRANCH_LEADERSHIP, SUPERIOR, CriticismAct, CriticismStage, Level, MeetingKind, Presence,
+                      RectStatus, Responsibility, Role, UnitType)
+from . import charts
+from .html import Html, esc, figure, section, severity_badge, subsection, table
+
+AUDIENCES = {"internal": "内部", "public": "公示"}
+YES_NO = {True: "是", False: "否"}
+# The sheets and meeting fields that are confidential (rules.md 保密; models mark them): never in a public report.
+PUBLIC_MEETING_FIELDS = ["meeting_id", "branch_id", "kind", "year", "half", "topic", "date", "place"]
+PUBLIC_RECTIFICATION_FIELDS = ["item_id", "meeting_id", "problem", "category", "owner", "goal", "measures",
+                               "deadline", "status", "done_date"]
+
+
+def _date(value) -> str:
+    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _label(enum, code) -> str:
+    return "" if pd.isna(code) else enum(code).label
+
+
+def _yes_no(value) -> str:
+    return "" if pd.isna(value) else YES_NO[bool(value)]
+
+
+def publishable(frames: Frames) -> Frames:
+    """Only what may be publicised: branches, member names, meeting date/topic, the rectification list."""
+    empty = {name: frame.iloc[0:0] for name, frame in
+             ((r.table, f) for r, f in frames)}
+    return Frames(**{**empty,
+                     "branches": frames.branches,
+                     "members": frames.members[["member_id", "branch_id", "name", "role"]].reindex(
+                         columns=frames.members.columns),
+                     "meetings": frames.meetings[PUBLIC_MEETING_FIELDS].reindex(columns=frames.meetings.columns),
+                     "rectifications": frames.rectifications[PUBLIC_RECTIFICATION_FIELDS]})
+
+
+class BranchReport:
+    """Everything one branch report shows, computed once from the store (or given frames)."""
+
+    def __init__(self, db=None, branch_id: str = "", *, as_of: dt.date | str | None = None,
+                 audience: str = "internal", profile: str | None = None, frames: Frames | None = None) -> None:
+        from ..errors import OrglifeError
+        from ..rules.profile import load_profile
+
+        if audience not in AUDIENCES:
+            raise OrglifeError(f"audience 只能是 internal 或 public，而不是 {audience}")
+        self.audience = audience
+        self.as_of = pd.Timestamp(as_of or dt.date.today()).normalize()
+        self.profile = load_profile(profile or None)
+        loaded = frames if frames is not None else load(db, [branch_id])
+        if branch_id not in set(loaded.branches.branch_id):
+            raise OrglifeError(f"数据库中没有支部 {branch_id}")
+        self.branch_id = branch_id
+        full = subset(loaded, [branch_id])
+        self._full = full  # internal computations (checks) need every table; sections read self.frames
+        self.frames = full if audience == "internal" else publishable(full)
+
+    @property
+    def public(self) -> bool:
+        return self.audience == "public"
+
+    # ---- shared data ------------------------------------------------------------------------------------------
+
+    @cached_property
+    def branch(self) -> pd.Series:
+        return self.frames.branches.iloc[0]
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        members = self.frames.members
+        return dict(zip(members.member_id, members["name"])) | {SUPERIOR: "上级", BRANCH_LEADERSHIP: "支部班子"}
+
+    def name(self, member_id) -> str:
+        return "" if pd.isna(member_id) else self.names.get(member_id, str(member_id))
+
+    @cached_property
+    def meetings(self) -> pd.DataFrame:
+        return self.frames.meetings.sort_values(["date", "meeting_id"]).reset_index(drop=True)
+
+    def meeting_title(self, meeting: pd.Series) -> str:
+        return f"{_date(meeting.date)} {_label(MeetingKind, meeting.kind)}（{meeting.meeting_id}）"
+
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        from ..rules import run_checks
+
+        return run_checks(self._full, self.profile, self.as_of.date())
+
+    @cached_property
+    def context(self):
+        from ..rules.context import Context
+
+        return Context(self._full, self.profile, self.as_of)
+
+    # ---- sections ---------------------------------------------------------------------------------------------
+
+    def header(self) -> Html:
+        b = self.branch
+        facts = [f"截至 {self.as_of:%Y-%m-%d}", f"{AUDIENCES[self.audience]}版"]
+        if not pd.isna(b.superior):
+            facts.append(f"上级党组织：{b.superior}")
+        if not pd.isna(b.unit_type):
+            facts.append(f"单位类型：{UnitType(b.unit_type).label}")
+        facts.append(f"党员 {len(self.frames.members)} 名")
+        kind = "公示信息" if self.public else "组织生活会情况报告"
+        return Html(f'<header class="report-header"><div class="report-title">{esc(b["name"])} {esc(kind)}</div>'
+                    f'<div class="report-meta">{esc(" · ".join(facts))}</div></header>')
+
+    def verdict(self) -> Html | None:
+        if self.public:
+            return None
+        f = self.findings
+        counts = (f.assign(meeting_id=f.meeting_id.fillna("—"))
+                  .pivot_table(index="meeting_id", columns="severity", values="rule", aggfunc="count", fill_value=0)
+                  .reindex(columns=["error", "warning", "info"], fill_value=0))
+        rows = []
+        for meeting in self.meetings.itertuples(index=False):
+            c = counts.loc[meeting.meeting_id] if meeting.meeting_id in counts.index else None
+            rows.append({"会议": meeting.meeting_id, "类型": _label(MeetingKind, meeting.kind),
+                         "日期": _date(meeting.date), "主题": meeting.topic,
+                         "错误": 0 if c is None else int(c["error"]), "警告": 0 if c is None else int(c["warning"]),
+                         "待办": 0 if c is None else int(c["info"])})
+        if "—" in counts.index:
+            c = counts.loc["—"]
+            rows.append({"会议": "—", "类型": "频次（全年）", "日期": "", "主题": "",
+                         "错误": int(c["error"]), "警告": int(c["warning"]), "待办": int(c["info"])})
+        frame = pd.DataFrame(rows, columns=["会议", "类型", "日期", "主题", "错误", "警告", "待办"])
+        classes = frame.copy().astype(object)
+        classes[:] = ""
+        classes.loc[frame["错误"] > 0, "错误"] = "late"
+        totals = {s: int((f.severity == s).sum()) for s in ("error", "warning", "info")}
+        if totals["error"] == 0:
+            reading = (f"共 {len(self.meetings)} 次会议，未发现违规；提醒 {totals['warning']} 条，"
+                       f"待办 {totals['info']} 条。")
+        else:
+            worst = frame.sort_values("错误", ascending=False).iloc[0]
+            reading = (f"共 {len(self.meetings)} 次会议，发现违规 {totals['error']} 条、提醒 {totals['warning']} 条、"
+                       f"待办 {totals['info']} 条；违规最多的是 {worst['会议']}（{worst['错误']} 条）。")
+        return section("一、总体结论", reading, table(frame, classes=classes))
+
+    def meetings_list(self) -> Html:
+        """Public: the meetings held (date, kind, topic) — publishable facts only."""
+        frame = pd.DataFrame({"召开日期": self.meetings.date.map(_date),
+                              "会议类型": self.meetings.kind.map(lambda k: _label(MeetingKind, k)),
+                              "主题": self.meetings.topic, "地点": self.meetings.place})
+        held = int((self.meetings.date <= self.as_of).sum())
+        return section("会议召开情况", f"截至 {self.as_of:%Y-%m-%d} 已召开 {held} 次会议。", table(frame))
+
+    def timelines(self) -> Html | None:
+        if self.public:
+            return None
+        from .progress import STATE_LABELS, meeting_progress
+
+        progress = meeting_progress(self._full, self.as_of.date(), self.profile)
+        parts = []
+        for meeting in self.meetings.itertuples(index=False):
+            rows = progress[progress.meeting_id == meeting.meeting_id]
+            shown = pd.DataFrame({
+                "步骤": rows.step, "阶段": rows.stage, "应完成日期": rows.due.map(_date),
+                "实际日期": rows.actual.map(_date),
+                "状态": [STATE_LABELS[s] + (f" {d} 天" if s == "late" else "") for s, d in zip(rows.state, rows.days)],
+                "依据": rows.basis, "规则": rows.rule})
+            classes = shown.copy().astype(object)
+            classes[:] = ""
+            classes.loc[rows.state.isin(["late", "missing"]).to_numpy(), "状态"] = "late"
+            parts.append(subsection(self.meeting_title(pd.Series(meeting._asdict())), table(shown, classes=classes)))
+        bad = progress[progress.state.isin(["late", "missing"]) & progress.basis.eq("规定")]
+        reading = ("各次会议的规定时限均已按时完成。" if bad.empty else
+                   f"有 {len(bad)} 个规定时限逾期或未完成，涉及 {bad.meeting_id.nunique()} 次会议（标红）。")
+        return section("二、会议时间线", reading, *parts)
+
+    def talk_coverage(self) -> Html | None:
+        if self.public:
+            return None
+        from ..rules.coverage import talk_matrix
+
+        parts, missing_total = [], 0
+        for meeting in self.meetings.itertuples(index=False):
+            matrix, missing = talk_matrix(self.context, meeting.meeting_id)
+            missing_total += int(missing.to_numpy().sum())
+            labels = [self.name(m) for m in matrix.index]
+            shown = pd.DataFrame(matrix.to_numpy(), index=labels, columns=labels).replace({True: "✓", False: ""})
+            shown = shown.mask(missing.to_numpy(), "缺")
+            classes = pd.DataFrame("", index=shown.index, columns=shown.columns).mask(missing.to_numpy(), "missing")
+            shown.index.name = "谈话双方"
+            parts.append(subsection(self.meeting_title(pd.Series(meeting._asdict())),
+                                    table(shown, classes=classes, index=True)))
+        reading = ("会前谈心谈话覆盖了所有应谈的对象。" if missing_total == 0 else
+                   f"会前谈心谈话缺 {missing_total // 2} 对（表中“缺”）。")
+        return section("三、谈心谈话覆盖", reading, *parts)
+
+    def criticism_coverage(self) -> Html | None:
+        if self.public:
+            return None
+        from ..rules.coverage import criticism_matrix
+
+        parts, missing_total = [], 0
+        for meeting in self.meetings.itertuples(index=False):
+            for stage in CriticismStage:
+                matrix, missing = criticism_matrix(self.context, meeting.meeting_id, stage.value)
+                if matrix is None:
+                    continue
+                missing_total += int(missing.to_numpy().sum())
+                labels = [self.name(m) for m in matrix.index]
+                shown = pd.DataFrame(matrix.to_numpy(), index=labels, columns=labels)
+                shown = shown.mask(missing.to_numpy(), "缺")
+                classes = pd.DataFrame("", index=shown.index, columns=shown.columns).mask(missing.to_numpy(),
+                                                                                          "missing")
+                shown.index.name = "发言人 → 对象"
+                parts.append(subsection(f"{self.meeting_title(pd.Series(meeting._asdict()))} · {stage.label}",
+                                        table(shown, classes=classes, index=True)))
+        if not parts:
+            return section("四、批评与自我批评覆盖", "没有批评与自我批评记录。")
+        reading = ("批评与自我批评按要求开展，无遗漏。" if missing_total == 0 else
+                   f"批评与自我批评缺 {missing_total} 项（表中“缺”；“自”=自我批评，“批”=批评，“表”=表态）。")
+        return section("四、批评与自我批评覆盖", reading, *parts)
+
+    def attendance(self) -> Html | None:
+        if self.public:
+            return None
+        a = self.frames.attendance.merge(self.meetings[["meeting_id", "date"]], on="meeting_id")
+        counts = (a.groupby("meeting_id").presence.value_counts().unstack(fill_value=0)
+                  .reindex(columns=[p.value for p in Presence], fill_value=0)
+                  .reindex(self.meetings.meeting_id, fill_value=0))
+        counts.columns = [p.label for p in Presence]
+        counts.index.name = "会议"
+        absent = a[a.presence.ne(Presence.present.value).fillna(False)]
+        shown = pd.DataFrame({"会议": absent.meeting_id, "姓名": absent.member_id.map(self.name),
+                              "情况": absent.presence.map(lambda p: _label(Presence, p)), "原因": absent.reason,
+                              "书面发言": absent.written_statement.map(_yes_no),
+                              "会上宣读": absent.read_out.map(_yes_no),
+                              "会后告知": absent.informed_date.map(_date)})
+        unexcused = int(absent.presence.eq(Presence.absent.value).sum())
+        reading = (f"共有 {len(absent)} 人次未出席，其中无故缺席 {unexcused} 人次。" if len(absent)
+                   else "全体党员均出席了各次会议。")
+        return section("五、出席情况", reading, table(counts.reset_index()), subsection("未出席人员", table(shown)))
+
+    def evaluation(self) -> Html | None:
+        if self.public:
+            return None
+        evaluated = self.meetings[self.meetings.with_evaluation.fillna(False).astype(bool)]
+        if evaluated.empty:
+            return section("六、民主评议党员", "本期没有结合民主评议党员的会议。")
+        parts, excellent = [], 0
+        for meeting in evaluated.itertuples(index=False):
+            ballots = self.frames.ballots[self.frames.ballots.meeting_id == meeting.meeting_id]
+            levels = [lv for lv in Level if lv.value in set(ballots.level.dropna())] or list(Level)[:4]
+            tally = (ballots.groupby(["rated_id", "level"], observed=True).size().unstack(fill_value=0)
+                     .reindex(columns=[lv.value for lv in levels], fill_value=0))
+            title = self.meeting_title(pd.Series(meeting._asdict()))
+            if not tally.empty:
+                tally.index = [self.name(m) for m in tally.index]
+                tally.columns = [lv.label for lv in levels]
+                parts.append(subsection(f"{title} · 民主测评票分布（{ballots.ballot_no.nunique()} 张票）",
+                                        figure(charts.stacked_bars(tally, title="测评票分布", xlabel="票数"))))
+            ratings = self.frames.ratings[self.frames.ratings.meeting_id == meeting.meeting_id]
+            excellent += int(ratings.level.eq(Level.excellent.value).sum())
+            shown = pd.DataFrame({"姓名": ratings.member_id.map(self.name),
+                                  "个人小结": ratings.self_summary.map(_yes_no),
+                                  "评定等次": ratings.level.map(lambda v: _label(Level, v)),
+                                  "表决通过": ratings.vote_passed.map(_yes_no), "处理意见": ratings.handling,
+                                  "反馈日期": ratings.feedback_date.map(_date)})
+            parts.append(subsection(f"{title} · 评定结果", table(shown)))
+        reading = f"{len(evaluated)} 次会议结合民主评议党员，评定优秀 {excellent} 人次。"
+        return section("六、民主评议党员", reading, *parts)
+
+    def rectification(self) -> Html:
+        from ..rules.status import rectification_ledger
+
+        ledger = rectification_ledger(self.frames, self.as_of.date())
+        shown = pd.DataFrame({
+            "编号": ledger.item_id, "问题": ledger.problem,
+            "责任类别": ledger.category.map(lambda v: _label(Responsibility, v)),
+            "责任人": ledger.owner.map(self.name), "目标": ledger.goal, "措施": ledger.measures,
+            "时限": ledger.deadline.map(_date), "状态": ledger.status.map(lambda v: _label(RectStatus, v)),
+            "分档": ledger.bucket})
+        classes = shown.copy().astype(object)
+        classes[:] = ""
+        classes.loc[ledger.bucket.eq("超期").to_numpy(), "分档"] = "late"
+        buckets = ledger.bucket.value_counts()
+        parts = [table(shown)]
+        if not self.public and len(ledger):
+            parts.insert(0, figure(_burn_down(ledger, self.as_of)))
+        reading = ("没有整改事项。" if ledger.empty else
+                   f"整改事项 {len(ledger)} 项：" + "，".join(f"{k} {int(buckets.get(k, 0))} 项" for k in
+                                                       ("已销号", "超期", "10 天内到期", "20 天内到期", "其余")) + "。")
+        title = "整改清单" if self.public else "七、整改台账"
+        return section(title, reading, table(shown, classes=classes) if not self.public else table(shown),
+                       *parts[:-1])
+
+    def cadence(self) -> Html | None:
+        if self.public:
+            return None
+        m = self.meetings
+        held = m[m.date <= self.as_of]
+        years = sorted(set(held.date.dt.year) | {self.as_of.year})
+        rows = []
+        for year in years:
+            for half, months in (("上半年", (1, 6)), ("下半年", (7, 12))):
+                end = pd.Timestamp(year, months[1], 30 if months[1] == 6 else 31)
+                if end > self.as_of and year == self.as_of.year and self.as_of < pd.Timestamp(year, months[0], 1):
+                    continue
+                in_half = held[(held.date.dt.year == year) & held.date.dt.month.between(*months)]
+                rows.append({"期间": f"{year}年{half}", "是否已结束": "是" if end <= self.as_of else "否",
+                             "组织生活会": int(in_half.kind.eq("regular").sum()),
+                             "专题组织生活会": int(in_half.kind.eq("special").sum()),
+                             "民主生活会": int(in_half.kind.eq("leadership").sum())})
+        frame = pd.DataFrame(rows)
+        freq = self.findings[self.findings.rule.str.startswith("FREQ-")]
+        reading = ("各个已结束的半年和年度均按规定召开了会议。" if freq.empty else
+                   "；".join(freq.message.tolist()) + "。")
+        return section("八、召开频次", reading, table(frame))
+
+    def findings_list(self) -> Html | None:
+        if self.public:
+            return None
+        from ..rules.registry import rule_table
+
+        f = self.findings
+        titles = rule_table().set_index("rule").title
+        shown = pd.DataFrame({"规则": f.rule, "名称": f.rule.map(titles), "级别": f.severity,
+                              "会议": f.meeting_id.fillna("—"), "对象": f.subject.map(self.name),
+                              "问题": f.message, "依据": f.source})
+        reading = "没有发现问题。" if f.empty else f"共 {len(f)} 条，按会议和规则排列。"
+        return section("九、检查发现的全部问题", reading,
+                       table(shown, formatters={"级别": severity_badge}))
+
+
+def _burn_down(ledger: pd.DataFrame, as_of: pd.Timestamp) -> str:
+    """Open items over time against the items falling due: the gap is what is late."""
+    start = ledger.created.min()
+    end = max(as_of, ledger.deadline.max() if ledger.deadline.notna().any() else as_of)
+    days = pd.date_range(start, end, freq="D")
+    finished = ledger.done_date.where(ledger.status.isin([RectStatus.closed.value, RectStatus.done.value]))
+    open_count = pd.Series([int(((ledger.created <= d) & ~(finished <= d)).sum()) for d in days], index=days)
+    due_count = pd.Series([int((ledger.deadline <= d).sum()) for d in days], index=days)
+    return charts.lines({"未完成事项": open_count, "累计到期事项": due_count}, title="整改进度（燃尽图）",
+                        ylabel="事项数")

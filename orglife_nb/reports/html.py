@@ -1,0 +1,78 @@
+"""Small HTML building blocks for reports. Every piece of user text goes through ``esc``: nothing is trusted."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Callable, Iterable
+
+import pandas as pd
+
+
+def esc(value: object) -> str:
+    """Escape any value for HTML text or attribute context; missing values show as an empty string."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        value = value.date()
+    if value is pd.NA:
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+class Html:
+    """Rendered HTML that Jupyter displays as ``text/html`` (and nothing else: no text/plain fallback noise)."""
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.markup}
+
+    def __str__(self) -> str:
+        return self.markup
+
+
+def table(frame: pd.DataFrame, *, classes: pd.DataFrame | None = None, index: bool = False,
+          empty: str = "（无）", formatters: dict[str, Callable[[object], str]] | None = None) -> str:
+    """An escaped HTML table; ``classes`` (same shape) puts a CSS class on individual cells (e.g. 'late')."""
+    if frame.empty:
+        return f'<p class="empty">{esc(empty)}</p>'
+    formatters = formatters or {}
+    head = "".join(f"<th>{esc(c)}</th>" for c in ([frame.index.name or ""] if index else []) + list(frame.columns))
+    rows = []
+    for position, (label, row) in enumerate(frame.iterrows()):
+        cells = [f"<th>{esc(label)}</th>"] if index else []
+        for column_position, column in enumerate(frame.columns):
+            value = row[column]
+            text = formatters[column](value) if column in formatters else esc(value)
+            css = "" if classes is None else classes.iat[position, column_position]
+            cells.append(f'<td class="{esc(css)}">{text}</td>' if css else f"<td>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def section(title: str, reading: str, *parts: str, level: int = 2) -> Html:
+    """A report section: heading, a one-line reading in Chinese, then tables/charts (already HTML)."""
+    return Html(f'<section class="section"><h{level}>{esc(title)}</h{level}>'
+                f'<p class="reading">{esc(reading)}</p>{"".join(parts)}</section>')
+
+
+def subsection(title: str, *parts: str) -> str:
+    return f"<h3>{esc(title)}</h3>{''.join(parts)}"
+
+
+def figure(svg: str, caption: str = "") -> str:
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return f"<figure>{svg}{cap}</figure>"
+
+
+def severity_badge(severity: str) -> str:
+    label = {"error": "违规", "warning": "提醒", "info": "待办"}.get(severity, severity)
+    return f'<span class="sev-{esc(severity)}">{esc(label)}</span>'
+
+
+def join(parts: Iterable[str]) -> str:
+    return "".join(parts)

@@ -1,0 +1,157 @@
+"""Helpers the rule functions share: vectorised Chinese messages, findings rows, deadlines (pending vs late)."""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..models import MeetingKind
+from .context import LEADERSHIP, day_count
+
+FINDING_COLUMNS = ["branch_id", "meeting_id", "subject", "message", "severity", "due", "days"]
+_FORMATTER = string.Formatter()
+KIND_LABELS = {k.value: k.label for k in MeetingKind}
+
+
+def text(series: pd.Series, spec: str = "") -> pd.Series:
+    """Values as display text: dates ISO, numbers compact, missing as '—'."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        iso = np.datetime_as_string(series.to_numpy(dtype="datetime64[D]"), unit="D")  # C speed, unlike strftime
+        out = pd.Series(iso, index=series.index, dtype=object).where(series.notna())
+    elif pd.api.types.is_float_dtype(series) and not spec:
+        out = series.map(lambda v: f"{v:g}", na_action="ignore")  # 4.0 → "4", 3.5 → "3.5"
+    elif spec:
+        out = series.map(lambda v: format(v, spec), na_action="ignore")
+    else:
+        out = series.astype(object)
+    return out.astype(object).where(out.notna(), "—").astype(str)
+
+
+def fmt(template: str, frame: pd.DataFrame) -> pd.Series:
+    """``str.format`` applied column-wise: ``fmt("{name} 未出席", rows)`` → one message per row (no row loop)."""
+    out = pd.Series("", index=frame.index, dtype=object)
+    for literal, field, spec, _conv in _FORMATTER.parse(template):
+        if literal:
+            out = out + literal
+        if field is not None:
+            out = out + text(frame[field], spec or "")
+    return out
+
+
+def emit(rows: pd.DataFrame, message: pd.Series | str, *, subject: str | None = None,
+         severity: pd.Series | str | None = None, due: pd.Series | None = None,
+         days: pd.Series | None = None) -> pd.DataFrame:
+    """Findings rows from ``rows`` (which carry branch_id and, except cadence, meeting_id).
+
+    ``severity`` None means the rule's default (filled by the engine); pass 'info' (or a Series) for pending.
+    """
+    def values(value, dtype=object):
+        if value is None:
+            return pd.Series(pd.NA, index=rows.index, dtype=dtype)
+        if isinstance(value, pd.Series):
+            return value.reindex(rows.index)
+        return pd.Series(value, index=rows.index, dtype=dtype)
+
+    return pd.DataFrame({
+        "branch_id": rows.branch_id.astype(object),
+        "meeting_id": rows.meeting_id.astype(object) if "meeting_id" in rows else values(None),
+        "subject": rows[subject].astype(object) if subject else values(None),
+        "message": values(message),
+        "severity": values(severity),
+        "due": values(due, "datetime64[ns]") if due is None else due.reindex(rows.index),
+        "days": values(days, "Int64") if days is None else days.reindex(rows.index).astype("Int64"),
+    })
+
+
+def empty() -> pd.DataFrame:
+    return emit(pd.DataFrame({"branch_id": [], "meeting_id": []}), "")
+
+
+def concat(*parts: pd.DataFrame) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else empty()
+
+
+# ---- time ---------------------------------------------------------------------------------------------------
+
+
+def open_state(ctx, due: pd.Series, pending: pd.Series | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """For something not (yet) done and due on ``due``: (pending?, severity, days left / days late)."""
+    if pending is None:
+        pending = due.ge(ctx.as_of).fillna(False)
+    days = day_count((due - ctx.as_of).where(pending, ctx.as_of - due))
+    return pending, pd.Series(np.where(pending, "info", None), index=due.index, dtype=object), days
+
+
+def missing(ctx, rows: pd.DataFrame, message: str, *, due: pd.Series | None = None,
+            subject: str | None = None) -> pd.DataFrame:
+    """Findings for ``rows`` that lack something due on ``due`` (default: the meeting date, i.e. before the meeting).
+
+    Before the due date the finding is pending ('info', days left); after it, the rule's severity (days late).
+    ``message`` is a template over the rows' columns; the due date and count are appended.
+    """
+    # due on the meeting day: pending only while the meeting is still ahead (a meeting held today is held)
+    pending, severity, days = open_state(ctx, rows.date, ~rows.held) if due is None else open_state(ctx, due)
+    due = rows.date if due is None else due
+    frame = rows.assign(_due=due, _days=days)
+    own_deadline = due.ne(rows.date)  # a deadline other than the meeting day is worth stating when passed
+    tail = pd.Series("", index=rows.index, dtype=object)
+    tail[pending] = fmt("（待办：应不晚于 {_due}，还剩 {_days} 天）", frame[pending])
+    tail[~pending & own_deadline] = fmt("（应不晚于 {_due}，已逾期 {_days} 天）", frame[~pending & own_deadline])
+    return emit(rows, fmt(message, rows) + tail, subject=subject, severity=severity, due=due,
+                days=days.where(pending | own_deadline))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A dated step of a meeting with a deadline in days before (``before``) or after the meeting.
+
+    The one description of these deadlines: the rules (PREP-NOTICE …) and ``status`` countdowns both read it.
+    """
+
+    rule: str
+    column: str
+    what: str  # names the date, e.g. '通知'
+    verb: str  # names the act, e.g. '将会议日期和议题通知应到会人员'
+    before: bool
+    days: Callable[[Any, pd.Series], pd.Series]  # (profile, meeting kinds) → days
+
+    def due(self, profile, rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        """(days, due date) for each meeting row."""
+        days = pd.Series(self.days(profile, rows.kind.astype(object)), index=rows.index).astype(int)
+        offset = pd.to_timedelta(days, unit="D")
+        return days, (rows.date - offset if self.before else rows.date + offset)
+
+
+def by_kind(leadership: str, other: str) -> Callable[[Any, pd.Series], pd.Series]:
+    """Days from the profile: ``leadership`` for 民主生活会, ``other`` for the rest."""
+    def days(profile, kinds: pd.Series) -> pd.Series:
+        return pd.Series(np.where(kinds.eq(LEADERSHIP), getattr(profile, leadership), getattr(profile, other)),
+                         index=kinds.index)
+    return days
+
+
+def dated_step(ctx, rows: pd.DataFrame, step: Step) -> pd.DataFrame:
+    """Findings of ``step`` for meeting ``rows``: a date later than allowed → the rule's severity with days late;
+    missing and overdue → severity; missing and not yet due → info with days left."""
+    days, due = step.due(ctx.profile, rows)
+    frame = rows.assign(_n=days, _actual=rows[step.column], _due=due)
+    done = frame._actual.notna()
+    late = frame[done & frame._actual.gt(due)]
+    if step.before:
+        late = late.assign(_gap=day_count(late.date - late._actual))
+        message = fmt(step.what + "日期 {_actual} 距召开仅 {_gap} 天，应至少提前 {_n} 天（不晚于 {_due}）", late)
+    else:
+        late = late.assign(_gap=day_count(late._actual - late.date))
+        message = fmt(step.what + "日期 {_actual} 为会后第 {_gap} 天，应在会后 {_n} 天内（不晚于 {_due}）", late)
+    late_findings = emit(late, message, due=late._due, days=day_count(late._actual - late._due))
+    absent = frame[~done]
+    when = "会前 {_n} 天" if step.before else "会后 {_n} 天内"
+    return concat(late_findings, missing(ctx, absent, f"{when}应{step.verb}，尚无{step.what}日期", due=absent._due))
+
+
+def kind_label(rows: pd.DataFrame) -> pd.Series:
+    return rows.kind.astype(object).map(KIND_LABELS)

@@ -1,0 +1,227 @@
+"""What every rule reads: the frames, the profile, ``as_of`` and the joins several rules share, computed once.
+
+A rule receives a :class:`Scope` (the context bound to that rule): ``scope.meetings`` is already restricted to the
+rule's meeting kinds, everything else is the shared context.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import TYPE_CHECKING, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..models import MeetingKind, Presence, Role
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..frames import Frames
+    from .profile import Profile
+    from .registry import Rule
+
+LEADERSHIP = MeetingKind.leadership.value
+COMMITTEE_ROLES = (Role.secretary.value, Role.deputy.value, Role.committee.value)
+
+
+def _flag(series: pd.Series) -> pd.Series:
+    """Nullable yes/no → plain bool (unknown counts as no)."""
+    return series.fillna(False).astype(bool)
+
+
+def day_count(delta: pd.Series) -> pd.Series:
+    """Timedelta → whole days as nullable Int64."""
+    return delta.dt.days.astype("Int64")
+
+
+# id columns that name the same things: one shared, ordered categorical dtype per domain makes the many merges and
+# isin() of the rules hash integers instead of strings (10–20× faster on 10,000 branches)
+ID_DOMAINS = {
+    "branch": {"branches": ["branch_id"], "members": ["branch_id"], "meetings": ["branch_id"]},
+    "meeting": {table: ["meeting_id"] for table in ("meetings", "studies", "opinions", "talks", "materials",
+                                                   "attendance", "criticisms", "ballots", "ratings",
+                                                   "rectifications")},
+    "person": {"members": ["member_id"], "meetings": ["host_id"], "opinions": ["target"],
+               "talks": ["talker", "talkee"], "materials": ["member_id"], "attendance": ["member_id"],
+               "criticisms": ["target", "speaker"], "ballots": ["rated_id"], "ratings": ["member_id"],
+               "rectifications": ["owner"]},
+    "ballot": {"ballots": ["ballot_no"]},
+}
+
+
+def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` that hashes only the heads of runs of equal values: child rows are stored meeting by
+    meeting, so their meeting ids (and e.g. criticism targets) come in long runs."""
+    values = series.to_numpy(dtype=object, na_value=None)
+    if len(values) < 2:
+        return pd.factorize(values)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    if len(starts) > len(values) // 2:
+        return pd.factorize(values)
+    head_codes, uniques = pd.factorize(values[starts])
+    return np.repeat(head_codes, np.diff(np.r_[starts, len(values)])), uniques
+
+
+def categorised(frames: "Frames") -> "Frames":
+    """A shallow copy of ``frames`` whose id columns are categoricals sharing one dtype per domain."""
+    from ..frames import Frames
+
+    tables = {name: getattr(frames, name) for name in frames.__dataclass_fields__}
+    converted: dict[str, dict[str, pd.Series]] = {name: {} for name in tables}
+    for columns in ID_DOMAINS.values():
+        # one hashing pass per column (factorize), then only the small unique sets are merged and sorted
+        factors = {(t, c): _factorize(tables[t][c]) for t, cs in columns.items() for c in cs}
+        uniques = [np.asarray(u, dtype=object) for _, u in factors.values()]
+        merged, everything = pd.factorize(np.concatenate(uniques) if uniques else np.array([], dtype=object))
+        order = np.argsort(everything.astype(str), kind="stable")  # sorted categories: ordered comparisons work
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        dtype = pd.CategoricalDtype(pd.Index(everything[order], dtype=object), ordered=True)
+        offset = 0
+        for (table, column), (codes, unique) in factors.items():
+            position = np.append(rank[merged[offset:offset + len(unique)]], -1)  # code -1 (missing) stays missing
+            offset += len(unique)
+            converted[table][column] = pd.Series(pd.Categorical.from_codes(position[codes], dtype=dtype),
+                                                 index=tables[table].index)
+    return Frames(**{name: frame.assign(**converted[name]) if converted[name] else frame
+                     for name, frame in tables.items()})
+
+
+class Context:
+    """Frames + profile + as_of, with the precomputed joins the rules share (each computed on first use)."""
+
+    def __init__(self, frames: "Frames", profile: "Profile", as_of: dt.date | pd.Timestamp,
+                 year: int | None = None) -> None:
+        self.source = frames
+        self.frames = categorised(frames)
+        self.profile = profile
+        self.as_of = pd.Timestamp(as_of).normalize()
+        self.year = int(year) if year is not None else self.as_of.year
+        self._by_kinds: dict[tuple[str, ...], pd.DataFrame] = {}
+        self._memo: dict[str, object] = {}
+
+    # ---- branches and members --------------------------------------------------------------------------------
+
+    @cached_property
+    def branches(self) -> pd.DataFrame:
+        b = self.frames.branches
+        return pd.DataFrame({
+            "branch_id": b.branch_id, "branch_name": b["name"], "superior": b.superior, "unit_type": b.unit_type,
+            "has_committee": _flag(b.has_committee), "has_leadership_group": _flag(b.has_leadership_group),
+        })
+
+    @cached_property
+    def members(self) -> pd.DataFrame:
+        m = self.frames.members
+        return m.assign(leading_cadre=_flag(m.leading_cadre), leadership_member=_flag(m.leadership_member),
+                        full=m.status.eq("full").fillna(False).astype(bool))
+
+    @cached_property
+    def names(self) -> pd.Series:
+        """member_id → name, for messages."""
+        m = self.frames.members.drop_duplicates("member_id")
+        return pd.Series(m["name"].to_numpy(), index=m.member_id.to_numpy())
+
+    def name_of(self, ids: pd.Series) -> pd.Series:
+        """Names for member ids (the id itself when unknown, e.g. '上级')."""
+        ids = ids.astype(object)
+        return ids.map(self.names).fillna(ids).astype(str)
+
+    @cached_property
+    def secretaries(self) -> pd.DataFrame:
+        """One secretary per branch (the first by member id when the data name several)."""
+        m = self.members
+        s = m[m.role.eq(Role.secretary.value).fillna(False)].drop_duplicates("branch_id")
+        return pd.DataFrame({"branch_id": s.branch_id, "secretary_id": s.member_id, "secretary_name": s["name"]})
+
+    # ---- meetings --------------------------------------------------------------------------------------------
+
+    @cached_property
+    def meetings(self) -> pd.DataFrame:
+        """Meetings with their branch, secretary, ``held`` (on or before as_of), year/half and the report due date."""
+        m = self.frames.meetings.merge(self.branches, on="branch_id", how="left", validate="many_to_one")
+        m = m.merge(self.secretaries, on="branch_id", how="left")
+        m["has_committee"] = _flag(m.has_committee)
+        m["has_leadership_group"] = _flag(m.has_leadership_group)
+        m["held"] = m.date.le(self.as_of)
+        m["year"] = m.year.fillna(m.date.dt.year).astype("Int64")
+        m["half"] = m.half.astype(object).where(m.half.notna(), np.where(m.date.dt.month <= 6, "first", "second"))
+        leadership = m.kind.eq(LEADERSHIP).fillna(False)
+        report_days = np.where(leadership, self.profile.report_days_for(LEADERSHIP),
+                               self.profile.report_days_for(MeetingKind.regular))
+        m["report_due"] = m.date + pd.to_timedelta(report_days, unit="D")
+        return m
+
+    def meetings_of(self, kinds: Iterable[str]) -> pd.DataFrame:
+        key = tuple(kinds)
+        if key not in self._by_kinds:
+            m = self.meetings
+            self._by_kinds[key] = m[m.kind.isin(key)] if key else m
+        return self._by_kinds[key]
+
+    # ---- who is expected at each meeting ---------------------------------------------------------------------
+
+    @cached_property
+    def roster(self) -> pd.DataFrame:
+        """One row per (meeting, expected attendee): every branch member, or for 民主生活会 the group members.
+
+        ``in_group`` marks the meeting's 班子: committee members (roles 书记/副书记/委员) where the branch has a
+        committee, the secretary alone where it has none (000 第三篇 第一步 3), every group member at 民主生活会.
+        ``presence`` comes from attendance (NA when not recorded).
+        """
+        m = self.meetings[["meeting_id", "branch_id", "kind", "date", "held", "has_committee", "secretary_id"]]
+        r = m.merge(self.members, on="branch_id", how="inner")
+        leadership = r.kind.eq(LEADERSHIP).fillna(False)
+        r = r[~leadership | r.leadership_member]
+        leadership = r.kind.eq(LEADERSHIP).fillna(False)
+        committee = r.role.isin(COMMITTEE_ROLES) & r.has_committee
+        r = r.assign(is_secretary=r.member_id.eq(r.secretary_id).fillna(False),
+                     in_group=leadership | committee | r.member_id.eq(r.secretary_id).fillna(False))
+        a = self.frames.attendance.drop_duplicates(["meeting_id", "member_id"])
+        r = r.merge(a, on=["meeting_id", "member_id"], how="left")
+        return r.reset_index(drop=True)
+
+    @cached_property
+    def present(self) -> pd.DataFrame:
+        r = self.roster
+        return r[r.presence.eq(Presence.present.value).fillna(False)]
+
+    @cached_property
+    def leadership_attendees(self) -> pd.DataFrame:
+        """(member_id, year) of everyone present at a held 民主生活会: they may skip the branch rating."""
+        p = self.present
+        p = p[p.kind.eq(LEADERSHIP).fillna(False) & p.held]
+        return pd.DataFrame({"member_id": p.member_id, "year": p.date.dt.year.astype("Int64")}).drop_duplicates()
+
+    def memo(self, key: str, compute):
+        """``compute()`` once per context (joins two rules share, e.g. the criticism coverage)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def only(self, frame: pd.DataFrame, meetings: pd.DataFrame) -> pd.DataFrame:
+        """Rows of ``frame`` that belong to ``meetings``."""
+        return frame[frame.meeting_id.isin(meetings.meeting_id)]
+
+    def bind(self, rule: "Rule") -> "Scope":
+        return Scope(self, rule)
+
+
+class Scope:
+    """The context as one rule sees it: ``meetings`` restricted to the rule's kinds; ``rule`` itself."""
+
+    def __init__(self, ctx: Context, rule: "Rule") -> None:
+        self.ctx = ctx
+        self.rule = rule
+
+    def __getattr__(self, name: str):
+        return getattr(self.ctx, name)
+
+    @property
+    def meetings(self) -> pd.DataFrame:
+        return self.ctx.meetings_of(self.rule.applies_to)
+
+    @property
+    def held(self) -> pd.DataFrame:
+        """The rule's meetings already held at as_of (meeting-day and after-meeting rules look only at these)."""
+        m = self.meetings
+        return m[m.held]

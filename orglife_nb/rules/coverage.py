@@ -1,0 +1,151 @@
+"""Who must talk with whom before a meeting, and who must criticise whom in it — beside what was recorded.
+
+These frames are the one place where the expected pairs are worked out: the PREP-TALKS / MEET-CRITICISM /
+MEET-SELF-CRITICISM rules report the gaps, reports and forms draw the coverage matrices from the same rows.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..models import SUPERIOR, CriticismAct, CriticismStage, MeetingKind
+
+SELF, CRIT, RESPONSE = (a.value for a in CriticismAct)
+LEADERSHIP = MeetingKind.leadership.value
+ACT_MARKS = {SELF: "自", CRIT: "批", RESPONSE: "表"}
+
+
+def _before(talks: pd.DataFrame, meeting_date: pd.Series) -> pd.Series:
+    """A talk counts when dated before the meeting (an undated talk is taken as before)."""
+    return talks.date.isna() | talks.date.lt(meeting_date)
+
+
+def talk_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
+    """Required talk pairs of ``meetings`` with ``done`` (a talk before the meeting covers the pair both ways).
+
+    Secretary ↔ every other expected attendee; 班子 members pairwise; the superior ↔ the secretary.
+    Columns: meeting_id, branch_id, date, held, a, b, subject, pair (secretary|group|superior), done.
+    """
+    r = ctx.only(ctx.roster, meetings)
+    r = r.loc[r.secretary_id.notna(), ["meeting_id", "branch_id", "date", "held", "member_id", "secretary_id",
+                                       "is_secretary", "in_group"]]
+    cols = ["meeting_id", "branch_id", "date", "held", "a", "b", "subject", "pair"]
+    with_secretary = r[~r.is_secretary].assign(a=r.secretary_id, b=r.member_id, subject=r.member_id, pair="secretary")
+    g = r[r.in_group & ~r.is_secretary]
+    between = g.merge(g[["meeting_id", "member_id"]], on="meeting_id", suffixes=("", "_other"))
+    between = between[between.member_id_other < between.member_id]
+    between = between.assign(a=between.member_id_other, b=between.member_id, subject=between.member_id, pair="group")
+    lead = r[r.is_secretary]
+    superior = lead.assign(a=SUPERIOR, b=lead.secretary_id, subject=lead.secretary_id, pair="superior")
+    need = pd.concat([with_secretary[cols], between[cols], superior[cols]], ignore_index=True)
+    need = need.drop_duplicates(["meeting_id", "a", "b"])  # a secretary–委员 pair is also a 班子 pair
+
+    done = talks_done(ctx, meetings, codes=True)
+    person = ctx.frames.talks.talker.dtype  # the context's person ids (categorical): pairs as integer codes
+    a = pd.Categorical(need.a, dtype=person).codes  # a person unknown to the talks (-1) never matches a talk
+    b = pd.Categorical(need.b, dtype=person).codes
+    need = need.assign(lo=np.minimum(a, b), hi=np.maximum(a, b))
+    need = need.merge(done, on=["meeting_id", "lo", "hi"], how="left")
+    need["done"] = need.done.fillna(False).astype(bool)
+    return need.drop(columns=["lo", "hi"])
+
+
+def talks_done(ctx, meetings: pd.DataFrame, codes: bool = False) -> pd.DataFrame:
+    """Pairs (lo, hi) that talked before each meeting, one row per pair (``codes``: the ids' category codes)."""
+    t = ctx.only(ctx.frames.talks, meetings).merge(
+        meetings[["meeting_id", "date"]].rename(columns={"date": "meeting_date"}), on="meeting_id")
+    t = t[_before(t, t.meeting_date)]
+    if codes:
+        talker, talkee = t.talker.cat.codes.to_numpy(), t.talkee.cat.codes.to_numpy()
+        done = pd.DataFrame({"meeting_id": t.meeting_id, "lo": np.minimum(talker, talkee),
+                             "hi": np.maximum(talker, talkee), "done": True})
+        return done.drop_duplicates(["meeting_id", "lo", "hi"])
+    lo = np.minimum(t.talker.astype(str), t.talkee.astype(str))
+    hi = np.maximum(t.talker.astype(str), t.talkee.astype(str))
+    done = pd.DataFrame({"meeting_id": t.meeting_id.astype(object), "lo": lo, "hi": hi, "done": True})
+    return done.drop_duplicates(["meeting_id", "lo", "hi"])
+
+
+def criticism_stage(meetings: pd.DataFrame) -> pd.Series:
+    """The stage where mutual criticism happens: 民主生活会 for leadership meetings, else 支委会."""
+    return pd.Series(np.where(meetings.kind.eq(LEADERSHIP).fillna(False), CriticismStage.leadership.value,
+                              CriticismStage.committee.value), index=meetings.index)
+
+
+def criticism_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
+    """Every criticism record the held ``meetings`` must have, with ``done``.
+
+    Mutual stage (支委会 with a committee; every 民主生活会): each present 班子 member's self-criticism, each other
+    present member's criticism of them, then their response. 党员大会 (regular/special): each present member's
+    self-criticism. Columns: meeting_id, branch_id, stage, member_id (the one examined), speaker, act, done.
+    """
+    m = meetings[meetings.held]
+    mutual = m[m.kind.eq(LEADERSHIP).fillna(False) | m.has_committee]
+    mutual = mutual.assign(stage=criticism_stage(mutual))
+    p = ctx.only(ctx.present, mutual)
+    p = p.loc[p.in_group, ["meeting_id", "branch_id", "member_id"]].merge(mutual[["meeting_id", "stage"]],
+                                                                            on="meeting_id")
+    own = pd.concat([p.assign(speaker=p.member_id, act=SELF), p.assign(speaker=p.member_id, act=RESPONSE)])
+    others = p.merge(p[["meeting_id", "member_id"]].rename(columns={"member_id": "speaker"}), on="meeting_id")
+    others = others[others.speaker.ne(others.member_id)].assign(act=CRIT)
+
+    assembly_meetings = m[m.kind.isin([MeetingKind.regular.value, MeetingKind.special.value])]
+    a = ctx.only(ctx.present, assembly_meetings)[["meeting_id", "branch_id", "member_id"]]
+    assembly = a.assign(stage=CriticismStage.assembly.value, speaker=a.member_id, act=SELF)
+
+    cols = ["meeting_id", "branch_id", "stage", "member_id", "speaker", "act"]
+    # every key in the frames' categorical dtypes on both sides: the merge compares integer codes
+    c = ctx.only(ctx.frames.criticisms, m)
+    need = pd.concat([own[cols], others[cols], assembly[cols]], ignore_index=True).astype(
+        {"stage": c.stage.dtype, "act": c.act.dtype})
+    done = pd.DataFrame({"meeting_id": c.meeting_id, "stage": c.stage, "member_id": c.target,
+                         "speaker": c.speaker, "act": c.act, "done": True}).drop_duplicates()
+    need = need.merge(done, on=["meeting_id", "stage", "member_id", "speaker", "act"], how="left")
+    need["done"] = need.done.fillna(False).astype(bool)
+    return need
+
+
+# ---- matrices for reports and forms ---------------------------------------------------------------------------
+
+
+def _people(ctx, meeting_id: str) -> list[str]:
+    r = ctx.roster
+    return list(r.loc[r.meeting_id == meeting_id, "member_id"].astype(str))
+
+
+def talk_matrix(ctx, meeting_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(talked, missing): square boolean frames over the meeting's people plus 上级; symmetric."""
+    meetings = ctx.meetings[ctx.meetings.meeting_id == meeting_id]
+    people = _people(ctx, meeting_id) + [SUPERIOR]
+    talked = pd.DataFrame(False, index=people, columns=people)
+    missing = talked.copy()
+    for frame, target in ((talks_done(ctx, meetings), talked),):
+        for lo, hi in zip(frame.lo, frame.hi):  # a branch's handful of pairs
+            if lo in target.index and hi in target.index:
+                target.loc[lo, hi] = target.loc[hi, lo] = True
+    need = talk_needs(ctx, meetings)
+    for a, b in zip(need.a[~need.done], need.b[~need.done]):
+        if a in missing.index and b in missing.index:
+            missing.loc[a, b] = missing.loc[b, a] = True
+    return talked, missing
+
+
+def criticism_matrix(ctx, meeting_id: str, stage: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(marks, missing) for one stage: rows speak, columns are examined; marks are 自/批/表; None when unused."""
+    meetings = ctx.meetings[ctx.meetings.meeting_id == meeting_id]
+    c = ctx.frames.criticisms
+    c = c[(c.meeting_id == meeting_id) & c.stage.eq(stage)]
+    need = criticism_needs(ctx, meetings)
+    need = need[need.stage == stage]
+    if c.empty and need.empty:
+        return None, None
+    people = list(dict.fromkeys(_people(ctx, meeting_id) + list(c.speaker.astype(str)) + list(c.target.astype(str))))
+    marks = pd.DataFrame("", index=people, columns=people)
+    for speaker, target, act in zip(c.speaker.astype(str), c.target.astype(str), c.act.astype(str)):
+        mark = ACT_MARKS.get(act, "")
+        if mark and mark not in marks.loc[speaker, target]:
+            marks.loc[speaker, target] += mark
+    missing = pd.DataFrame(False, index=people, columns=people)
+    for speaker, target in zip(need.speaker[~need.done].astype(str), need.member_id[~need.done].astype(str)):
+        missing.loc[speaker, target] = True
+    return marks, missing

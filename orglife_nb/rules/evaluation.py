@@ -1,0 +1,144 @@
+"""Democratic evaluation rules (民主评议党员), for held meetings combined with the evaluation (结合民主评议)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..models import Level, RatingScheme, VoterType
+from .common import concat, emit, fmt, missing
+from .meeting import blank
+from .registry import BRANCH_MEETINGS, REGULAR_ONLY, register
+
+LEVEL_LABELS = {level.value: level.label for level in Level}
+SCHEME_LABELS = {scheme.value: scheme.label for scheme in RatingScheme}
+
+
+SCHEMES = [s.value for s in RatingScheme]
+LEVELS = [level.value for level in Level]
+
+
+def _evaluated(ctx) -> pd.DataFrame:
+    """Held meetings of the rule's kinds combined with 民主评议, with their rating scheme (profile's if none)."""
+    m = ctx.held
+    m = m[m.with_evaluation.fillna(False)]
+    scheme = m.rating_scheme.astype(object).fillna(ctx.profile.rating_scheme.value)
+    return m.assign(scheme=pd.Categorical(scheme, categories=SCHEMES))
+
+
+def _in_scheme(ctx, frame: pd.DataFrame) -> np.ndarray:
+    """Whether each row's ``level`` belongs to its ``scheme`` (a scheme × level lookup on category codes)."""
+    allowed = np.zeros((len(SCHEMES) + 1, len(LEVELS) + 1), dtype=bool)  # last row/column: missing (-1)
+    for scheme, levels in ctx.profile.rating_levels.items():
+        allowed[SCHEMES.index(RatingScheme(scheme).value), [LEVELS.index(Level(v).value) for v in levels]] = True
+    scheme = pd.Categorical(frame.scheme, categories=SCHEMES).codes
+    level = pd.Categorical(frame.level, categories=LEVELS).codes
+    return allowed[scheme, level]
+
+
+def _full_members(ctx, m: pd.DataFrame) -> pd.DataFrame:
+    """Full members (正式党员) expected at the meetings, with their rating row (if any) and ``exempt``: present at
+    that year's 民主生活会, so they may skip the branch evaluation (000 第三篇 第六步: 可不参加民主测评)."""
+    r = ctx.only(ctx.roster, m)
+    r = r.loc[r.full, ["meeting_id", "branch_id", "member_id", "name", "date", "held"]]
+    ratings = ctx.only(ctx.frames.ratings, m).drop_duplicates(["meeting_id", "member_id"], keep="last")
+    r = r.merge(ratings, on=["meeting_id", "member_id"], how="left").merge(
+        m[["meeting_id", "scheme", "year", "report_due"]], on="meeting_id")
+    r = r.merge(ctx.leadership_attendees.assign(exempt=True), on=["member_id", "year"], how="left")
+    return r.assign(exempt=r.exempt.fillna(False).astype(bool))
+
+
+def _ratings(ctx) -> pd.DataFrame:
+    """Rating rows of evaluated meetings, with names."""
+    m = _evaluated(ctx)
+    r = ctx.only(ctx.frames.ratings, m).merge(m[["meeting_id", "branch_id", "date", "held", "report_due"]],
+                                              on="meeting_id")
+    return r.assign(name=ctx.name_of(r.member_id.astype(object)),
+                    level_label=r.level.astype(object).map(LEVEL_LABELS))
+
+
+@register("EVAL-COMBINED", "EVAL", "年底结合民主评议", "error", REGULAR_ONLY, "003 一.2")
+def combined(ctx) -> pd.DataFrame:
+    """The second-half (year-end) 组织生活会 is combined with 民主评议党员 (one finding on that year's last one)."""
+    m = ctx.meetings
+    m = m[m.half.eq("second")].assign(combined=m.with_evaluation.fillna(False))
+    any_combined = m.groupby(["branch_id", "year"], observed=True).combined.transform("any")
+    last = m[~any_combined].sort_values("date").drop_duplicates(["branch_id", "year"], keep="last")
+    return missing(ctx, last, "{year} 年下半年（年底）组织生活会未结合开展民主评议党员")
+
+
+@register("EVAL-SELF", "EVAL", "党员个人小结", "error", BRANCH_MEETINGS, "000 第三篇 第三步 2")
+def self_evaluation(ctx) -> pd.DataFrame:
+    """Every full member (正式党员) gave a self-evaluation (个人小结); 预备党员 are not evaluated, and a 领导干部
+    exempt from the branch rating (see EVAL-RATING) is exempt from its self-evaluation too."""
+    r = _full_members(ctx, _evaluated(ctx))
+    r = r[~r.self_summary.fillna(False) & ~r.exempt]
+    return emit(r, fmt("正式党员 {name} 未作个人小结（自评）", r), subject="member_id")
+
+
+@register("EVAL-BALLOTS", "EVAL", "民主测评票", "error", BRANCH_MEETINGS, "000 第二篇 二.2–3；第三篇 第三步 4")
+def ballots(ctx) -> pd.DataFrame:
+    """Ballots exist; they use the meeting's scheme's levels only; no ballot rates a member twice; member
+    ballots ≤ members present (群众代表's ballots count as their own invited voters)."""
+    m = _evaluated(ctx)
+    b = ctx.only(ctx.frames.ballots, m).merge(m[["meeting_id", "branch_id", "scheme"]], on="meeting_id")
+    b = b.assign(name=ctx.name_of(b.rated_id.astype(object)), level_label=b.level.astype(object).map(LEVEL_LABELS),
+                 scheme_label=b.scheme.astype(object).map(SCHEME_LABELS))
+    none = m[~m.meeting_id.isin(b.meeting_id)]
+    foreign = b[~_in_scheme(ctx, b)].drop_duplicates(["meeting_id", "ballot_no", "rated_id", "level"])
+    twice = b[b.duplicated(["meeting_id", "ballot_no", "rated_id"], keep=False)]
+    twice = twice.drop_duplicates(["meeting_id", "ballot_no", "rated_id"])
+
+    public = b.voter_type.eq(VoterType.public.value).fillna(False)
+    member_ballots = b[~public.groupby([b.meeting_id, b.ballot_no], observed=True).transform("any")]
+    counts = member_ballots.groupby("meeting_id", observed=True).ballot_no.nunique().rename("ballots")
+    present = ctx.only(ctx.present, m).groupby("meeting_id", observed=True).size().rename("present")
+    over = m.join(counts, on="meeting_id").join(present, on="meeting_id")
+    over = over.assign(present=over.present.fillna(0).astype(int))
+    over = over[over.ballots.gt(over.present).fillna(False)].assign(ballots=lambda f: f.ballots.astype(int))
+    return concat(
+        emit(none, "结合民主评议党员但未进行民主测评（无测评票）"),
+        emit(foreign, fmt("测评票 {ballot_no} 对 {name} 评为“{level_label}”，不属于{scheme_label}测评方案", foreign),
+             subject="rated_id"),
+        emit(twice, fmt("测评票 {ballot_no} 对 {name} 评了不止一次", twice), subject="rated_id"),
+        emit(over, fmt("党员测评票 {ballots} 张，多于到会党员 {present} 人", over)),
+    )
+
+
+@register("EVAL-RATING", "EVAL", "评定等次", "error", BRANCH_MEETINGS, "000 第二篇 二.4；第三篇 第四步、第六步")
+def rating(ctx) -> pd.DataFrame:
+    """Every full member has a final rating (评定等次) of the meeting's scheme, except a 领导干部 who was present at
+    that year's 民主生活会 (000 第三篇 第六步: 可不参加民主测评)."""
+    r = _full_members(ctx, _evaluated(ctx))
+    r = r.assign(level_label=r.level.astype(object).map(LEVEL_LABELS),
+                 scheme_label=r.scheme.astype(object).map(SCHEME_LABELS))
+    unrated = r[r.level.isna() & ~r.exempt]
+    rated = r[r.level.notna()]
+    foreign = rated[~_in_scheme(ctx, rated)]
+    return concat(emit(unrated, fmt("正式党员 {name} 未评定等次", unrated), subject="member_id"),
+                  emit(foreign, fmt("{name} 的评定等次“{level_label}”不属于{scheme_label}测评方案", foreign),
+                       subject="member_id"))
+
+
+@register("EVAL-EXCELLENT-VOTE", "EVAL", "优秀经大会表决", "error", BRANCH_MEETINGS, "000 第二篇 二.4")
+def excellent_vote(ctx) -> pd.DataFrame:
+    """A member rated 优秀 was approved by the assembly's vote (表决通过)."""
+    r = _ratings(ctx)
+    r = r[r.level.eq(Level.excellent.value) & ~r.vote_passed.fillna(False)]
+    return emit(r, fmt("{name} 评为优秀，但未经党员大会表决通过", r), subject="member_id")
+
+
+@register("EVAL-UNQUALIFIED", "EVAL", "不合格的处理意见", "error", BRANCH_MEETINGS, "000 第二篇 二.4")
+def unqualified(ctx) -> pd.DataFrame:
+    """A member rated 不合格 has a handling opinion (处理意见)."""
+    r = _ratings(ctx)
+    r = r[r.level.eq(Level.unqualified.value) & blank(r.handling)]
+    return emit(r, fmt("{name} 评为不合格，但没有支委会的处理意见", r), subject="member_id")
+
+
+@register("EVAL-FEEDBACK", "EVAL", "评定结果反馈本人", "error", BRANCH_MEETINGS, "000 第三篇 第四步")
+def feedback(ctx) -> pd.DataFrame:
+    """Every rating was fed back to the member (反馈日期). The seeds give no number: it is due with the report
+    to the superior (``report_days``), pending until then."""
+    r = _ratings(ctx)
+    r = r[r.level.notna() & r.feedback_date.isna()]
+    return missing(ctx, r, "{name} 的评定等次（{level_label}）未向本人反馈", due=r.report_due, subject="member_id")

@@ -1,0 +1,111 @@
+"""Findings and status as text: terminal table, JSON array, CSV with BOM (Excel shows the Chinese)."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from .common import KIND_LABELS
+from .engine import counts
+from .registry import SEVERITY_LABELS
+
+DATE_COLUMNS = ("meeting_date", "due")
+JSON_COLUMNS = ["rule", "severity", "branch_id", "branch_name", "meeting_id", "kind", "meeting_date", "subject",
+                "subject_name", "message", "due", "days", "source", "title"]
+
+
+def _plain(findings: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text, missing as None: what JSON and CSV show."""
+    out = findings[JSON_COLUMNS].astype(object)
+    for column in DATE_COLUMNS:
+        out[column] = findings[column].dt.strftime("%Y-%m-%d").astype(object)
+    out["days"] = findings.days.astype(object)
+    return out.where(findings[JSON_COLUMNS].notna(), None)
+
+
+def to_json(findings: pd.DataFrame) -> str:
+    """One JSON array of finding objects (dates ISO, null where absent)."""
+    records = _plain(findings).to_dict(orient="records")
+    return json.dumps(records, ensure_ascii=False, indent=1, default=int)
+
+
+def to_csv(findings: pd.DataFrame) -> str:
+    """CSV text starting with a UTF-8 BOM."""
+    return "\ufeff" + _plain(findings).to_csv(index=False, lineterminator="\n")
+
+
+def summary_line(findings: pd.DataFrame) -> str:
+    found = counts(findings)
+    parts = "，".join(f"{SEVERITY_LABELS[s]}（{s}）{n} 条" for s, n in found.items())
+    return f"共 {len(findings)} 条：{parts}"
+
+
+def to_table(findings: pd.DataFrame, as_of=None) -> str:
+    """Readable in a terminal: grouped by branch and meeting (names, kind, date), counts per severity at the end."""
+    lines = []
+    if as_of is not None:
+        lines.append(f"检查日期：{pd.Timestamp(as_of):%Y-%m-%d}")
+    if findings.empty:
+        lines.append("未发现问题。")
+    branch_key = meeting_key = None
+    for row in findings.itertuples(index=False):  # output lines only: one per finding
+        if row.branch_id != branch_key:
+            branch_key, meeting_key = row.branch_id, object()
+            lines += ["", f"支部 {row.branch_id} {row.branch_name or ''}".rstrip()]
+        if row.meeting_id != meeting_key:
+            meeting_key = row.meeting_id
+            if row.meeting_id is None:
+                lines.append("  频次（全年）")
+            else:
+                date = "" if pd.isna(row.meeting_date) else f"{row.meeting_date:%Y-%m-%d}"
+                lines.append(f"  会议 {row.meeting_id} {KIND_LABELS.get(row.kind, '')} {date}".rstrip())
+        who = f" [{row.subject_name or row.subject}]" if row.subject else ""
+        lines.append(f"    {SEVERITY_LABELS[row.severity]} {row.rule}{who} {row.message}")
+    lines += ["", summary_line(findings)]
+    return "\n".join(lines)
+
+
+def status_text(result) -> str:
+    """``orglife status``: open steps per meeting with days left, then the ledger by bucket."""
+    from .status import BUCKETS
+
+    lines = [f"截至 {result.as_of:%Y-%m-%d}", "", "一、各会议未完成事项"]
+    steps = result.steps
+    if steps.empty:
+        lines.append("  没有未完成的事项。")
+    meeting_key = None
+    for row in steps.itertuples(index=False):
+        if row.meeting_id != meeting_key:
+            meeting_key = row.meeting_id
+            lines.append(f"  {row.branch_id} {row.branch_name} · {row.meeting_id} {row.kind_label} "
+                         f"{row.meeting_date:%Y-%m-%d}")
+        left = f"还剩 {row.days_left} 天" if row.days_left >= 0 else f"已超期 {-row.days_left} 天"
+        lines.append(f"    {row.step}：应不晚于 {row.due:%Y-%m-%d}，{left}")
+    lines += ["", "二、整改台账"]
+    book = result.ledger
+    totals = book.bucket.value_counts().reindex(list(BUCKETS), fill_value=0)
+    lines.append("  " + "，".join(f"{bucket} {int(n)} 项" for bucket, n in totals.items()))
+    for bucket in BUCKETS[1:4]:
+        part = book[book.bucket.eq(bucket)]
+        if part.empty:
+            continue
+        lines.append(f"  【{bucket}】")
+        for row in part.itertuples(index=False):
+            when = "时限未填" if pd.isna(row.deadline) else f"时限 {row.deadline:%Y-%m-%d}"
+            left = "" if pd.isna(row.days_left) else (
+                f"，还剩 {row.days_left} 天" if row.days_left >= 0 else f"，已超期 {-row.days_left} 天")
+            lines.append(f"    {row.item_id} {row.problem}（{row.branch_name}，责任人 {row.owner_name}，{when}{left}）")
+    return "\n".join(lines)
+
+
+def rules_text(table: pd.DataFrame, fmt: str = "table") -> str:
+    """The rule catalogue (``rule_table()``) as a terminal table, a JSON array or CSV with BOM."""
+    if fmt == "json":
+        return json.dumps(table.to_dict(orient="records"), ensure_ascii=False, indent=1)
+    if fmt == "csv":
+        return "\ufeff" + table.to_csv(index=False, lineterminator="\n")
+    from ..textable import render
+
+    rows = zip(table.rule, table.family_label, table.title, table.severity.map(SEVERITY_LABELS), table.applies_to,
+               table.source)
+    return render(["编号", "类别", "名称", "默认级别", "适用会议", "出处"], rows)

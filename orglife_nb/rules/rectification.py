@@ -1,0 +1,99 @@
+"""After-the-meeting rules: rectification (RECT-*: 整改) and the meeting's follow-up (POST-*: 报告、转告、通报).
+
+Follow-up work without a number of its own in the seeds (publishing the list, telling absentees, feeding back
+ratings) is due with the report to the superior (``report_days``): pending until then, a violation after.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..models import Presence, RectStatus
+from .common import concat, dated_step, emit, fmt, missing
+from .context import day_count
+from .meeting import blank
+from .steps import STEPS
+from .registry import ALL, LEADERSHIP_ONLY, register
+
+FOUR_CLEAR = (("goal", "目标"), ("measures", "措施"), ("owner", "责任人"), ("deadline", "时限"),
+              ("category", "责任类别"))
+FINISHED = (RectStatus.done.value, RectStatus.closed.value)
+
+
+def items(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
+    """Rectification items of ``meetings`` with branch and a ``finished`` flag (已完成 or 已销号)."""
+    r = ctx.only(ctx.frames.rectifications, meetings)
+    r = r.merge(meetings[["meeting_id", "branch_id", "date", "held", "report_due"]], on="meeting_id")
+    finished = r.status.isin(FINISHED) | (r.status.isna() & r.done_date.notna())
+    return r.assign(finished=finished.astype(bool))
+
+
+@register("RECT-PRESENT", "RECT", "查摆出整改事项", "warning", ALL, "003 民主 三.3；003 四.1")
+def present(ctx) -> pd.DataFrame:
+    """The meeting produced at least one rectification item (not '只讲成绩不讲问题')."""
+    m = ctx.held
+    m = m[~m.meeting_id.isin(ctx.frames.rectifications.meeting_id)]
+    return missing(ctx, m, "会议没有形成任何整改事项（只讲成绩不讲问题）", due=m.report_due)
+
+
+@register("RECT-FOUR-CLEAR", "RECT", "整改四个明确", "error", ALL, "003 四.1；000 第三篇 第五步")
+def four_clear(ctx) -> pd.DataFrame:
+    """Every item states 目标, 措施, 责任人 and 时限 (四个明确) and a responsibility category (单位/党组织/个人)."""
+    r = items(ctx, ctx.held)
+    lacking = pd.Series("", index=r.index, dtype=object)
+    for column, label in FOUR_CLEAR:
+        lacking = lacking + np.where(blank(r[column]), label + "、", "")
+    r = r.assign(lacking=lacking.str.rstrip("、"))
+    r = r[r.lacking.ne("")]
+    return emit(r, fmt("整改事项 {item_id}（{problem}）缺少：{lacking}", r), subject="owner")
+
+
+@register("RECT-PUBLIC", "RECT", "整改清单公示", "error", ALL, "003 四.1；000 第三篇 第五步")
+def public(ctx) -> pd.DataFrame:
+    """The rectification list was publicised (公示), by the report's due date."""
+    m = ctx.held
+    m = m[m.meeting_id.isin(ctx.frames.rectifications.meeting_id) & m.rectification_published.isna()]
+    return missing(ctx, m, "整改清单未公示，未接受群众监督", due=m.report_due)
+
+
+@register("RECT-OVERDUE", "RECT", "整改按时销号", "error", ALL, "003 四.3")
+def overdue(ctx) -> pd.DataFrame:
+    """An item not done (销号) by its 时限: still open after it, or finished later than it.
+
+    Open items whose 时限 is still ahead are the ledger's business (``status``), not findings.
+    """
+    r = items(ctx, ctx.meetings)
+    r = r[r.deadline.lt(ctx.as_of)]
+    still_open = r[~r.finished]
+    late = r[r.finished & r.done_date.gt(r.deadline)]
+    still_open = still_open.assign(late=day_count(ctx.as_of - still_open.deadline))
+    late = late.assign(late=day_count(late.done_date - late.deadline))
+    return concat(
+        emit(still_open, fmt("整改事项 {item_id}（{problem}）时限 {deadline} 已过，仍未完成销号（逾期 {late} 天）",
+                             still_open), subject="owner", due=still_open.deadline, days=still_open.late),
+        emit(late, fmt("整改事项 {item_id}（{problem}）于 {done_date} 才完成，超过时限 {deadline} {late} 天", late),
+             subject="owner", due=late.deadline, days=late.late),
+    )
+
+
+@register("POST-REPORT", "POST", "会后报送情况报告", "error", ALL, "000 第一篇 3.1；003 四.2；003 民主 四.2")
+def report(ctx) -> pd.DataFrame:
+    """The report (会议情况报告 + minutes copy + opinion summary) reaches the superior ≤ ``report_days`` after
+    (民主生活会: ``leadership_report_days``)."""
+    return dated_step(ctx, ctx.held, STEPS["POST-REPORT"])
+
+
+@register("POST-ABSENTEE-INFORMED", "POST", "会后转告缺席人", "error", ALL, "000 第一篇 3.2；003 民主 三.3")
+def absentee_informed(ctx) -> pd.DataFrame:
+    """Every absentee is told of the meeting and of the criticism addressed to them (会后告知日期)."""
+    r = ctx.only(ctx.roster, ctx.held)
+    away = r.presence.isin([Presence.leave.value, Presence.absent.value])
+    r = r[away & r.informed_date.isna()].merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
+    return missing(ctx, r, "未向未到会的 {name} 转告会议情况和对其的批评意见", due=r.report_due, subject="member_id")
+
+
+@register("POST-PUBLIC-REPORT", "POST", "会后一个月内通报", "error", LEADERSHIP_ONLY, "003 民主 四.3")
+def public_report(ctx) -> pd.DataFrame:
+    """民主生活会: cadres and masses are told of the meeting and the measures ≤ ``leadership_public_report_days``
+    after."""
+    return dated_step(ctx, ctx.held, STEPS["POST-PUBLIC-REPORT"])

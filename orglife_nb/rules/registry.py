@@ -1,0 +1,95 @@
+"""The one rule table: every check, its id (public contract, spec/rules.md), family, title, severity and source.
+
+Rules register themselves in catalogue order (the family modules are imported in spec order by the package):
+
+    @register("PREP-TOPIC", "PREP", "会议主题", "error", ALL, "000 第一篇 1.1；003 民主 二.1")
+    def topic_set(ctx): ...
+
+CLI, reports, forms and training read ``RULES`` / ``rule_table()``; nothing else lists rule ids or titles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from ..models import MeetingKind
+
+FAMILIES = {"PREP": "会前准备", "MEET": "召开会议", "EVAL": "民主评议党员", "RECT": "会后整改", "POST": "会后工作",
+            "FREQ": "频次"}
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "待办"}
+
+ALL = tuple(k.value for k in MeetingKind)
+BRANCH_MEETINGS = (MeetingKind.regular.value, MeetingKind.special.value)
+LEADERSHIP_ONLY = (MeetingKind.leadership.value,)
+REGULAR_ONLY = (MeetingKind.regular.value,)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check. ``check(scope) -> DataFrame`` of findings (see ``common.emit``)."""
+
+    id: str
+    family: str
+    title: str
+    severity: str
+    applies_to: tuple[str, ...]
+    source: str
+    check: Callable[..., pd.DataFrame]
+
+    @property
+    def description(self) -> str:
+        """The check function's docstring, first paragraph (what the rule asks, in English)."""
+        doc = (self.check.__doc__ or "").strip()
+        return " ".join(doc.split("\n\n")[0].split())
+
+    @property
+    def order(self) -> int:
+        return RULES.index(self)
+
+
+RULES: list[Rule] = []
+_BY_ID: dict[str, Rule] = {}
+
+
+def register(rule_id: str, family: str, title: str, severity: str, applies_to: tuple[str, ...], source: str):
+    """Decorator adding a check function to the rule table (in definition order)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family}")
+    if severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {severity}")
+
+    def wrap(check: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        if rule_id in _BY_ID:
+            raise ValueError(f"rule {rule_id} registered twice")
+        rule = Rule(rule_id, family, title, severity, tuple(applies_to), source, check)
+        RULES.append(rule)
+        _BY_ID[rule_id] = rule
+        return check
+
+    return wrap
+
+
+def get_rule(rule_id: str) -> Rule:
+    from ..errors import OrglifeError
+
+    try:
+        return _BY_ID[rule_id]
+    except KeyError:
+        raise OrglifeError(f"没有这条规则：{rule_id}") from None
+
+
+def rule_table() -> pd.DataFrame:
+    """The catalogue as a frame: id, family (+ Chinese), title, default severity, kinds (Chinese), source."""
+    return pd.DataFrame({
+        "rule": [r.id for r in RULES],
+        "family": [r.family for r in RULES],
+        "family_label": [FAMILIES[r.family] for r in RULES],
+        "title": [r.title for r in RULES],
+        "severity": [r.severity for r in RULES],
+        "applies_to": ["、".join(MeetingKind(k).label for k in r.applies_to) for r in RULES],
+        "source": [r.source for r in RULES],
+        "description": [r.description for r in RULES],
+    })

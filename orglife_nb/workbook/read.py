@@ -1,0 +1,478 @@
+"""Reading the exchange workbook: cells → a batch of record frames, every problem of the file at once.
+
+Speed matters (a province exports hundreds of thousands of rows), so nothing here validates row by row:
+python-calamine reads each sheet into Python values, each column's *unique* values go once through the field's
+parser (``FieldSpec.parse``), and required cells, unique ids and references are checked with pandas on whole
+columns. Only the cells that fail become ``Problem`` rows.
+
+A file is stored only when it has no problem at all, in one transaction (``Store.save``).
+"""
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import python_calamine
+from sqlalchemy import select
+
+from ..errors import OrglifeError
+from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Member, Record, Role, blank, fields_of,
+                      parse_text)
+from ..store import Store, table_of
+from ..store.writer import SaveSummary
+
+Source = str | os.PathLike | bytes | BinaryIO
+Known = dict[str, dict[str, Any]]
+_SHEET_ORDER = {record: index for index, record in enumerate(RECORDS)}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One bad cell (or a sheet-level problem, then ``row`` is the header row): where, what, why."""
+
+    sheet: str
+    row: int
+    header: str
+    value: str
+    why: str
+
+    def line(self) -> str:
+        shown = f"“{self.value}”" if self.value != "" else "（空）"
+        where = [self.sheet, f"第 {self.row} 行"] + ([self.header] if self.header else [])
+        return " · ".join(where + [shown, self.why])
+
+
+def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
+    """The problems as a table (for the forms' upload page)."""
+    return pd.DataFrame([(p.sheet, p.row, p.header, p.value, p.why) for p in problems],
+                        columns=["工作表", "行", "列", "值", "问题"])
+
+
+@dataclass
+class ImportResult:
+    """What happened to one file: stored (``summary``), rejected for ``problems``, or unreadable (``error``)."""
+
+    name: str
+    problems: list[Problem] = field(default_factory=list)
+    error: str | None = None
+    summary: SaveSummary | None = None
+    rows: int = 0
+
+    @property
+    def stored(self) -> bool:
+        return self.summary is not None
+
+    def lines(self) -> list[str]:
+        if self.error:
+            return [f"{self.name}：{self.error}"]
+        if self.problems:
+            head = f"{self.name}：发现 {len(self.problems)} 个问题，本文件未写入任何内容："
+            return [head] + ["  " + problem.line() for problem in self.problems]
+        return [f"{self.name}：已写入（{self.rows} 行）：{self.summary.describe()}"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Opening the file
+
+
+def _name(source: Source) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    return getattr(source, "name", None) or "上传的工作簿"
+
+
+def open_workbook(source: Source) -> python_calamine.CalamineWorkbook:
+    """A calamine workbook, or OrglifeError with a one-line Chinese reason."""
+    name = _name(source)
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            if not path.exists():
+                raise OrglifeError(f"找不到文件：{source}")
+            if not path.is_file():
+                raise OrglifeError(f"不是文件：{source}")
+            return python_calamine.CalamineWorkbook.from_path(str(path))
+        data = io.BytesIO(source) if isinstance(source, bytes) else source
+        return python_calamine.CalamineWorkbook.from_filelike(data)
+    except OrglifeError:
+        raise
+    except python_calamine.PasswordError:
+        raise OrglifeError(f"无法读取 {name}：工作簿有密码保护，请先取消密码") from None
+    except OSError as error:
+        raise OrglifeError(f"无法读取 {name}：{error.strerror or error}") from None
+    except Exception as error:  # calamine's zip/xml/format errors: not an Excel workbook
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise OrglifeError(f"无法读取 {name}：不是有效的 .xlsx 工作簿（{reason}）") from None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cells → typed columns
+
+
+def _shown(value: Any) -> str:
+    """A raw cell as the user sees it, for problem messages."""
+    try:
+        return parse_text(value) or ""
+    except Exception:
+        return str(value)
+
+
+def _factorize(cells: tuple) -> tuple[np.ndarray, list]:
+    """Codes and unique values of a column. True == 1 in Python: keep a boolean cell apart from a number."""
+    codes, uniques = pd.factorize(np.asarray(cells, dtype=object))
+    uniques = list(uniques)
+    if any(type(u) in (int, float, bool) and u in (0, 1) for u in uniques) \
+            and any(type(v) is bool for v in cells):
+        index: dict = {}
+        codes = np.fromiter((index.setdefault((type(v) is bool, v), len(index)) for v in cells),
+                            dtype=np.intp, count=len(cells))
+        uniques = [key[1] for key in index]
+    return codes, uniques
+
+
+@dataclass
+class _Column:
+    spec: FieldSpec
+    position: int  # 0-based column in the sheet
+    values: np.ndarray  # parsed Python values (None for blank)
+    raw: np.ndarray  # the cells as read
+    blank: np.ndarray  # bool: cell is empty or spaces
+    errors: dict[int, tuple[np.ndarray, str]]  # unique code → (mask of cells, Chinese reason)
+
+    @classmethod
+    def parse(cls, spec: FieldSpec, position: int, cells: tuple) -> "_Column":
+        codes, uniques = _factorize(cells)
+        parsed, blanks, errors = [], [], {}
+        for code, value in enumerate(uniques):
+            blanks.append(blank(value))
+            try:
+                parsed.append(spec.parse(value))
+            except CellError as error:
+                parsed.append(None)
+                errors[code] = str(error)
+        parsed.append(None)  # code -1 (a None cell) lands here
+        blanks.append(True)
+        codes = np.where(codes < 0, len(uniques), codes)
+        table = np.empty(len(parsed), dtype=object)
+        table[:] = parsed
+        return cls(spec, position, table[codes], np.asarray(cells, dtype=object),
+                   np.asarray(blanks, dtype=bool)[codes],
+                   {code: (codes == code, why) for code, why in errors.items()})
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.values, self.raw, self.blank = self.values[mask], self.raw[mask], self.blank[mask]
+        self.errors = {code: (where[mask], why) for code, (where, why) in self.errors.items()}
+
+
+@dataclass
+class _Sheet:
+    """One sheet read and parsed: its columns (by field name) and the Excel row number of every data row."""
+
+    record: type[Record]
+    header_row: int
+    rows: np.ndarray
+    columns: dict[str, _Column]
+
+    def problem(self, index: int | None, header: str, value: Any, why: str) -> Problem:
+        row = self.header_row if index is None else int(self.rows[index])
+        return Problem(self.record.sheet, row, header, value.strip() if isinstance(value, str) else _shown(value),
+                       why)
+
+    def series(self, name: str) -> pd.Series:
+        column = self.columns.get(name)
+        if column is None:
+            return pd.Series([None] * len(self.rows), dtype=object)
+        return pd.Series(column.values, dtype=object)
+
+    def frame(self) -> pd.DataFrame:
+        """The sheet's columns only: a column absent from the sheet is not given (see ``import_file``)."""
+        return pd.DataFrame({spec.name: self.series(spec.name) for spec in fields_of(self.record)
+                             if spec.name in self.columns})
+
+
+_HEADER_SEARCH = 20  # rows scanned for the header row (ledgers often put a title above it)
+
+
+def _read_sheet(record: type[Record], cells: list[list], problems: list[Problem]) -> _Sheet | None:
+    by_header = {spec.header: spec for spec in fields_of(record)}
+    # the header row: the first row naming one of our columns, else the first row with anything in it
+    start = next((i for i, row in enumerate(cells[:_HEADER_SEARCH]) if any(_shown(v) in by_header for v in row)),
+                 None)
+    if start is None:
+        start = next((i for i, row in enumerate(cells) if any(not blank(v) for v in row)), None)
+    if start is None:
+        return None
+    headers = [_shown(v) for v in cells[start]]
+    header_row = start + 1
+    data = cells[start + 1:]
+    positions: dict[str, int] = {}
+    for position, header in enumerate(headers):
+        spec = by_header.get(header)
+        if spec is None:
+            continue  # extra columns are ignored
+        if spec.name in positions:
+            first = positions[spec.name] + 1
+            problems.append(Problem(record.sheet, header_row, header, "",
+                                    f"表头重复：第 {first} 列和第 {position + 1} 列都是“{header}”"))
+            continue
+        positions[spec.name] = position
+    transposed = list(zip(*data)) if data else []
+    columns = {spec.name: _Column.parse(spec, positions[spec.name],
+                                        transposed[positions[spec.name]] if transposed else ())
+               for spec in fields_of(record) if spec.name in positions}
+    rows = np.arange(header_row + 1, header_row + 1 + len(data))
+    # a row blank in every recognised column is skipped (extra columns do not count)
+    keep = ~np.logical_and.reduce([c.blank for c in columns.values()]) if columns else np.zeros(len(data), bool)
+    for column in columns.values():
+        column.keep(keep)
+    sheet = _Sheet(record, header_row, rows[keep], columns)
+    missing = [spec for spec in fields_of(record) if spec.required and spec.name not in columns]
+    # without a required column the sheet cannot be read; say so once per column if the sheet holds anything
+    if missing and (len(sheet.rows) or any(not blank(v) for row in data for v in row)):
+        for spec in missing:
+            problems.append(sheet.problem(None, spec.header, "", "缺少必填列（表头中找不到这一列）"))
+    return sheet
+
+
+def _cell_problems(sheet: _Sheet, problems: list[Problem]) -> None:
+    """Unreadable cells and empty required cells."""
+    for column in sheet.columns.values():
+        header = column.spec.header
+        for where, why in column.errors.values():
+            for index in np.flatnonzero(where):
+                problems.append(sheet.problem(index, header, column.raw[index], why))
+        if column.spec.required:
+            for index in np.flatnonzero(column.blank):
+                problems.append(sheet.problem(index, header, "", "必填，不能为空"))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checks across rows and sheets: unique ids, references, one secretary per branch
+
+
+def _unique_ids(sheet: _Sheet, problems: list[Problem]) -> None:
+    if not sheet.record.key or sheet.record.key[0] not in sheet.columns:
+        return
+    spec = sheet.columns[sheet.record.key[0]].spec
+    ids = sheet.series(spec.name)
+    present = ids.notna()
+    repeated = ids.duplicated(keep="first") & present
+    if not repeated.any():
+        return
+    first_row = dict(zip(ids[present & ~repeated], sheet.rows[(present & ~repeated).to_numpy()]))
+    for index in np.flatnonzero(repeated.to_numpy()):
+        value = ids.iat[index]
+        problems.append(sheet.problem(index, spec.header, value, f"编号重复：与第 {first_row[value]} 行相同"))
+
+
+@dataclass
+class _Index:
+    """Ids the file may refer to: the file's own rows over what the store already holds."""
+
+    branches: set[str]
+    member_branch: dict[str, str]
+    meeting_branch: dict[str, str]
+    secretaries: dict[str, list[str]]
+
+    @classmethod
+    def build(cls, sheets: dict[type[Record], _Sheet], known: Known) -> "_Index":
+        def pairs(record: type[Record], key: str) -> dict[str, str]:
+            sheet = sheets.get(record)
+            if sheet is None:
+                return {}
+            ids, branches = sheet.series(key), sheet.series("branch_id")
+            ok = ids.notna() & branches.notna()
+            return dict(zip(ids[ok], branches[ok]))
+
+        branch_sheet = sheets.get(BY_TABLE["branches"])
+        file_branches = set(branch_sheet.series("branch_id").dropna()) if branch_sheet else set()
+        return cls(branches=set(known.get("branches", ())) | file_branches,
+                   member_branch={**known.get("members", {}), **pairs(BY_TABLE["members"], "member_id")},
+                   meeting_branch={**known.get("meetings", {}), **pairs(BY_TABLE["meetings"], "meeting_id")},
+                   secretaries={b: list(m) for b, m in known.get("secretaries", {}).items()})
+
+
+def _missing_ref(ref: str) -> str:
+    target = BY_TABLE[ref]
+    return f"{fields_of(target)[0].header}不存在（本文件“{target.sheet}”表和数据库中都没有）"
+
+
+def _references(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
+    record = sheet.record
+    # the branch a row belongs to: its own branch (meetings) or its meeting's branch (child rows)
+    if "branch_id" in record.model_fields:
+        context = sheet.series("branch_id")
+    else:
+        context = sheet.series("meeting_id").map(index.meeting_branch)
+    for name, column in sheet.columns.items():
+        spec = column.spec
+        if not spec.ref:
+            continue
+        values = sheet.series(name)
+        checked = values.notna() & (values != spec.ref_or) if spec.ref_or else values.notna()
+        if spec.ref == "branches":
+            bad = checked & ~values.isin(index.branches)
+        elif spec.ref == "meetings":
+            bad = checked & ~values.isin(index.meeting_branch.keys())
+        else:
+            owner = values.map(index.member_branch)
+            bad = checked & context.notna() & (owner != context)
+        for i in np.flatnonzero(bad.to_numpy()):
+            value = values.iat[i]
+            if spec.ref == "members" and isinstance(owner.iat[i], str):
+                why = f"该党员属于支部 {owner.iat[i]}，不是本会议所在的支部 {context.iat[i]}"
+            else:
+                why = _missing_ref(spec.ref) + (f"，也不是“{spec.ref_or}”" if spec.ref_or else "")
+            problems.append(sheet.problem(i, spec.header, value, why))
+
+
+def _one_secretary(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
+    if "role" not in sheet.columns:
+        return
+    members, branches, roles = sheet.series("member_id"), sheet.series("branch_id"), sheet.series("role")
+    in_file = set(members.dropna())
+    seen: dict[str, int] = {}  # branch → row index of its first secretary in the file
+    header = sheet.columns["role"].spec.header
+    for i in np.flatnonzero((roles == Role.secretary.value).to_numpy()):
+        branch = branches.iat[i]
+        if branch is None:
+            continue
+        stored = [m for m in index.secretaries.get(branch, []) if m not in in_file]
+        if stored:
+            why = f"每个支部只能有一名书记：支部 {branch} 在数据库中已有书记 {stored[0]}"
+        elif branch in seen:
+            why = f"每个支部只能有一名书记：支部 {branch} 的书记已在第 {sheet.rows[seen[branch]]} 行"
+        else:
+            seen[branch] = i
+            continue
+        problems.append(sheet.problem(i, header, Role.secretary.label, why))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def read_workbook(source: Source, known: Known | None = None) -> tuple[dict[type[Record], pd.DataFrame],
+                                                                       list[Problem]]:
+    """Read and validate a workbook. ``known`` = ids already stored (``known_ids(store)``; default none).
+
+    Returns the batch (record class → frame of the model fields the sheet has, object columns of Python values;
+    only sheets with rows) and every problem found, sorted by sheet, row and column. Raises OrglifeError when
+    the file cannot be read at all.
+    """
+    workbook = source if isinstance(source, python_calamine.CalamineWorkbook) else open_workbook(source)
+    if not any(name.strip() in BY_SHEET for name in workbook.sheet_names):
+        raise OrglifeError(f"工作簿中没有可识别的工作表（工作表名应为：{'、'.join(BY_SHEET)}）")
+    problems: list[Problem] = []
+    sheets: dict[type[Record], _Sheet] = {}
+    for name in workbook.sheet_names:
+        record = BY_SHEET.get(name.strip())
+        if record is None:
+            continue  # other sheets (instructions, notes) are not ours
+        if record in sheets:
+            problems.append(Problem(record.sheet, 1, "", name, "工作表重复：同名工作表只能有一个"))
+            continue
+        try:
+            cells = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as error:  # a corrupt sheet inside a readable zip
+            raise OrglifeError(f"无法读取工作表“{name}”：{error}") from None
+        sheet = _read_sheet(record, cells, problems)
+        if sheet is not None:
+            sheets[record] = sheet
+    index = _Index.build(sheets, known or {})
+    for record, sheet in sheets.items():
+        _cell_problems(sheet, problems)
+        _unique_ids(sheet, problems)
+        _references(sheet, index, problems)
+        if record is Member:
+            _one_secretary(sheet, index, problems)
+    columns = {(r.sheet, c.spec.header): c.position for r, sh in sheets.items() for c in sh.columns.values()}
+    problems.sort(key=lambda p: (_SHEET_ORDER[BY_SHEET[p.sheet]], p.row, columns.get((p.sheet, p.header), -1)))
+    batch = {record: sheet.frame() for record, sheet in sheets.items() if len(sheet.rows)}
+    return batch, problems
+
+
+def known_ids(store: Store) -> Known:
+    """What a file may refer to in the store: ``Store.id_index()`` plus each branch's stored secretary."""
+    known: Known = store.id_index()
+    table = table_of(Member)
+    secretaries: dict[str, list[str]] = {}
+    with store.engine.connect() as connection:
+        query = select(table.c.branch_id, table.c.member_id).where(table.c.role == Role.secretary.value)
+        for branch, member in connection.execute(query):
+            secretaries.setdefault(branch, []).append(member)
+    known["secretaries"] = secretaries
+    return known
+
+
+def _keep_stored_values(store: Store, batch: dict[type[Record], pd.DataFrame]) -> None:
+    """A column left out of a sheet keeps the stored values of records with ids (an old template must not
+    blank them); for new records, and for child rows (replaced as a whole), it is simply empty."""
+    for record, frame in batch.items():
+        absent = [spec.name for spec in fields_of(record) if spec.name not in frame.columns]
+        if not (record.key and absent):
+            continue
+        table, key = table_of(record), record.key[0]
+        ids = frame[key].tolist()
+        stored: dict[str, tuple] = {}
+        with store.engine.connect() as connection:
+            for start in range(0, len(ids), 500):
+                query = select(table.c[key], *[table.c[n] for n in absent]).where(
+                    table.c[key].in_(ids[start:start + 500]))
+                stored.update((row[0], tuple(row[1:])) for row in connection.execute(query))
+        for position, name in enumerate(absent):
+            frame[name] = pd.Series([stored[i][position] if i in stored else None for i in ids], dtype=object,
+                                    index=frame.index)
+
+
+def import_file(source: Source, store: Store, *, name: str | None = None) -> ImportResult:
+    """Validate one workbook against the store and, when it has no problem, store it in one transaction."""
+    result = ImportResult(name or _name(source))
+    try:
+        batch, result.problems = read_workbook(source, known_ids(store))
+        result.rows = sum(len(frame) for frame in batch.values())
+        if not result.problems:
+            _keep_stored_values(store, batch)
+            result.summary = store.save(batch)
+    except OrglifeError as error:
+        result.error = str(error)
+    return result
+
+
+def import_files(paths: list[str | os.PathLike], db: str | None = None,
+                 echo: Callable[[str], Any] = print) -> bool:
+    """``orglife import``: each file stands or falls alone; True when every file was stored."""
+    opened: dict[int, python_calamine.CalamineWorkbook] = {}
+    unreadable: dict[int, str] = {}
+    for i, path in enumerate(paths):
+        try:
+            opened[i] = open_workbook(path)
+        except OrglifeError as error:
+            unreadable[i] = str(error)
+    if len(paths) == 1 and unreadable:
+        raise OrglifeError(unreadable[0])  # the CLI prints the one line and exits 2
+    results: list[ImportResult] = []
+    store = Store(db) if opened else None
+    try:
+        for i, path in enumerate(paths):
+            if i in unreadable:
+                result = ImportResult(Path(path).name, error=unreadable[i])
+            else:
+                result = import_file(opened[i], store, name=Path(path).name)
+            for line in result.lines():
+                echo(line)
+            results.append(result)
+    finally:
+        if store is not None:
+            store.close()
+    if len(results) > 1:
+        stored = [r.name for r in results if r.stored]
+        rejected = [r.name for r in results if not r.stored]
+        echo(f"共 {len(results)} 个文件：已写入 {len(stored)} 个" + (f"（{'、'.join(stored)}）" if stored else "")
+             + f"，被拒绝 {len(rejected)} 个" + (f"（{'、'.join(rejected)}）" if rejected else "") + "。")
+    return all(r.stored for r in results)
