@@ -750,4 +750,25 @@ def run_demo(out: Path, db: str | None = None, branches: int | None = None, seed
     if branches is None:
         echo(f"其中完全合规的支部：{'、'.join(COMPLIANT_BRANCHES)}；其余支部按规则目录埋设了问题，供检查演示。")
     echo(f"演示数据以 {DEMO_AS_OF.isoformat()} 为“今天”：此后召开的会议处于准备阶段。")
+    if branches is None:
+        _echo_checks(target, echo)
     return target
+
+
+def _echo_checks(target, echo) -> None:
+    """Run every rule on the demo store (as of DEMO_AS_OF) and print the counts per rule."""
+    from .frames import load
+    from .rules import run_checks
+    from .rules.engine import counts
+    from .rules.registry import SEVERITY_LABELS
+
+    findings = run_checks(load(target), None, DEMO_AS_OF)
+    total = counts(findings)
+    echo("检查结果（截至 " + DEMO_AS_OF.isoformat() + "）：" +
+         "，".join(f"{SEVERITY_LABELS[s]} {n} 条" for s, n in total.items()))
+    from .rules.registry import RULES
+
+    order = {rule.id: position for position, rule in enumerate(RULES)}
+    per_rule = findings.groupby(["rule", "severity"], sort=False).size()
+    for (rule, severity), number in sorted(per_rule.items(), key=lambda item: order[item[0][0]]):
+        echo(f"  {rule}  {SEVERITY_LABELS[severity]} {int(number)}")
