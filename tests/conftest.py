@@ -86,3 +86,24 @@ def db_url(request, tmp_path):
 def store(db_url):
     with Store(db_url) as opened:
         yield opened
+
+
+# ---- browser tests: pytest-playwright drives the Debian chromium (Playwright's own download is unavailable) ----
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    from orglife_nb.browser import launch_args
+
+    return {**browser_type_launch_args, **launch_args()}
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> str:
+    """The bundled demo data in a SQLite store built once per test session (read-only for tests)."""
+    from orglife_nb.demo import save_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    with Store(url) as store:
+        save_demo(store)
+    return url

@@ -28,12 +28,13 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from ..errors import OrglifeError
+from ..resources import templates
 from ..frames import Frames
 from ..models import (SUPERIOR, CriticismAct, CriticismStage, Level, Material, MaterialType, Meeting, MeetingKind,
                       MemberStatus, OpinionMethod, OpinionSource, Presence, RatingScheme, RectStatus, Responsibility,
                       Role, StudyForm, UnitType, VoterType, field_of)
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "documents"
+TEMPLATE_DIR = templates() / "documents"
 MISSING = "未填写"
 YES_NO = {True: "是", False: "否"}
 # 000 第三篇 第三步 4: only these units may invite 群众代表 to vote, so only their ballots ask for the category

@@ -10,7 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+from ..resources import templates
+
+TEMPLATES = templates()
 REPORT_TEMPLATE = "report"
 
 PDF_FOOTER = ('<div style="width:100%;font-size:8px;color:#59636e;text-align:center;'

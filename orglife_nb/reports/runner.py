@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import OrglifeError
+from ..resources import resource_root
 from .html import esc
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = resource_root() / "notebooks"
 BRANCH_NOTEBOOK = NOTEBOOKS / "branch_report.ipynb"
 SUMMARY_NOTEBOOK = NOTEBOOKS / "summary_report.ipynb"
 AUDIENCES = ("internal", "public")

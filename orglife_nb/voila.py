@@ -1,0 +1,111 @@
+"""Start Voila on one of the package's notebooks: the forms app (``orglife serve``), the training notebook
+(``orglife training``) and the browser tests all go through here.
+
+The store URL reaches the kernels through the ``ORGLIFE_DB`` environment variable (kernels inherit Voila's
+environment), so the notebooks stay parameter-free for Voila. With ``preheat`` Voila keeps a pool of kernels
+that have already run the notebook, so the first page is interactive at once.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .errors import OrglifeError
+from .resources import notebook as notebook_path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def voila_command(notebook: Path, port: int, *, preheat: bool = True, pool_size: int = 1,
+                  ip: str = "127.0.0.1") -> list[str]:
+    command = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
+               "--show_tracebacks=False", "--theme=light"]
+    if preheat:
+        # a preheated kernel has already executed the notebook; the pool refills itself after each visitor
+        command += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
+    return command
+
+
+@dataclass
+class VoilaServer:
+    process: subprocess.Popen
+    url: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(notebook: str | Path, *, db: str | None = None, port: int | None = None, preheat: bool = True,
+          pool_size: int = 1, env: dict[str, str] | None = None, ready_timeout: float = 60,
+          log: Path | None = None) -> VoilaServer:
+    """Start Voila in the background and return once it answers HTTP (raises OrglifeError otherwise).
+
+    ``notebook`` is a path or the name of a notebook in ``notebooks/``.
+    """
+    path = Path(notebook)
+    if not path.is_file():
+        path = notebook_path(str(notebook))
+    if not path.is_file():
+        raise OrglifeError(f"找不到笔记本 {notebook}")
+    port = port or free_port()
+    child_env = {**os.environ, **(env or {})}
+    if db:
+        child_env["ORGLIFE_DB"] = db
+    output = open(log, "ab") if log else subprocess.DEVNULL
+    process = subprocess.Popen(voila_command(path, port, preheat=preheat, pool_size=pool_size),
+                               cwd=path.parent, env=child_env, stdout=output, stderr=subprocess.STDOUT)
+    server = VoilaServer(process, f"http://127.0.0.1:{port}/")
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise OrglifeError(f"Voila 启动失败（退出码 {process.returncode}）" + (f"，日志见 {log}" if log else ""))
+        try:
+            # any HTTP answer means the server listens; the page itself would take a preheated kernel
+            with urllib.request.urlopen(server.url + "api/status", timeout=2):
+                return server
+        except urllib.error.HTTPError:
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.stop()
+    raise OrglifeError(f"Voila 在 {ready_timeout:.0f} 秒内没有启动")
+
+
+@contextmanager
+def running(notebook: str | Path, **options) -> Iterator[VoilaServer]:
+    server = start(notebook, **options)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def serve_forever(notebook: str | Path, *, echo=print, **options) -> None:
+    """``orglife serve`` / ``orglife training``: start, print the URL, run until Ctrl-C."""
+    server = start(notebook, **options)
+    echo(f"已启动：{server.url}  （按 Ctrl-C 停止）")
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
