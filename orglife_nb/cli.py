@@ -128,11 +128,14 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--db", default=None, help="把演示数据写入此数据库，而不是输出目录下的 demo.db")
 @click.option("--branches", type=click.IntRange(min=1), default=None, help="生成 N 个支部（用于基准测试）")
 @click.option("--seed", type=int, default=None, help="随机种子（默认固定，结果可复现）")
-def demo(out: Path, db: str | None, branches: int | None, seed: int | None) -> None:
-    """用内置演示数据建库，并说明库里有什么。"""
+@click.option("--reports/--no-reports", default=True, show_default=True, help="是否为每个支部生成报告和汇总报告")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="并行生成报告的进程数")
+def demo(out: Path, db: str | None, branches: int | None, seed: int | None, reports: bool, workers: int) -> None:
+    """用内置演示数据建库，运行检查，为每个支部生成报告，并说明结果在哪里。"""
     from . import demo as demo_module
 
-    demo_module.run_demo(out=out, db=db, branches=branches, seed=seed, echo=click.echo)
+    demo_module.run_demo(out=out, db=db, branches=branches, seed=seed, echo=click.echo, reports=reports,
+                         workers=workers)
 
 
 @cli.command()

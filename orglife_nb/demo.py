@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from .errors import OrglifeError
 from .models import (RECORDS, SCHEME_LEVELS, SUPERIOR, BRANCH_LEADERSHIP, Attendance, Ballot, Branch, Criticism,
                      Level, Material, Meeting, Member, Opinion, Rating, RatingScheme, Record, Rectification, Study,
                      Talk, fields_of)
@@ -717,8 +718,9 @@ def save_demo(store, branches: int | None = None, seed: int = DEFAULT_SEED, year
 
 
 def run_demo(out: Path, db: str | None = None, branches: int | None = None, seed: int | None = None,
-             echo: Callable[[str], None] = print) -> Path | str:
-    """Build the demo store and say what it holds. Without ``db`` the store is ``out/demo.db``, made fresh."""
+             echo: Callable[[str], None] = print, reports: bool = True, workers: int = 1) -> Path | str:
+    """Build the demo store, say what it holds, run the checks and (``reports``) write every branch report, the
+    summary and the index page into ``out``. Without ``db`` the store is ``out/demo.db``, made fresh."""
     from sqlalchemy.engine import make_url
 
     from .models import MeetingKind, UnitType
@@ -752,7 +754,20 @@ def run_demo(out: Path, db: str | None = None, branches: int | None = None, seed
     echo(f"演示数据以 {DEMO_AS_OF.isoformat()} 为“今天”：此后召开的会议处于准备阶段。")
     if branches is None:
         _echo_checks(target, echo)
+    if reports:
+        _write_reports(target, out, workers, echo)
     return target
+
+
+def _write_reports(target, out: Path, workers: int, echo) -> None:
+    from .reports.runner import run_reports
+
+    echo("正在生成报告（每个支部一份，另有汇总报告）……")
+    run = run_reports(str(target), as_of=DEMO_AS_OF, out=out, workers=workers, echo=echo)
+    echo(run.describe())
+    echo(f"报告索引页：{run.index.resolve()}")
+    if run.failed:
+        raise OrglifeError(f"有 {run.failed} 份报告生成失败，详见 {run.index.resolve()}")
 
 
 def _echo_checks(target, echo) -> None:

@@ -300,21 +300,28 @@ def test_generated_branches_save_on_both_backends(db_url):
 
 def test_demo_command(tmp_path, capsys):
     out = tmp_path / "demo-out"
-    for _ in range(2):  # a second run starts from a fresh store
+    printed = {}
+    for reports in (True, False):  # a second run starts from a fresh store
         with pytest.raises(SystemExit) as exit_info:
-            main(["demo", "--out", str(out)])
+            main(["demo", "--out", str(out)] + ([] if reports else ["--no-reports"]))
         assert exit_info.value.code == 0
-        text = capsys.readouterr().out
+        text = printed[reports] = capsys.readouterr().out
         assert (out / "demo.db").exists()
         assert "演示数据库" in text and "支部 14" in text and UnitType.organ.label in text and "民主生活会" in text
         with Store(out / "demo.db") as store:
             assert store.counts()[Branch] == 14
+    # the first run wrote one report per branch, the summary and the index whose path it printed
+    assert f"报告索引页：{(out / 'index.html').resolve()}" in printed[True]
+    assert "报告索引页" not in printed[False]
+    assert len(list((out / "branches").glob("*.html"))) == 14
+    assert (out / "summary.html").exists()
 
 
 def test_demo_command_into_a_given_database(tmp_path, capsys):
     target = tmp_path / "given.db"
     with pytest.raises(SystemExit) as exit_info:
-        main(["demo", "--out", str(tmp_path / "o"), "--db", str(target), "--branches", "3", "--seed", "5"])
+        main(["demo", "--out", str(tmp_path / "o"), "--db", str(target), "--branches", "3", "--seed", "5",
+              "--no-reports"])
     assert exit_info.value.code == 0
     assert "支部 3" in capsys.readouterr().out
     with Store(target) as store:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from ..frames import Frames, load, subset
@@ -49,11 +50,11 @@ def publishable(frames: Frames) -> Frames:
                      "rectifications": frames.rectifications[PUBLIC_RECTIFICATION_FIELDS]})
 
 
-class BranchReport:
-    """Everything one branch report shows, computed once from the store (or given frames)."""
+class AudienceReport:
+    """What every report shares: the audience, the day of the check, the profile, and two views of the data:
+    ``_full`` for computations (checks need every table) and ``frames`` for what the sections may show."""
 
-    def __init__(self, db=None, branch_id: str = "", *, as_of: dt.date | str | None = None,
-                 audience: str = "internal", profile: str | None = None, frames: Frames | None = None) -> None:
+    def __init__(self, loaded: Frames, *, as_of, audience: str, profile: str | None) -> None:
         from ..errors import OrglifeError
         from ..rules.profile import load_profile
 
@@ -62,17 +63,45 @@ class BranchReport:
         self.audience = audience
         self.as_of = pd.Timestamp(as_of or dt.date.today()).normalize()
         self.profile = load_profile(profile or None)
-        loaded = frames if frames is not None else load(db, [branch_id])
-        if branch_id not in set(loaded.branches.branch_id):
-            raise OrglifeError(f"数据库中没有支部 {branch_id}")
-        self.branch_id = branch_id
-        full = subset(loaded, [branch_id])
-        self._full = full  # internal computations (checks) need every table; sections read self.frames
-        self.frames = full if audience == "internal" else publishable(full)
+        self._full = loaded
+        self.frames = loaded if audience == "internal" else publishable(loaded)
 
     @property
     def public(self) -> bool:
         return self.audience == "public"
+
+    @cached_property
+    def context(self):
+        from ..rules.context import Context
+
+        return Context(self._full, self.profile, self.as_of)
+
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        from ..rules import run_checks
+
+        return run_checks(self._full, self.profile, self.as_of.date(), context=self.context)
+
+    @cached_property
+    def ledger(self) -> pd.DataFrame:
+        """The rectification ledger, computed on the full data (sections show only publishable columns)."""
+        from ..rules.status import ledger
+
+        return ledger(self.context)
+
+
+class BranchReport(AudienceReport):
+    """Everything one branch report shows, computed once from the store (or given frames)."""
+
+    def __init__(self, db=None, branch_id: str = "", *, as_of: dt.date | str | None = None,
+                 audience: str = "internal", profile: str | None = None, frames: Frames | None = None) -> None:
+        from ..errors import OrglifeError
+
+        loaded = frames if frames is not None else load(db, [branch_id])
+        if branch_id not in set(loaded.branches.branch_id):
+            raise OrglifeError(f"数据库中没有支部 {branch_id}")
+        self.branch_id = branch_id
+        super().__init__(subset(loaded, [branch_id]), as_of=as_of, audience=audience, profile=profile)
 
     # ---- shared data ------------------------------------------------------------------------------------------
 
@@ -94,18 +123,6 @@ class BranchReport:
 
     def meeting_title(self, meeting: pd.Series) -> str:
         return f"{_date(meeting.date)} {_label(MeetingKind, meeting.kind)}（{meeting.meeting_id}）"
-
-    @cached_property
-    def findings(self) -> pd.DataFrame:
-        from ..rules import run_checks
-
-        return run_checks(self._full, self.profile, self.as_of.date())
-
-    @cached_property
-    def context(self):
-        from ..rules.context import Context
-
-        return Context(self._full, self.profile, self.as_of)
 
     # ---- sections ---------------------------------------------------------------------------------------------
 
@@ -278,9 +295,7 @@ class BranchReport:
         return section("六、民主评议党员", reading, *parts)
 
     def rectification(self) -> Html:
-        from ..rules.status import rectification_ledger
-
-        ledger = rectification_ledger(self.frames, self.as_of.date())
+        ledger = self.ledger
         shown = pd.DataFrame({
             "编号": ledger.item_id, "问题": ledger.problem,
             "责任类别": ledger.category.map(lambda v: _label(Responsibility, v)),
@@ -341,11 +356,16 @@ class BranchReport:
 
 def _burn_down(ledger: pd.DataFrame, as_of: pd.Timestamp) -> str:
     """Open items over time against the items falling due: the gap is what is late."""
-    start = ledger.created.min()
+    start = ledger.meeting_date.min()
     end = max(as_of, ledger.deadline.max() if ledger.deadline.notna().any() else as_of)
     days = pd.date_range(start, end, freq="D")
-    finished = ledger.done_date.where(ledger.status.isin([RectStatus.closed.value, RectStatus.done.value]))
-    open_count = pd.Series([int(((ledger.created <= d) & ~(finished <= d)).sum()) for d in days], index=days)
-    due_count = pd.Series([int((ledger.deadline <= d).sum()) for d in days], index=days)
+
+    def cumulative(dates: pd.Series) -> pd.Series:  # how many of ``dates`` fall on or before each day
+        return pd.Series(np.searchsorted(np.sort(dates.dropna().to_numpy()), days.to_numpy(), side="right"),
+                         index=days)
+
+    finished = ledger.done_date.where(ledger.finished)
+    open_count = cumulative(ledger.meeting_date) - cumulative(finished)
+    due_count = cumulative(ledger.deadline)
     return charts.lines({"未完成事项": open_count, "累计到期事项": due_count}, title="整改进度（燃尽图）",
                         ylabel="事项数")

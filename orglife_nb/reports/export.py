@@ -24,8 +24,12 @@ PDF_FOOTER = ('<div style="width:100%;font-size:8px;color:#59636e;text-align:cen
 def html_exporter():
     """One configured exporter per process: building it (template lookup, Jinja env) costs more than using it."""
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(template_name=REPORT_TEMPLATE, extra_template_basedirs=[str(TEMPLATES)])
+    # the notebooks' explanatory markdown is for people opening them in JupyterLab, not for the report
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell"}), enabled=True)
+    exporter.language_code = "zh-CN"  # <html lang>: Chinese line breaking and font selection
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True

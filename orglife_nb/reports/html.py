@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from typing import Callable, Iterable
 
 import pandas as pd
@@ -35,6 +36,9 @@ class Html:
         return self.markup
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def table(frame: pd.DataFrame, *, classes: pd.DataFrame | None = None, index: bool = False,
           empty: str = "（无）", formatters: dict[str, Callable[[object], str]] | None = None) -> str:
     """An escaped HTML table; ``classes`` (same shape) puts a CSS class on individual cells (e.g. 'late')."""
@@ -48,6 +52,8 @@ def table(frame: pd.DataFrame, *, classes: pd.DataFrame | None = None, index: bo
         for column_position, column in enumerate(frame.columns):
             value = row[column]
             text = formatters[column](value) if column in formatters else esc(value)
+            if _ISO_DATE.fullmatch(text):  # a date never breaks at its hyphens in a narrow column
+                text = f'<span class="nowrap">{text}</span>'
             css = "" if classes is None else classes.iat[position, column_position]
             cells.append(f'<td class="{esc(css)}">{text}</td>' if css else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")

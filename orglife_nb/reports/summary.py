@@ -9,39 +9,19 @@ import pandas as pd
 from ..frames import Frames, load, subset
 from ..models import MeetingKind
 from . import charts
-from .branch import AUDIENCES, publishable
+from .branch import AUDIENCES, AudienceReport
 from .html import Html, esc, figure, section, table
 
 
-class SummaryReport:
+class SummaryReport(AudienceReport):
     def __init__(self, db=None, branch_ids: list[str] | None = None, *, superior: str | None = None,
                  as_of: dt.date | str | None = None, audience: str = "internal", profile: str | None = None,
                  frames: Frames | None = None) -> None:
-        from ..errors import OrglifeError
-        from ..rules.profile import load_profile
-
-        if audience not in AUDIENCES:
-            raise OrglifeError(f"audience 只能是 internal 或 public，而不是 {audience}")
-        self.audience = audience
-        self.as_of = pd.Timestamp(as_of or dt.date.today()).normalize()
-        self.profile = load_profile(profile or None)
         loaded = frames if frames is not None else load(db, branch_ids or None)
         if superior:
-            ids = loaded.branches.branch_id[loaded.branches.superior == superior]
-            loaded = subset(loaded, ids)
+            loaded = subset(loaded, loaded.branches.branch_id[loaded.branches.superior == superior])
         self.superior = superior
-        self._full = loaded
-        self.frames = loaded if audience == "internal" else publishable(loaded)
-
-    @property
-    def public(self) -> bool:
-        return self.audience == "public"
-
-    @cached_property
-    def findings(self) -> pd.DataFrame:
-        from ..rules import run_checks
-
-        return run_checks(self._full, self.profile, self.as_of.date())
+        super().__init__(loaded, as_of=as_of, audience=audience, profile=profile)
 
     @cached_property
     def branch_names(self) -> pd.Series:
@@ -93,10 +73,7 @@ class SummaryReport:
         return section("二、支部违规排名", reading, table(frame))
 
     def overdue_rectification(self) -> Html:
-        from ..rules.status import rectification_ledger
-
-        ledger = rectification_ledger(self.frames, self.as_of.date())
-        ledger = ledger.merge(self.frames.meetings[["meeting_id", "branch_id"]], on="meeting_id", how="left")
+        ledger = self.ledger
         buckets = (ledger.pivot_table(index="branch_id", columns="bucket", values="item_id", aggfunc="count",
                                       fill_value=0)
                    .reindex(index=self.branch_names.index, columns=["已销号", "超期", "10 天内到期", "20 天内到期", "其余"],

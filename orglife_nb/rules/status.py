@@ -76,8 +76,10 @@ def ledger(ctx: Context) -> pd.DataFrame:
     r = r.assign(days_left=days_left, bucket=pd.Categorical(bucket, categories=BUCKETS, ordered=True),
                  owner_name=ctx.name_of(r.owner.astype(object)),
                  status_label=r.status.astype(object).map({s.value: s.label for s in RectStatus}))
-    columns = ["branch_id", "branch_name", "meeting_id", "item_id", "problem", "owner", "owner_name", "deadline",
-               "status", "status_label", "done_date", "days_left", "bucket"]
+    r = r.rename(columns={"date": "meeting_date"})
+    columns = ["branch_id", "branch_name", "meeting_id", "meeting_date", "item_id", "problem", "category", "goal",
+               "measures", "owner", "owner_name", "deadline", "status", "status_label", "done_date", "finished",
+               "days_left", "bucket"]
     return r.sort_values(["bucket", "deadline", "branch_id", "item_id"], kind="mergesort")[columns].reset_index(
         drop=True)
 
