@@ -312,5 +312,38 @@ def rules_(fmt: str) -> None:
     click.echo(rules_text(rule_table(), fmt))
 
 
+
+@cli.command()
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8867, show_default=True,
+              help="端口（0 表示任选一个空闲端口）")
+@click.option("--pool", "pool_size", type=click.IntRange(min=1), default=2, show_default=True,
+              help="预热的内核数：每位学员占用一个，用后自动补充")
+@click.option("--checklists", "checklist_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="不启动 Voila，只把各类会议的工作清单（HTML 和 PDF）写入此目录")
+@click.option("--date", "meeting_date", type=DATE, default=None, help="与 --checklists 同用：按此会议日期写出具体日期")
+@click.option("--profile", default=None, help="与 --checklists 同用：规则配置（内置名称或 YAML 文件，默认 default）")
+@click.option("--no-pdf", "no_pdf", is_flag=True, help="与 --checklists 同用：只写 HTML，不打印 PDF")
+def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date, profile: str | None,
+             no_pdf: bool) -> None:
+    """启动培训笔记本（Voila）：程序讲解、时间节点计算器、练习案例、工作清单。"""
+    if checklist_dir is not None:
+        from .rules import load_profile
+        from .training.checklists import write_checklists
+
+        paths = write_checklists(checklist_dir, profile=load_profile(profile), meeting_date=meeting_date,
+                                 pdf=not no_pdf)
+        click.echo(f"已写出工作清单 {len(paths)} 个文件：")
+        for path in paths:
+            click.echo(f"  {path}")
+        return
+    import signal
+
+    from .voila import serve_forever
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a plain `kill` still stops Voila
+    serve_forever("training.ipynb", port=port or None, preheat=True, pool_size=pool_size,
+                  echo=lambda line: click.echo(line, nl=True))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,18 +11,11 @@ import pandas as pd
 from ..errors import OrglifeError
 from .common import FINDING_COLUMNS
 from .context import Context
+from .profile import load_profile
 from .registry import RULES, SEVERITIES, Rule, get_rule
 
 COLUMNS = ["rule", "severity", "branch_id", "branch_name", "meeting_id", "kind", "meeting_date", "subject",
            "subject_name", "message", "due", "days", "source", "family", "title"]
-
-
-def _profile(profile):
-    from .profile import Profile, load_profile
-
-    if isinstance(profile, Profile):
-        return profile
-    return load_profile(profile)
 
 
 def select_rules(rules: Iterable[str | Rule] | None = None) -> list[Rule]:
@@ -34,7 +27,7 @@ def select_rules(rules: Iterable[str | Rule] | None = None) -> list[Rule]:
 
 
 def make_context(frames, profile=None, as_of: dt.date | None = None, year: int | None = None) -> Context:
-    return Context(frames, _profile(profile), as_of or dt.date.today(), year)
+    return Context(frames, load_profile(profile), as_of or dt.date.today(), year)
 
 
 def run_checks(frames, profile=None, as_of: dt.date | None = None, rules: Iterable[str | Rule] | None = None,

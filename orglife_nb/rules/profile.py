@@ -129,11 +129,14 @@ def bundled_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
 
 
-def load_profile(path_or_name: str | Path | None = None) -> Profile:
-    """None → default; a bundled name ('default', 'lenient') → that profile; anything else → a YAML file.
+def load_profile(path_or_name: "str | Path | Profile | None" = None) -> Profile:
+    """None → default; a bundled name ('default', 'lenient') → that profile; a Profile → itself; anything else →
+    a YAML file.
 
     Raises OrglifeError with one Chinese line naming the file, the parameter and why.
     """
+    if isinstance(path_or_name, Profile):
+        return path_or_name
     if path_or_name is None:
         path_or_name = DEFAULT_PROFILE
     label = str(path_or_name)
