@@ -3,9 +3,9 @@
 Goal (spec): 10,000 branches in < 10 s and < 3 GB. Stores are built once with ``demo.save_demo`` and cached under
 /tmp (``ORGLIFE_BENCH_DIR``). Prints seconds, rows processed, rows/s and peak RSS of each phase.
 
-    python benchmarks/checks_bench.py            # 1000 and 10000, frames.load and the raw read path
-    python benchmarks/checks_bench.py 1000       # one size, frames.load
-    python benchmarks/checks_bench.py --raw 1000 # one size, the proposed raw read path
+    python benchmarks/checks_bench.py              # 1000 and 10000, rules on 2 threads and on 1
+    python benchmarks/checks_bench.py 1000         # one size, default threads
+    python benchmarks/checks_bench.py --serial 1000  # one size, rules one after another
 """
 from __future__ import annotations
 
@@ -40,40 +40,19 @@ def store_for(branches: int) -> Path:
     return path
 
 
-def raw_load(path: Path) -> frames.Frames:
-    """Proposed faster read path: the same SELECT as ``Store.read`` sent through the DBAPI cursor, skipping
-    SQLAlchemy's per-value result processing (dates stay ISO text; ``frames.typed`` parses them vectorised)."""
-    import pandas as pd
-    from sqlalchemy import select
-
-    from orglife_nb.models import RECORDS, fields_of
-    from orglife_nb.store import table_of
-
-    parts = {}
-    with Store(path) as store, store.engine.connect() as connection:
-        for record in RECORDS:
-            table = table_of(record)
-            names = [f.name for f in fields_of(record)]
-            sql = str(select(*[table.c[n] for n in names]).compile(store.engine))
-            rows = connection.exec_driver_sql(sql).cursor.fetchall()
-            parts[record.table] = frames.typed(record, pd.DataFrame.from_records(rows, columns=names,
-                                                                                  coerce_float=False))
-    return frames.Frames(**parts)
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def bench(branches: int, loader=frames.load, label: str = "frames.load") -> dict:
+def bench(branches: int, threads: int | None = None, label: str = "2 threads") -> dict:
     path = store_for(branches)
     gc.collect()
     process = psutil.Process()
     before = process.memory_info().rss / 2**20
     started = time.perf_counter()
-    data = loader(path)
+    data = frames.load(path)
     loaded = time.perf_counter()
-    findings = run_checks(data, as_of=AS_OF)
+    findings = run_checks(data, as_of=AS_OF, threads=threads)
     checked = time.perf_counter()
     rows = data.rows
     result = dict(branches=branches, rows=rows, load_s=loaded - started, check_s=checked - loaded,
@@ -86,20 +65,20 @@ def bench(branches: int, loader=frames.load, label: str = "frames.load") -> dict
 
 
 def main(argv: list[str]) -> None:
-    """Each size in a fresh process (peak RSS is per process): ``checks_bench.py [--raw] [N ...]``."""
-    raw = "--raw" in argv
-    sizes = [int(a) for a in argv if a != "--raw"] or [1000, 10000]
+    """Each size in a fresh process (peak RSS is per process): ``checks_bench.py [--serial] [N ...]``."""
+    serial = "--serial" in argv
+    sizes = [int(a) for a in argv if a != "--serial"] or [1000, 10000]
     if len(sizes) > 1 or not argv:
         import subprocess
 
         for size in sizes:
             store_for(size)
         for size in sizes:
-            for flag in ([], ["--raw"]):
+            for flag in ([], ["--serial"]):
                 subprocess.run([sys.executable, __file__, *flag, str(size)], check=True)
         return
-    if raw:
-        bench(sizes[0], raw_load, "raw read")
+    if serial:
+        bench(sizes[0], threads=1, label="serial")
     else:
         bench(sizes[0])
 

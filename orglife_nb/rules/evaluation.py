@@ -81,16 +81,17 @@ def ballots(ctx) -> pd.DataFrame:
     ballots ≤ members present (群众代表's ballots count as their own invited voters)."""
     m = _evaluated(ctx)
     b = ctx.only(ctx.frames.ballots, m).merge(m[["meeting_id", "branch_id", "scheme"]], on="meeting_id")
-    b = b.assign(name=ctx.name_of(b.rated_id.astype(object)), level_label=b.level.astype(object).map(LEVEL_LABELS),
-                 scheme_label=b.scheme.astype(object).map(SCHEME_LABELS))
     none = m[~m.meeting_id.isin(b.meeting_id)]
-    foreign = b[~_in_scheme(ctx, b)].drop_duplicates(["meeting_id", "ballot_no", "rated_id", "level"])
+    # names and labels only for the flagged rows: mapping every ballot line costs more than the checks
+    foreign = _labelled(ctx, b[~_in_scheme(ctx, b)].drop_duplicates(["meeting_id", "ballot_no", "rated_id", "level"]))
     twice = b[b.duplicated(["meeting_id", "ballot_no", "rated_id"], keep=False)]
-    twice = twice.drop_duplicates(["meeting_id", "ballot_no", "rated_id"])
+    twice = _labelled(ctx, twice.drop_duplicates(["meeting_id", "ballot_no", "rated_id"]))
 
-    public = b.voter_type.eq(VoterType.public.value).fillna(False)
-    member_ballots = b[~public.groupby([b.meeting_id, b.ballot_no], observed=True).transform("any")]
-    counts = member_ballots.groupby("meeting_id", observed=True).ballot_no.nunique().rename("ballots")
+    # a ballot with any 群众代表 line is a public ballot; the rest are members' ballots
+    public = b[b.voter_type.eq(VoterType.public.value).fillna(False)][["meeting_id", "ballot_no"]].drop_duplicates()
+    all_ballots = b[["meeting_id", "ballot_no"]].drop_duplicates()
+    counts = (all_ballots.groupby("meeting_id", observed=True).size()
+              .sub(public.groupby("meeting_id", observed=True).size(), fill_value=0).rename("ballots"))
     present = ctx.only(ctx.present, m).groupby("meeting_id", observed=True).size().rename("present")
     over = m.join(counts, on="meeting_id").join(present, on="meeting_id")
     over = over.assign(present=over.present.fillna(0).astype(int))
@@ -102,6 +103,11 @@ def ballots(ctx) -> pd.DataFrame:
         emit(twice, fmt("测评票 {ballot_no} 对 {name} 评了不止一次", twice), subject="rated_id"),
         emit(over, fmt("党员测评票 {ballots} 张，多于到会党员 {present} 人", over)),
     )
+
+
+def _labelled(ctx, b: pd.DataFrame) -> pd.DataFrame:
+    return b.assign(name=ctx.name_of(b.rated_id.astype(object)), level_label=b.level.astype(object).map(LEVEL_LABELS),
+                    scheme_label=b.scheme.astype(object).map(SCHEME_LABELS))
 
 
 @register("EVAL-RATING", "EVAL", "评定等次", "error", BRANCH_MEETINGS, "000 第二篇 二.4；第三篇 第四步、第六步")

@@ -178,8 +178,14 @@ class Store:
                     for record in RECORDS}
 
     def read(self, record: type[Record], branch_ids: Iterable[str] | None = None,
-             *, store_columns: bool = False) -> pd.DataFrame:
-        """Rows of one record kind as a DataFrame of Python values (frames.load adds dtypes)."""
+             *, store_columns: bool = False, raw: bool = False) -> pd.DataFrame:
+        """Rows of one record kind as a DataFrame of Python values (frames.load adds dtypes).
+
+        ``raw`` hands over the driver's values untouched (SQLite: dates as ISO text, yes/no as 0/1) for
+        ``frames.typed`` to convert whole columns at once: SQLAlchemy's per-value result processing, and on SQLite
+        building Python objects at all, is most of the time of a bulk read (SQLite goes through ADBC into Arrow;
+        figures in benchmarks/checks_bench.py).
+        """
         table = table_of(record)
         names = [f.name for f in fields_of(record)] + (["version", "updated_at"] if store_columns else [])
         query = select(*[table.c[n] for n in names])
@@ -190,8 +196,14 @@ class Store:
             query = query.order_by(table.c[ROW_ID])
         else:
             query = query.order_by(*[table.c[k] for k in record.key])
+        if raw and self.dialect == "sqlite":
+            from .arrow import read_sqlite
+
+            return read_sqlite(self.url, query, self.engine.dialect)
         with self.engine.connect() as connection:
             result = connection.execute(query)
+            if raw:
+                return pd.DataFrame.from_records(result.cursor.fetchall(), columns=names, coerce_float=False)
             return pd.DataFrame(result.fetchall(), columns=names)
 
     def id_index(self) -> dict[str, dict[str, str]]:
