@@ -58,3 +58,13 @@ TABLES: dict[type[Record], Table] = {
 
 def table_of(record: type[Record]) -> Table:
     return TABLES[record]
+
+
+# Not a workbook record: the forms' state of a meeting's anonymous ballot count. A row means the secretary has
+# closed the count (the tally may be shown, the ballots may no longer change).
+BALLOT_COUNTS = Table(
+    "ballot_counts", metadata,
+    Column("meeting_id", String(64), ForeignKey("meetings.meeting_id", ondelete="CASCADE"), primary_key=True),
+    Column("closed_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+)

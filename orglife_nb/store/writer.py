@@ -15,8 +15,9 @@ from typing import Any, Iterable, Iterator
 import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, select
 
-from ..models import RECORDS, Record, fields_of
-from .schema import table_of
+from ..errors import OrglifeError
+from ..models import RECORDS, Ballot, Record, fields_of
+from .schema import BALLOT_COUNTS, ROW_ID, table_of
 
 _CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
 
@@ -26,17 +27,20 @@ class SaveSummary:
     inserted: dict[type[Record], int] = field(default_factory=dict)
     updated: dict[type[Record], int] = field(default_factory=dict)
     unchanged: dict[type[Record], int] = field(default_factory=dict)
+    deleted: dict[type[Record], int] = field(default_factory=dict)  # only single-record edits delete
 
     @property
     def changed(self) -> int:
-        return sum(self.inserted.values()) + sum(self.updated.values())
+        return sum(self.inserted.values()) + sum(self.updated.values()) + sum(self.deleted.values())
 
     def describe(self) -> str:
         parts = []
         for record in RECORDS:
             new, upd = self.inserted.get(record, 0), self.updated.get(record, 0)
-            if new or upd:
-                parts.append(f"{record.sheet} 新增 {new} 行" + (f"、更新 {upd} 行" if upd else ""))
+            gone = self.deleted.get(record, 0)
+            if new or upd or gone:
+                parts.append(f"{record.sheet} 新增 {new} 行" + (f"、更新 {upd} 行" if upd else "")
+                             + (f"、删除 {gone} 行" if gone else ""))
         return "；".join(parts) if parts else "内容与数据库一致，无需改动"
 
 
@@ -122,6 +126,10 @@ def _replace_children(connection: Connection, record: type[Record], rows: list[t
                 stored.setdefault(row[parent_pos], []).append(tuple(row))
     changed = [meeting for meeting, new_rows in incoming.items()
                if sorted(new_rows, key=_sort_key) != sorted(stored.get(meeting, []), key=_sort_key)]
+    if record is Ballot and changed:  # a closed count stays as counted, whichever way new ballots arrive
+        closed = closed_counts(connection, changed)
+        if closed:
+            raise CountClosed(_closed_message(closed))
     replaced = [meeting for meeting in changed if meeting in stored]
     for part in _chunks(replaced):
         connection.execute(delete(table).where(table.c[record.parent].in_(part)))
@@ -147,3 +155,141 @@ def save_batch(connection: Connection, batch: dict[type[Record], pd.DataFrame]) 
         else:
             _replace_children(connection, record, rows, stamp, summary)
     return summary
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Single-record edits with optimistic concurrency (the forms): each edit names the version it was based on; a
+# stale version raises VersionConflict carrying the current values, and the whole unit of work is rolled back.
+
+
+class VersionConflict(OrglifeError):
+    """Someone else changed or removed the record since it was read; nothing of the save was written.
+
+    ``current`` holds the stored field values now (None when the record is gone), ``version`` its version."""
+
+    def __init__(self, record: type[Record], where: str, expected: int | None, current: dict[str, Any] | None,
+                 version: int | None) -> None:
+        self.record, self.where, self.expected, self.current, self.version = record, where, expected, current, version
+        if expected is None:
+            why = "已被他人先录入（编号已存在）"
+        elif current is None:
+            why = "已被他人删除"
+        else:
+            why = f"已被他人修改（您打开的是第 {expected} 版，现在是第 {version} 版）"
+        super().__init__(f"{record.label}{where}{why}，本次保存未写入任何内容")
+
+
+class CountClosed(OrglifeError):
+    """Ballots of a meeting whose count the secretary has closed cannot change."""
+
+
+@dataclass
+class Edit:
+    """One record to insert (``version`` None), update or delete, based on the stored ``version`` the user saw.
+
+    ``values`` are the record's field values (plain Python); rows without an id of their own are addressed by
+    ``row_id``."""
+
+    record: type[Record]
+    values: dict[str, Any]
+    version: int | None = None
+    row_id: int | None = None
+    delete: bool = False
+
+
+def _where(record: type[Record], edit: Edit) -> tuple[Any, str]:
+    table = table_of(record)
+    if record.key:
+        key = record.key[0]
+        value = edit.values.get(key)
+        return table.c[key] == value, f"“{value}”"
+    return table.c[ROW_ID] == edit.row_id, ""
+
+
+def _current(connection: Connection, record: type[Record], condition) -> tuple[dict[str, Any] | None, int | None]:
+    table = table_of(record)
+    names = [f.name for f in fields_of(record)]
+    row = connection.execute(select(*[table.c[n] for n in names], table.c.version).where(condition)).first()
+    if row is None:
+        return None, None
+    return dict(zip(names, row[:-1])), row[-1]
+
+
+def closed_counts(connection: Connection, meeting_ids: Iterable[str]) -> set[str]:
+    """Meetings among ``meeting_ids`` whose ballot count is closed."""
+    ids = list(dict.fromkeys(meeting_ids))
+    closed: set[str] = set()
+    for part in _chunks(ids):
+        closed.update(connection.execute(
+            select(BALLOT_COUNTS.c.meeting_id).where(BALLOT_COUNTS.c.meeting_id.in_(part))).scalars())
+    return closed
+
+
+def _closed_message(closed: set[str]) -> str:
+    return f"会议 {'、'.join(sorted(closed))} 的测评已经结束计票，测评票不能再修改，未写入任何内容"
+
+
+def close_count(connection: Connection, meeting_id: str) -> dt.datetime:
+    """Close a meeting's ballot count (once; closing again is refused)."""
+    from . import now
+
+    if closed_counts(connection, [meeting_id]):
+        raise CountClosed(f"会议 {meeting_id} 的测评已经结束计票")
+    stamp = now()
+    connection.execute(BALLOT_COUNTS.insert().values(meeting_id=meeting_id, closed_at=stamp, version=1))
+    return stamp
+
+
+def apply_edits(connection: Connection, edits: Iterable[Edit]) -> tuple[SaveSummary, list[int | None]]:
+    """Apply ``edits`` on ``connection`` (the caller owns the transaction, so a conflict undoes all of them).
+
+    Returns the summary and, per edit, the version now stored (None for a deletion); new child rows get their
+    ``row_id`` filled in on the edit."""
+    from . import now
+
+    edits = list(edits)
+    stamp = now()
+    summary = SaveSummary()
+    ballots = [e.values.get("meeting_id") for e in edits if e.record is Ballot]
+    closed = closed_counts(connection, ballots) if ballots else set()
+    if closed:
+        raise CountClosed(_closed_message(closed))
+    versions: list[int | None] = []
+    for edit in edits:
+        record, table = edit.record, table_of(edit.record)
+        values = {f.name: _python(edit.values.get(f.name)) for f in fields_of(record)}
+        condition, where = _where(record, edit)
+        if edit.version is None:  # a new record
+            stored = _current(connection, record, condition) if record.key else (None, None)
+            if stored[0] is not None:
+                raise VersionConflict(record, where, None, *stored)
+            result = connection.execute(table.insert().values({**values, "version": 1, "updated_at": stamp}))
+            if not record.key:
+                edit.row_id = result.inserted_primary_key[0]
+            summary.inserted[record] = summary.inserted.get(record, 0) + 1
+            versions.append(1)
+            continue
+        guarded = condition & (table.c.version == edit.version)
+        if edit.delete:
+            done = connection.execute(delete(table).where(guarded)).rowcount
+        else:
+            done = connection.execute(table.update().where(guarded).values(
+                {**values, "version": table.c.version + 1, "updated_at": stamp})).rowcount
+        if done != 1:
+            raise VersionConflict(record, where, edit.version, *_current(connection, record, condition))
+        counter = summary.deleted if edit.delete else summary.updated
+        counter[record] = counter.get(record, 0) + 1
+        versions.append(None if edit.delete else edit.version + 1)
+    return summary, versions
+
+
+def versioned_rows(connection: Connection, record: type[Record], **equal: Any) -> pd.DataFrame:
+    """Stored rows of ``record`` whose columns equal ``equal`` (e.g. meeting_id=…), with ``version`` (and
+    ``row_id`` for rows without an id): what a form reads before it edits."""
+    table = table_of(record)
+    names = [f.name for f in fields_of(record)] + ["version"] + ([] if record.key else [ROW_ID])
+    query = select(*[table.c[n] for n in names])
+    for name, value in equal.items():
+        query = query.where(table.c[name] == value)
+    query = query.order_by(*([table.c[k] for k in record.key] or [table.c[ROW_ID]]))
+    return pd.DataFrame(connection.execute(query).fetchall(), columns=names)

@@ -1,0 +1,184 @@
+"""The forms app: choose branch and meeting at the top, one tab per stage, live guidance on the right.
+
+Tabs are built when first opened, so the first page stays small (Voila's first paint is what people wait for).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+import ipywidgets as w
+
+from ..models import (Attendance, Branch, Criticism, Meeting, MeetingKind, Material, Member, Opinion, Rating,
+                      Rectification, Study, Talk)
+from ..reports.html import esc
+from .ballots import BallotForm
+from .guidance import STYLE, meeting_guidance
+from .record import NEW, RecordForm, Scope
+from .session import Session
+from .transfer import WorkbookPanel
+
+# (tab title, what it holds): records get the generated form, two stages have their own panel
+TABS: list[tuple[str, tuple]] = [
+    ("支部与党员", (Branch, Member)),
+    ("会议", (Meeting,)),
+    ("会前学习", (Study,)),
+    ("征求意见", (Opinion,)),
+    ("谈心谈话", (Talk,)),
+    ("对照检查", (Material,)),
+    ("出席", (Attendance,)),
+    ("批评与自我批评", (Criticism,)),
+    ("民主测评", (BallotForm,)),
+    ("评定等次", (Rating,)),
+    ("整改", (Rectification,)),
+    ("工作簿", (WorkbookPanel,)),
+]
+
+
+class FormsApp:
+    def __init__(self, db=None, *, as_of: dt.date | None = None, profile=None, first_tab: int = 1) -> None:
+        self.session = db if isinstance(db, Session) else Session(db, as_of=as_of, profile=profile)
+        self.scope = Scope()
+        self.forms: dict[object, object] = {}  # record class / panel class → built form
+        self.branch = w.Dropdown(description="支部", layout=w.Layout(width="360px"))
+        self.branch.add_class("f-branch")
+        self.meeting = w.Dropdown(description="会议", layout=w.Layout(width="460px"))
+        self.meeting.add_class("f-meeting")
+        self.guidance = w.HTML("")
+        self.guidance.add_class("f-guidance")
+        self._muted = False
+        self.tabs = w.Tab(children=[w.VBox([]) for _ in TABS])
+        for index, (title, _) in enumerate(TABS):
+            self.tabs.set_title(index, title)
+        self._reload_branches()
+        # the page's own resets of these drop-downs (new options) are not choices: _muted keeps them quiet
+        self.branch.observe(lambda change: self._muted or self.choose_branch(change["new"]), "value")
+        self.meeting.observe(lambda change: self._muted or self.choose_meeting(change["new"]), "value")
+        self.tabs.observe(lambda change: self.open_tab(change["new"]), "selected_index")
+        self.open_tab(first_tab)
+        self.tabs.selected_index = first_tab
+        self.refresh_guidance()
+        header = w.HTML(f"{STYLE}<h2>组织生活会 · 民主生活会 · 民主评议党员 · 录入</h2>"
+                        f"<p>数据库：{esc(_display(self.session.store.url))}；检查日期：{self.session.as_of}</p>")
+        side = w.VBox([w.HTML("<h3>实时提示</h3>"), self.guidance], layout=w.Layout(width="42%"))
+        self.widget = w.VBox([header, w.HBox([self.branch, self.meeting]),
+                              w.HBox([w.Box([self.tabs], layout=w.Layout(width="58%")), side])])
+        self.widget.add_class("orglife-forms")
+
+    # ---- the page's choice -------------------------------------------------------------------------------------
+
+    def _reload_branches(self, select: str | None = None) -> None:
+        names = self.session.branches()
+        wanted = select or self.scope.branch_id
+        with self._quiet():
+            self.branch.options = [(f"{name}（{bid}）", bid) for bid, name in names.items()]
+            self.branch.value = wanted if wanted in names else next(iter(names), None)
+        self.scope.branch_id = self.branch.value
+        self._reload_meetings()
+
+    def _reload_meetings(self, select: str | None = None) -> None:
+        meetings = self.session.meetings(self.scope.branch_id) if self.scope.branch_id else None
+        options = []
+        if meetings is not None:
+            for row in meetings.sort_values("date", ascending=False).itertuples():
+                kind = MeetingKind.label_of(row.kind) or ""
+                options.append((f"{row.date} {kind} {row.topic or ''}".strip(), row.meeting_id))
+        wanted = select or self.scope.meeting_id
+        ids = [value for _, value in options]
+        with self._quiet():
+            self.meeting.options = options
+            self.meeting.value = wanted if wanted in ids else (ids[0] if ids else None)
+        self.scope.meeting_id = self.meeting.value
+
+    @contextmanager
+    def _quiet(self) -> Iterator[None]:
+        self._muted = True
+        try:
+            yield
+        finally:
+            self._muted = False
+
+    def choose_branch(self, branch_id: str | None) -> None:
+        if branch_id == self.scope.branch_id:
+            return
+        self.scope.branch_id = branch_id
+        self.scope.meeting_id = None
+        self._reload_meetings()
+        self._refresh_forms()
+        self.refresh_guidance()
+
+    def choose_meeting(self, meeting_id: str | None) -> None:
+        if meeting_id == self.scope.meeting_id:
+            return
+        self.scope.meeting_id = meeting_id
+        self._refresh_forms()
+        self.refresh_guidance()
+
+    def _refresh_forms(self, skip=None) -> None:
+        for kind, form in self.forms.items():
+            if form is skip:
+                continue
+            if isinstance(form, RecordForm):
+                form.refresh(select=self._followed(kind))
+            else:
+                form.refresh()
+
+    def _followed(self, kind):
+        """The branch and meeting forms show the record chosen at the top of the page."""
+        return {Branch: self.scope.branch_id, Meeting: self.scope.meeting_id}.get(kind)
+
+    # ---- tabs ----------------------------------------------------------------------------------------------------
+
+    def open_tab(self, index: int | None) -> None:
+        if index is None or self.tabs.children[index].children:
+            return
+        parts = [self.form(kind).widget for kind in TABS[index][1]]
+        self.tabs.children[index].children = parts
+
+    def form(self, kind):
+        """The form of a record class (or panel class), built on first use."""
+        if kind not in self.forms:
+            if isinstance(kind, type) and kind in (BallotForm, WorkbookPanel):
+                self.forms[kind] = kind(self.session, self.scope, on_saved=self._saved)
+            else:
+                form = RecordForm(self.session, kind, self.scope, on_saved=self._saved)
+                if self._followed(kind):
+                    form.refresh(select=self._followed(kind))
+                self.forms[kind] = form
+        return self.forms[kind]
+
+    def _saved(self, form) -> None:
+        """After a save: the choices that depend on it, the other open forms, the guidance."""
+        record = getattr(form, "record", None)
+        chosen = form.chooser.value if isinstance(form, RecordForm) and form.chooser.value != NEW else None
+        if record is Branch or isinstance(form, WorkbookPanel):
+            self._reload_branches(select=chosen)
+        elif record is Meeting:
+            self._reload_meetings(select=chosen)
+        if record in (Branch, Member, Meeting) or isinstance(form, WorkbookPanel):
+            self._refresh_forms(skip=form)
+        self.refresh_guidance()
+
+    def refresh_guidance(self) -> None:
+        if not (self.scope.branch_id and self.scope.meeting_id):
+            self.guidance.value = "<p>选择支部和会议后，这里显示谈心谈话、批评与自我批评的覆盖情况、检查结果和时间节点。</p>"
+            return
+        frames = self.session.frames(self.scope.branch_id)
+        self.guidance.value = meeting_guidance(frames, self.scope.meeting_id, self.session.profile,
+                                               self.session.as_of)
+
+
+def _display(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def app(db=None, **options) -> FormsApp:
+    """Build the app on ``db`` (default: ``ORGLIFE_DB``, as ``orglife serve`` sets it for the kernels)."""
+    return FormsApp(db if db is not None else os.environ.get("ORGLIFE_DB"), **options)
+
+
+__all__ = ["FormsApp", "app", "TABS"]

@@ -1,0 +1,173 @@
+"""Anonymous ballot entry: one ballot = a level per member rated, with no voter identity.
+
+The tally per member stays hidden while ballots are being entered (nobody can watch the count move as a
+particular paper goes in); the secretary closes the count, after which the tally is shown with totals and the
+ballots can no longer change (the store refuses, see ``store.writer.apply_edits``).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import ipywidgets as w
+import pandas as pd
+
+from ..errors import OrglifeError
+from ..models import SCHEME_LEVELS, Ballot, MeetingKind, RatingScheme, field_of
+from ..reports.html import esc, table
+from .fields import FieldInput
+from .record import Scope
+from .session import Edit, Session
+
+PREFIX = "f-ballots"
+
+
+class BallotForm:
+    def __init__(self, session: Session, scope: Scope, on_saved: Callable[[object], None] | None = None) -> None:
+        self.session, self.scope = session, scope
+        self.on_saved = on_saved or (lambda form: None)
+        self.voter_type = FieldInput(field_of(Ballot, "voter_type"), PREFIX)
+        self.levels: dict[str, w.Dropdown] = {}
+        self.scheme = RatingScheme.four
+        self._layout = None
+        self.closed = False
+        self.grid = w.VBox([])
+        self.save_button = w.Button(description="保存本票", button_style="primary", icon="save")
+        self.save_button.add_class(f"{PREFIX}--save")
+        self.save_button.on_click(lambda _: self.save())
+        self.confirm = w.Checkbox(value=False, description="确认：结束计票后测评票不能再修改", indent=False)
+        self.confirm.add_class(f"{PREFIX}--confirm")
+        self.confirm.observe(lambda _: self._update_buttons(), "value")
+        self.close_button = w.Button(description="结束计票", button_style="warning")
+        self.close_button.add_class(f"{PREFIX}--close")
+        self.close_button.on_click(lambda _: self.close_count())
+        self.count = w.HTML("")
+        self.count.add_class(f"{PREFIX}--count")
+        self.tally = w.HTML("")
+        self.tally.add_class(f"{PREFIX}--tally")
+        self.status = w.HTML("")
+        self.status.add_class("f-status")
+        self.status.add_class(f"{PREFIX}--status")
+        self.widget = w.VBox([
+            w.HTML("<h3>民主测评票</h3><p>每张票只记录对每位党员的测评等次，不记录投票人。"
+                   "计票结束前不显示统计结果。</p>"),
+            self.voter_type.box, self.grid, w.HBox([self.save_button]), self.status, self.count,
+            w.HBox([self.confirm, self.close_button]), self.tally])
+        self.widget.add_class(PREFIX)
+        self.refresh()
+
+    # ---- reading ---------------------------------------------------------------------------------------------
+
+    def _meeting(self) -> pd.Series | None:
+        if not self.scope.meeting_id:
+            return None
+        meetings = self.session.meetings(self.scope.branch_id)
+        found = meetings[meetings.meeting_id == self.scope.meeting_id]
+        return found.iloc[0] if len(found) else None
+
+    def refresh(self) -> None:
+        meeting = self._meeting()
+        if meeting is None:
+            self.grid.children = [w.HTML("<p>请先在页面上方选择会议。</p>")]
+            self.levels, self.closed, self._layout = {}, False, None
+            self.count.value = self.tally.value = ""
+            self._update_buttons()
+            return
+        self.scheme = RatingScheme(meeting["rating_scheme"] or RatingScheme.four.value)
+        members = self.session.members(self.scope.branch_id)
+        if meeting["kind"] == MeetingKind.leadership.value:  # 民主生活会: the leadership group is rated
+            members = members[members.leadership_member.fillna(False).astype(bool)]
+        layout = (self.scope.meeting_id, self.scheme, tuple(members.member_id))
+        if layout != self._layout:  # rebuild only for another meeting, scheme or people: no flicker per save
+            self._layout = layout
+            self._build_grid(members)
+        self.closed = self.session.count_closed(self.scope.meeting_id)
+        ballots = self.session.rows(Ballot, meeting_id=self.scope.meeting_id)
+        papers = ballots.ballot_no.nunique() if len(ballots) else 0
+        if self.closed:
+            self.count.value = f"<p>计票已结束：共 {papers} 张测评票。测评票不能再修改。</p>"
+            self.tally.value = tally_html(ballots, self.scheme, dict(zip(members.member_id, members["name"])))
+        else:
+            self.count.value = f"<p>已录入 {papers} 张测评票。统计结果在结束计票后显示。</p>"
+            self.tally.value = ""
+        self._update_buttons()
+
+    def _build_grid(self, members: pd.DataFrame) -> None:
+        choices = [("（不评）", "")] + [(level.label, level.value) for level in SCHEME_LEVELS[self.scheme]]
+        self.levels = {}
+        rows = []
+        for member_id, name in zip(members.member_id, members["name"]):
+            dropdown = w.Dropdown(options=choices, value="", layout=w.Layout(width="160px"))
+            dropdown.add_class(f"{PREFIX}--level-{member_id}")
+            dropdown.add_class(f"{PREFIX}--level")
+            dropdown.observe(lambda _: self._update_buttons(), "value")
+            self.levels[member_id] = dropdown
+            rows.append(w.HBox([w.Label(f"{name}（{member_id}）", layout=w.Layout(width="200px")), dropdown]))
+        self.grid.children = [w.HTML(f"<p>测评方案：{esc(self.scheme.label)}</p>")] + rows
+
+    def _update_buttons(self) -> None:
+        chosen = any(d.value for d in self.levels.values())
+        self.save_button.disabled = self.closed or not chosen or bool(self.voter_type.error)
+        self.close_button.disabled = self.closed or not self.levels or not self.confirm.value
+        for dropdown in self.levels.values():
+            dropdown.disabled = self.closed
+        self.voter_type.disable(self.closed)
+
+    # ---- writing ---------------------------------------------------------------------------------------------
+
+    def set_levels(self, **levels: str) -> None:
+        """Fill the ballot (member id → level code or label); for tests and scripted entry."""
+        for member_id, level in levels.items():
+            dropdown = self.levels[member_id]
+            dropdown.value = next(v for label, v in dropdown.options if level in (label, v))
+
+    def save(self) -> bool:
+        """Store this ballot (one row per member rated) in one transaction, under the next ballot number."""
+        if self.save_button.disabled:
+            self.status.value = "<div class='f-bad'>请至少为一位党员选择等次。</div>" if not self.closed else ""
+            return False
+        stored = self.session.rows(Ballot, meeting_id=self.scope.meeting_id)
+        numbers = pd.to_numeric(stored.ballot_no, errors="coerce") if len(stored) else pd.Series(dtype=float)
+        number = str(int(numbers.max()) + 1 if numbers.notna().any() else 1)
+        voter = self.voter_type.parsed()
+        edits = [Edit(Ballot, {"meeting_id": self.scope.meeting_id, "ballot_no": number, "rated_id": member_id,
+                               "level": dropdown.value, "voter_type": voter})
+                 for member_id, dropdown in self.levels.items() if dropdown.value]
+        try:
+            self.session.save(edits)
+        except OrglifeError as error:
+            self.status.value = f"<div class='f-bad'>{esc(error)}</div>"
+            self.refresh()
+            return False
+        for dropdown in self.levels.values():
+            dropdown.value = ""
+        self.status.value = f"<div class='f-ok'>已保存第 {esc(number)} 号测评票（{len(edits)} 人的等次）。</div>"
+        self.refresh()
+        self.on_saved(self)
+        return True
+
+    def close_count(self) -> bool:
+        if self.close_button.disabled:
+            return False
+        try:
+            self.session.close_count(self.scope.meeting_id)
+        except OrglifeError as error:
+            self.status.value = f"<div class='f-bad'>{esc(error)}</div>"
+            return False
+        self.confirm.value = False
+        self.status.value = "<div class='f-ok'>已结束计票，统计结果如下。</div>"
+        self.refresh()
+        return True
+
+
+def tally_html(ballots: pd.DataFrame, scheme: RatingScheme, names: dict[str, str]) -> str:
+    """Votes per member and level, with each member's total and the column totals."""
+    levels = [level.value for level in SCHEME_LEVELS[scheme]]
+    counts = pd.crosstab(ballots.rated_id, ballots.level) if len(ballots) else pd.DataFrame()
+    counts = counts.reindex(columns=levels, fill_value=0)
+    counts = counts.reindex(index=list(dict.fromkeys(list(names) + list(counts.index))), fill_value=0)
+    counts["合计"] = counts.sum(axis=1)
+    counts.loc["合计"] = counts.sum(axis=0)
+    counts.columns = [next((lvl.label for lvl in SCHEME_LEVELS[scheme] if lvl.value == c), c) for c in counts.columns]
+    counts.index = [names.get(i, i) for i in counts.index]
+    counts.index.name = "被测评人"
+    return "<h4>测评统计</h4>" + table(counts.astype(int), index=True)

@@ -1,0 +1,87 @@
+"""Live guidance beside the forms: the meeting's talk and criticism coverage, its findings and its open steps.
+
+Everything here is computed by the same functions the CLI and the reports use (coverage, run_checks,
+open_steps); this module only picks the meeting's rows and renders them as escaped HTML.
+"""
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import pandas as pd
+
+from ..models import CriticismStage
+from ..reports.branch import BranchReport
+from ..reports.html import esc, severity_badge, table
+from ..rules.coverage import criticism_matrix, talk_matrix
+from ..rules.engine import make_context, run_checks
+from ..rules.status import open_steps
+
+log = logging.getLogger(__name__)
+
+STYLE = """<style>
+.orglife-guidance table{border-collapse:collapse;font-size:12px;margin:4px 0 10px}
+.orglife-guidance th,.orglife-guidance td{border:1px solid #ccc;padding:2px 5px;text-align:center}
+.orglife-guidance td.missing{background:#fde2e1;color:#b3261e;font-weight:bold}
+.orglife-guidance td.late{color:#b3261e}
+.orglife-guidance h4{margin:10px 0 4px}
+.orglife-guidance .sev-error{color:#b3261e}.orglife-guidance .sev-warning{color:#a15c00}
+.orglife-forms .f-bad{color:#b3261e;font-size:12px}.orglife-forms .f-required{color:#b3261e}
+.orglife-forms .f-ok{color:#1b6e20}.orglife-forms .f-conflict{color:#b3261e}
+.orglife-forms .f-status table{border-collapse:collapse;font-size:12px}
+.orglife-forms .f-status th,.orglife-forms .f-status td{border:1px solid #ccc;padding:2px 5px}
+.orglife-forms .lm-TabBar-content{flex-wrap:wrap}
+.orglife-forms .lm-TabBar-tab{flex:0 0 auto !important;min-width:0 !important;max-width:none !important}
+</style>"""
+
+
+def _coverage(ctx, marks: pd.DataFrame, missing: pd.DataFrame, axis: str) -> str:
+    # the reports' matrix builder (names on the axes, “缺” highlighted): one look for reports and forms
+    name = lambda member_id: ctx.names.get(member_id, member_id)  # noqa: E731
+    return BranchReport._coverage_table(SimpleNamespace(name=name), marks, missing, axis)
+
+
+def meeting_guidance(frames, meeting_id: str, profile=None, as_of=None) -> str:
+    """HTML for one meeting of ``frames`` (the branch's frames, read after the last save)."""
+    if meeting_id not in set(frames.meetings.meeting_id.astype(str)):
+        return "<div class='orglife-guidance'><p>请先选择会议。</p></div>"
+    ctx = make_context(frames, profile, as_of)
+    parts = []
+    talked, missing = talk_matrix(ctx, meeting_id)
+    gaps = int(missing.to_numpy().sum()) // 2
+    parts.append(f"<h4>谈心谈话覆盖（缺 {gaps} 对）</h4><div class='g-talks'>"
+                 f"{_coverage(ctx, talked.replace({True: '✓', False: ''}), missing, '谈话双方')}</div>")
+    for stage in CriticismStage:
+        marks, absent = criticism_matrix(ctx, meeting_id, stage.value)
+        if marks is None:
+            continue
+        parts.append(f"<h4>批评与自我批评 · {esc(stage.label)}（缺 {int(absent.to_numpy().sum())} 项）</h4>"
+                     f"<div class='g-criticism g-criticism-{esc(stage.value)}'>"
+                     f"{_coverage(ctx, marks, absent, '发言人 → 对象')}</div>")
+    try:
+        parts.append(_findings(ctx, frames, meeting_id) + _steps(ctx, meeting_id))
+    except Exception as error:  # a failing rule must not take the forms down with it: entry goes on
+        log.exception("checks failed for meeting %s", meeting_id)
+        parts.append(f"<h4>检查结果</h4><p class='f-bad'>检查未能完成（{esc(type(error).__name__)}："
+                     f"{esc(error)}），请把此信息告知维护人员；录入不受影响。</p>")
+    return "<div class='orglife-guidance'>" + "".join(parts) + "</div>"
+
+
+def _findings(ctx, frames, meeting_id: str) -> str:
+    findings = run_checks(frames, context=ctx)
+    findings = findings[findings.meeting_id == meeting_id]
+    shown = pd.DataFrame({"级别": findings.severity, "规则": findings.rule, "问题": findings.message})
+    return (f"<h4>检查结果（{len(shown)} 条）</h4><div class='g-findings'>"
+            f"{table(shown, formatters={'级别': severity_badge}, empty='没有发现问题。')}</div>")
+
+
+def _steps(ctx, meeting_id: str) -> str:
+    steps = open_steps(ctx)
+    steps = steps[steps.meeting_id == meeting_id]
+    days = steps.days_left.astype("Int64")
+    shown = pd.DataFrame({"事项": steps.step, "期限": steps.due.dt.date,
+                          "剩余": [("逾期 %d 天" % -d) if d < 0 else f"{d} 天" for d in days.fillna(0)]})
+    classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
+    classes.loc[steps.overdue.to_numpy(), "剩余"] = "late"
+    return (f"<h4>时间节点（未完成 {len(shown)} 项）</h4><div class='g-steps'>"
+            f"{table(shown, classes=classes, empty='各环节均已完成。')}</div>")

@@ -1,0 +1,93 @@
+"""The forms' access to the store: reads with versions, saves as single transactions with version checks.
+
+One ``Session`` per kernel (one visitor in Voila); every widget goes through it, so the forms can be driven
+without a kernel in tests.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Iterable
+
+import pandas as pd
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ..errors import OrglifeError
+from ..models import RECORDS, Meeting, Member, Record
+from ..store import Store
+from ..store.writer import (CountClosed, Edit, SaveSummary, VersionConflict, apply_edits, close_count,
+                            closed_counts, versioned_rows)
+
+__all__ = ["Session", "Edit", "VersionConflict", "CountClosed"]
+
+
+class Session:
+    def __init__(self, db: Store | str | os.PathLike | None = None, *, as_of: dt.date | None = None,
+                 profile=None) -> None:
+        from ..rules import load_profile
+
+        self.store = db if isinstance(db, Store) else Store(db)
+        self._as_of = as_of
+        self.profile = load_profile(profile)
+
+    @property
+    def as_of(self) -> dt.date:
+        return self._as_of or dt.date.today()  # a kernel left open overnight follows the calendar
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ---- reading ---------------------------------------------------------------------------------------------
+
+    def branches(self) -> dict[str, str]:
+        return self.store.branch_names()
+
+    def rows(self, record: type[Record], **equal) -> pd.DataFrame:
+        with self.store.engine.connect() as connection:
+            return versioned_rows(connection, record, **equal)
+
+    def members(self, branch_id: str | None) -> pd.DataFrame:
+        return self.rows(Member, branch_id=branch_id)
+
+    def meetings(self, branch_id: str | None) -> pd.DataFrame:
+        return self.rows(Meeting, branch_id=branch_id)
+
+    def count_closed(self, meeting_id: str) -> bool:
+        with self.store.engine.connect() as connection:
+            return bool(closed_counts(connection, [meeting_id]))
+
+    def frames(self, branch_id: str):
+        """The branch's typed frames, read on this session's own connection.
+
+        Not ``frames.load``: on SQLite its bulk path reads through ADBC, a second SQLite library in this process,
+        which does not see what this process has just written (a form must see its own save at once)."""
+        from ..frames import Frames, typed
+
+        return Frames(**{record.table: typed(record, self.store.read(record, [branch_id])) for record in RECORDS})
+
+    # ---- writing: all or nothing -----------------------------------------------------------------------------
+
+    def save(self, edits: Iterable[Edit]) -> SaveSummary:
+        """Apply the edits in one transaction; VersionConflict / CountClosed leave the store untouched."""
+        try:
+            with self.store.transaction() as connection:
+                summary, _ = apply_edits(connection, edits)
+            return summary
+        except (VersionConflict, CountClosed):
+            raise
+        except IntegrityError as error:
+            raise OrglifeError(f"保存失败，未写入任何内容：记录之间的关联不成立（{_reason(error)}）") from None
+        except SQLAlchemyError as error:
+            raise OrglifeError(f"保存失败，未写入任何内容：{_reason(error)}") from None
+
+    def close_count(self, meeting_id: str) -> dt.datetime:
+        try:
+            with self.store.transaction() as connection:
+                return close_count(connection, meeting_id)
+        except IntegrityError:  # the secretary on another PC closed it a moment earlier
+            raise CountClosed(f"会议 {meeting_id} 的测评已经结束计票") from None
+
+
+def _reason(error: Exception) -> str:
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0]
