@@ -97,7 +97,7 @@ def load(db: Store | str | os.PathLike | None = None, branches: Iterable[str] | 
     store = db if isinstance(db, Store) else Store(db)
     try:
         ids = None if branches is None else list(branches)
-        return Frames(**{r.table: typed(r, store.read(r, ids, raw=True)) for r in RECORDS})
+        return Frames(**{r.table: typed(r, frame) for r, frame in store.read_many(RECORDS, ids).items()})
     finally:
         if store is not db:
             store.close()
