@@ -394,3 +394,19 @@ def test_rules_command_lists_the_catalogue(capsys):
     assert code == 0 and [r["rule"] for r in json.loads(out)] == RULE_IDS
     code, out, _ = _run(capsys, "rules")
     assert code == 0 and "PREP-TOPIC" in out and "003 民主 一.2" in out
+
+
+@pytest.mark.parametrize("keep", ["nothing", "first-half meetings only", "one meeting"])
+def test_every_rule_runs_on_sparse_data(keep):
+    # a rule that meets no rows at all must give no findings, not fail (e.g. no year-end meeting yet)
+    batch = demo.baseline_batch()
+    meetings = batch[Meeting]
+    kept = {"nothing": meetings.iloc[0:0], "first-half meetings only": meetings[meetings.half.eq("first")],
+            "one meeting": meetings.iloc[:1]}[keep]
+    batch[Meeting] = kept
+    batch = {record: (frame[frame.meeting_id.isin(kept.meeting_id)] if "meeting_id" in frame.columns
+                      and record is not Meeting else frame) for record, frame in batch.items()}
+    found = run_checks(frames.from_batch(batch), as_of=demo.BASELINE_AS_OF)
+    assert set(found.columns) >= {"rule", "severity", "branch_id", "meeting_id", "message"}
+    if keep == "nothing":
+        assert set(found.rule) <= {r.id for r in RULES if r.id.startswith("FREQ-")}

@@ -82,6 +82,8 @@ def open_state(ctx, due: pd.Series, pending: pd.Series | None = None) -> tuple[p
     """For something not (yet) done and due on ``due``: (pending?, severity, days left / days late)."""
     if pending is None:
         pending = due.ge(ctx.as_of).fillna(False)
+    # plain bool: an empty object-dtype mask would select columns, not rows
+    pending = pending.astype(bool)
     days = day_count((due - ctx.as_of).where(pending, ctx.as_of - due))
     return pending, pd.Series(np.where(pending, "info", None), index=due.index, dtype=object), days
 
