@@ -321,17 +321,13 @@ def rules_(fmt: str) -> None:
               help="预热的内核数：每位访问者占用一个，用后自动补充")
 def serve(db: str | None, port: int, pool_size: int) -> None:
     """启动 Voila 表单：在浏览器中录入会议各环节，边录边检查。"""
-    import signal
-
     from .store import Store, resolve_url
     from .voila import serve_forever
 
     url = resolve_url(db)
     Store(url).close()  # create or upgrade the schema now: a bad --db fails here, not in every kernel
-    # a plain `kill` must still stop Voila (serve_forever stops it on the way out)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size,
-                  echo=lambda line: click.echo(line, nl=True))
+    serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size, echo=click.echo)
+
 
 @cli.command()
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8867, show_default=True,
@@ -356,13 +352,9 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
         for path in paths:
             click.echo(f"  {path}")
         return
-    import signal
-
     from .voila import serve_forever
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a plain `kill` still stops Voila
-    serve_forever("training.ipynb", port=port or None, preheat=True, pool_size=pool_size,
-                  echo=lambda line: click.echo(line, nl=True))
+    serve_forever("training.ipynb", port=port or None, preheat=True, pool_size=pool_size, echo=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

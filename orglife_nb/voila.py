@@ -100,7 +100,10 @@ def running(notebook: str | Path, **options) -> Iterator[VoilaServer]:
 
 
 def serve_forever(notebook: str | Path, *, echo=print, **options) -> None:
-    """``orglife serve`` / ``orglife training``: start, print the URL, run until Ctrl-C."""
+    """``orglife serve`` / ``orglife training``: start, print the URL, run until Ctrl-C or a plain ``kill``."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwinds through ``finally``: Voila stops with us
     server = start(notebook, **options)
     echo(f"已启动：{server.url}  （按 Ctrl-C 停止）")
     try:

@@ -6,13 +6,11 @@ open_steps); this module only picks the meeting's rows and renders them as escap
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 
 import pandas as pd
 
 from ..models import CriticismStage
-from ..reports.branch import BranchReport
-from ..reports.html import esc, severity_badge, table
+from ..reports.html import coverage_table, esc, severity_badge, table
 from ..rules.coverage import criticism_matrix, talk_matrix
 from ..rules.engine import make_context, run_checks
 from ..rules.status import open_steps
@@ -37,8 +35,7 @@ STYLE = """<style>
 
 def _coverage(ctx, marks: pd.DataFrame, missing: pd.DataFrame, axis: str) -> str:
     # the reports' matrix builder (names on the axes, “缺” highlighted): one look for reports and forms
-    name = lambda member_id: ctx.names.get(member_id, member_id)  # noqa: E731
-    return BranchReport._coverage_table(SimpleNamespace(name=name), marks, missing, axis)
+    return coverage_table(marks, missing, axis, lambda member_id: ctx.names.get(member_id, member_id))
 
 
 def meeting_guidance(frames, meeting_id: str, profile=None, as_of=None) -> str:

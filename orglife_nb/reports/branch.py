@@ -16,7 +16,7 @@ from ..frames import Frames, load, subset
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, CriticismAct, CriticismStage, Level, MeetingKind, Presence,
                       RectStatus, Responsibility, Role, UnitType)
 from . import charts
-from .html import Html, esc, figure, section, severity_badge, subsection, table
+from .html import Html, coverage_table, esc, figure, section, severity_badge, subsection, table
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
 YES_NO = {True: "是", False: "否"}
@@ -201,14 +201,6 @@ class BranchReport(AudienceReport):
                    f"有 {len(bad)} 个规定时限逾期或未完成，涉及 {bad.meeting_id.nunique()} 次会议（标红）。")
         return section("二、会议时间线", reading, *parts)
 
-    def _coverage_table(self, marks: pd.DataFrame, missing: pd.DataFrame, axis: str) -> str:
-        """A member × member matrix with names, missing pairs shown as “缺” and highlighted."""
-        labels = [self.name(m) for m in marks.index]
-        shown = pd.DataFrame(marks.to_numpy(), index=labels, columns=labels).mask(missing.to_numpy(), "缺")
-        classes = pd.DataFrame("", index=shown.index, columns=shown.columns).mask(missing.to_numpy(), "missing")
-        shown.index.name = axis
-        return table(shown, classes=classes, index=True)
-
     def talk_coverage(self) -> Html | None:
         if self.public:
             return None
@@ -220,7 +212,7 @@ class BranchReport(AudienceReport):
             missing_total += int(missing.to_numpy().sum())
             marks = matrix.replace({True: "✓", False: ""})
             parts.append(subsection(self.meeting_title(pd.Series(meeting._asdict())),
-                                    self._coverage_table(marks, missing, "谈话双方")))
+                                    coverage_table(marks, missing, "谈话双方", self.name)))
         reading = ("会前谈心谈话覆盖了所有应谈的对象。" if missing_total == 0 else
                    f"会前谈心谈话缺 {missing_total // 2} 对（表中“缺”）。")
         return section("三、谈心谈话覆盖", reading, *parts)
@@ -238,7 +230,7 @@ class BranchReport(AudienceReport):
                     continue
                 missing_total += int(missing.to_numpy().sum())
                 parts.append(subsection(f"{self.meeting_title(pd.Series(meeting._asdict()))} · {stage.label}",
-                                        self._coverage_table(matrix, missing, "发言人 → 对象")))
+                                        coverage_table(matrix, missing, "发言人 → 对象", self.name)))
         if not parts:
             return section("四、批评与自我批评覆盖", "没有批评与自我批评记录。")
         reading = ("批评与自我批评按要求开展，无遗漏。" if missing_total == 0 else

@@ -60,6 +60,15 @@ def table(frame: pd.DataFrame, *, classes: pd.DataFrame | None = None, index: bo
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def coverage_table(marks: pd.DataFrame, missing: pd.DataFrame, axis: str, name: Callable[[object], str]) -> str:
+    """A member × member matrix (reports, forms) with names, missing pairs shown as “缺” and highlighted."""
+    labels = [name(m) for m in marks.index]
+    shown = pd.DataFrame(marks.to_numpy(), index=labels, columns=labels).mask(missing.to_numpy(), "缺")
+    classes = pd.DataFrame("", index=shown.index, columns=shown.columns).mask(missing.to_numpy(), "missing")
+    shown.index.name = axis
+    return table(shown, classes=classes, index=True)
+
+
 def section(title: str, reading: str, *parts: str, level: int = 2) -> Html:
     """A report section: heading, a one-line reading in Chinese, then tables/charts (already HTML)."""
     return Html(f'<section class="section"><h{level}>{esc(title)}</h{level}>'
