@@ -210,12 +210,22 @@ def deadlines(kind, meeting_date, profile: str | None, fmt: str, out: Path | Non
 @click.option("--pdf", is_flag=True, help="同时打印 PDF（需要 Debian 软件包 chromium）")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="并行运行的报告数")
 @click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件")
-def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: int, profile) -> None:
+@click.option("--resume", is_flag=True,
+              help="续跑：报告比该支部最后一次数据修改和笔记本都新的，跳过不重跑（依据输出目录中的清单）")
+@click.option("--scheduler", default=None, metavar="地址",
+              help="把报告发到已有的 Dask 集群运行，例如 tcp://10.0.0.5:8786"
+                   "（各工作节点需装有同版本 orglife-nb，并能访问数据库）")
+@click.option("--engine", type=ChoiceType(["warm", "papermill"]), default="warm", show_default=True,
+              help="warm：每个工作进程保留一个预热内核（快）；papermill：每份报告新起内核（原版，慢）")
+@click.option("--ipynb", is_flag=True, help="同时保存运行后的笔记本（notebooks/ 下，带 papermill 注入的参数和元数据）")
+def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: int, profile, resume: bool,
+           scheduler: str | None, engine: str, ipynb: bool) -> None:
     """运行参数化笔记本：每个支部一份 HTML 报告，外加汇总报告、索引页和清单。"""
     from .reports.runner import run_reports
 
     summary = run_reports(db, branches=list(branches) or None, as_of=as_of, out=out, audience=audience, pdf=pdf,
-                          workers=workers, profile=profile, echo=click.echo)
+                          workers=workers, profile=profile, resume=resume, scheduler=scheduler, engine=engine,
+                          notebooks=ipynb, echo=click.echo)
     click.echo(summary.describe())
     for outcome in summary.outcomes:
         if outcome.status == "failed":

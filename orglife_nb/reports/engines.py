@@ -1,13 +1,15 @@
-"""Notebook execution engines for report runs (papermill's stock engine; faster ones plug in here).
+"""Notebook execution engines for report runs, as plug-ins: stock papermill and the warm-kernel engine.
 
 An engine turns (notebook, parameters) into an executed notebook node; the runner owns files and export.
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Protocol
 
 KERNEL = "python3"
+DEFAULT_ENGINE = "warm"
 
 
 class Engine(Protocol):
@@ -39,8 +41,10 @@ class PapermillEngine:
         pass
 
 
-ENGINES = {"papermill": PapermillEngine}
+# name → "module:class"; imported on use so a worker loads only the engine it runs
+ENGINES = {"papermill": f"{__name__}:PapermillEngine", "warm": "orglife_nb.reports.warm:WarmEngine"}
 
 
-def make_engine(name: str = "papermill") -> Engine:
-    return ENGINES[name]()
+def make_engine(name: str = DEFAULT_ENGINE, **options) -> Engine:
+    module, _, cls = ENGINES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)(**options)

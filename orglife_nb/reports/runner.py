@@ -1,51 +1,79 @@
 """Batch report runs: one HTML (and PDF) per branch plus the summary, a manifest and an index page.
 
-A failing branch is recorded with its error and the run goes on; files appear only complete (written under a
-temporary name, then renamed), so an interrupted run leaves no half-written report.
+Workers only compute (run the notebook, export HTML) and hand the text back; this process writes every file under a
+temporary name and renames it, so an interrupted run (Ctrl-C) leaves no half-written report, and the manifest is
+rewritten as results arrive, so it always says what is done. A failing branch is recorded with its error and the
+run goes on. ``resume`` skips branches whose report is newer than their data and the notebook.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
+import threading
 import time
-import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..errors import OrglifeError
 from ..resources import resource_root
+from .engines import DEFAULT_ENGINE, ENGINES
 from .html import esc
 
 NOTEBOOKS = resource_root() / "notebooks"
 BRANCH_NOTEBOOK = NOTEBOOKS / "branch_report.ipynb"
 SUMMARY_NOTEBOOK = NOTEBOOKS / "summary_report.ipynb"
 AUDIENCES = ("internal", "public")
+MANIFEST_EVERY = 2.0  # seconds between manifest rewrites while a run goes on
 
 
 @dataclass
 class Job:
-    """One notebook run: everything a worker process needs, picklable."""
+    """One notebook run: everything a worker needs, picklable (local processes and Dask workers alike)."""
 
     key: str  # branch id, or "summary"
     notebook: Path
     parameters: dict
     html: Path
     ipynb: Path | None = None
-    engine: str = "papermill"
+    engine: str = DEFAULT_ENGINE
+    data: str = ""  # the branch's data signature (last change, row count) when the job was planned
+    timeout: float = 600  # seconds one cell may run before its kernel counts as hung
+
+    @property
+    def fingerprint(self) -> str:
+        """What the report depends on besides data: notebook and parameters (as_of, audience, profile…)."""
+        text = json.dumps([self.notebook.name, self.parameters], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+    def failed(self, error: str, seconds: float = 0.0) -> "Rendered":
+        return Rendered(Outcome(self.key, "failed", seconds, error=error[:500], fingerprint=self.fingerprint,
+                                data=self.data))
 
 
 @dataclass
 class Outcome:
     key: str
-    status: str  # done | failed | skipped
+    status: str  # done | failed | skipped | pending (not reached: the run was interrupted)
     seconds: float = 0.0
     html: str = ""
     pdf: str = ""
     error: str = ""
+    fingerprint: str = ""
+    data: str = ""
+
+
+@dataclass
+class Rendered:
+    """A worker's result: the outcome and the files' text, written by the process that owns ``--out``."""
+
+    outcome: Outcome
+    html: str = ""
+    ipynb: str = ""
 
 
 @dataclass
@@ -68,16 +96,15 @@ class RunSummary:
     def describe(self) -> str:
         done = [o for o in self.outcomes if o.status == "done"]
         per = sum(o.seconds for o in done) / len(done) if done else 0.0
+        wall = f"，墙钟每份 {self.seconds / len(done):.2f} 秒" if done else ""
         return (f"完成 {len(done)} 份，失败 {self.failed} 份，跳过 {self.count('skipped')} 份；"
-                f"共 {self.seconds:.1f} 秒，平均每份 {per:.2f} 秒")
+                f"共 {self.seconds:.1f} 秒，平均每份 {per:.2f} 秒{wall}")
 
 
 def safe_name(key: str) -> str:
     """A file name for an id that may hold any character; distinct ids never collide."""
     cleaned = re.sub(r"[^\w.-]", "_", key)
     if cleaned != key:
-        import hashlib
-
         cleaned += "-" + hashlib.sha1(key.encode()).hexdigest()[:6]
     return cleaned
 
@@ -89,85 +116,289 @@ def atomic_write(path: Path, text: str) -> None:
     part.replace(path)
 
 
-def execute_job(job: Job) -> Outcome:
-    """Run one notebook and export it; every failure becomes a recorded outcome, never an exception."""
+def sweep_parts(out: Path) -> None:
+    """Remove temporary files a killed run may have left (their final names were never written)."""
+    for part in out.rglob("*.part"):
+        part.unlink(missing_ok=True)
+
+
+# ---- worker side ----------------------------------------------------------------------------------------------
+
+_engines: dict[tuple[int, str], object] = {}  # (thread, engine name) → engine: one warm kernel per worker thread
+_engines_lock = threading.Lock()
+
+
+def worker_engine(name: str):
+    """This worker thread's engine, created on first use and kept (with its kernel) until close_worker_engines."""
     from .engines import make_engine
+
+    key = (threading.get_ident(), name)
+    with _engines_lock:
+        engine = _engines.get(key)
+    if engine is None:
+        engine = make_engine(name)
+        with _engines_lock:
+            _engines[key] = engine
+    return engine
+
+
+def close_worker_engines() -> None:
+    with _engines_lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
+        engine.close()
+
+
+def render_job(job: Job, engine=None) -> Rendered:
+    """Run one notebook and export it; every failure becomes a recorded outcome, never an exception."""
     from .export import notebook_to_html
 
     started = time.perf_counter()
     try:
-        notebook = make_engine(job.engine).execute(job.notebook, job.parameters)
+        engine = engine or worker_engine(job.engine)
+        engine.timeout = job.timeout
+        notebook = engine.execute(_local_notebook(job.notebook), job.parameters)
+        ipynb = ""
         if job.ipynb is not None:
             import nbformat
 
-            atomic_write(job.ipynb, nbformat.writes(notebook))
-        atomic_write(job.html, notebook_to_html(notebook))
-        return Outcome(job.key, "done", time.perf_counter() - started, html=str(job.html))
+            ipynb = nbformat.writes(notebook)
+        html = notebook_to_html(notebook)
+        outcome = Outcome(job.key, "done", time.perf_counter() - started, html=str(job.html),
+                          fingerprint=job.fingerprint, data=job.data)
+        return Rendered(outcome, html, ipynb)
     except Exception as error:  # noqa: BLE001 - one branch's failure must not stop the batch
-        return Outcome(job.key, "failed", time.perf_counter() - started, error=_describe(error))
+        return job.failed(_describe(error), time.perf_counter() - started)
+
+
+def _local_notebook(path: Path) -> Path:
+    """The notebook as installed here: a Dask worker may have the package at another path than the client."""
+    path = Path(path)
+    return path if path.exists() else NOTEBOOKS / path.name
+
+
+def execute_job(job: Job) -> Outcome:
+    """Run one job in this process and write its files (the one-off path: the summary, tests)."""
+    return write_rendered(job, render_job(job))
+
+
+def write_rendered(job: Job, rendered: Rendered) -> Outcome:
+    if rendered.outcome.status == "done":
+        if job.ipynb is not None:
+            atomic_write(job.ipynb, rendered.ipynb)
+        atomic_write(job.html, rendered.html)
+    return rendered.outcome
 
 
 def _describe(error: Exception) -> str:
     name = type(error).__name__
-    text = str(error).strip()
-    if name == "PapermillExecutionError":  # the useful part is the kernel's own exception line
-        text = f"{getattr(error, 'ename', '')}: {getattr(error, 'evalue', '')}"
-    return f"{name}: {text.splitlines()[-1] if text else ''}"[:500] if text else name
+    if name == "PapermillExecutionError":  # the useful part is the kernel's exception and its first line
+        lines = str(getattr(error, "evalue", "")).strip().splitlines()
+        return f"{name}: {getattr(error, 'ename', '')}: {lines[0] if lines else ''}"[:500]
+    lines = str(error).strip().splitlines()
+    return f"{name}: {lines[-1]}"[:500] if lines else name
 
 
-def _run_all(jobs: list[Job], workers: int, progress: bool, description: str) -> list[Outcome]:
+def _pool_worker_init() -> None:
+    """Pool workers leave Ctrl-C to the parent (which stops the pool) and close their kernels on exit."""
+    import signal
+    from multiprocessing import util
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    util.Finalize(None, close_worker_engines, exitpriority=100)  # atexit does not run in pool workers
+
+
+# ---- scheduling -----------------------------------------------------------------------------------------------
+
+
+def run_local(jobs: list[Job], workers: int) -> Iterator[Rendered]:
+    """Results as they finish: in this process for one worker, else in a pool of warm workers."""
+    workers = min(workers, len(jobs))
+    if workers <= 1:
+        try:
+            for job in jobs:
+                yield render_job(job)
+        finally:
+            close_worker_engines()
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_worker_init)
+    try:
+        futures = {pool.submit(render_job, job): job for job in jobs}
+        for future in as_completed(list(futures)):
+            job = futures.pop(future)  # holding finished futures would keep every report's text in memory
+            try:
+                yield future.result()
+            except Exception as error:  # noqa: BLE001 - a worker process died (not just its kernel)
+                yield job.failed(f"工作进程异常退出：{_describe(error)}")
+    finally:  # on Ctrl-C: drop what has not started, let running reports finish, stop the kernels
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_all(jobs: list[Job], workers: int, progress: bool, description: str, *, scheduler=None,
+             on_outcome: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
+    """Run ``jobs`` under one tqdm bar (ETA included), writing each result as it arrives."""
     from tqdm import tqdm
 
+    by_key = {job.key: job for job in jobs}
+    if scheduler is not None:
+        from .cluster import run_on_cluster
+
+        results = run_on_cluster(jobs, scheduler)
+    else:
+        results = run_local(jobs, workers)
     outcomes: list[Outcome] = []
     with tqdm(total=len(jobs), desc=description, unit="份", disable=not progress, dynamic_ncols=True) as bar:
-        if workers <= 1:
-            for job in jobs:
-                outcomes.append(execute_job(job))
-                bar.update(1)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(execute_job, job) for job in jobs]
-                for future in as_completed(futures):
-                    outcomes.append(future.result())
-                    bar.update(1)
-    order = {job.key: i for i, job in enumerate(jobs)}
-    return sorted(outcomes, key=lambda o: order[o.key])
+        for rendered in results:
+            outcome = write_rendered(by_key[rendered.outcome.key], rendered)
+            outcomes.append(outcome)
+            on_outcome(outcome)
+            bar.update(1)
+    return outcomes
+
+
+# ---- resume ---------------------------------------------------------------------------------------------------
+
+
+def data_signatures(store) -> dict[str, tuple[dt.datetime | None, int]]:
+    """Branch id → (last change across all its rows, row count). The count catches deletions, which leave no
+    ``updated_at`` behind."""
+    from sqlalchemy import func, select
+
+    from ..models import RECORDS
+    from ..store import table_of
+
+    meetings = table_of(RECORDS[2])
+    signatures: dict[str, list] = {}
+    with store.engine.connect() as connection:
+        for record in RECORDS:
+            table = table_of(record)
+            if "branch_id" in table.c:
+                query = select(table.c.branch_id, func.max(table.c.updated_at), func.count()).group_by(
+                    table.c.branch_id)
+            else:
+                query = (select(meetings.c.branch_id, func.max(table.c.updated_at), func.count())
+                         .select_from(table.join(meetings, table.c.meeting_id == meetings.c.meeting_id))
+                         .group_by(meetings.c.branch_id))
+            for branch, stamp, count in connection.execute(query):
+                last, rows = signatures.setdefault(branch, [None, 0])
+                signatures[branch] = [max(filter(None, (last, stamp)), default=None), rows + count]
+    return {branch: (last, rows) for branch, (last, rows) in signatures.items()}
+
+
+def _signature_text(last: dt.datetime | None, rows: int) -> str:
+    return f"{last.isoformat() if last else ''}|{rows}"
+
+
+def previous_outcomes(out: Path) -> dict[str, dict]:
+    try:
+        rows = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {row.get("key"): row for row in rows if isinstance(row, dict)}
+
+
+def fresh(job: Job, previous: dict | None, last_change: dt.datetime | None, pdf: bool) -> bool:
+    """Whether the report on disk is still right: done for the same notebook, parameters and data, and written
+    after the last data change and the notebook's last edit."""
+    if not previous or previous.get("status") not in ("done", "skipped"):
+        return False
+    if previous.get("fingerprint") != job.fingerprint or previous.get("data") != job.data:
+        return False
+    if pdf and not previous.get("pdf"):
+        return False
+    if job.ipynb is not None and not job.ipynb.exists():
+        return False
+    try:
+        written = job.html.stat().st_mtime
+    except OSError:
+        return False
+    # updated_at has whole seconds: a change within the report's own second counts as after it
+    changed = last_change.timestamp() + 1 if last_change else 0
+    return written >= max(changed, job.notebook.stat().st_mtime)
+
+
+def _skipped(job: Job, previous: dict, out: Path) -> Outcome:
+    pdf = previous.get("pdf") or ""
+    return Outcome(job.key, "skipped", html=str(job.html), pdf=str(out / pdf) if pdf else "",
+                   fingerprint=job.fingerprint, data=job.data)
+
+
+# ---- the batch ------------------------------------------------------------------------------------------------
 
 
 def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None, as_of: dt.date | None = None,
                 out: Path = Path("reports"), audience: str = "internal", pdf: bool = False, workers: int = 1,
-                profile: str | None = None, engine: str = "papermill", progress: bool = True,
+                profile: str | None = None, engine: str = DEFAULT_ENGINE, progress: bool = True,
+                resume: bool = False, scheduler=None, timeout: float = 600, notebooks: bool = False,
                 echo: Callable[[str], None] = print) -> RunSummary:
-    """Run the branch report for every (or the given) branch and the summary; write index and manifest."""
+    """Run the branch report for every (or the given) branch and the summary; write index and manifest.
+
+    ``resume`` skips reports still fresh from an earlier run into ``out``; ``scheduler`` (a Dask scheduler
+    address or a ``distributed`` cluster/client) runs the reports there instead of in local processes;
+    ``notebooks`` also keeps each executed notebook (papermill's injected cell and metadata) under ``notebooks/``."""
     from ..store import Store
 
     if audience not in AUDIENCES:
         raise OrglifeError(f"--audience 只能是 {' 或 '.join(AUDIENCES)}，而不是 {audience}")
+    if engine not in ENGINES:
+        raise OrglifeError(f"--engine 只能是 {'、'.join(ENGINES)}，而不是 {engine}")
     as_of = as_of or dt.date.today()
     with Store(db) as store:
         url = store.url
         known = store.branch_names()
-    wanted = list(branches) if branches else list(known)
+        signatures = data_signatures(store)
+    wanted = list(dict.fromkeys(branches)) if branches else list(known)
     unknown = [b for b in wanted if b not in known]
     if unknown:
         raise OrglifeError(f"数据库中没有这些支部：{'、'.join(unknown)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    sweep_parts(out)
     common = {"db": url, "as_of": as_of.isoformat(), "audience": audience, "profile": profile or ""}
     jobs = [Job(key=b, notebook=BRANCH_NOTEBOOK, parameters={**common, "branch_id": b},
-                html=out / "branches" / f"{safe_name(b)}.html", engine=engine) for b in wanted]
-    started = time.perf_counter()
-    summary = RunSummary(out=out)
-    summary.outcomes = _run_all(jobs, max(1, workers), progress, "支部报告")
+                html=out / "branches" / f"{safe_name(b)}.html", engine=engine, timeout=timeout,
+                ipynb=out / "notebooks" / f"{safe_name(b)}.ipynb" if notebooks else None,
+                data=_signature_text(*signatures.get(b, (None, 0)))) for b in wanted]
+    last_any = max((last for last, _ in signatures.values() if last), default=None)
     summary_job = Job(key="summary", notebook=SUMMARY_NOTEBOOK,
                       parameters={**common, "branch_ids": wanted if branches else []},
-                      html=out / "summary.html", engine=engine)
-    summary_outcome = execute_job(summary_job)
+                      html=out / "summary.html", engine=engine, timeout=timeout,
+                      ipynb=out / "notebooks" / "summary.ipynb" if notebooks else None,
+                      data=_signature_text(last_any, sum(rows for _, rows in signatures.values())))
+
+    # The summary does not depend on the branch reports: it runs in the same batch, on a warm worker.
+    batch = [*jobs, summary_job]
+    stamps = {job.key: signatures.get(job.key, (None, 0))[0] for job in jobs} | {"summary": last_any}
+    previous = previous_outcomes(out) if resume else {}
+    results: dict[str, Outcome] = {job.key: _skipped(job, previous[job.key], out) for job in batch
+                                   if fresh(job, previous.get(job.key), stamps[job.key], pdf)}
+    todo = [job for job in batch if job.key not in results]
+
+    def current() -> list[Outcome]:
+        return [results.get(job.key) or Outcome(job.key, "pending") for job in batch]
+
+    written = [time.monotonic()]
+
+    def on_outcome(outcome: Outcome) -> None:
+        results[outcome.key] = outcome
+        if time.monotonic() - written[0] >= MANIFEST_EVERY:  # a Ctrl-C or crash loses at most this much
+            write_manifest(out, current(), None)
+            written[0] = time.monotonic()
+
+    started = time.perf_counter()
+    try:
+        _run_all(todo, max(1, workers), progress, "报告", scheduler=scheduler, on_outcome=on_outcome)
+    except BaseException:  # KeyboardInterrupt included: say what is done, leave nothing half-written
+        write_manifest(out, current(), None)
+        sweep_parts(out)
+        raise
+    *outcomes, summary_outcome = current()
     if pdf:
-        _print_pdfs([*summary.outcomes, summary_outcome], echo)
-    summary.seconds = time.perf_counter() - started
-    write_manifest(out, summary.outcomes, summary_outcome)
-    write_index(out, summary.outcomes, summary_outcome, known, as_of, audience)
+        _print_pdfs([o for o in [*outcomes, summary_outcome] if o.status == "done"], echo)
+    summary = RunSummary(out=out, outcomes=outcomes, seconds=time.perf_counter() - started)
+    write_manifest(out, outcomes, summary_outcome)
+    write_index(out, outcomes, summary_outcome, known, as_of, audience)
     summary.outcomes.append(summary_outcome)
     return summary
 
@@ -176,6 +407,8 @@ def _print_pdfs(outcomes: list[Outcome], echo) -> None:
     from .export import html_to_pdf
 
     done = [o for o in outcomes if o.status == "done"]
+    if not done:
+        return
     try:
         pairs = [(Path(o.html), Path(o.html).with_suffix(".pdf")) for o in done]
         html_to_pdf(pairs)
@@ -200,7 +433,8 @@ def write_manifest(out: Path, outcomes: list[Outcome], summary: Outcome | None) 
             row[key] = os.path.relpath(row[key], out) if row[key] else ""
     atomic_write(out / "manifest.json", json.dumps(rows, ensure_ascii=False, indent=1))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["key", "status", "seconds", "html", "pdf", "error"])
+    writer = csv.DictWriter(buffer, fieldnames=["key", "status", "seconds", "html", "pdf", "error"],
+                            extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     atomic_write(out / "manifest.csv", "\ufeff" + buffer.getvalue())  # BOM: Excel opens it as UTF-8
@@ -208,7 +442,7 @@ def write_manifest(out: Path, outcomes: list[Outcome], summary: Outcome | None) 
 
 def write_index(out: Path, outcomes: list[Outcome], summary: Outcome, names: dict[str, str], as_of: dt.date,
                 audience: str) -> None:
-    status_label = {"done": "完成", "failed": "失败", "skipped": "跳过（数据未变）"}
+    status_label = {"done": "完成", "failed": "失败", "skipped": "跳过（数据未变）", "pending": "未运行"}
     rows = []
     for o in outcomes:
         link = (f'<a href="{esc(os.path.relpath(o.html, out))}">{esc(names.get(o.key, o.key))}</a>'

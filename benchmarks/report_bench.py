@@ -1,0 +1,197 @@
+"""Benchmark: report runs at scale, stock papermill against the warm-kernel runner, locally and on Dask.
+
+    python benchmarks/report_bench.py [--branches 24] [--baseline-sample N] [--big 1000] [--skip-dask]
+
+In one run, on the same generated demo branches: the stock ``papermill`` CLI per branch (the baseline; it does
+not even export HTML),
+``orglife report --workers 1``, ``--workers 2`` and ``--scheduler`` on a 2-worker ``distributed.LocalCluster``.
+Each command is timed end to end (process start, kernel start, the summary report included) and divided by the
+number of branch reports; the ratio is baseline seconds per report ÷ this run's. ``--big N`` also runs N branches
+with ``--workers 2`` and prints wall time and the peak memory of each worker process and of each kernel (sampled).
+A second table splits one warm report into its parts (engine round trips, the notebook's cells, HTML export).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+AS_OF = "2026-07-15"
+
+
+class TreeMemory:
+    """Samples the resident memory of ``root`` and every process under it (workers, kernels) until stopped."""
+
+    def __init__(self, root: int, every: float = 0.5) -> None:
+        self.root, self.every, self.peaks, self.names = root, every, {}, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.root)
+                processes = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            for process in processes:
+                try:
+                    rss = process.memory_info().rss
+                    kind = ("main" if process.pid == self.root else
+                            "kernel" if "ipykernel" in " ".join(process.cmdline()) else "worker")
+                    self.names.setdefault(process.pid, kind)
+                except psutil.Error:
+                    continue
+                self.peaks[process.pid] = max(self.peaks.get(process.pid, 0), rss)
+            self._stop.wait(self.every)
+
+    def stop(self) -> dict[str, list[float]]:
+        self._stop.set()
+        self._thread.join()
+        out: dict[str, list[float]] = {}
+        for pid, peak in self.peaks.items():
+            out.setdefault(self.names.get(pid, "worker"), []).append(peak / 2**20)
+        return {kind: sorted(values, reverse=True) for kind, values in out.items()}
+
+
+def timed(command: list[str], *, memory: bool = False) -> tuple[float, dict]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sampler = TreeMemory(process.pid) if memory else None
+    _, err = process.communicate()
+    seconds = time.perf_counter() - started
+    peaks = sampler.stop() if sampler else {}
+    if process.returncode not in (0, 1):  # 1 = some report failed: still a measurement, said below
+        raise SystemExit(f"{' '.join(command[:3])} … 失败（{process.returncode}）：{err[-2000:]}")
+    if process.returncode == 1:
+        print(f"  注意：{' '.join(command[:3])} 有报告失败", file=sys.stderr)
+    return seconds, peaks
+
+
+def make_store(folder: Path, branches: int) -> tuple[str, list[str]]:
+    from orglife_nb.demo import save_demo
+    from orglife_nb.store import Store
+
+    url = f"sqlite:///{folder / f'bench-{branches}.db'}"
+    with Store(url) as store:
+        save_demo(store, branches=branches)
+        return url, list(store.branch_names())
+
+
+def orglife(url: str, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "orglife_nb.cli", "report", "--db", url, "--as-of", AS_OF, "--out", str(out),
+            *extra]
+
+
+def split_one_report(url: str, branch: str) -> list[tuple[str, float]]:
+    """Where one warm report's time goes (median of 5 runs on one kernel after a warm-up)."""
+    from statistics import median
+
+    from orglife_nb.reports.engines import make_engine
+    from orglife_nb.reports.export import notebook_to_html
+    from orglife_nb.reports.runner import BRANCH_NOTEBOOK
+
+    engine = make_engine("warm")
+    parameters = {"db": url, "branch_id": branch, "as_of": AS_OF, "audience": "internal", "profile": ""}
+    rows: dict[str, list[float]] = {}
+    try:
+        for attempt in range(6):
+            started = time.perf_counter()
+            node = engine.execute(BRANCH_NOTEBOOK, parameters)
+            executed = time.perf_counter()
+            notebook_to_html(node)
+            exported = time.perf_counter()
+            if attempt == 0:
+                continue  # the first run pays the kernel's imports
+            cells = [(c.source.splitlines()[-1] if c.source else "", c.metadata.papermill.get("duration") or 0.0)
+                     for c in node.cells if c.cell_type == "code"]
+            in_kernel = sum(seconds for _, seconds in cells)
+            rows.setdefault("engine: papermill bookkeeping + zmq round trips", []).append(
+                executed - started - in_kernel)
+            for source, seconds in cells:
+                rows.setdefault(f"cell: {source[:60]}", []).append(seconds)
+            rows.setdefault("export: nbconvert HTML", []).append(exported - executed)
+    finally:
+        engine.close()
+    return [(name, median(values)) for name, values in rows.items()]
+
+
+def compare(folder: Path, args) -> None:
+    url, branches = make_store(folder, args.branches)
+    load = os.getloadavg()
+    print(f"{args.branches} 个演示支部，{os.cpu_count()} 核，开始时负载 {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+    rows: list[tuple[str, float, int]] = []
+
+    from orglife_nb.reports.runner import BRANCH_NOTEBOOK
+
+    sample = branches[: args.baseline_sample or len(branches)]
+    started = time.perf_counter()
+    for branch in sample:
+        timed(["papermill", str(BRANCH_NOTEBOOK), str(folder / "stock.ipynb"), "-p", "db", url, "-p", "branch_id",
+               branch, "-p", "as_of", AS_OF, "-p", "audience", "internal", "--no-progress-bar"])
+    # the baseline exports no HTML at all: that only flatters it
+    rows.append(("stock papermill CLI, one branch after another", time.perf_counter() - started, len(sample)))
+
+    for workers in (1, 2):
+        seconds, _ = timed(orglife(url, folder / f"w{workers}", "--workers", str(workers)))
+        rows.append((f"orglife report --workers {workers}", seconds, len(branches)))
+
+    if not args.skip_dask:
+        from distributed import LocalCluster
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            seconds, _ = timed(orglife(url, folder / "dask", "--scheduler", cluster.scheduler_address))
+        rows.append(("orglife report --scheduler (LocalCluster, 2 workers)", seconds, len(branches)))
+
+    base = rows[0][1] / rows[0][2]
+    print(f"\n{'run':<56}{'reports':>8}{'wall s':>9}{'s/report':>10}{'× baseline':>12}")
+    for name, seconds, count in rows:
+        per = seconds / count
+        print(f"{name:<56}{count:>8}{seconds:>9.1f}{per:>10.3f}{base / per:>12.1f}")
+    print("(wall time of the whole command ÷ branch reports: process and kernel start and the summary report "
+          "are included)")
+
+    print("\nwhere one warm report's time goes (median of 5, seconds):")
+    for name, seconds in split_one_report(url, branches[0]):
+        print(f"  {seconds:8.3f}  {name}")
+
+
+
+def big(folder: Path, branches: int) -> None:
+    url, _ = make_store(folder, branches)
+    load = os.getloadavg()[0]
+    seconds, peaks = timed(orglife(url, folder / "big", "--workers", "2"), memory=True)
+    print(f"\n{branches} 个支部，--workers 2（开始时负载 {load:.1f}）：墙钟 {seconds:.0f} 秒"
+          f"（{seconds / branches:.3f} 秒/份）")
+    for kind, values in peaks.items():
+        print(f"  峰值内存 {kind}: " + "、".join(f"{v:.0f} MB" for v in values[:4]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--branches", type=int, default=24)
+    parser.add_argument("--baseline-sample", type=int, default=None,
+                        help="run stock papermill on only this many of the branches (default: all)")
+    parser.add_argument("--big", type=int, default=0, help="also run this many branches with --workers 2")
+    parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--big-only", action="store_true", help="only the --big run")
+    args = parser.parse_args(argv)
+
+    folder = Path(tempfile.mkdtemp(prefix="report-bench-"))
+    if not args.big_only:
+        compare(folder, args)
+    if args.big:
+        big(folder, args.big)
+    print(f"\n负载（结束时）{os.getloadavg()[0]:.1f}；输出在 {folder}")
+
+
+if __name__ == "__main__":
+    main()
