@@ -3,9 +3,8 @@
 Goal (spec): 10,000 branches in < 10 s and < 3 GB. Stores are built once with ``demo.save_demo`` and cached under
 /tmp (``ORGLIFE_BENCH_DIR``). Prints seconds, rows processed, rows/s and peak RSS of each phase.
 
-    python benchmarks/checks_bench.py              # 1000 and 10000, rules on 2 threads and on 1
-    python benchmarks/checks_bench.py 1000         # one size, default threads
-    python benchmarks/checks_bench.py --serial 1000  # one size, rules one after another
+    python benchmarks/checks_bench.py              # 1000 and 10000
+    python benchmarks/checks_bench.py 1000         # one size
 """
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ import psutil
 
 from orglife_nb import demo, frames
 from orglife_nb.rules import run_checks
+from orglife_nb.rules.engine import UNREAD_BY_RULES
 from orglife_nb.store import Store
 
 CACHE = Path(os.environ.get("ORGLIFE_BENCH_DIR", "/tmp"))
@@ -44,15 +44,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def bench(branches: int, threads: int | None = None, label: str = "2 threads") -> dict:
+def bench(branches: int, label: str = "load+checks") -> dict:
     path = store_for(branches)
     gc.collect()
     process = psutil.Process()
     before = process.memory_info().rss / 2**20
     started = time.perf_counter()
-    data = frames.load(path)
+    data = frames.load(path, skip=UNREAD_BY_RULES)  # as `orglife check` reads
     loaded = time.perf_counter()
-    findings = run_checks(data, as_of=AS_OF, threads=threads)
+    findings = run_checks(data, as_of=AS_OF)
     checked = time.perf_counter()
     rows = data.rows
     result = dict(branches=branches, rows=rows, load_s=loaded - started, check_s=checked - loaded,
@@ -65,22 +65,17 @@ def bench(branches: int, threads: int | None = None, label: str = "2 threads") -
 
 
 def main(argv: list[str]) -> None:
-    """Each size in a fresh process (peak RSS is per process): ``checks_bench.py [--serial] [N ...]``."""
-    serial = "--serial" in argv
-    sizes = [int(a) for a in argv if a != "--serial"] or [1000, 10000]
+    """Each size in a fresh process (peak RSS is per process): ``checks_bench.py [N ...]``."""
+    sizes = [int(a) for a in argv] or [1000, 10000]
     if len(sizes) > 1 or not argv:
         import subprocess
 
         for size in sizes:
             store_for(size)
         for size in sizes:
-            for flag in ([], ["--serial"]):
-                subprocess.run([sys.executable, __file__, *flag, str(size)], check=True)
+            subprocess.run([sys.executable, __file__, str(size)], check=True)
         return
-    if serial:
-        bench(sizes[0], threads=1, label="serial")
-    else:
-        bench(sizes[0])
+    bench(sizes[0])
 
 
 if __name__ == "__main__":

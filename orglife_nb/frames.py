@@ -92,12 +92,16 @@ def from_batch(batch: dict[type[Record], pd.DataFrame]) -> Frames:
     return Frames(**{r.table: typed(r, batch.get(r, empty[r])) for r in RECORDS})
 
 
-def load(db: Store | str | os.PathLike | None = None, branches: Iterable[str] | None = None) -> Frames:
-    """Read the store (a ``Store`` or what ``--db`` accepts) into typed frames, optionally for some branches."""
+def load(db: Store | str | os.PathLike | None = None, branches: Iterable[str] | None = None,
+         skip: Iterable[str] = ()) -> Frames:
+    """Read the store (a ``Store`` or what ``--db`` accepts) into typed frames, optionally for some branches.
+
+    ``skip``: ``table.column`` names left unread (all missing in the frames), e.g. free texts a job never reads.
+    """
     store = db if isinstance(db, Store) else Store(db)
     try:
         ids = None if branches is None else list(branches)
-        return Frames(**{r.table: typed(r, frame) for r, frame in store.read_many(RECORDS, ids).items()})
+        return Frames(**{r.table: typed(r, frame) for r, frame in store.read_many(RECORDS, ids, skip).items()})
     finally:
         if store is not db:
             store.close()

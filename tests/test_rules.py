@@ -252,9 +252,15 @@ def test_demo_planted_leadership_cadence_is_found_for_its_year():
     assert items and {(p.branch_id, p.rule) for p in items} <= set(zip(found.branch_id, found.rule))
 
 
-def test_threaded_run_gives_the_same_findings_in_the_same_order(demo_findings):
-    threaded = run_checks(frames.from_batch(demo.generate()), as_of=demo.DEMO_AS_OF, threads=2)
-    pd.testing.assert_frame_equal(threaded, demo_findings)
+def test_no_rule_reads_the_texts_a_whole_store_check_skips(demo_findings, demo_db):
+    from orglife_nb.rules.engine import UNREAD_BY_RULES
+
+    full = frames.load(demo_db)
+    blanked = frames.load(demo_db, skip=UNREAD_BY_RULES)
+    for name in UNREAD_BY_RULES:
+        table, column = name.split(".")
+        assert full[table][column].notna().any() and blanked[table][column].isna().all()
+    pd.testing.assert_frame_equal(run_checks(blanked, as_of=demo.DEMO_AS_OF), run_checks(full, as_of=demo.DEMO_AS_OF))
 
 
 def test_findings_are_sorted_and_typed(demo_findings):

@@ -188,30 +188,35 @@ class Store:
         ``frames.typed`` to convert whole columns at once: SQLAlchemy's per-value result processing is most of the
         time of a bulk read (figures in benchmarks/checks_bench.py).
         """
-        names = _columns(record, store_columns)
+        return self._read(record, _columns(record, store_columns), branch_ids, raw=raw)
+
+    def _read(self, record: type[Record], names: list[str], branch_ids, *, raw: bool) -> pd.DataFrame:
         with self.engine.connect() as connection:
             result = connection.execute(_query(record, names, branch_ids))
             if raw:
                 return pd.DataFrame.from_records(result.cursor.fetchall(), columns=names, coerce_float=False)
             return pd.DataFrame(result.fetchall(), columns=names)
 
-    def read_many(self, records: Iterable[type[Record]], branch_ids: Iterable[str] | None = None
-                  ) -> dict[type[Record], pd.DataFrame]:
-        """Raw reads (see ``read``) of several record kinds. A large read of an SQLite file goes through ADBC
-        into Arrow (``store.arrow``): about 3× faster than the cursor on the whole store."""
+    def read_many(self, records: Iterable[type[Record]], branch_ids: Iterable[str] | None = None,
+                  skip: Iterable[str] = ()) -> dict[type[Record], pd.DataFrame]:
+        """Raw reads (see ``read``) of several record kinds, without the ``table.column`` names in ``skip``. A
+        large read of an SQLite file goes through ADBC into Arrow (``store.arrow``): about 3× faster than the
+        cursor on the whole store."""
         records = list(records)
+        skip = set(skip)
+        columns = {r: [c for c in _columns(r) if f"{r.table}.{c}" not in skip] for r in records}
         ids = None if branch_ids is None else list(branch_ids)
         database = make_url(self.url).database
         bulk = ids is None or len(ids) > BULK_READ_FROM_BRANCHES
         if self.dialect == "sqlite" and bulk and database and database != ":memory:":
             from .arrow import read_sqlite
 
-            queries = [str(_query(r, _columns(r), ids).compile(dialect=self.engine.dialect,
+            queries = [str(_query(r, columns[r], ids).compile(dialect=self.engine.dialect,
                                                               compile_kwargs={"literal_binds": True}))
                        for r in records]
             counts = self.counts()
             return dict(zip(records, read_sqlite(database, queries, [counts[r] for r in records])))
-        return {r: self.read(r, ids, raw=True) for r in records}
+        return {r: self._read(r, columns[r], ids, raw=True) for r in records}
 
     def id_index(self) -> dict[str, dict[str, str]]:
         """Known ids for reference checks: branch ids, member → branch, meeting → branch."""
