@@ -105,6 +105,24 @@ def criticism_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
     return need
 
 
+def _base(ctx):
+    """The Context itself, also when given a rule's Scope (memos live on the Context, shared by all rules)."""
+    return getattr(ctx, "ctx", ctx)
+
+
+def all_talk_needs(ctx) -> pd.DataFrame:
+    """``talk_needs`` of every meeting, computed once per context (PREP-TALKS and the matrices share it)."""
+    base = _base(ctx)
+    return base.memo("talk_needs", lambda: talk_needs(base, base.meetings))
+
+
+def held_criticism_needs(ctx) -> pd.DataFrame:
+    """``criticism_needs`` of every held meeting, computed once per context (MEET-CRITICISM,
+    MEET-SELF-CRITICISM and the matrices share it)."""
+    base = _base(ctx)
+    return base.memo("criticism_needs", lambda: criticism_needs(base, base.meetings[base.meetings.held]))
+
+
 # ---- matrices for reports and forms ---------------------------------------------------------------------------
 
 
@@ -123,7 +141,8 @@ def talk_matrix(ctx, meeting_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         for lo, hi in zip(frame.lo, frame.hi):  # a branch's handful of pairs
             if lo in target.index and hi in target.index:
                 target.loc[lo, hi] = target.loc[hi, lo] = True
-    need = talk_needs(ctx, meetings)
+    need = all_talk_needs(ctx)
+    need = need[need.meeting_id == meeting_id]
     for a, b in zip(need.a[~need.done], need.b[~need.done]):
         if a in missing.index and b in missing.index:
             missing.loc[a, b] = missing.loc[b, a] = True
@@ -135,8 +154,8 @@ def criticism_matrix(ctx, meeting_id: str, stage: str) -> tuple[pd.DataFrame | N
     meetings = ctx.meetings[ctx.meetings.meeting_id == meeting_id]
     c = ctx.frames.criticisms
     c = c[(c.meeting_id == meeting_id) & c.stage.eq(stage)]
-    need = criticism_needs(ctx, meetings)
-    need = need[need.stage == stage]
+    need = held_criticism_needs(ctx)
+    need = need[(need.meeting_id == meeting_id) & (need.stage == stage)]
     if c.empty and need.empty:
         return None, None
     people = list(dict.fromkeys(_people(ctx, meeting_id) + list(c.speaker.astype(str)) + list(c.target.astype(str))))

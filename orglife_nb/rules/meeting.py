@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..models import CriticismAct, CriticismStage, Presence, UnitType
 from .common import concat, emit, fmt
-from .coverage import criticism_needs
+from .coverage import held_criticism_needs
 from .context import LEADERSHIP
 from .registry import ALL, BRANCH_MEETINGS, LEADERSHIP_ONLY, register
 
@@ -24,12 +24,6 @@ def _criticisms(ctx) -> pd.DataFrame:
     m = ctx.held
     c = ctx.only(ctx.frames.criticisms, m)
     return c.merge(m[["meeting_id", "branch_id", "secretary_id", "kind", "has_committee"]], on="meeting_id")
-
-
-def _criticism_needs(ctx) -> pd.DataFrame:
-    """Required criticism records of every held meeting (shared by MEET-CRITICISM and MEET-SELF-CRITICISM)."""
-    held = ctx.ctx.meetings[ctx.ctx.meetings.held]
-    return ctx.memo("criticism_needs", lambda: criticism_needs(ctx.ctx, held))
 
 
 @register("MEET-HOST", "MEET", "书记主持", "error", ALL, "000 第一篇 2.1；第三篇 第二步")
@@ -100,7 +94,7 @@ def order(ctx) -> pd.DataFrame:
 def criticism(ctx) -> pd.DataFrame:
     """In the 支委会 stage (every 民主生活会) each present 班子 member makes a self-criticism, is criticised by
     every other present member and then responds (表态). One finding per missing item."""
-    need = _criticism_needs(ctx)
+    need = held_criticism_needs(ctx)
     gap = need[~need.done & need.stage.ne(CriticismStage.assembly.value)]
     gap = gap.assign(name=ctx.name_of(gap.member_id), speaker_name=ctx.name_of(gap.speaker),
                      stage_label=gap.stage.map(STAGE_LABELS))
@@ -114,7 +108,7 @@ def criticism(ctx) -> pd.DataFrame:
 @register("MEET-SELF-CRITICISM", "MEET", "党员大会个人自评", "error", BRANCH_MEETINGS, "000 第三篇 第三步 2；003 三.1")
 def self_criticism(ctx) -> pd.DataFrame:
     """In the 党员大会 stage each present member makes a self-criticism (个人自评)."""
-    need = _criticism_needs(ctx)
+    need = held_criticism_needs(ctx)
     gap = need[~need.done & need.stage.eq(CriticismStage.assembly.value)]
     gap = gap.assign(name=ctx.name_of(gap.member_id))
     return emit(gap, fmt("党员大会：{name} 未作自我批评（个人自评）", gap), subject="member_id")

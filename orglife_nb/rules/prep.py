@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import MaterialType, OpinionSource, StudyForm, UnitType
-from .coverage import talk_needs
+from .coverage import all_talk_needs
 from .common import concat, dated_step, emit, fmt, missing
 from .context import LEADERSHIP
 from .steps import STEPS
@@ -140,8 +140,8 @@ def talks(ctx) -> pd.DataFrame:
     A talk covers the pair both ways. One finding per missing pair; the subject is the member (for a pair of
     班子 members the second by id; for the superior pair the secretary).
     """
-    need = talk_needs(ctx, ctx.meetings)
-    gap = need[~need.done]
+    need = all_talk_needs(ctx)
+    gap = need[~need.done & need.meeting_id.isin(ctx.meetings.meeting_id)]
     gap = gap.assign(a_name=ctx.name_of(gap.a), b_name=ctx.name_of(gap.b))
     templates = {"secretary": "书记 {a_name} 与 {b_name} 会前未谈心谈话",
                  "group": "班子成员 {a_name} 与 {b_name} 会前未相互谈心谈话",
