@@ -246,3 +246,25 @@ def test_payload_in_branch_name_is_escaped_in_the_index(tmp_path):
 def test_pdftotext_is_available():
     # the public-PDF test above is only meaningful with poppler's pdftotext (CI installs poppler-utils)
     assert shutil.which("pdftotext")
+
+
+def test_a_failing_branch_is_recorded_and_the_command_exits_1(demo_store, tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from orglife_nb.cli import main
+    from orglife_nb.reports import runner
+
+    monkeypatch.setattr(runner, "BRANCH_NOTEBOOK", Path(__file__).parent / "notebooks" / "fails_for_one.ipynb")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--db", demo_store, "--branch", "B001", "--branch", "B002", "--branch", "B003",
+              "--as-of", AS_OF.isoformat(), "--out", str(tmp_path)])
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert "失败：B002" in captured.err and "数据无法出报告" in captured.err
+    manifest = {row["key"]: row for row in json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))}
+    assert manifest["B002"]["status"] == "failed" and "支部 B002 的数据无法出报告" in manifest["B002"]["error"]
+    assert manifest["B001"]["status"] == manifest["B003"]["status"] == "done"  # the others went on
+    assert not (tmp_path / "branches" / "B002.html").exists()
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<tr class="failed"><td>B002</td>.*?支部 B002 的数据无法出报告', index)
+    assert 'href="branches/B001.html"' in index and 'href="branches/B003.html"' in index
