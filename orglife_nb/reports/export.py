@@ -66,7 +66,19 @@ def print_pdf(page, html_path: Path, pdf_path: Path) -> None:
 
 
 def html_to_pdf(pairs: Iterable[tuple[Path, Path]]) -> None:
-    """Print each HTML file to its PDF with one browser."""
-    with chromium_page() as page:
-        for html_path, pdf_path in pairs:
-            print_pdf(page, html_path, pdf_path)
+    """Print each HTML file to its PDF with one browser.
+
+    Runs in a thread of its own: Playwright's sync API refuses a thread whose asyncio loop is running (a Jupyter
+    kernel, or a test session where pytest-playwright already drives a browser).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pairs = list(pairs)
+
+    def print_all() -> None:
+        with chromium_page() as page:
+            for html_path, pdf_path in pairs:
+                print_pdf(page, html_path, pdf_path)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(print_all).result()

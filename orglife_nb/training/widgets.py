@@ -152,15 +152,12 @@ class ChecklistWidget:
                                                "text/html", "下载清单（HTML）")
 
     def make_pdf(self) -> None:
-        """Print with Chromium in a worker thread: Playwright's sync API refuses to run inside the kernel's loop."""
-        from concurrent.futures import ThreadPoolExecutor
-
+        """Print with Chromium (html_to_pdf runs it off the kernel's asyncio loop)."""
         from .checklists import checklist_pdf_bytes
 
         self.pdf.disabled = True
         try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                data = pool.submit(checklist_pdf_bytes, self.kind.value, self.profile, self.date.value).result()
+            data = checklist_pdf_bytes(self.kind.value, self.profile, self.date.value)
             name = f"{self._stem(self.kind.value, self.date.value)}.pdf"
             self.links.value += " " + views.download_link(data, name, "application/pdf", "下载清单（PDF）")
         except Exception as error:  # no Chromium here: say so instead of a traceback in the page
