@@ -42,8 +42,9 @@ def talk_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
 
     done = talks_done(ctx, meetings, codes=True)
     person = ctx.frames.talks.talker.dtype  # the context's person ids (categorical): pairs as integer codes
-    a = pd.Categorical(need.a, dtype=person).codes  # a person unknown to the talks (-1) never matches a talk
-    b = pd.Categorical(need.b, dtype=person).codes
+    # a person unknown to the talks (-1) never matches a talk
+    a = person.categories.get_indexer(need.a.astype(object))
+    b = person.categories.get_indexer(need.b.astype(object))
     need = need.assign(lo=np.minimum(a, b), hi=np.maximum(a, b))
     need = need.merge(done, on=["meeting_id", "lo", "hi"], how="left")
     need["done"] = need.done.fillna(False).astype(bool)
