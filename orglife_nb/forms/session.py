@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..errors import OrglifeError
-from ..models import RECORDS, Meeting, Member, Record
+from ..models import Meeting, Member, Record
 from ..store import Store
 from ..store.writer import (CountClosed, Edit, SaveSummary, VersionConflict, apply_edits, close_count,
                             closed_counts, versioned_rows)
@@ -57,13 +57,11 @@ class Session:
             return bool(closed_counts(connection, [meeting_id]))
 
     def frames(self, branch_id: str):
-        """The branch's typed frames, read on this session's own connection.
+        """The branch's typed frames (a one-branch read goes through this process's own connection, so a form
+        sees its own save at once)."""
+        from ..frames import load
 
-        Not ``frames.load``: on SQLite its bulk path reads through ADBC, a second SQLite library in this process,
-        which does not see what this process has just written (a form must see its own save at once)."""
-        from ..frames import Frames, typed
-
-        return Frames(**{record.table: typed(record, self.store.read(record, [branch_id])) for record in RECORDS})
+        return load(self.store, [branch_id])
 
     # ---- writing: all or nothing -----------------------------------------------------------------------------
 

@@ -121,7 +121,8 @@ class BranchReport(AudienceReport):
     def meetings(self) -> pd.DataFrame:
         return self.frames.meetings.sort_values(["date", "meeting_id"]).reset_index(drop=True)
 
-    def meeting_title(self, meeting: pd.Series) -> str:
+    def meeting_title(self, meeting) -> str:
+        """``meeting``: a row (Series or itertuples tuple) with date, kind and meeting_id."""
         return f"{_date(meeting.date)} {_label(MeetingKind, meeting.kind)}（{meeting.meeting_id}）"
 
     # ---- sections ---------------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ class BranchReport(AudienceReport):
             classes = shown.copy().astype(object)
             classes[:] = ""
             classes.loc[rows.state.isin(["late", "missing"]).to_numpy(), "状态"] = "late"
-            parts.append(subsection(self.meeting_title(pd.Series(meeting._asdict())), table(shown, classes=classes)))
+            parts.append(subsection(self.meeting_title(meeting), table(shown, classes=classes)))
         bad = progress[progress.state.isin(["late", "missing"]) & progress.basis.eq("规定")]
         reading = ("各次会议的规定时限均已按时完成。" if bad.empty else
                    f"有 {len(bad)} 个规定时限逾期或未完成，涉及 {bad.meeting_id.nunique()} 次会议（标红）。")
@@ -211,7 +212,7 @@ class BranchReport(AudienceReport):
             matrix, missing = talk_matrix(self.context, meeting.meeting_id)
             missing_total += int(missing.to_numpy().sum())
             marks = matrix.replace({True: "✓", False: ""})
-            parts.append(subsection(self.meeting_title(pd.Series(meeting._asdict())),
+            parts.append(subsection(self.meeting_title(meeting),
                                     coverage_table(marks, missing, "谈话双方", self.name)))
         reading = ("会前谈心谈话覆盖了所有应谈的对象。" if missing_total == 0 else
                    f"会前谈心谈话缺 {missing_total // 2} 对（表中“缺”）。")
@@ -229,7 +230,7 @@ class BranchReport(AudienceReport):
                 if matrix is None:
                     continue
                 missing_total += int(missing.to_numpy().sum())
-                parts.append(subsection(f"{self.meeting_title(pd.Series(meeting._asdict()))} · {stage.label}",
+                parts.append(subsection(f"{self.meeting_title(meeting)} · {stage.label}",
                                         coverage_table(matrix, missing, "发言人 → 对象", self.name)))
         if not parts:
             return section("四、批评与自我批评覆盖", "没有批评与自我批评记录。")
@@ -269,7 +270,7 @@ class BranchReport(AudienceReport):
             levels = [lv for lv in Level if lv.value in set(ballots.level.dropna())] or list(Level)[:4]
             tally = (ballots.groupby(["rated_id", "level"], observed=True).size().unstack(fill_value=0)
                      .reindex(columns=[lv.value for lv in levels], fill_value=0))
-            title = self.meeting_title(pd.Series(meeting._asdict()))
+            title = self.meeting_title(meeting)
             if not tally.empty:
                 tally.index = [self.name(m) for m in tally.index]
                 tally.columns = [lv.label for lv in levels]
