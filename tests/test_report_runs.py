@@ -92,6 +92,7 @@ def test_the_report_exporter_gives_the_stock_html_exporter_page(warm, demo_store
     which finds nothing to mark in a report: parsed, the two pages are the same document."""
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     from orglife_nb.reports.export import REPORT_TEMPLATE, TEMPLATES, html_exporter
 
@@ -99,8 +100,7 @@ def test_the_report_exporter_gives_the_stock_html_exporter_page(warm, demo_store
     stock = HTMLExporter(template_name=REPORT_TEMPLATE, extra_template_basedirs=[str(TEMPLATES)],
                          exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     stock.language_code = ours.language_code
-    for preprocessor in ours._preprocessors:
-        stock.register_preprocessor(preprocessor, enabled=True)
+    stock.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell"}), enabled=True)
     assert type(ours).__mro__[1] is HTMLExporter
     node = warm.execute(runner.BRANCH_NOTEBOOK, {"db": demo_store, "branch_id": branches[2],
                                                  "as_of": AS_OF.isoformat(), "audience": "internal", "profile": ""})
@@ -109,6 +109,43 @@ def test_the_report_exporter_gives_the_stock_html_exporter_page(warm, demo_store
     assert "tabindex" not in stock_html and 'alt="No description' not in stock_html
     assert str(BeautifulSoup(html, "html.parser")) == stock_html
     assert "<svg" in html and "七、整改台账" in html
+
+
+def test_a_chunk_shares_one_load_and_renders_what_single_runs_render(warm, demo_store, branches, tmp_path):
+    """render_chunk tells the kernel the chunk's branches first; each report must still be the one it is alone."""
+    parameters = {"db": demo_store, "as_of": AS_OF.isoformat(), "audience": "internal", "profile": ""}
+    chosen = branches[:3]
+    alone = {b: notebook_to_html(warm.execute(runner.BRANCH_NOTEBOOK, {**parameters, "branch_id": b}))
+             for b in chosen}
+    jobs = [runner.Job(key=b, notebook=runner.BRANCH_NOTEBOOK, parameters={**parameters, "branch_id": b},
+                       html=tmp_path / f"{b}.html") for b in chosen]
+    try:
+        rendered = list(runner.render_chunk(jobs))
+        engine = runner.worker_engine(jobs[0].engine)
+        # the kernel had the chunk while it ran and let go of it after
+        node = engine.execute(FACTS, {"db": demo_store, "branch_id": chosen[0]})
+    finally:
+        runner.close_worker_engines()
+    assert [r.outcome.key for r in rendered] == chosen and {r.outcome.status for r in rendered} == {"done"}
+    for r in rendered:
+        assert normalised(r.html) == normalised(alone[r.outcome.key]), r.outcome.key
+    assert "之前的支部： None" in notebook_to_html(node)
+
+
+def test_chunks_balance_workers_and_keep_the_summary_alone(tmp_path):
+    jobs = [runner.Job(key=f"B{i:03}", notebook=runner.BRANCH_NOTEBOOK, parameters={}, html=tmp_path / "x")
+            for i in range(1000)] + [runner.Job(key="summary", notebook=runner.SUMMARY_NOTEBOOK, parameters={},
+                                                html=tmp_path / "s")]
+    for threads in (1, 2, 8):
+        for count in (3, 24, 1001):
+            parts = runner.chunks(jobs[-count:], threads)
+            assert sorted(j.key for part in parts for j in part) == sorted(j.key for j in jobs[-count:])
+            summary = [part for part in parts if any(j.key == "summary" for j in part)]
+            assert summary == [[jobs[-1]]]
+            assert parts.index(summary[0]) == (0 if threads > 1 else len(parts) - 1)
+            sizes = [len(part) for part in parts if part != summary[0]]
+            assert max(sizes) <= runner.MAX_CHUNK
+            assert len(sizes) >= min(threads, count - 1)  # every worker thread gets work
 
 
 def test_a_kernel_that_dies_is_replaced_and_the_branch_retried_once(tmp_path):

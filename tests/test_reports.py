@@ -22,7 +22,7 @@ from orglife_nb.store import Store
 AS_OF = dt.date(2026, 11, 25)
 BRANCH_SECTIONS = ("header", "verdict", "meetings_list", "timelines", "talk_coverage", "criticism_coverage",
                    "attendance", "evaluation", "rectification", "cadence", "findings_list")
-SUMMARY_SECTIONS = ("header", "compliance_by_rule", "branch_ranking", "overdue_rectification", "cadence_heatmap",
+SUMMARY_SECTIONS = ("header", "compliance_by_rule", "branch_ranking", "overdue_rectification", "cadence_grid",
                     "report_lateness")
 CONFIDENTIAL_SECTIONS = ("verdict", "timelines", "talk_coverage", "criticism_coverage", "attendance", "evaluation",
                          "cadence", "findings_list")
@@ -49,6 +49,27 @@ def test_every_section_renders_for_every_demo_branch(demo_frames):
         headings = re.findall(r"<h2>(.*?)</h2>", html)
         assert headings[0] == "一、总体结论" and headings[-1] == "九、检查发现的全部问题"
         assert html.count('<p class="reading">') == len(headings)
+
+
+@pytest.mark.parametrize("audience", ["internal", "public"])
+def test_a_prepared_chunk_gives_each_report_what_it_computes_alone(demo_store, demo_frames, audience):
+    """Batch runs load and check a chunk of branches once (reports/batch.py); every section must read the same."""
+    from orglife_nb.reports import batch
+
+    branch_ids = list(demo_frames.branches.branch_id)
+    sections = BRANCH_SECTIONS if audience == "internal" else ("header", "meetings_list", "rectification")
+    alone = {b: _render(BranchReport(demo_store, b, as_of=AS_OF, audience=audience), sections) for b in branch_ids}
+    batch.prepare(demo_store, branch_ids, AS_OF.isoformat(), None)
+    try:
+        for branch_id in branch_ids:
+            report = BranchReport(demo_store, branch_id, as_of=AS_OF, audience=audience)
+            assert report.chunk is not None
+            assert _render(report, sections) == alone[branch_id], branch_id
+        # a report the chunk does not cover (another day) computes its own
+        assert BranchReport(demo_store, branch_ids[0], as_of="2026-01-01", audience=audience).chunk is None
+    finally:
+        batch.release()
+    assert BranchReport(demo_store, branch_ids[0], as_of=AS_OF, audience=audience).chunk is None
 
 
 def test_verdict_counts_match_the_checks(demo_frames):
@@ -80,7 +101,9 @@ def test_summary_sections_cover_every_branch(demo_frames):
     html = _render(summary, SUMMARY_SECTIONS)
     for name in demo_frames.branches["name"]:
         assert name in html
-    assert html.count("<svg") >= 2  # heatmap and lateness histogram
+    assert html.count("<svg") >= 1  # the lateness histogram
+    assert html.count('<td class="cell-ok">已开</td>') + html.count('<td class="missing">未开</td>') >= len(
+        demo_frames.branches)  # every branch has a row in the cadence grid
 
 
 def test_summary_under_one_superior(demo_frames):

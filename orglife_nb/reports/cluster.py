@@ -8,15 +8,14 @@ on a path they all see).
 """
 from __future__ import annotations
 
-import math
 from typing import Iterator
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from ..errors import OrglifeError
+from .runner import chunks
 
 PLUGIN_NAME = "orglife-warm-kernels"
-MAX_CHUNK = 25  # branches per task: big enough to amortise scheduling, small enough for a smooth progress bar
 
 
 class WarmKernels(WorkerPlugin):
@@ -31,16 +30,10 @@ class WarmKernels(WorkerPlugin):
 
 
 def run_chunk(jobs: list) -> list:
-    """On a worker: render each job with this thread's warm engine."""
-    from .runner import render_job
+    """On a worker: render the chunk on this thread's warm engine (its branches loaded and checked once)."""
+    from .runner import render_chunk
 
-    return [render_job(job) for job in jobs]
-
-
-def chunks(jobs: list, threads: int) -> list[list]:
-    """About four chunks per worker thread (load balance), at most MAX_CHUNK branches each."""
-    size = max(1, min(MAX_CHUNK, math.ceil(len(jobs) / max(1, threads * 4))))
-    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    return list(render_chunk(jobs))
 
 
 def connect(scheduler):
@@ -66,7 +59,7 @@ def run_on_cluster(jobs: list, scheduler) -> Iterator:
     try:
         client.register_plugin(WarmKernels(), name=PLUGIN_NAME)
         threads = sum(client.nthreads().values()) or 1
-        parts = chunks(jobs, threads)
+        parts = chunks(jobs, threads)  # the same split as a local run
         futures = client.map(run_chunk, parts, pure=False)
         chunk_of = {future.key: part for future, part in zip(futures, parts)}
         for future in as_completed(futures):

@@ -6,6 +6,7 @@ import html
 import re
 from typing import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
 
@@ -46,25 +47,32 @@ def table(frame: pd.DataFrame, *, classes: pd.DataFrame | None = None, index: bo
         return f'<p class="empty">{esc(empty)}</p>'
     formatters = formatters or {}
     head = "".join(f"<th>{esc(c)}</th>" for c in ([frame.index.name or ""] if index else []) + list(frame.columns))
+    # column by column (one Python list per column, no row Series): reports hold hundreds of these tables
+    columns = [[_cell_text(formatters.get(name, esc)(value)) for value in frame.iloc[:, position].tolist()]
+               for position, name in enumerate(frame.columns)]
+    css = classes.to_numpy() if classes is not None else None
     rows = []
-    for position, (label, row) in enumerate(frame.iterrows()):
+    for row, label in enumerate(frame.index.tolist() if index else [None] * len(frame)):
         cells = [f"<th>{esc(label)}</th>"] if index else []
-        for column_position, column in enumerate(frame.columns):
-            value = row[column]
-            text = formatters[column](value) if column in formatters else esc(value)
-            if _ISO_DATE.fullmatch(text):  # a date never breaks at its hyphens in a narrow column
-                text = f'<span class="nowrap">{text}</span>'
-            css = "" if classes is None else classes.iat[position, column_position]
-            cells.append(f'<td class="{esc(css)}">{text}</td>' if css else f"<td>{text}</td>")
+        for position, column in enumerate(columns):
+            extra = css[row, position] if css is not None else ""
+            cells.append(f'<td class="{esc(extra)}">{column[row]}</td>' if extra else f"<td>{column[row]}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _cell_text(text: str) -> str:
+    if len(text) == 10 and _ISO_DATE.fullmatch(text):  # a date never breaks at its hyphens in a narrow column
+        return f'<span class="nowrap">{text}</span>'
+    return text
 
 
 def coverage_table(marks: pd.DataFrame, missing: pd.DataFrame, axis: str, name: Callable[[object], str]) -> str:
     """A member × member matrix (reports, forms) with names, missing pairs shown as “缺” and highlighted."""
     labels = [name(m) for m in marks.index]
-    shown = pd.DataFrame(marks.to_numpy(), index=labels, columns=labels).mask(missing.to_numpy(), "缺")
-    classes = pd.DataFrame("", index=shown.index, columns=shown.columns).mask(missing.to_numpy(), "missing")
+    gaps = missing.to_numpy(dtype=bool)
+    shown = pd.DataFrame(np.where(gaps, "缺", marks.to_numpy(dtype=object)), index=labels, columns=labels)
+    classes = pd.DataFrame(np.where(gaps, "missing", ""), index=labels, columns=labels)
     shown.index.name = axis
     return table(shown, classes=classes, index=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import re
 import threading
@@ -29,6 +30,8 @@ BRANCH_NOTEBOOK = NOTEBOOKS / "branch_report.ipynb"
 SUMMARY_NOTEBOOK = NOTEBOOKS / "summary_report.ipynb"
 AUDIENCES = ("internal", "public")
 MANIFEST_EVERY = 2.0  # seconds between manifest rewrites while a run goes on
+MIN_CHUNK = 8  # branches that share one load and one run of the checks, at least (unless fewer per worker)…
+MAX_CHUNK = 50  # …and at most: bounds a worker's memory and the tail of a run
 
 
 @dataclass
@@ -150,6 +153,49 @@ def close_worker_engines() -> None:
         engine.close()
 
 
+def render_chunk(jobs: list[Job], stop=None) -> Iterator[Rendered]:
+    """Render a chunk of jobs one after another on this thread's warm engine.
+
+    The kernel is told the chunk's branches first (``batch.prepare``), so their reports share one load and one
+    run of the checks; if that fails, each report computes its own (same result, slower). ``stop`` (an Event)
+    ends the chunk early between two reports."""
+    from .batch import RELEASE_CODE, prepare_code
+
+    if not jobs:
+        return
+    engine = worker_engine(jobs[0].engine)
+    setup = getattr(engine, "run_code", None)  # engines without a kept kernel have nothing to prepare
+    code = prepare_code([job.parameters for job in jobs]) if setup else None
+    if code:
+        try:
+            setup(code)
+        except Exception:  # noqa: BLE001 - the reports run without it; a lost kernel is replaced by the first
+            code = None
+    try:
+        for job in jobs:
+            if stop is not None and stop.is_set():
+                return
+            yield render_job(job, engine)
+    finally:
+        if code:
+            try:
+                setup(RELEASE_CODE)
+            except Exception:  # noqa: BLE001 - a replaced kernel has nothing to release
+                pass
+
+
+def chunks(jobs: list[Job], threads: int) -> list[list[Job]]:
+    """Jobs split for ``threads`` worker threads: about four chunks each (load balance), between MIN_CHUNK and
+    MAX_CHUNK jobs per chunk (each chunk loads and checks its branches once). The summary, the longest job, goes
+    alone: first when there are several threads (it runs beside the branches), else last."""
+    alone = [[job] for job in jobs if job.key == "summary"]
+    rest = [job for job in jobs if job.key != "summary"]
+    size = max(1, min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(len(rest) / max(1, threads * 4))),
+                      math.ceil(len(rest) / max(1, threads))))
+    parts = [rest[i:i + size] for i in range(0, len(rest), size)]
+    return alone + parts if threads > 1 else parts + alone
+
+
 def render_job(job: Job, engine=None) -> Rendered:
     """Run one notebook and export it; every failure becomes a recorded outcome, never an exception."""
     from .export import notebook_to_html
@@ -200,38 +246,70 @@ def _describe(error: Exception) -> str:
     return f"{name}: {lines[-1]}"[:500] if lines else name
 
 
-def _pool_worker_init() -> None:
+_results = None  # in a pool worker: the queue each rendered report goes back on, as soon as it is done
+_stop = None  # in a pool worker: set by the parent on Ctrl-C, ends a chunk between two reports
+
+
+def _pool_worker_init(results, stop) -> None:
     """Pool workers leave Ctrl-C to the parent (which stops the pool) and close their kernels on exit."""
     import signal
     from multiprocessing import util
 
+    global _results, _stop
+    _results, _stop = results, stop
+    # the parent reads every result of a finished run; after Ctrl-C it reads no more, and a worker must then be
+    # able to exit with reports still in the pipe (they were never written: the manifest says pending)
+    results.cancel_join_thread()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     util.Finalize(None, close_worker_engines, exitpriority=100)  # atexit does not run in pool workers
+
+
+def _pool_render_chunk(jobs: list[Job]) -> None:
+    for rendered in render_chunk(jobs, _stop):
+        _results.put(rendered)
 
 
 # ---- scheduling -----------------------------------------------------------------------------------------------
 
 
 def run_local(jobs: list[Job], workers: int) -> Iterator[Rendered]:
-    """Results as they finish: in this process for one worker, else in a pool of warm workers."""
-    workers = min(workers, len(jobs))
+    """Results as they finish, report by report: in this process for one worker, else in a pool of warm workers
+    that take chunks of branches and send each report back as soon as it is rendered."""
+    parts = chunks(jobs, max(1, workers))
+    workers = min(workers, len(parts))
     if workers <= 1:
         try:
-            for job in jobs:
-                yield render_job(job)
+            for part in parts:
+                yield from render_chunk(part)
         finally:
             close_worker_engines()
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_worker_init)
+    import multiprocessing
+    from queue import Empty
+
+    results, stop = multiprocessing.Queue(), multiprocessing.Event()
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_worker_init, initargs=(results, stop))
     try:
-        futures = {pool.submit(render_job, job): job for job in jobs}
-        for future in as_completed(list(futures)):
-            job = futures.pop(future)  # holding finished futures would keep every report's text in memory
+        running = {pool.submit(_pool_render_chunk, part): part for part in parts}
+        waiting = {job.key for job in jobs}
+        while waiting:
             try:
-                yield future.result()
-            except Exception as error:  # noqa: BLE001 - a worker process died (not just its kernel)
-                yield job.failed(f"工作进程异常退出：{_describe(error)}")
-    finally:  # on Ctrl-C: drop what has not started, let running reports finish, stop the kernels
+                rendered = results.get(timeout=0.2)
+            except Empty:  # quiet for a moment: whatever a finished chunk sent has arrived by now
+                for future in [f for f in running if f.done()]:
+                    part = running.pop(future)
+                    error = future.exception()
+                    for job in part:
+                        if job.key in waiting and error is not None:  # the worker process died mid-chunk
+                            waiting.discard(job.key)
+                            yield job.failed(f"工作进程异常退出：{_describe(error)}")
+                if not running and waiting:  # a chunk ended without all its reports: cannot happen unstopped
+                    raise RuntimeError(f"未收到这些报告的结果：{'、'.join(sorted(waiting))}")
+                continue
+            waiting.discard(rendered.outcome.key)
+            yield rendered
+    finally:  # on Ctrl-C: chunks stop after the report in progress, the kernels are stopped with the workers
+        stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
 
 

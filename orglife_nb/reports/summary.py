@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from ..frames import Frames, load, subset
@@ -84,23 +85,28 @@ class SummaryReport(AudienceReport):
         reading = (f"整改事项 {len(ledger)} 项，超期未销号 {overdue} 项，涉及 {int((buckets['超期'] > 0).sum())} 个支部。")
         return section("三、整改超期情况", reading, table(buckets.reset_index()))
 
-    def cadence_heatmap(self) -> Html:
+    def cadence_grid(self) -> Html:
+        """Branch × ended half-year: whether a 组织生活会 was held; a table, so thousands of branches stay
+        readable and print across pages."""
         m = self.frames.meetings
         regular = m[m.kind.eq(MeetingKind.regular.value) & (m.date <= self.as_of)]
         period = regular.date.dt.year.astype(str) + regular.date.dt.month.le(6).map({True: "上", False: "下"})
         years = sorted(set(m.date.dt.year.dropna().astype(int)) | {self.as_of.year})
         halves = [f"{y}{h}" for y in years for h in ("上", "下")
                   if pd.Timestamp(y, 6 if h == "上" else 12, 30 if h == "上" else 31) <= self.as_of]
-        grid = (pd.crosstab(regular.branch_id, period).reindex(index=self.branch_names.index, columns=halves,
-                                                                fill_value=0).clip(upper=1))
-        grid.index = [f"{self.branch_names[b]}" for b in grid.index]
-        missing = int((grid == 0).to_numpy().sum())
+        if self.branch_names.empty or not halves:
+            return section("四、召开频次一览", "尚无已结束的半年。")
+        held = (pd.crosstab(regular.branch_id, period).reindex(index=self.branch_names.index, columns=halves,
+                                                                fill_value=0) > 0).to_numpy()
+        columns = [f"{half[:-1]}年{half[-1]}半年" for half in halves]
+        shown = pd.DataFrame(np.where(held, "已开", "未开"), columns=columns)
+        shown.insert(0, "支部名称", self.branch_names.to_numpy())
+        classes = pd.DataFrame(np.where(held, "cell-ok", "missing"), columns=columns)
+        classes.insert(0, "支部名称", "")
+        missing = int((~held).sum())
         reading = ("每个支部在每个已结束的半年都召开了组织生活会。" if missing == 0 else
-                   f"有 {missing} 个“支部 × 半年”没有召开组织生活会（红色）。")
-        if grid.empty or not halves:
-            return section("四、召开频次热力图", "尚无已结束的半年。")
-        svg = charts.heatmap(grid, title="组织生活会召开情况（支部 × 半年）", labels={0: "未开", 1: "已开"})
-        return section("四、召开频次热力图", reading, figure(svg))
+                   f"有 {missing} 个“支部 × 半年”没有召开组织生活会（标红）。")
+        return section("四、召开频次一览", reading, table(shown, classes=classes))
 
     def report_lateness(self) -> Html | None:
         if self.public:

@@ -1,6 +1,6 @@
 """Warm-kernel engine: one kernel per worker, reused for every report of a batch.
 
-Stock papermill starts a kernel and re-imports pandas, matplotlib and the package for every notebook (seconds);
+Stock papermill starts a kernel and re-imports pandas, pygal and the package for every notebook (seconds);
 here that happens once per worker. Each run still goes through ``papermill.execute_notebook`` (registered as a
 papermill engine), so parameters are injected and the notebook's papermill metadata written exactly as stock
 papermill does; only the kernel is reused. Before each run the kernel's namespace is reset, so nothing of the
@@ -145,14 +145,27 @@ class WarmEngine:
         return getattr(process, "pid", None)
 
     def _reset(self, cwd: str) -> None:
+        self._run_silently(RESET_CODE.format(cwd=cwd), "重置内核失败")
+
+    def _run_silently(self, code: str, failure: str) -> None:
         from jupyter_core.utils import run_sync
 
         if not run_sync(self.km.is_alive)():  # the last notebook may have killed it on its way out
             raise KernelLost("内核意外退出")
-        reply = run_sync(self.kc.execute_interactive)(RESET_CODE.format(cwd=cwd), silent=True, store_history=False,
+        reply = run_sync(self.kc.execute_interactive)(code, silent=True, store_history=False,
                                                        timeout=RESET_TIMEOUT, output_hook=lambda msg: None)
         if reply["content"].get("status") != "ok":
-            raise KernelLost(f"重置内核失败：{reply['content'].get('evalue', '')}")
+            raise KernelLost(f"{failure}：{reply['content'].get('evalue', '')}")
+
+    def run_code(self, code: str) -> None:
+        """Run ``code`` in the kernel outside any notebook (no output, no history), e.g. to announce the branches
+        of a chunk (``batch.prepare``); starts the kernel if needed. Raises ``KernelLost`` if it fails."""
+        if self.km is None:
+            self._start()
+        try:
+            self._run_silently(code, "内核准备失败")
+        except TimeoutError:
+            raise KernelLost(f"内核超过 {RESET_TIMEOUT} 秒无响应") from None
 
     # ---- running -------------------------------------------------------------------------------------------
 
