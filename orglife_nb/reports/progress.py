@@ -56,17 +56,19 @@ def meeting_progress(frames: Frames, as_of: dt.date, profile=None, meeting_ids: 
     meetings = frames.meetings
     if meeting_ids is not None:
         meetings = meetings[meetings.meeting_id.isin(meeting_ids)]
+    meetings = meetings.loc[meetings.kind.notna(), ["meeting_id", "kind", "date"]]
+    # one timeline per (kind, day): branches told by one notice meet on the same days (a calendar each time)
+    slots = meetings[["kind", "date"]].drop_duplicates()
     parts = []
-    for meeting in meetings.itertuples(index=False):  # a handful per branch; each timeline is its own calendar
-        if pd.isna(meeting.kind):
-            continue
-        steps = timeline(meeting.kind, meeting.date.date(), profile, holidays)
-        steps.insert(0, "meeting_id", meeting.meeting_id)
+    for kind, day in zip(slots.kind, slots.date):
+        steps = timeline(kind, day.date(), profile, holidays)
+        steps.insert(0, "kind", kind)
+        steps.insert(1, "date", day)
         parts.append(steps)
     if not parts:
         return pd.DataFrame(columns=["meeting_id", "key", "step", "stage", "due", "actual", "state", "days",
                                      "rule", "source", "basis"])
-    frame = pd.concat(parts, ignore_index=True)
+    frame = meetings.merge(pd.concat(parts, ignore_index=True), on=["kind", "date"]).drop(columns=["kind", "date"])
     frame["due"] = pd.to_datetime(frame["due"])
     stacked = evidence.stack(future_stack=True).rename("actual").reset_index()
     stacked.columns = ["meeting_id", "key", "actual"]
