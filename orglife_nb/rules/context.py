@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from ..models import MeetingKind, Presence, Role
 
@@ -49,16 +50,45 @@ ID_DOMAINS = {
 
 
 def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize`` that hashes only the heads of runs of equal values: child rows are stored meeting by
-    meeting, so their meeting ids (and e.g. criticism targets) come in long runs."""
+    """``pd.factorize`` (codes, uniques; missing → -1) of an id column (uniques as an Arrow array or objects).
+
+    Arrow-backed strings (what ``frames.load`` gives) are hashed by Arrow's ``dictionary_encode``: no Python
+    string object per value (converting 5 million ids to objects cost more than hashing them).
+    """
+    from ..frames import arrow_text
+
+    arrow = arrow_text(series)
+    if arrow is not None:
+        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+        encoded = pc.dictionary_encode(arrow)
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        return codes, encoded.dictionary  # an Arrow array: ``_union`` merges them in Arrow
     values = series.to_numpy(dtype=object, na_value=None)
     if len(values) < 2:
         return pd.factorize(values)
+    # hash only the heads of runs of equal values: child rows come meeting by meeting, so in long runs
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
     if len(starts) > len(values) // 2:
         return pd.factorize(values)
     head_codes, uniques = pd.factorize(values[starts])
     return np.repeat(head_codes, np.diff(np.r_[starts, len(values)])), uniques
+
+
+def _union(uniques: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of the concatenated ``uniques`` in their union, the union (objects) and its sorted order (sorted
+    categories: ordered comparisons work). Arrow arrays (Arrow-backed columns) are merged and sorted by Arrow."""
+    import pyarrow as pa
+
+    if uniques and all(isinstance(u, pa.Array) for u in uniques):
+        encoded = pc.dictionary_encode(pa.concat_arrays([u.cast(pa.large_string()) for u in uniques]))
+        everything = encoded.dictionary
+        # UTF-8 byte order is code point order: the order numpy's str sort gives
+        order = pc.sort_indices(everything).to_numpy()
+        return encoded.indices.to_numpy(), everything.to_numpy(zero_copy_only=False), order
+    uniques = [u.to_numpy(zero_copy_only=False) if isinstance(u, pa.Array) else np.asarray(u, dtype=object)
+               for u in uniques]
+    merged, everything = pd.factorize(np.concatenate(uniques) if uniques else np.array([], dtype=object))
+    return merged, everything, np.argsort(everything.astype(str), kind="stable")
 
 
 def categorised(frames: "Frames") -> "Frames":
@@ -70,9 +100,7 @@ def categorised(frames: "Frames") -> "Frames":
     for columns in ID_DOMAINS.values():
         # one hashing pass per column (factorize), then only the small unique sets are merged and sorted
         factors = {(t, c): _factorize(tables[t][c]) for t, cs in columns.items() for c in cs}
-        uniques = [np.asarray(u, dtype=object) for _, u in factors.values()]
-        merged, everything = pd.factorize(np.concatenate(uniques) if uniques else np.array([], dtype=object))
-        order = np.argsort(everything.astype(str), kind="stable")  # sorted categories: ordered comparisons work
+        merged, everything, order = _union([u for _, u in factors.values()])
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         dtype = pd.CategoricalDtype(pd.Index(everything[order], dtype=object), ordered=True)
@@ -123,8 +151,22 @@ class Context:
 
     def name_of(self, ids: pd.Series) -> pd.Series:
         """Names for member ids (the id itself when unknown, e.g. '上级')."""
+        if isinstance(ids.dtype, pd.CategoricalDtype) and len(ids) and not ids.isna().any():
+            # person ids: look up each category once, then take by code (findings list a person many times)
+            codes = ids.cat.codes.to_numpy()
+            return self._category_names(ids.dtype).take(codes).set_axis(ids.index)
         ids = ids.astype(object)
         return ids.map(self.names).fillna(ids).astype(str)
+
+    def _category_names(self, dtype: pd.CategoricalDtype) -> pd.Series:
+        """``name_of`` of every category of ``dtype`` (memoised per dtype: the person ids share one)."""
+        for known, names in self._memo.setdefault("_category_names", []):
+            if known is dtype or known == dtype:
+                return names
+        categories = pd.Series(dtype.categories, dtype=object)
+        names = categories.map(self.names).fillna(categories).astype(str)
+        self._memo["_category_names"].append((dtype, names))
+        return names
 
     @cached_property
     def secretaries(self) -> pd.DataFrame:

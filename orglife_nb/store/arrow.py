@@ -27,26 +27,39 @@ READER = Path(__file__).with_name("arrow_reader.py")
 def read_sqlite(database: str, queries: list[str], weights: list[int] | None = None) -> list[pd.DataFrame]:
     """Run ``queries`` (SQL text) on the SQLite file ``database``; one DataFrame per query, in order.
 
-    With two or more cores the queries are split over two child processes, balanced by ``weights`` (row counts).
+    With two or more cores the queries are shared by two child processes: the heaviest first (``weights``: row
+    counts), each next one to whichever child is free (a child slowed by other load simply takes fewer).
     """
     import pyarrow as pa
 
-    groups = _balanced(weights or [1] * len(queries), min(2, os.cpu_count() or 1))
+    order = sorted(range(len(queries)), key=lambda n: -(weights or [1] * len(queries))[n])
     # /dev/shm: the files never touch a disk (Linux); elsewhere the system temp folder
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(prefix="orglife-read-", dir=shm) as folder:
-        children = []
-        for group in groups:
-            job = json.dumps([[number, queries[number]] for number in group]).encode()
-            child = subprocess.Popen([sys.executable, "-I", str(READER), database, folder], stdin=subprocess.PIPE,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            children.append((child, job))
-        for child, job in children:
-            _, error = child.communicate(job)
-            if child.returncode != 0:
-                lines = error.decode(errors="replace").strip().splitlines()
-                reason = lines[-1] if lines else f"退出码 {child.returncode}"
-                raise OrglifeError(f"读取数据库 {database} 失败：{reason}")
+        children = [subprocess.Popen([sys.executable, "-I", str(READER), database, folder], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                    for _ in range(min(2, os.cpu_count() or 1, len(queries)) or 1)]
+        try:
+            _share(children, [(number, queries[number]) for number in order])
+        finally:
+            for child in children:
+                try:
+                    child.stdin.close()
+                except BrokenPipeError:
+                    pass
+            failed = []
+            for child in children:
+                error = child.stderr.read()
+                child.wait()
+                child.stdout.close()
+                child.stderr.close()
+                if child.returncode != 0:
+                    failed.append((child.returncode, error))
+        if failed:
+            code, error = failed[0]
+            lines = error.decode(errors="replace").strip().splitlines()
+            reason = lines[-1] if lines else f"退出码 {code}"
+            raise OrglifeError(f"读取数据库 {database} 失败：{reason}")
         frames = []
         for number in range(len(queries)):
             with pa.memory_map(f"{folder}/{number}.arrow") as source:
@@ -54,12 +67,33 @@ def read_sqlite(database: str, queries: list[str], weights: list[int] | None = N
         return frames
 
 
-def _balanced(weights: list[int], parts: int) -> list[list[int]]:
-    """Indexes of ``weights`` in ``parts`` groups of similar total weight (largest first, to the lightest group)."""
-    groups: list[list[int]] = [[] for _ in range(max(1, parts))]
-    totals = [0] * len(groups)
-    for number in sorted(range(len(weights)), key=lambda n: -weights[n]):
-        lightest = totals.index(min(totals))
-        groups[lightest].append(number)
-        totals[lightest] += weights[number]
-    return [g for g in groups if g]
+def _share(children: list[subprocess.Popen], jobs: list[tuple[int, str]]) -> None:
+    """Hand ``jobs`` out one at a time: each child gets the next when it reports the last done (a line on its
+    stdout); stdin is closed when none are left. A child that dies (stdout at end) gets nothing more."""
+    import selectors
+
+    jobs = list(jobs)
+    with selectors.DefaultSelector() as selector:
+        for child in children:
+            selector.register(child.stdout, selectors.EVENT_READ, child)
+            _give(child, jobs)
+        while selector.get_map():
+            for key, _ in selector.select():
+                child = key.data
+                if child.stdout.readline():
+                    _give(child, jobs)
+                else:
+                    selector.unregister(child.stdout)
+
+
+def _give(child: subprocess.Popen, jobs: list[tuple[int, str]]) -> None:
+    if child.stdin.closed:
+        return
+    try:
+        if jobs:
+            child.stdin.write((json.dumps(jobs.pop(0)) + "\n").encode())
+            child.stdin.flush()
+        else:
+            child.stdin.close()
+    except BrokenPipeError:  # the child died: its stderr says why
+        pass
