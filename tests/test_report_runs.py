@@ -145,7 +145,10 @@ def test_chunks_balance_workers_and_keep_the_summary_alone(tmp_path):
             assert parts.index(summary[0]) == (0 if threads > 1 else len(parts) - 1)
             sizes = [len(part) for part in parts if part != summary[0]]
             assert max(sizes) <= runner.MAX_CHUNK
-            assert len(sizes) >= min(threads, count - 1)  # every worker thread gets work
+            assert len(sizes) >= min(threads, count - 1)  # every worker thread gets work…
+            assert max(sizes) - min(sizes) <= max(1, max(sizes) // 2)  # …in shares of about one size
+            if count - 1 <= threads * runner.MAX_CHUNK:
+                assert len(sizes) == min(threads, count - 1)  # and as few chunks as that takes
 
 
 def test_a_kernel_that_dies_is_replaced_and_the_branch_retried_once(tmp_path):

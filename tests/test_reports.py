@@ -291,3 +291,18 @@ def test_a_failing_branch_is_recorded_and_the_command_exits_1(demo_store, tmp_pa
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<tr class="failed"><td>B002</td>.*?支部 B002 的数据无法出报告', index)
     assert 'href="branches/B001.html"' in index and 'href="branches/B003.html"' in index
+
+
+def test_report_on_a_missing_or_empty_store_is_a_chinese_error(tmp_path, capsys):
+    from orglife_nb.cli import main
+    from orglife_nb.store import Store
+
+    absent = tmp_path / "absent.db"
+    with pytest.raises(SystemExit) as missing:
+        main(["report", "--db", str(absent), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert missing.value.code == 2 and "数据库文件不存在" in err and not absent.exists()
+    Store(tmp_path / "empty.db").close()
+    with pytest.raises(SystemExit) as empty:
+        main(["report", "--db", str(tmp_path / "empty.db"), "--out", str(tmp_path / "out")])
+    assert empty.value.code == 2 and "没有任何支部" in capsys.readouterr().err

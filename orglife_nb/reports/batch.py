@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 _prepared: "Chunk | None" = None
@@ -43,6 +44,28 @@ class Chunk:
         from ..frames import load
 
         return load(self.db, self.branch_ids)
+
+    @cached_property
+    def _rows_by_branch(self) -> dict[str, dict[str, np.ndarray]]:
+        """table → branch id → row positions (rows without a branch column belong to their meeting's branch)."""
+        meetings = self.frames.meetings
+        branch_of = pd.Series(meetings.branch_id.to_numpy(dtype=object), index=meetings.meeting_id.to_numpy())
+        out = {}
+        for record, frame in self.frames:
+            owner = (frame.branch_id.astype(object) if "branch_id" in frame.columns else
+                     frame.meeting_id.astype(object).map(branch_of))
+            out[record.table] = owner.groupby(owner.to_numpy(), sort=False).indices
+        return out
+
+    def frames_of(self, branch_id: str):
+        """``frames.subset(self.frames, [branch_id])``, by positions grouped once for the chunk."""
+        from ..frames import Frames
+
+        parts = {}
+        for record, frame in self.frames:
+            rows = self._rows_by_branch[record.table].get(branch_id, np.array([], dtype=np.intp))
+            parts[record.table] = frame.iloc[rows].reset_index(drop=True)
+        return Frames(**parts)
 
     @cached_property
     def profile(self):

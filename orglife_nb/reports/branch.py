@@ -30,6 +30,11 @@ def _date(value) -> str:
     return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
+def _dates(values: pd.Series) -> np.ndarray:
+    """``_date`` of a whole column (one strftime pass, not one call per value)."""
+    return pd.to_datetime(values).dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+
+
 def _label(enum, code) -> str:
     return "" if pd.isna(code) else enum(code).label
 
@@ -100,13 +105,15 @@ class BranchReport(AudienceReport):
 
         # in a batch run the chunk's shared computations serve this report (same numbers, computed once)
         self.chunk = prepared_for(db, branch_id, as_of, profile) if frames is None else None
-        if frames is None:
-            frames = self.chunk.frames if self.chunk else load(db, [branch_id])
-        if branch_id not in set(frames.branches.branch_id):
+        if self.chunk:
+            own = self.chunk.frames_of(branch_id)
+        else:
+            frames = frames if frames is not None else load(db, [branch_id])
+            own = subset(frames, [branch_id])
+        if own.branches.empty:
             raise OrglifeError(f"数据库中没有支部 {branch_id}")
         self.branch_id = branch_id
-        super().__init__(subset(frames, [branch_id]), as_of=as_of, audience=audience,
-                         profile=self.chunk.profile if self.chunk else profile)
+        super().__init__(own, as_of=as_of, audience=audience, profile=self.chunk.profile if self.chunk else profile)
 
     @cached_property
     def context(self):
@@ -211,18 +218,21 @@ class BranchReport(AudienceReport):
         from .progress import STATE_LABELS
 
         progress = self.progress
+        # every row's cells at once, then one table per meeting (a branch has a handful of meetings)
+        shown = pd.DataFrame({
+            "步骤": progress.step.to_numpy(), "阶段": progress.stage.to_numpy(),
+            "应完成日期": _dates(progress.due), "实际日期": _dates(progress.actual),
+            "状态": [STATE_LABELS[s] + (f" {d} 天" if s == "late" else "")
+                   for s, d in zip(progress.state, progress.days)],
+            "依据": progress.basis.to_numpy(), "规则": progress.rule.to_numpy()})
+        classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
+        classes.loc[progress.state.isin(["late", "missing"]).to_numpy(), "状态"] = "late"
+        rows_of = progress.groupby(progress.meeting_id.astype(object), sort=False).indices
         parts = []
         for meeting in self.meetings.itertuples(index=False):
-            rows = progress[progress.meeting_id == meeting.meeting_id]
-            shown = pd.DataFrame({
-                "步骤": rows.step, "阶段": rows.stage, "应完成日期": rows.due.map(_date),
-                "实际日期": rows.actual.map(_date),
-                "状态": [STATE_LABELS[s] + (f" {d} 天" if s == "late" else "") for s, d in zip(rows.state, rows.days)],
-                "依据": rows.basis, "规则": rows.rule})
-            classes = shown.copy().astype(object)
-            classes[:] = ""
-            classes.loc[rows.state.isin(["late", "missing"]).to_numpy(), "状态"] = "late"
-            parts.append(subsection(self.meeting_title(meeting), table(shown, classes=classes)))
+            rows = rows_of.get(meeting.meeting_id, [])
+            parts.append(subsection(self.meeting_title(meeting),
+                                    table(shown.iloc[rows], classes=classes.iloc[rows])))
         bad = progress[progress.state.isin(["late", "missing"]) & progress.basis.eq("规定")]
         reading = ("各次会议的规定时限均已按时完成。" if bad.empty else
                    f"有 {len(bad)} 个规定时限逾期或未完成，涉及 {bad.meeting_id.nunique()} 次会议（标红）。")
@@ -293,7 +303,8 @@ class BranchReport(AudienceReport):
         parts, excellent = [], 0
         for meeting in evaluated.itertuples(index=False):
             ballots = self.frames.ballots[self.frames.ballots.meeting_id == meeting.meeting_id]
-            levels = [lv for lv in Level if lv.value in set(ballots.level.dropna())] or list(Level)[:4]
+            used = set(ballots.level.dropna())
+            levels = [lv for lv in Level if lv.value in used] or list(Level)[:4]
             tally = (ballots.groupby(["rated_id", "level"], observed=True).size().unstack(fill_value=0)
                      .reindex(columns=[lv.value for lv in levels], fill_value=0))
             title = self.meeting_title(meeting)

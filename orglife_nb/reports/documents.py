@@ -444,14 +444,9 @@ def file_name(document: Document, meeting_id: str) -> str:
 def _open_frames(db, meeting_id: str) -> Frames:
     """The frames of the meeting's branch only (the checks need the branch's other meetings, nothing more)."""
     from ..frames import load
-    from ..store import Store, resolve_url
-    from sqlalchemy.engine import make_url
+    from ..store import Store, existing_url
 
-    if not isinstance(db, Store):
-        url = make_url(resolve_url(db))
-        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-            raise OrglifeError(f"数据库文件不存在：{url.database}")  # reading must not create an empty store
-    store = db if isinstance(db, Store) else Store(db)
+    store = db if isinstance(db, Store) else Store(existing_url(db))
     try:
         branch_id = store.id_index()["meetings"].get(meeting_id)
         if branch_id is None:

@@ -46,19 +46,39 @@ def table(frame: pd.DataFrame, *, classes: pd.DataFrame | None = None, index: bo
     if frame.empty:
         return f'<p class="empty">{esc(empty)}</p>'
     formatters = formatters or {}
-    head = "".join(f"<th>{esc(c)}</th>" for c in ([frame.index.name or ""] if index else []) + list(frame.columns))
+    head = ([frame.index.name or ""] if index else []) + list(frame.columns)
     # column by column (one Python list per column, no row Series): reports hold hundreds of these tables
-    columns = [[_cell_text(formatters.get(name, esc)(value)) for value in frame.iloc[:, position].tolist()]
+    columns = [_texts(frame.iloc[:, position].tolist(), formatters.get(name, esc))
                for position, name in enumerate(frame.columns)]
-    css = classes.to_numpy() if classes is not None else None
+    labels = _texts(frame.index.tolist(), esc) if index else None
+    return _assemble(head, labels, columns, classes.to_numpy() if classes is not None else None)
+
+
+def _texts(values: list, formatter: Callable[[object], str]) -> list[str]:
+    """Each value as cell HTML; a value seen before in the column is formatted once (matrices repeat a few)."""
+    seen: dict = {}
+    out = []
+    for value in values:
+        try:
+            text = seen[value]
+        except KeyError:
+            text = seen[value] = _cell_text(formatter(value))
+        except TypeError:  # unhashable
+            text = _cell_text(formatter(value))
+        out.append(text)
+    return out
+
+
+def _assemble(head: list, labels: list[str] | None, columns: list[list[str]], css) -> str:
     rows = []
-    for row, label in enumerate(frame.index.tolist() if index else [None] * len(frame)):
-        cells = [f"<th>{esc(label)}</th>"] if index else []
+    for row in range(len(columns[0]) if columns else 0):
+        cells = [f"<th>{labels[row]}</th>"] if labels is not None else []
         for position, column in enumerate(columns):
             extra = css[row, position] if css is not None else ""
             cells.append(f'<td class="{esc(extra)}">{column[row]}</td>' if extra else f"<td>{column[row]}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    header = "".join(f"<th>{esc(c)}</th>" for c in head)
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _cell_text(text: str) -> str:
@@ -70,11 +90,13 @@ def _cell_text(text: str) -> str:
 def coverage_table(marks: pd.DataFrame, missing: pd.DataFrame, axis: str, name: Callable[[object], str]) -> str:
     """A member × member matrix (reports, forms) with names, missing pairs shown as “缺” and highlighted."""
     labels = [name(m) for m in marks.index]
+    if not labels:
+        return f'<p class="empty">{esc("（无）")}</p>'
     gaps = missing.to_numpy(dtype=bool)
-    shown = pd.DataFrame(np.where(gaps, "缺", marks.to_numpy(dtype=object)), index=labels, columns=labels)
-    classes = pd.DataFrame(np.where(gaps, "missing", ""), index=labels, columns=labels)
-    shown.index.name = axis
-    return table(shown, classes=classes, index=True)
+    shown = np.where(gaps, "缺", marks.to_numpy(dtype=object))
+    css = np.where(gaps, "missing", "")
+    columns = [_texts(shown[:, position].tolist(), esc) for position in range(len(labels))]
+    return _assemble([axis, *labels], _texts(labels, esc), columns, css)
 
 
 def section(title: str, reading: str, *parts: str, level: int = 2) -> Html:

@@ -30,8 +30,7 @@ BRANCH_NOTEBOOK = NOTEBOOKS / "branch_report.ipynb"
 SUMMARY_NOTEBOOK = NOTEBOOKS / "summary_report.ipynb"
 AUDIENCES = ("internal", "public")
 MANIFEST_EVERY = 2.0  # seconds between manifest rewrites while a run goes on
-MIN_CHUNK = 8  # branches that share one load and one run of the checks, at least (unless fewer per worker)…
-MAX_CHUNK = 50  # …and at most: bounds a worker's memory and the tail of a run
+MAX_CHUNK = 50  # branches that share one load and one run of the checks, at most: bounds a worker's memory
 
 
 @dataclass
@@ -185,13 +184,15 @@ def render_chunk(jobs: list[Job], stop=None) -> Iterator[Rendered]:
 
 
 def chunks(jobs: list[Job], threads: int) -> list[list[Job]]:
-    """Jobs split for ``threads`` worker threads: about four chunks each (load balance), between MIN_CHUNK and
-    MAX_CHUNK jobs per chunk (each chunk loads and checks its branches once). The summary, the longest job, goes
-    alone: first when there are several threads (it runs beside the branches), else last."""
+    """Jobs split for ``threads`` worker threads: as few chunks as keep every thread busy with equal shares (each
+    chunk pays one load and one run of the checks, ~1 s however small it is), at most MAX_CHUNK jobs each (a
+    worker's memory). The summary, the longest job, goes alone: first when there are several threads (it runs
+    beside the branches), else last."""
     alone = [[job] for job in jobs if job.key == "summary"]
     rest = [job for job in jobs if job.key != "summary"]
-    size = max(1, min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(len(rest) / max(1, threads * 4))),
-                      math.ceil(len(rest) / max(1, threads))))
+    threads = max(1, threads)
+    rounds = max(1, math.ceil(len(rest) / (threads * MAX_CHUNK)))  # chunks per thread
+    size = max(1, math.ceil(len(rest) / (threads * rounds)))
     parts = [rest[i:i + size] for i in range(0, len(rest), size)]
     return alone + parts if threads > 1 else parts + alone
 
@@ -415,17 +416,19 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
     ``resume`` skips reports still fresh from an earlier run into ``out``; ``scheduler`` (a Dask scheduler
     address or a ``distributed`` cluster/client) runs the reports there instead of in local processes;
     ``notebooks`` also keeps each executed notebook (papermill's injected cell and metadata) under ``notebooks/``."""
-    from ..store import Store
+    from ..store import Store, existing_url
 
     if audience not in AUDIENCES:
         raise OrglifeError(f"--audience 只能是 {' 或 '.join(AUDIENCES)}，而不是 {audience}")
     if engine not in ENGINES:
         raise OrglifeError(f"--engine 只能是 {'、'.join(ENGINES)}，而不是 {engine}")
     as_of = as_of or dt.date.today()
-    with Store(db) as store:
+    with Store(existing_url(db)) as store:
         url = store.url
         known = store.branch_names()
         signatures = data_signatures(store)
+    if not known:
+        raise OrglifeError(f"数据库中没有任何支部，无报告可出：{url}")
     wanted = list(dict.fromkeys(branches)) if branches else list(known)
     unknown = [b for b in wanted if b not in known]
     if unknown:

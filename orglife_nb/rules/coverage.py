@@ -198,45 +198,87 @@ def held_criticism_needs(ctx) -> pd.DataFrame:
 # ---- matrices for reports and forms ---------------------------------------------------------------------------
 
 
+def _grouped(ctx, name: str, build, keys: list[str], columns: list[str]):
+    """``build()``'s rows grouped by ``keys`` once per context: (row positions per key, each column as strings).
+
+    The matrices are drawn meeting after meeting (a report draws all of its branch's; a batch holds a chunk of
+    branches): each lookup is then a dictionary access, not a filter over the whole context."""
+    base = _base(ctx)
+
+    def group():
+        frame = build(base)
+        positions = frame.groupby(keys if len(keys) > 1 else keys[0], observed=True, sort=False).indices
+        return positions, {c: frame[c].astype(object).astype(str).to_numpy() for c in columns}
+
+    return base.memo(f"matrix:{name}", group)
+
+
+def _rows(grouped, key, *columns) -> list[np.ndarray]:
+    positions, values = grouped
+    at = positions.get(key)
+    return [values[c][at] if at is not None else np.array([], dtype=object) for c in columns]
+
+
 def _people(ctx, meeting_id: str) -> list[str]:
-    r = ctx.roster
-    return list(r.loc[r.meeting_id == meeting_id, "member_id"].astype(str))
+    """The meeting's expected attendees, in roster order."""
+    (people,) = _rows(_grouped(ctx, "people", lambda base: base.roster, ["meeting_id"], ["member_id"]),
+                      meeting_id, "member_id")
+    return list(people)
+
+
+def _grid(people: list[str], first: np.ndarray, second: np.ndarray, symmetric: bool) -> np.ndarray:
+    """A boolean people × people grid with the given (row, column) pairs set; pairs naming others are ignored."""
+    at = {person: n for n, person in enumerate(people)}
+    rows = np.array([at.get(p, -1) for p in first], dtype=np.intp)
+    columns = np.array([at.get(p, -1) for p in second], dtype=np.intp)
+    known = (rows >= 0) & (columns >= 0)
+    grid = np.zeros((len(people), len(people)), dtype=bool)
+    grid[rows[known], columns[known]] = True
+    if symmetric:
+        grid[columns[known], rows[known]] = True
+    return grid
 
 
 def talk_matrix(ctx, meeting_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(talked, missing): square boolean frames over the meeting's people plus 上级; symmetric."""
-    meetings = ctx.meetings[ctx.meetings.meeting_id == meeting_id]
     people = _people(ctx, meeting_id) + [SUPERIOR]
-    talked = pd.DataFrame(False, index=people, columns=people)
-    missing = talked.copy()
-    for frame, target in ((talks_done(ctx, meetings), talked),):
-        for lo, hi in zip(frame.lo, frame.hi):  # a branch's handful of pairs
-            if lo in target.index and hi in target.index:
-                target.loc[lo, hi] = target.loc[hi, lo] = True
-    need = all_talk_needs(ctx)
-    need = need[need.meeting_id == meeting_id]
-    for a, b in zip(need.a[~need.done], need.b[~need.done]):
-        if a in missing.index and b in missing.index:
-            missing.loc[a, b] = missing.loc[b, a] = True
-    return talked, missing
+    talked = _rows(_grouped(ctx, "talked", lambda base: talks_done(base, base.meetings), ["meeting_id"],
+                            ["lo", "hi"]), meeting_id, "lo", "hi")
+    gaps = _rows(_grouped(ctx, "talk gaps", lambda base: _undone(all_talk_needs(base)), ["meeting_id"],
+                          ["a", "b"]), meeting_id, "a", "b")
+    return (pd.DataFrame(_grid(people, *talked, symmetric=True), index=people, columns=people),
+            pd.DataFrame(_grid(people, *gaps, symmetric=True), index=people, columns=people))
+
+
+def _undone(need: pd.DataFrame) -> pd.DataFrame:
+    return need[~need.done]
 
 
 def criticism_matrix(ctx, meeting_id: str, stage: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """(marks, missing) for one stage: rows speak, columns are examined; marks are 自/批/表; None when unused."""
-    meetings = ctx.meetings[ctx.meetings.meeting_id == meeting_id]
-    c = ctx.frames.criticisms
-    c = c[(c.meeting_id == meeting_id) & c.stage.eq(stage)]
-    need = held_criticism_needs(ctx)
-    need = need[(need.meeting_id == meeting_id) & (need.stage == stage)]
-    if c.empty and need.empty:
+    speakers, targets, acts = _rows(_grouped(ctx, "criticisms", lambda base: base.frames.criticisms,
+                                             ["meeting_id", "stage"], ["speaker", "target", "act"]),
+                                    (meeting_id, stage), "speaker", "target", "act")
+    gap_speakers, gap_members = _rows(_grouped(ctx, "criticism gaps",
+                                               lambda base: _undone(held_criticism_needs(base)),
+                                               ["meeting_id", "stage"], ["speaker", "member_id"]),
+                                      (meeting_id, stage), "speaker", "member_id")
+    if not len(speakers) and not _has_need(ctx, meeting_id, stage):
         return None, None
-    people = list(dict.fromkeys(_people(ctx, meeting_id) + list(c.speaker.astype(str)) + list(c.target.astype(str))))
-    marks = pd.DataFrame("", index=people, columns=people)
-    for speaker, target, act in zip(c.speaker.astype(str), c.target.astype(str), c.act.astype(str)):
+    people = list(dict.fromkeys(_people(ctx, meeting_id) + list(speakers) + list(targets)))
+    at = {person: n for n, person in enumerate(people)}
+    marks = np.full((len(people), len(people)), "", dtype=object)
+    for speaker, target, act in zip(speakers, targets, acts):  # one meeting's handful of records
         mark = ACT_MARKS.get(act, "")
-        if mark and mark not in marks.loc[speaker, target]:
-            marks.loc[speaker, target] += mark
-    missing = pd.DataFrame(False, index=people, columns=people)
-    for speaker, target in zip(need.speaker[~need.done].astype(str), need.member_id[~need.done].astype(str)):
-        missing.loc[speaker, target] = True
-    return marks, missing
+        cell = (at[speaker], at[target])
+        if mark and mark not in marks[cell]:
+            marks[cell] += mark
+    missing = _grid(people, gap_speakers, gap_members, symmetric=False)
+    return (pd.DataFrame(marks, index=people, columns=people),
+            pd.DataFrame(missing, index=people, columns=people))
+
+
+def _has_need(ctx, meeting_id: str, stage: str) -> bool:
+    """Whether the meeting must have criticism records at this stage (done or not)."""
+    positions, _ = _grouped(ctx, "criticism needs", held_criticism_needs, ["meeting_id", "stage"], [])
+    return (meeting_id, stage) in positions

@@ -106,12 +106,9 @@ def load_input(workbook: str | Path | None = None, db: str | None = None, branch
     from .. import frames as frames_module
 
     if workbook is None:
-        from ..store import resolve_url
+        from ..store import existing_url
 
-        url = resolve_url(db)
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-            raise OrglifeError(f"数据库文件不存在：{url.removeprefix('sqlite:///')}")  # do not create an empty one
-        return frames_module.load(db, branches, skip=UNREAD_BY_RULES)
+        return frames_module.load(existing_url(db), branches, skip=UNREAD_BY_RULES)
     from ..workbook.read import read_workbook
 
     path = Path(workbook)

@@ -39,6 +39,17 @@ def resolve_url(db: str | os.PathLike | None = None) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
+def existing_url(db: str | os.PathLike | None = None) -> str:
+    """``resolve_url`` for commands that only read: an SQLite file that does not exist is an error, not a new
+    empty store (a mistyped path would otherwise give empty results and a stray file)."""
+    url = resolve_url(db)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") and not Path(
+            parsed.database).exists():
+        raise OrglifeError(f"数据库文件不存在：{parsed.database}")
+    return url
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (reports, forms) do not block a writer
