@@ -10,7 +10,9 @@ replaced and the notebook retried once.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 from .engines import KERNEL
@@ -111,6 +113,10 @@ class WarmEngine:
         # nbclient's own start path (same kernel manager class and arguments as a stock run)
         starter = NotebookClient(new_notebook(), kernel_name=KERNEL, startup_timeout=int(self.startup_timeout))
         self.km = starter.create_kernel_manager()
+        # a local kernel talks over Unix sockets: no open TCP ports, and no "running over TCP without
+        # encryption" warning from the kernel in the user's terminal
+        self.km.transport = "ipc"
+        self.km.ip = str(Path(tempfile.gettempdir()) / f"orglife-kernel-{uuid.uuid4().hex[:12]}")
         starter.start_new_kernel(cwd=self.cwd)
         self.kc = starter.start_new_kernel_client()
         self.runs = 0
@@ -211,5 +217,6 @@ def _kill(km) -> None:
             process.kill()
             process.wait(timeout=10)
         km.cleanup_connection_file()
+        km.cleanup_ipc_files()
     except Exception:  # noqa: BLE001 - best effort at shutdown
         pass
