@@ -306,3 +306,11 @@ def test_report_on_a_missing_or_empty_store_is_a_chinese_error(tmp_path, capsys)
     with pytest.raises(SystemExit) as empty:
         main(["report", "--db", str(tmp_path / "empty.db"), "--out", str(tmp_path / "out")])
     assert empty.value.code == 2 and "没有任何支部" in capsys.readouterr().err
+
+
+def test_table_formats_each_value_as_itself_and_escapes_it():
+    from orglife_nb.reports.html import table
+
+    frame = pd.DataFrame({"值": [1, 1.0, True, "<b>", None, "2026-07-01", "<b>"]})
+    cells = re.findall(r"<td>(.*?)</td>", table(frame))
+    assert cells == ["1", "1.0", "True", "&lt;b&gt;", "", '<span class="nowrap">2026-07-01</span>', "&lt;b&gt;"]

@@ -59,10 +59,11 @@ def _texts(values: list, formatter: Callable[[object], str]) -> list[str]:
     seen: dict = {}
     out = []
     for value in values:
+        key = (value.__class__, value)  # 1, 1.0 and True are equal keys but read differently
         try:
-            text = seen[value]
+            text = seen[key]
         except KeyError:
-            text = seen[value] = _cell_text(formatter(value))
+            text = seen[key] = _cell_text(formatter(value))
         except TypeError:  # unhashable
             text = _cell_text(formatter(value))
         out.append(text)
