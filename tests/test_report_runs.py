@@ -349,3 +349,13 @@ def test_the_command_prints_progress_and_the_summary(demo_store, branches, tmp_p
     with pytest.raises(SystemExit):
         main(args + ["--resume"])
     assert "完成 0 份，失败 0 份，跳过 2 份" in capsys.readouterr().out
+
+
+def test_a_chunk_that_breaks_off_in_a_worker_fails_its_branches_and_the_run_ends(tmp_path):
+    """A chunk whose worker cannot render (here: no such engine) is recorded, not waited for."""
+    jobs = [runner.Job(key=f"B{i}", notebook=MISBEHAVE, parameters={"mode": "ok"}, html=tmp_path / f"B{i}.html",
+                       engine="no-such-engine") for i in range(4)]
+    results = list(runner.run_local(jobs, 2))
+    assert sorted(r.outcome.key for r in results) == [job.key for job in jobs]
+    assert {r.outcome.status for r in results} == {"failed"}
+    assert all("工作进程出错" in r.outcome.error and "no-such-engine" in r.outcome.error for r in results)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from orglife_nb import demo
-from orglife_nb.frames import from_batch, load
+from orglife_nb.frames import load
 from orglife_nb.models import RECORDS, Meeting, Member, Opinion, Rectification, fields_of
 from orglife_nb.reports.branch import BranchReport
 from orglife_nb.reports.summary import SummaryReport

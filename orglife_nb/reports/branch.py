@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..frames import Frames, load, subset
-from ..models import (BRANCH_LEADERSHIP, SUPERIOR, CriticismAct, CriticismStage, Level, MeetingKind, Presence,
-                      RectStatus, Responsibility, Role, UnitType)
+from ..models import (BRANCH_LEADERSHIP, SUPERIOR, CriticismStage, Level, MeetingKind, Presence, RectStatus,
+                      Responsibility, UnitType)
 from . import charts
 from .html import Html, coverage_table, esc, figure, section, severity_badge, subsection, table
 

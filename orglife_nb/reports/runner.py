@@ -15,7 +15,7 @@ import os
 import re
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -301,9 +301,9 @@ def run_local(jobs: list[Job], workers: int) -> Iterator[Rendered]:
                     part = running.pop(future)
                     error = future.exception()
                     for job in part:
-                        if job.key in waiting and error is not None:  # the worker process died mid-chunk
+                        if job.key in waiting and error is not None:  # the chunk broke off (or its process died)
                             waiting.discard(job.key)
-                            yield job.failed(f"工作进程异常退出：{_describe(error)}")
+                            yield job.failed(f"工作进程出错：{_describe(error)}")
                 if not running and waiting:  # a chunk ended without all its reports: cannot happen unstopped
                     raise RuntimeError(f"未收到这些报告的结果：{'、'.join(sorted(waiting))}")
                 continue
@@ -532,7 +532,7 @@ def write_index(out: Path, outcomes: list[Outcome], summary: Outcome, names: dic
         rows.append(f"<tr class=\"{esc(o.status)}\"><td>{esc(o.key)}</td><td>{link}{pdf}</td>"
                     f"<td>{esc(status_label.get(o.status, o.status))}</td><td>{o.seconds:.2f}</td>"
                     f"<td>{esc(o.error)}</td></tr>")
-    summary_link = (f'<a href="summary.html">汇总报告</a>' if summary.status == "done"
+    summary_link = ('<a href="summary.html">汇总报告</a>' if summary.status == "done"
                     else f"汇总报告生成失败：{esc(summary.error)}")
     failed = sum(o.status == "failed" for o in outcomes)
     audience_label = "内部" if audience == "internal" else "公示"

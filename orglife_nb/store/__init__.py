@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import pandas as pd
-from sqlalchemy import Connection, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, create_engine, event, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 

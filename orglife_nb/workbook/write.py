@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
