@@ -255,6 +255,26 @@ def test_payloads_show_as_text_and_run_nothing(payload_report, page, page_name):
     assert page.locator("img[src=x]").count() == 0
 
 
+def test_chart_text_is_drawn_inside_its_chart(sentinel_runs, page):
+    """Titles, axis labels and legends of every chart lie within the chart's box (nothing clipped), in Chromium."""
+    runs, _, _ = sentinel_runs
+    out = runs["internal"].out
+    checked = 0
+    for path in [out / "summary.html", *sorted((out / "branches").glob("*.html"))]:
+        page.goto(path.as_uri(), wait_until="load")
+        outside = page.evaluate("""() => [...document.querySelectorAll('figure > svg')].flatMap(svg => {
+            const box = svg.getBoundingClientRect();
+            return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => {
+                const r = t.getBoundingClientRect();
+                return (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 ||
+                        r.bottom > box.bottom + 1) ? t.textContent : null;
+            }).filter(Boolean);
+        })""")
+        assert outside == [], (path.name, outside)
+        checked += page.locator("figure > svg").count()
+    assert checked >= 3  # the vote and burn-down charts of a branch and the summary's histogram
+
+
 def test_payload_in_branch_name_is_escaped_in_the_index(tmp_path):
     from orglife_nb.reports.runner import Outcome, write_index
 

@@ -52,7 +52,7 @@ def _render(chart, *key) -> str:
 def _options(title: str, height: float, colors=None, **more) -> dict:
     return dict(style=_style(tuple(colors or PALETTE)), js=[], disable_xml_declaration=True, width=WIDTH,
                 height=int(height), title=title, legend_at_bottom=True, truncate_legend=-1, truncate_label=-1,
-                margin=8, **more)
+                margin=8, margin_bottom=28, **more)  # room under the legend: pygal's own leaves it clipped
 
 
 def stacked_bars(table: pd.DataFrame, *, title: str, xlabel: str = "", ylabel: str = "",
@@ -96,7 +96,7 @@ def lines(series: dict[str, pd.Series], *, title: str, ylabel: str = "", step: b
     chart = pygal.DateTimeLine(**_options(title, 320, y_title=ylabel, show_dots=False, fill=False,
                                           x_value_formatter=lambda when: when.strftime("%Y-%m-%d"),
                                           x_label_rotation=20, legend_at_bottom_columns=4, min_scale=2,
-                                          max_scale=8, margin_bottom=28))
+                                          max_scale=8))
     start = min(values.index.min() for values in series.values())
     end = max(values.index.max() for values in series.values())
     chart.x_labels = [when.to_pydatetime() for when in pd.date_range(start, end, periods=6).normalize()]
