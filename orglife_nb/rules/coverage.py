@@ -53,13 +53,21 @@ def talk_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
 
 def _duplicated(codes: list[np.ndarray]) -> np.ndarray:
     """``DataFrame.duplicated`` of integer code columns (≥ -1), through one int64 key when it fits."""
-    radixes = [int(c.max(initial=-1)) + 2 for c in codes]
-    if np.prod([float(r) for r in radixes]) >= 2.0**62:
+    key = _packed([c.astype(np.int64) + 1 for c in codes], [int(c.max(initial=-1)) + 2 for c in codes])
+    if key is None:
         return pd.DataFrame(dict(enumerate(codes))).duplicated().to_numpy()
-    key = np.zeros(len(codes[0]), dtype=np.int64)
-    for column, radix in zip(codes, radixes):
-        key = key * radix + (column.astype(np.int64) + 1)
     return pd.Series(key).duplicated().to_numpy()
+
+
+def _packed(columns: list[np.ndarray], radixes: list[int]) -> np.ndarray | None:
+    """One int64 per row from columns of integers in [0, radix): mixed-radix digits; None when the key would not
+    fit in 62 bits."""
+    if np.prod([float(r) for r in radixes]) >= 2.0**62:
+        return None
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column, radix in zip(columns, radixes):
+        key = key * radix + column
+    return key
 
 
 def _distinct_codes(values: pd.Series, codes: np.ndarray) -> np.ndarray:
@@ -154,27 +162,26 @@ def matched(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> np.ndar
 def _row_keys(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> list[np.ndarray] | None:
     """Mixed-radix int64 keys of both frames' rows (categorical codes + 1, or integers ≥ -1 plus 1); None unless
     every key is a categorical of one dtype on both sides or plain integers, and the key fits 62 bits."""
-    out = [np.zeros(len(left), dtype=np.int64), np.zeros(len(right), dtype=np.int64)]
-    span = 1
+    sides: list[list[np.ndarray]] = [[], []]
+    radixes = []
     for name in keys:
         columns = (left[name], right[name])
         if all(isinstance(c.dtype, pd.CategoricalDtype) for c in columns):
             if columns[0].dtype != columns[1].dtype:
                 return None
             codes = [c.cat.codes.to_numpy().astype(np.int64) + 1 for c in columns]
-            radix = len(columns[0].dtype.categories) + 1
+            radixes.append(len(columns[0].dtype.categories) + 1)
         elif all(isinstance(c.dtype, np.dtype) and c.dtype.kind in "iu" for c in columns):
             codes = [c.to_numpy().astype(np.int64) + 1 for c in columns]
             if any(len(k) and k.min() < 0 for k in codes):
                 return None
-            radix = max((int(k.max()) for k in codes if len(k)), default=0) + 1
+            radixes.append(max((int(k.max()) for k in codes if len(k)), default=0) + 1)
         else:
             return None
-        span *= radix
-        if span >= 2**62:
-            return None
-        out = [key * radix + code for key, code in zip(out, codes)]
-    return out
+        for side, column in zip(sides, codes):
+            side.append(column)
+    packed = [_packed(side, radixes) for side in sides]
+    return None if packed[0] is None else packed
 
 
 def _base(ctx):
