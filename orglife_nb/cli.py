@@ -14,6 +14,9 @@ import click
 from .errors import OrglifeError
 
 DB_HELP = "数据库：SQLAlchemy 地址或 SQLite 文件路径（默认 ORGLIFE_DB，否则 ./orglife.db）"
+# serve and training: a closed page's kernel is shut down after this many idle minutes (jupyter_server's culler)
+IDLE_OPTION = click.option("--idle-minutes", "idle_minutes", type=click.IntRange(min=0), default=10,
+                           show_default=True, help="页面关闭后，其内核空闲多少分钟即关闭以释放内存（0 表示不关闭）")
 
 
 class DateType(click.ParamType):
@@ -329,14 +332,16 @@ def rules_(fmt: str) -> None:
               help="端口（0 表示任选一个空闲端口）")
 @click.option("--pool", "pool_size", type=click.IntRange(min=1), default=2, show_default=True,
               help="预热的内核数：每位访问者占用一个，用后自动补充")
-def serve(db: str | None, port: int, pool_size: int) -> None:
+@IDLE_OPTION
+def serve(db: str | None, port: int, pool_size: int, idle_minutes: int) -> None:
     """启动 Voila 表单：在浏览器中录入会议各环节，边录边检查。"""
     from .store import Store, resolve_url
     from .voila import serve_forever
 
     url = resolve_url(db)
     Store(url).close()  # create or upgrade the schema now: a bad --db fails here, not in every kernel
-    serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size, echo=click.echo)
+    serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size,
+                  cull_idle=idle_minutes * 60, echo=click.echo)
 
 
 @cli.command()
@@ -349,8 +354,9 @@ def serve(db: str | None, port: int, pool_size: int) -> None:
 @click.option("--date", "meeting_date", type=DATE, default=None, help="与 --checklists 同用：按此会议日期写出具体日期")
 @click.option("--profile", default=None, help="与 --checklists 同用：规则配置（内置名称或 YAML 文件，默认 default）")
 @click.option("--no-pdf", "no_pdf", is_flag=True, help="与 --checklists 同用：只写 HTML，不打印 PDF")
+@IDLE_OPTION
 def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date, profile: str | None,
-             no_pdf: bool) -> None:
+             no_pdf: bool, idle_minutes: int) -> None:
     """启动培训笔记本（Voila）：程序讲解、时间节点计算器、练习案例、工作清单。"""
     if checklist_dir is not None:
         from .rules import load_profile
@@ -364,7 +370,8 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
         return
     from .voila import serve_forever
 
-    serve_forever("training.ipynb", port=port or None, preheat=True, pool_size=pool_size, echo=click.echo)
+    serve_forever("training.ipynb", port=port or None, preheat=True, pool_size=pool_size,
+                  cull_idle=idle_minutes * 60, echo=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

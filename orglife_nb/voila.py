@@ -29,13 +29,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+CULL_IDLE = 600  # seconds a kernel whose page is gone may sit idle before Voila shuts it down
+
+
 def voila_command(notebook: Path, port: int, *, preheat: bool = True, pool_size: int = 1,
-                  ip: str = "127.0.0.1") -> list[str]:
+                  ip: str = "127.0.0.1", cull_idle: float = CULL_IDLE) -> list[str]:
     command = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
                "--show_tracebacks=False", "--theme=light"]
     if preheat:
         # a preheated kernel has already executed the notebook; the pool refills itself after each visitor
         command += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
+    if cull_idle > 0:
+        # jupyter_server's culler: a kernel with no page attached (closed tab) and idle this long is shut down;
+        # a page left open keeps its kernel (cull_connected stays off) and Voila spares its pool, but only once a
+        # pooled kernel has finished running the notebook: the limit must exceed that (whole minutes from the CLI)
+        command += [f"--MappingKernelManager.cull_idle_timeout={int(cull_idle)}",
+                    f"--MappingKernelManager.cull_interval={max(1, min(60, int(cull_idle) // 2))}"]
     return command
 
 
@@ -56,7 +65,7 @@ class VoilaServer:
 
 def start(notebook: str | Path, *, db: str | None = None, port: int | None = None, preheat: bool = True,
           pool_size: int = 1, env: dict[str, str] | None = None, ready_timeout: float = 60,
-          log: Path | None = None) -> VoilaServer:
+          log: Path | None = None, cull_idle: float = CULL_IDLE) -> VoilaServer:
     """Start Voila in the background and return once it answers HTTP (raises OrglifeError otherwise).
 
     ``notebook`` is a path or the name of a notebook in ``notebooks/``.
@@ -71,7 +80,7 @@ def start(notebook: str | Path, *, db: str | None = None, port: int | None = Non
     if db:
         child_env["ORGLIFE_DB"] = db
     output = open(log, "ab") if log else subprocess.DEVNULL
-    process = subprocess.Popen(voila_command(path, port, preheat=preheat, pool_size=pool_size),
+    process = subprocess.Popen(voila_command(path, port, preheat=preheat, pool_size=pool_size, cull_idle=cull_idle),
                                cwd=path.parent, env=child_env, stdout=output, stderr=subprocess.STDOUT)
     server = VoilaServer(process, f"http://127.0.0.1:{port}/")
     deadline = time.monotonic() + ready_timeout

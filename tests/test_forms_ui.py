@@ -238,3 +238,46 @@ def test_a_workbook_uploaded_with_problems_is_listed_and_not_stored_and_an_expor
     assert download.value.suggested_filename == "导出-B1.xlsx"
     exported = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
     assert exported["党员"].max_row == 1 + 3
+
+
+def test_a_closed_page_gives_its_kernel_back_and_an_open_one_keeps_it(tmp_path, browser):
+    """Voila shuts down the kernel of a page that was closed once it has been idle (``--idle-minutes``); a page
+    still open keeps its kernel however long it idles, and the preheated pool is never culled."""
+    import time
+
+    import psutil
+
+    from orglife_nb import voila
+
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    seed(db)
+
+    def kernels(server) -> set[int]:
+        found = set()
+        for child in psutil.Process(server.process.pid).children(recursive=True):
+            try:
+                if child.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(child.cmdline()):
+                    found.add(child.pid)
+            except psutil.Error:  # gone between the listing and the look
+                continue
+        return found
+
+    def wait_for(count: int, server, seconds: float = 90) -> set[int]:
+        deadline = time.monotonic() + seconds
+        while len(found := kernels(server)) != count:  # polling for a condition, not a timed guess
+            assert time.monotonic() < deadline, f"expected {count} kernels, found {len(found)}"
+            time.sleep(0.2)
+        return found
+
+    idle = 12  # seconds: longer than a pooled kernel takes to run the notebook (Voila culls those before that)
+    with voila.running("forms.ipynb", db=db, pool_size=1, cull_idle=idle) as server:
+        pool = wait_for(1, server)
+        context = browser.new_context()
+        open_app(context.new_page(), server)
+        both = wait_for(2, server)  # the page took the pooled kernel, the pool made a new one
+        time.sleep(idle + 4)  # past the idle limit: a page still open keeps its kernel
+        assert kernels(server) == both
+        context.close()
+        left = wait_for(1, server)
+        assert left == both - pool  # the page's kernel went; the pool's stayed
+        open_app(browser.new_page(), server)  # and still serves the next visitor
