@@ -9,9 +9,7 @@ import logging
 
 import pandas as pd
 
-from ..models import CriticismStage
-from ..reports.html import coverage_table, esc, severity_badge, table
-from ..rules.coverage import criticism_matrix, talk_matrix
+from ..reports.html import criticism_coverage_tables, esc, severity_badge, table, talk_coverage_table
 from ..rules.engine import make_context, run_checks
 from ..rules.status import open_steps
 
@@ -33,28 +31,21 @@ STYLE = """<style>
 </style>"""
 
 
-def _coverage(ctx, marks: pd.DataFrame, missing: pd.DataFrame, axis: str) -> str:
-    # the reports' matrix builder (names on the axes, “缺” highlighted): one look for reports and forms
-    return coverage_table(marks, missing, axis, lambda member_id: ctx.names.get(member_id, member_id))
-
-
 def meeting_guidance(frames, meeting_id: str, profile=None, as_of=None) -> str:
     """HTML for one meeting of ``frames`` (the branch's frames, read after the last save)."""
     if meeting_id not in set(frames.meetings.meeting_id.astype(str)):
         return "<div class='orglife-guidance'><p>请先选择会议。</p></div>"
     ctx = make_context(frames, profile, as_of)
-    parts = []
-    talked, missing = talk_matrix(ctx, meeting_id)
-    gaps = int(missing.to_numpy().sum()) // 2
-    parts.append(f"<h4>谈心谈话覆盖（缺 {gaps} 对）</h4><div class='g-talks'>"
-                 f"{_coverage(ctx, talked.replace({True: '✓', False: ''}), missing, '谈话双方')}</div>")
-    for stage in CriticismStage:
-        marks, absent = criticism_matrix(ctx, meeting_id, stage.value)
-        if marks is None:
-            continue
-        parts.append(f"<h4>批评与自我批评 · {esc(stage.label)}（缺 {int(absent.to_numpy().sum())} 项）</h4>"
-                     f"<div class='g-criticism g-criticism-{esc(stage.value)}'>"
-                     f"{_coverage(ctx, marks, absent, '发言人 → 对象')}</div>")
+
+    def name(member_id) -> str:
+        return ctx.names.get(member_id, member_id)
+
+    # the reports' coverage tables (names on the axes, “缺” highlighted): one look for reports and forms
+    talks, gaps = talk_coverage_table(ctx, meeting_id, name)
+    parts = [f"<h4>谈心谈话覆盖（缺 {gaps} 对）</h4><div class='g-talks'>{talks}</div>"]
+    for stage, html, missing in criticism_coverage_tables(ctx, meeting_id, name):
+        parts.append(f"<h4>批评与自我批评 · {esc(stage.label)}（缺 {missing} 项）</h4>"
+                     f"<div class='g-criticism g-criticism-{esc(stage.value)}'>{html}</div>")
     try:
         parts.append(_findings(ctx, frames, meeting_id) + _steps(ctx, meeting_id))
     except Exception as error:  # a failing rule must not take the forms down with it: entry goes on

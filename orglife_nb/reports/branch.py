@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ..frames import Frames, load, subset
-from ..models import (BRANCH_LEADERSHIP, SUPERIOR, CriticismStage, Level, MeetingKind, Presence, RectStatus,
+from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
 from . import charts
-from .html import Html, coverage_table, esc, figure, section, severity_badge, subsection, table
+from .html import (Html, criticism_coverage_tables, esc, figure, section, severity_badge, subsection, table,
+                   talk_coverage_table)
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
 YES_NO = {True: "是", False: "否"}
@@ -241,33 +242,23 @@ class BranchReport(AudienceReport):
     def talk_coverage(self) -> Html | None:
         if self.public:
             return None
-        from ..rules.coverage import talk_matrix
-
         parts, missing_total = [], 0
         for meeting in self.meetings.itertuples(index=False):
-            matrix, missing = talk_matrix(self.context, meeting.meeting_id)
-            missing_total += int(missing.to_numpy().sum())
-            marks = matrix.replace({True: "✓", False: ""})
-            parts.append(subsection(self.meeting_title(meeting),
-                                    coverage_table(marks, missing, "谈话双方", self.name)))
+            html, missing = talk_coverage_table(self.context, meeting.meeting_id, self.name)
+            missing_total += missing
+            parts.append(subsection(self.meeting_title(meeting), html))
         reading = ("会前谈心谈话覆盖了所有应谈的对象。" if missing_total == 0 else
-                   f"会前谈心谈话缺 {missing_total // 2} 对（表中“缺”）。")
+                   f"会前谈心谈话缺 {missing_total} 对（表中“缺”）。")
         return section("三、谈心谈话覆盖", reading, *parts)
 
     def criticism_coverage(self) -> Html | None:
         if self.public:
             return None
-        from ..rules.coverage import criticism_matrix
-
         parts, missing_total = [], 0
         for meeting in self.meetings.itertuples(index=False):
-            for stage in CriticismStage:
-                matrix, missing = criticism_matrix(self.context, meeting.meeting_id, stage.value)
-                if matrix is None:
-                    continue
-                missing_total += int(missing.to_numpy().sum())
-                parts.append(subsection(f"{self.meeting_title(meeting)} · {stage.label}",
-                                        coverage_table(matrix, missing, "发言人 → 对象", self.name)))
+            for stage, html, missing in criticism_coverage_tables(self.context, meeting.meeting_id, self.name):
+                missing_total += missing
+                parts.append(subsection(f"{self.meeting_title(meeting)} · {stage.label}", html))
         if not parts:
             return section("四、批评与自我批评覆盖", "没有批评与自我批评记录。")
         reading = ("批评与自我批评按要求开展，无遗漏。" if missing_total == 0 else

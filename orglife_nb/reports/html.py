@@ -100,6 +100,30 @@ def coverage_table(marks: pd.DataFrame, missing: pd.DataFrame, axis: str, name: 
     return _assemble([axis, *labels], _texts(labels, esc), columns, css)
 
 
+def talk_coverage_table(ctx, meeting_id: str, name: Callable[[object], str]) -> tuple[str, int]:
+    """A meeting's talk coverage as a table (✓ talked, “缺” missing; a talk covers both ways) and the number of
+    pairs missing: what a report section and the forms' guidance show."""
+    from ..rules.coverage import talk_matrix
+
+    talked, missing = talk_matrix(ctx, meeting_id)
+    marks = talked.replace({True: "✓", False: ""})
+    return coverage_table(marks, missing, "谈话双方", name), int(missing.to_numpy().sum()) // 2
+
+
+def criticism_coverage_tables(ctx, meeting_id: str, name: Callable[[object], str]) -> list[tuple[object, str, int]]:
+    """(stage, table, items missing) for each criticism stage the meeting has records or needs at; marks are
+    自/批/表."""
+    from ..models import CriticismStage
+    from ..rules.coverage import criticism_matrix
+
+    out = []
+    for stage in CriticismStage:
+        marks, missing = criticism_matrix(ctx, meeting_id, stage.value)
+        if marks is not None:
+            out.append((stage, coverage_table(marks, missing, "发言人 → 对象", name), int(missing.to_numpy().sum())))
+    return out
+
+
 def section(title: str, reading: str, *parts: str, level: int = 2) -> Html:
     """A report section: heading, a one-line reading in Chinese, then tables/charts (already HTML)."""
     return Html(f'<section class="section"><h{level}>{esc(title)}</h{level}>'
