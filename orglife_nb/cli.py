@@ -38,6 +38,25 @@ class DateType(click.ParamType):
 DATE = DateType()
 
 
+class YearType(click.ParamType):
+    """A year within the date range every date input has (models.parse_year)."""
+
+    name = "年度"
+
+    def convert(self, value, param, ctx):
+        from .models import CellError, parse_year
+
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_year(value)
+        except CellError as error:
+            self.fail(f"“{value}” {error}", param, ctx)
+
+
+YEAR = YearType()
+
+
 class KindType(click.ParamType):
     """A meeting kind by code (regular/special/leadership) or Chinese label (组织生活会…)."""
 
@@ -242,7 +261,7 @@ def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: in
 @click.argument("workbook", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", default=None, help=DB_HELP + "；给出工作簿时不用")
 @click.option("--as-of", "as_of", type=DATE, default=None, help="检查日期（默认今天）：此前到期未做的算问题，未到期的算待办")
-@click.option("--year", type=int, default=None, help="频次检查的年度（默认检查日期所在年度）")
+@click.option("--year", type=YEAR, default=None, help="频次检查的年度（默认检查日期所在年度）")
 @click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件（默认 default）")
 @click.option("--format", "fmt", type=ChoiceType(["table", "json", "csv"]), default="table", show_default=True,
               help="table：终端表格；json：一个数组；csv：带 BOM 的 UTF-8（Excel 可直接打开）")

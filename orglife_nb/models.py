@@ -7,7 +7,9 @@ reader/writer, the store schema, the frames, the forms and the reports all deriv
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import unicodedata
 from enum import Enum
 from typing import Annotated, Any, ClassVar, get_args, get_origin
 
@@ -187,6 +189,21 @@ _DATE_PATTERNS = (
 _TRUE = {"是", "y", "yes", "true", "1", "t", "对", "√"}
 _FALSE = {"否", "n", "no", "false", "0", "f", "×"}
 
+# Plausible values (README "导入限制"): the founding of the Party to the end of the century. Dates outside this
+# range import fine into a database but break pandas' nanosecond timestamps later (OutOfBoundsDatetime in check,
+# status, docs and the reports), so they are refused where they enter: cells, form inputs and the CLI's options.
+DATE_MIN = dt.date(1921, 7, 1)
+DATE_MAX = dt.date(2100, 12, 31)
+# Integers must fit both stores' INTEGER column (PostgreSQL's is 32-bit; SQLite's would take 64-bit, and Python's
+# unbounded ints overflow it): one bound, checked here, so both stores see the same values.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+MAX_HOURS = 1000.0  # one meeting or study record; more is a typo (or inf)
+# Excel's own limit for one cell: longer text cannot be written back on export (it would be cut).
+MAX_TEXT = 32_767
+# Invisible characters in ids (zero-width joiner, BOM, LRM/RLM …: Unicode category Cf) are dropped and
+# compatibility forms folded (NFKC): an id that looks the same must be the same id.
+_CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
 
 class CellError(ValueError):
     """A cell value that cannot be read; the message is the Chinese reason."""
@@ -196,13 +213,20 @@ def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "") or value != value  # NaN
 
 
+def date_in_range(day: dt.date) -> dt.date:
+    """The one range check for dates: cells, form inputs and the CLI's --as-of/--date all come through here."""
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise CellError(f"日期超出允许范围（{DATE_MIN:%Y-%m-%d} 至 {DATE_MAX:%Y-%m-%d}）")
+    return day
+
+
 def parse_date(value: Any) -> dt.date | None:
     if blank(value):
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
+        return date_in_range(value.date())
     if isinstance(value, dt.date):
-        return value
+        return date_in_range(value)
     text = str(value).strip()
     # a datetime exported as text ("2026-03-01 00:00:00") is still a date
     text = re.sub(r"[ T]00:00(:00)?$", "", text)
@@ -210,10 +234,23 @@ def parse_date(value: Any) -> dt.date | None:
         match = pattern.match(text)
         if match:
             try:
-                return dt.date(*map(int, match.groups()))
+                day = dt.date(*map(int, match.groups()))
             except ValueError:
                 raise CellError("不是有效的日期（该月没有这一天）") from None
+            return date_in_range(day)
     raise CellError("日期格式不对，应为 Excel 日期或 YYYY-MM-DD、YYYY/MM/DD、YYYY年M月D日")
+
+
+def _token(value: Any) -> str:
+    """Text of a coded cell (id, yes/no, choice): NFKC (full-width ０１ → 01, ideographic space → space),
+    invisible format characters dropped, spaces trimmed. Control characters cannot be typed: refused."""
+    text = str(value)
+    if not text.isascii():
+        text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    text = text.strip()
+    if _CONTROL_CHARS.search(text):
+        raise CellError("含有控制字符（不可见），请重新输入")
+    return text
 
 
 def parse_bool(value: Any) -> bool | None:
@@ -223,7 +260,7 @@ def parse_bool(value: Any) -> bool | None:
         return value
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
-    text = str(value).strip().lower()
+    text = _token(value).lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
@@ -231,8 +268,14 @@ def parse_bool(value: Any) -> bool | None:
     raise CellError("应填 是/否（也可填 Y/N、true/false、1/0）")
 
 
+def _length_checked(text: str) -> str:
+    if len(text) > MAX_TEXT:
+        raise CellError(f"文字过长：{len(text):,} 个字符，超过 Excel 单元格上限 {MAX_TEXT:,} 个字符")
+    return text
+
+
 def parse_id(value: Any) -> str | None:
-    """Ids are text: a numeric cell 1.0 becomes '1', a text cell '001' stays '001'."""
+    """Ids are text: a numeric cell 1.0 becomes '1', a text cell '001' stays '001'; look-alikes are one id."""
     if blank(value):
         return None
     if isinstance(value, bool):
@@ -241,7 +284,10 @@ def parse_id(value: Any) -> str | None:
         if value.is_integer():
             return str(int(value))
         raise CellError("编号不能是小数")
-    return str(value).strip()
+    text = _token(_length_checked(str(value)))
+    if text == "":
+        raise CellError("编号只有不可见字符")
+    return text
 
 
 def parse_text(value: Any) -> str | None:
@@ -251,22 +297,33 @@ def parse_text(value: Any) -> str | None:
         return str(int(value))
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()[:10]
-    return str(value).strip()
+    return _length_checked(str(value).strip())
 
 
-def parse_int(value: Any) -> int | None:
+def _int_in_range(number: int, low: int = INT_MIN, high: int = INT_MAX) -> int:
+    if not low <= number <= high:
+        raise CellError(f"超出允许范围（{low} 至 {high}）")
+    return number
+
+
+def parse_int(value: Any, low: int = INT_MIN, high: int = INT_MAX) -> int | None:
     if blank(value):
         return None
     if isinstance(value, bool):
         raise CellError("应为整数")
     if isinstance(value, (int, float)):
-        if float(value).is_integer():
-            return int(value)
+        if math.isfinite(value) and float(value).is_integer():
+            return _int_in_range(int(value), low, high)
         raise CellError("应为整数")
-    text = str(value).strip().removesuffix("年")
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
+    text = _token(value).removesuffix("年")
+    if re.fullmatch(r"[+-]?\d{1,20}", text):
+        return _int_in_range(int(text), low, high)
     raise CellError("应为整数")
+
+
+def parse_year(value: Any) -> int | None:
+    """A year: the years of the date range (1921 … 2100)."""
+    return parse_int(value, DATE_MIN.year, DATE_MAX.year)
 
 
 def parse_number(value: Any) -> float | None:
@@ -278,11 +335,15 @@ def parse_number(value: Any) -> float | None:
         number = float(value)
     else:
         try:
-            number = float(str(value).strip())
-        except ValueError:
+            number = float(_token(value))
+        except (ValueError, OverflowError):
             raise CellError("应为数字") from None
+    if not math.isfinite(number):
+        raise CellError("应为数字（不能是无穷大或 NaN）")
     if number < 0:
         raise CellError("不能为负数")
+    if number > MAX_HOURS:
+        raise CellError(f"数值过大（超过 {MAX_HOURS:g}）")
     return number
 
 
@@ -291,7 +352,7 @@ def enum_parser(enum: type[LabeledEnum]):
         if blank(value):
             return None
         try:
-            return enum(str(value).strip()).value
+            return enum(_token(value)).value
         except ValueError:
             raise CellError(f"不是允许的值，应为：{'/'.join(enum.labels())}") from None
 
@@ -308,6 +369,7 @@ Text = _annotated(str, parse_text)
 Date = _annotated(dt.date, parse_date)
 Bool = _annotated(bool, parse_bool)
 Int = _annotated(int, parse_int)
+Year = _annotated(int, parse_year)
 Number = _annotated(float, parse_number)
 
 
@@ -381,7 +443,7 @@ class Meeting(Record):
     meeting_id: IdText = col("会议编号", "会议的唯一编号（文本）", required=True)
     branch_id: IdText = col("支部编号", "召开会议的支部编号", required=True, ref="branches")
     kind: MeetingKind | None = col("会议类型", "组织生活会、专题组织生活会或民主生活会")
-    year: Int | None = col("年度", "会议所属年度，如 2026")
+    year: Year | None = col("年度", "会议所属年度，如 2026")
     half: Half | None = col("半年", "上半年或下半年")
     topic: Text | None = col("主题", "会议主题（议题）")
     date: Date = col("召开日期", "会议召开日期", required=True)
@@ -575,7 +637,7 @@ class FieldSpec:
                 metadata += list(annotation.__metadata__)
             parser = next(m.func for m in metadata if isinstance(m, BeforeValidator))
             self.kind = {parse_id: "id", parse_text: "text", parse_date: "date", parse_bool: "bool",
-                         parse_int: "int", parse_number: "number"}[parser]
+                         parse_int: "int", parse_year: "int", parse_number: "number"}[parser]
             self.parse = parser
 
     def __repr__(self) -> str:

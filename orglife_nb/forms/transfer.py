@@ -9,8 +9,10 @@ from typing import Callable
 
 import ipywidgets as w
 
+from ..errors import OrglifeError
 from ..reports.html import esc, table
-from ..workbook import export_store, import_file, problems_frame
+from ..workbook import ImportResult, export_store, import_file, problems_frame
+from ..workbook.read import open_workbook
 from .record import Scope
 from .session import Session
 
@@ -53,17 +55,24 @@ class WorkbookPanel:
         return self.import_bytes(item["name"], bytes(item["content"]))
 
     def import_bytes(self, name: str, content: bytes) -> bool:
-        """Validate and store one workbook (all or nothing); show what was stored or every problem."""
-        result = import_file(content, self.session.store, name=name)
+        """Validate and store one workbook (all or nothing); show what was stored or every problem, and what was
+        read that the user may not see (hidden sheets and rows)."""
+        try:
+            opened = open_workbook(content, name)  # the limits every workbook read meets (workbook/archive.py)
+        except OrglifeError as error:
+            result, notes = ImportResult(name, error=str(error)), ""
+        else:
+            result = import_file(opened, self.session.store, name=name)
+            notes = "".join(f"<div class='f-note'>{esc(note)}</div>" for note in opened.notes)
         if result.error:
             self.result.value = f"<div class='f-bad'>{esc(name)}：{esc(result.error)}</div>"
         elif result.problems:
             self.result.value = (f"<div class='f-bad'>{esc(name)}：发现 {len(result.problems)} 个问题，"
                                  f"未写入任何内容。</div><div class='f-problems'>"
-                                 f"{table(problems_frame(result.problems))}</div>")
+                                 f"{table(problems_frame(result.problems))}</div>{notes}")
         else:
             self.result.value = (f"<div class='f-ok'>{esc(name)}：已写入（{result.rows} 行）："
-                                 f"{esc(result.summary.describe())}</div>")
+                                 f"{esc(result.summary.describe())}</div>{notes}")
             self.on_saved(self)
         return result.stored
 

@@ -25,6 +25,7 @@ from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Member,
                       parse_text)
 from ..store import Store, table_of
 from ..store.writer import SaveSummary
+from .archive import Inspection, SheetScan, column_letters, inspect_xlsx
 
 Source = str | os.PathLike | bytes | BinaryIO
 Known = dict[str, dict[str, Any]]
@@ -86,9 +87,39 @@ def _name(source: Source) -> str:
     return getattr(source, "name", None) or "上传的工作簿"
 
 
-def open_workbook(source: Source) -> python_calamine.CalamineWorkbook:
-    """A calamine workbook, or OrglifeError with a one-line Chinese reason."""
-    name = _name(source)
+def _ours(sheet_name: str) -> bool:
+    return sheet_name.strip() in BY_SHEET
+
+
+@dataclass
+class OpenedWorkbook:
+    """A workbook that passed the archive inspection (``open_workbook``), with calamine's reader over it.
+
+    ``read_workbook`` fills ``keys`` (table → ids of the file's keyed rows) and ``notes`` (what was read that the
+    user may not see: hidden sheets and rows). ``claimed`` is set by ``import_files``: ids that an earlier file of
+    the same command added to the store (table → id → that file's name); this file may not add them again.
+    """
+
+    name: str
+    book: python_calamine.CalamineWorkbook
+    inspection: Inspection
+    claimed: dict[str, dict[str, str]] = field(default_factory=dict)
+    keys: dict[str, set[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return self.book.sheet_names
+
+
+def open_workbook(source: Source, name: str | None = None) -> OpenedWorkbook:
+    """Inspect the archive against the limits (``archive.inspect_xlsx``), then open it with calamine; or
+    OrglifeError with a one-line Chinese reason. Every reader of a workbook (import, ``check FILE``, the forms'
+    upload) comes through here."""
+    if isinstance(source, OpenedWorkbook):
+        return source
+    name = name or _name(source)
+    stream: BinaryIO | None = None
     try:
         if isinstance(source, (str, os.PathLike)):
             path = Path(source)
@@ -96,9 +127,18 @@ def open_workbook(source: Source) -> python_calamine.CalamineWorkbook:
                 raise OrglifeError(f"找不到文件：{source}")
             if not path.is_file():
                 raise OrglifeError(f"不是文件：{source}")
-            return python_calamine.CalamineWorkbook.from_path(str(path))
-        data = io.BytesIO(source) if isinstance(source, bytes) else source
-        return python_calamine.CalamineWorkbook.from_filelike(data)
+            stream = path.open("rb")
+            data = stream
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            data = io.BytesIO(source)
+        else:
+            data = source if source.seekable() else io.BytesIO(source.read())
+        size = data.seek(0, io.SEEK_END)
+        data.seek(0)
+        inspection = inspect_xlsx(data, size, name, _ours)
+        data.seek(0)
+        # the very bytes inspected are the ones calamine reads (no second open of the path)
+        return OpenedWorkbook(name, python_calamine.CalamineWorkbook.from_filelike(data), inspection)
     except OrglifeError:
         raise
     except python_calamine.PasswordError:
@@ -108,6 +148,9 @@ def open_workbook(source: Source) -> python_calamine.CalamineWorkbook:
     except Exception as error:  # calamine's zip/xml/format errors: not an Excel workbook
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise OrglifeError(f"无法读取 {name}：不是有效的 .xlsx 工作簿（{reason}）") from None
+    finally:
+        if stream is not None:
+            stream.close()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -353,6 +396,56 @@ def _one_secretary(sheet: _Sheet, index: _Index, problems: list[Problem]) -> Non
         problems.append(sheet.problem(i, header, Role.secretary.label, why))
 
 
+FORMULA_WHY = "公式没有计算结果（文件由程序生成、未经 Excel/WPS 计算），会被读成空；请在 Excel/WPS 中打开并保存后再导入"
+MERGED_WHY = "合并单元格：只有左上角的格子有值，其余格子会被读成空；请取消合并，每行填写完整后再导入"
+
+
+def _layout(sheet: _Sheet, scan: SheetScan, problems: list[Problem], notes: list[str]) -> None:
+    """What calamine reads without a word: formulas never calculated and merged cells (problems), hidden rows
+    and hidden sheets (notes for the summary). Only our columns and the rows below the header count."""
+    headers = {column.position + 1: column.spec.header for column in sheet.columns.values()}  # 1-based column
+    first_data = sheet.header_row + 1
+    for row, column in scan.formulas:
+        if row >= first_data and column in headers:
+            problems.append(Problem(sheet.record.sheet, row, headers[column], "", FORMULA_WHY))
+    for row1, column1, row2, column2 in scan.merged:
+        touched = [headers[c] for c in sorted(headers) if column1 <= c <= column2]
+        if row2 >= first_data and touched and (row1, column1) != (row2, column2):
+            area = f"{column_letters(column1)}{row1}:{column_letters(column2)}{row2}"
+            problems.append(Problem(sheet.record.sheet, max(row1, first_data), touched[0], area, MERGED_WHY))
+    name = f"工作表“{scan.name.strip()}”"
+    if scan.state != "visible":
+        how = "深度隐藏（veryHidden）" if scan.state == "veryHidden" else "隐藏"
+        notes.append(f"注意：{name}是{how}的工作表，已一并读取")
+    hidden = np.intersect1d(np.asarray(scan.hidden_rows, dtype=np.int64), sheet.rows)
+    if len(hidden):
+        shown = "、".join(map(str, hidden[:5])) + ("…" if len(hidden) > 5 else "")
+        notes.append(f"注意：{name}有 {len(hidden)} 行被隐藏（第 {shown} 行），已一并读取")
+
+
+def _ownership(sheet: _Sheet, known: Known, claimed: dict[str, dict[str, str]], problems: list[Problem]) -> None:
+    """A stored member or meeting stays in its branch (its attendance, criticism and talk rows would otherwise
+    cross branches); an id that an earlier file of the same command added may not be added again."""
+    record = sheet.record
+    if not record.key or record.key[0] not in sheet.columns:
+        return
+    ids = sheet.series(record.key[0])
+    if "branch_id" in sheet.columns and record.table in known:
+        stored, branches = ids.map(known[record.table]), sheet.series("branch_id")
+        moved = stored.notna() & branches.notna() & (stored != branches)
+        header = sheet.columns["branch_id"].spec.header
+        for i in np.flatnonzero(moved.to_numpy()):
+            problems.append(sheet.problem(i, header, branches.iat[i],
+                                          f"该{record.label}（{ids.iat[i]}）在数据库中属于支部 {stored.iat[i]}，"
+                                          f"不能改到支部 {branches.iat[i]}"))
+    if claimed.get(record.table):
+        earlier = ids.map(claimed[record.table])
+        header = sheet.columns[record.key[0]].spec.header
+        for i in np.flatnonzero(earlier.notna().to_numpy()):
+            problems.append(sheet.problem(i, header, ids.iat[i], f"同一次导入的文件“{earlier.iat[i]}”已新增这个编号，"
+                                                                 "两个文件不能新增同一编号（本文件整体不写入）"))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Public entry points
 
@@ -365,10 +458,11 @@ def read_workbook(source: Source, known: Known | None = None) -> tuple[dict[type
     only sheets with rows) and every problem found, sorted by sheet, row and column. Raises OrglifeError when
     the file cannot be read at all.
     """
-    workbook = source if isinstance(source, python_calamine.CalamineWorkbook) else open_workbook(source)
-    if not any(name.strip() in BY_SHEET for name in workbook.sheet_names):
+    workbook = open_workbook(source)
+    if not any(_ours(name) for name in workbook.sheet_names):
         raise OrglifeError(f"工作簿中没有可识别的工作表（工作表名应为：{'、'.join(BY_SHEET)}）")
     problems: list[Problem] = []
+    notes: list[str] = []
     sheets: dict[type[Record], _Sheet] = {}
     for name in workbook.sheet_names:
         record = BY_SHEET.get(name.strip())
@@ -378,19 +472,27 @@ def read_workbook(source: Source, known: Known | None = None) -> tuple[dict[type
             problems.append(Problem(record.sheet, 1, "", name, "工作表重复：同名工作表只能有一个"))
             continue
         try:
-            cells = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            cells = workbook.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as error:  # a corrupt sheet inside a readable zip
-            raise OrglifeError(f"无法读取工作表“{name}”：{error}") from None
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise OrglifeError(f"无法读取工作表“{name}”：{reason}") from None
         sheet = _read_sheet(record, cells, problems)
+        del cells
         if sheet is not None:
             sheets[record] = sheet
-    index = _Index.build(sheets, known or {})
+            _layout(sheet, workbook.inspection.sheets.get(name, SheetScan(name)), problems, notes)
+    known = known or {}
+    index = _Index.build(sheets, known)
     for record, sheet in sheets.items():
         _cell_problems(sheet, problems)
         _unique_ids(sheet, problems)
+        _ownership(sheet, known, workbook.claimed, problems)
         _references(sheet, index, problems)
         if record is Member:
             _one_secretary(sheet, index, problems)
+    workbook.notes = notes
+    workbook.keys = {record.table: set(sheet.series(record.key[0]).dropna()) for record, sheet in sheets.items()
+                     if record.key and record.key[0] in sheet.columns}
     columns = {(r.sheet, c.spec.header): c.position for r, sh in sheets.items() for c in sh.columns.values()}
     problems.sort(key=lambda p: (_SHEET_ORDER[BY_SHEET[p.sheet]], p.row, columns.get((p.sheet, p.header), -1)))
     batch = {record: sheet.frame() for record, sheet in sheets.items() if len(sheet.rows)}
@@ -444,10 +546,25 @@ def import_file(source: Source, store: Store, *, name: str | None = None) -> Imp
     return result
 
 
+def _stored_keys(store: Store) -> dict[str, set[str]]:
+    """The ids of every keyed record kind in the store (table → ids)."""
+    keys: dict[str, set[str]] = {}
+    with store.engine.connect() as connection:
+        for record in RECORDS:
+            if record.key:
+                column = table_of(record).c[record.key[0]]
+                keys[record.table] = set(connection.execute(select(column)).scalars())
+    return keys
+
+
 def import_files(paths: list[str | os.PathLike], db: str | None = None,
                  echo: Callable[[str], Any] = print) -> bool:
-    """``orglife import``: each file stands or falls alone; True when every file was stored."""
-    opened: dict[int, python_calamine.CalamineWorkbook] = {}
+    """``orglife import``: each file stands or falls alone; True when every file was stored.
+
+    An id new to the store belongs to the first file that adds it: a later file of the same command adding it
+    again is rejected (it would silently overwrite the first file's record).
+    """
+    opened: dict[int, OpenedWorkbook] = {}
     unreadable: dict[int, str] = {}
     for i, path in enumerate(paths):
         try:
@@ -459,12 +576,19 @@ def import_files(paths: list[str | os.PathLike], db: str | None = None,
     results: list[ImportResult] = []
     store = Store(db) if opened else None
     try:
+        before = _stored_keys(store) if len(opened) > 1 else {}
+        claimed: dict[str, dict[str, str]] = {}
         for i, path in enumerate(paths):
             if i in unreadable:
                 result = ImportResult(Path(path).name, error=unreadable[i])
             else:
+                opened[i].claimed = claimed
                 result = import_file(opened[i], store, name=Path(path).name)
-            for line in result.lines():
+                if result.stored:
+                    for table, ids in opened[i].keys.items():
+                        for new in ids - before.get(table, set()):
+                            claimed.setdefault(table, {}).setdefault(new, result.name)
+            for line in result.lines() + ["  " + note for note in (opened[i].notes if i in opened else [])]:
                 echo(line)
             results.append(result)
     finally:

@@ -1,0 +1,301 @@
+"""Looking inside an .xlsx before calamine reads it: limits, far cells, and what calamine would read silently.
+
+calamine allocates a sheet's whole rectangle from A1 to its farthest cell, and inflates every XML part it
+reads without a bound: one cell at XFD1048576 asks for 512 GB (the process aborts), a 1 MB zip of repetitive XML
+inflates to 1 GB. So the archive is opened with ``zipfile`` first: the file, its member count and the declared
+sizes are checked, every part calamine would read is inflated (streaming, so a size that lies ends in a CRC
+error, not in memory), and each of our sheets' XML is scanned in chunks for
+
+- the real extent of its cell references (the declared ``<dimension>`` can lie; the ``r="…"`` of every cell and
+  row is read, vectorised with numpy over the bytes, so the scan costs a fraction of calamine's own read),
+- formula cells without a cached value (calamine reads them as empty),
+- merged ranges (calamine reads the non-anchor cells as empty), hidden rows,
+
+and ``xl/workbook.xml`` for hidden sheets. The limits are in README.md ("导入限制").
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import IO, Callable
+
+import numpy as np
+from defusedxml import ElementTree
+
+from ..errors import OrglifeError
+
+MiB = 2**20
+MAX_FILE_BYTES = 100 * MiB  # the .xlsx itself
+MAX_MEMBERS = 1_000  # parts in the zip (a workbook of 12 sheets has about 60)
+MAX_MEMBER_BYTES = 256 * MiB  # one part, inflated
+MAX_TOTAL_BYTES = 1024 * MiB  # all parts, inflated
+MAX_RATIO = 100  # inflated / compressed of one part larger than RATIO_FROM (real sheets: 10–25)
+RATIO_FROM = 1 * MiB
+MAX_ROWS = 1_000_000  # per sheet
+MAX_COLUMNS = 256  # per sheet (our widest sheet has 29 columns; extra columns are allowed)
+MAX_CELLS = 10_000_000  # rows × columns of a sheet's used area: what calamine allocates
+
+_CHUNK = 8 * MiB
+_CARRY_MAX = 64 * MiB  # a chunk without any cell end is carried over at most this far
+_WINDOW = 16  # bytes of an r="…" value looked at (a longer value is far beyond every limit anyway)
+_BIG = 10**12
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+_FORMULA = re.compile(rb"<f[\s>/]")
+_CELL_REF = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]+)(\d+)["\']')
+_MERGE = re.compile(rb'<mergeCell\s+ref\s*=\s*["\']([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?["\']')
+_HIDDEN = re.compile(rb'\shidden\s*=\s*["\'](?:1|true)["\']')
+_ROW_REF = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
+
+
+def column_number(letters: str | bytes) -> int:
+    number = 0
+    for letter in letters.upper() if isinstance(letters, str) else letters.decode("ascii").upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def column_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _mb(size: int) -> str:
+    return f"{size / MiB:,.0f} MB" if size >= MiB else f"{size / 1024:,.0f} KB"
+
+
+@dataclass
+class SheetScan:
+    """What one sheet's XML holds beyond its cell values (rows and columns 1-based, as Excel shows them)."""
+
+    name: str
+    state: str = "visible"  # or "hidden", "veryHidden"
+    rows: int = 0  # farthest row of any cell
+    columns: int = 0  # farthest column of any cell
+    far_row: str = ""  # the cell (or row) that reaches ``rows``
+    far_column: str = ""
+    formulas: list[tuple[int, int]] = field(default_factory=list)  # formula cells without a cached value
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row1, col1, row2, col2)
+    hidden_rows: list[int] = field(default_factory=list)
+    _rowless: int = 0  # <row> elements without r=
+    _cellless: int = 0  # <c> elements without r=
+    _row_tags: int = 0  # farthest row named by a <row r=…>
+
+    # ---- the scan of one piece of XML (whole cells only, see ``_scan_sheet``) --------------------------------
+
+    def feed(self, piece: bytes) -> None:
+        self._extent(piece)
+        if b"<f" in piece:
+            self._formulas(piece)
+        if b"<mergeCell" in piece:
+            for c1, r1, c2, r2 in _MERGE.findall(piece):
+                first = (int(r1), column_number(c1))
+                last = (int(r2), column_number(c2)) if c2 else first
+                self.merged.append((min(first[0], last[0]), min(first[1], last[1]),
+                                    max(first[0], last[0]), max(first[1], last[1])))
+        if b"hidden" in piece:
+            for match in _HIDDEN.finditer(piece):
+                start = piece.rfind(b"<", 0, match.start())
+                if piece.startswith(b"<row", start):
+                    row = _ROW_REF.search(piece, start, piece.find(b">", match.start()))
+                    if row:
+                        self.hidden_rows.append(int(row.group(1)))
+
+    def _extent(self, piece: bytes) -> None:
+        """The farthest row and column named by any r="…" (cells: letters and digits; rows: digits only)."""
+        a = np.frombuffer(piece, np.uint8)
+        if len(a) < 8:
+            return
+        r = np.flatnonzero(a[1:-2] == 0x72) + 1  # every "r"
+        before = a[r - 1]
+        ok = (a[r + 1] == 0x3D) & ((a[r + 2] == 0x22) | (a[r + 2] == 0x27)) & (
+            (before == 0x20) | (before == 0x09) | (before == 0x0A) | (before == 0x0D))
+        starts = r[ok] + 3
+        if len(starts) == 0:
+            self._count_untagged(piece, 0, 0)
+            return
+        window = a[np.minimum(starts[:, None] + np.arange(_WINDOW), len(a) - 1)].astype(np.int64)
+        upper = window & 0xDF
+        column = np.zeros(len(starts), np.int64)
+        row = np.zeros(len(starts), np.int64)
+        in_letters = np.ones(len(starts), bool)
+        in_digits = np.zeros(len(starts), bool)
+        for i in range(_WINDOW):
+            letter = in_letters & (upper[:, i] >= 65) & (upper[:, i] <= 90)
+            digit = (in_letters | in_digits) & (window[:, i] >= 48) & (window[:, i] <= 57)
+            column = np.where(letter, np.minimum(column * 26 + upper[:, i] - 64, _BIG), column)
+            row = np.where(digit, np.minimum(row * 10 + window[:, i] - 48, _BIG), row)
+            in_letters, in_digits = letter, digit
+        cells = (column > 0) & (row > 0)
+        row_tags = (column == 0) & (row > 0)
+        if cells.any():
+            at = np.flatnonzero(cells)
+            far = at[np.argmax(row[at])]
+            if row[far] > self.rows:
+                self.rows, self.far_row = int(row[far]), self._ref(column[far], row[far])
+            far = at[np.argmax(column[at])]
+            if column[far] > self.columns:
+                self.columns, self.far_column = int(column[far]), self._ref(column[far], row[far])
+        if row_tags.any():
+            self._row_tags = max(self._row_tags, int(row[row_tags].max()))
+        self._count_untagged(piece, int(cells.sum()), int(row_tags.sum()))
+
+    @staticmethod
+    def _ref(column: int, row: int) -> str:
+        return f"{column_letters(int(column))}{int(row)}" if column < 20_000 else f"第 {int(row)} 行的远端单元格"
+
+    def _count_untagged(self, piece: bytes, cells: int, rows: int) -> None:
+        """Cells and rows without r= (optional in the format) sit after the previous one: counted, and the extent
+        is widened by them (an over-estimate, only for such files)."""
+        self._cellless += max(0, piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/>") - cells)
+        self._rowless += max(0, piece.count(b"<row ") + piece.count(b"<row>") + piece.count(b"<row/>") - rows)
+
+    def _formulas(self, piece: bytes) -> None:
+        for match in _FORMULA.finditer(piece):
+            start = piece.rfind(b"<c", 0, match.start())
+            end = piece.find(b"</c>", match.start())
+            if start < 0 or end < 0 or b"<v" in piece[match.start():end]:
+                continue
+            ref = _CELL_REF.search(piece, start, match.start())
+            if ref:
+                self.formulas.append((int(ref.group(2)), column_number(ref.group(1))))
+
+    def finish(self, workbook: str) -> None:
+        """Refuse a sheet beyond the limits, naming the cell that reaches out."""
+        if self._cellless or self._rowless:
+            self.rows = max(self.rows, self._row_tags + self._rowless)
+            self.columns += self._cellless
+        where = f"{workbook} 的工作表“{self.name}”"
+        if self.rows > MAX_ROWS:
+            raise OrglifeError(f"{where}用到第 {self.rows:,} 行（单元格 {self.far_row or '无编号'}），超过每表 {MAX_ROWS:,} "
+                               f"行的上限；请删除远处的单元格后再导入")
+        if self.columns > MAX_COLUMNS:
+            raise OrglifeError(f"{where}用到第 {self.columns:,} 列（单元格 {self.far_column or '无编号'}），超过每表 "
+                               f"{MAX_COLUMNS} 列（{column_letters(MAX_COLUMNS)} 列）的上限；请删除远处的单元格后再导入")
+        if self.rows * self.columns > MAX_CELLS:
+            raise OrglifeError(f"{where}的使用范围 A1:{column_letters(self.columns)}{self.rows} 有 "
+                               f"{self.rows * self.columns:,} 个单元格（最远处：{self.far_row}、{self.far_column}），"
+                               f"超过每表 {MAX_CELLS:,} 个的上限；请删除远处的单元格后再导入")
+
+
+@dataclass
+class Inspection:
+    """The archive looked at: each of the wanted sheets' scan, by its name in the workbook."""
+
+    sheets: dict[str, SheetScan]
+
+
+def _refuse(workbook: str, why: str) -> OrglifeError:
+    return OrglifeError(f"无法读取 {workbook}：{why}")
+
+
+def _xml(archive: zipfile.ZipFile, member: str, workbook: str):
+    try:
+        return ElementTree.fromstring(archive.read(member))
+    except KeyError:
+        raise _refuse(workbook, f"不是有效的 .xlsx 工作簿（缺少 {member}）") from None
+    except Exception as error:  # defusedxml refuses entities; a broken part is as bad
+        raise _refuse(workbook, f"不是有效的 .xlsx 工作簿（{member} 无法解析：{type(error).__name__}）") from None
+
+
+def _sheet_parts(archive: zipfile.ZipFile, workbook: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """(workbook part, [(sheet name, state, part)]) from the package relationships."""
+    part = "xl/workbook.xml"
+    if "_rels/.rels" in archive.namelist():
+        for rel in _xml(archive, "_rels/.rels", workbook).iter(f"{_PKG_REL_NS}Relationship"):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                part = rel.get("Target", part).lstrip("/")
+    root = _xml(archive, part, workbook)
+    folder = posixpath.dirname(part)
+    rels_part = posixpath.join(folder, "_rels", posixpath.basename(part) + ".rels")
+    targets = {}
+    if rels_part in archive.namelist():
+        for rel in _xml(archive, rels_part, workbook).iter(f"{_PKG_REL_NS}Relationship"):
+            target = rel.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            targets[rel.get("Id")] = path
+    sheets = []
+    for sheet in root.iter(f"{_MAIN_NS}sheet"):
+        sheets.append((sheet.get("name", ""), sheet.get("state", "visible"), targets.get(sheet.get(f"{_REL_NS}id"), "")))
+    return part, sheets
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, feed: Callable[[bytes], None] | None = None) -> None:
+    """Stream one part through (zipfile stops at the declared size and checks the CRC: a lying header fails
+    here); ``feed`` gets whole cells at a time (cut after a ``</c>`` or ``</row>``)."""
+    carry = b""
+    with archive.open(info) as stream:
+        while True:
+            data = stream.read(_CHUNK)
+            if feed is None:
+                if not data:
+                    return
+                continue
+            piece = carry + data if carry else data
+            if not data:
+                feed(piece)
+                return
+            cut = max(piece.rfind(b"</c>") + 4, piece.rfind(b"</row>") + 6)
+            if cut < 6:  # no cell ends in this chunk (one huge cell, or only empty ones)
+                if len(piece) < _CARRY_MAX:
+                    carry = piece
+                    continue
+                cut = piece.rfind(b">") + 1 or len(piece)
+            feed(piece[:cut])
+            carry = piece[cut:]
+
+
+def inspect_xlsx(stream: IO[bytes], size: int, workbook: str, wanted: Callable[[str], bool]) -> Inspection:
+    """Check an .xlsx against the limits and scan the sheets ``wanted(name)`` picks; OrglifeError when refused.
+
+    ``stream`` is a seekable binary file of ``size`` bytes; ``workbook`` names it in messages.
+    """
+    if size > MAX_FILE_BYTES:
+        raise _refuse(workbook, f"文件过大（{_mb(size)}），上限为 {_mb(MAX_FILE_BYTES)}")
+    if stream.read(len(_OLE_MAGIC)) == _OLE_MAGIC:  # an encrypted .xlsx (or an old .xls) is an OLE file, not a zip
+        raise _refuse(workbook, "工作簿有密码保护（或是旧的 .xls 格式），请先取消密码并另存为 .xlsx")
+    stream.seek(0)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _refuse(workbook, "不是有效的 .xlsx 工作簿（不是 zip 压缩包；请在 Excel/WPS 中另存为 .xlsx）") from None
+    try:
+        with archive:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS:
+                raise _refuse(workbook, f"压缩包内有 {len(members):,} 个文件，超过上限 {MAX_MEMBERS:,}")
+            total = 0
+            for info in members:
+                total += info.file_size
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise _refuse(workbook, f"其中 {info.filename} 解压后 {_mb(info.file_size)}，超过单个部件 "
+                                            f"{_mb(MAX_MEMBER_BYTES)} 的上限")
+                if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                    raise _refuse(workbook, f"其中 {info.filename} 的压缩比异常（{_mb(info.compress_size)} 解压为 "
+                                            f"{_mb(info.file_size)}），疑为压缩炸弹，拒绝读取")
+            if total > MAX_TOTAL_BYTES:
+                raise _refuse(workbook, f"解压后共 {_mb(total)}，超过上限 {_mb(MAX_TOTAL_BYTES)}")
+            part, sheets = _sheet_parts(archive, workbook)
+            scans = {name: SheetScan(name, state) for name, state, _ in sheets if wanted(name)}
+            ours = {target: scans[name] for name, _, target in sheets if name in scans}
+            others = {target for name, _, target in sheets if name not in scans}
+            for info in members:
+                if info.filename in ours:
+                    scan = ours[info.filename]
+                    _inflate(archive, info, scan.feed)
+                    scan.finish(workbook)
+                elif info.filename not in others and not info.is_dir():
+                    _inflate(archive, info)  # what calamine reads besides: shared strings, styles, workbook
+    except OrglifeError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise _refuse(workbook, f"不是有效的 .xlsx 工作簿（{reason}）") from None
+    return Inspection(scans)
