@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import IO, Callable
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from defusedxml import ElementTree
 
 from ..errors import OrglifeError
@@ -39,14 +40,18 @@ MAX_CELLS = 10_000_000  # rows × columns of a sheet's used area: what calamine 
 
 _CHUNK = 8 * MiB
 _CARRY_MAX = 64 * MiB  # a chunk without any cell end is carried over at most this far
-_WINDOW = 16  # bytes of an r="…" value looked at (a longer value is far beyond every limit anyway)
-_BIG = 10**12
+# An r="…" value is read from its first bytes: up to 3 letters (XFD is Excel's last column) and 7 digits;
+# a longer run is beyond every limit and counts as _BIG.
+_MAX_LETTERS, _MAX_DIGITS = 3, 7
+_WINDOW = _MAX_LETTERS + 1 + _MAX_DIGITS + 1
+_BIG = 2**31 - 1  # int32: every array of the scan is int32 (half the memory traffic of int64)
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _FORMULA = re.compile(rb"<f[\s>/]")
 _CELL_REF = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]+)(\d+)["\']')
+_TEXT_RESULT = re.compile(rb'\st\s*=\s*["\']str["\']')
 _MERGE = re.compile(rb'<mergeCell\s+ref\s*=\s*["\']([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?["\']')
 _HIDDEN = re.compile(rb'\shidden\s*=\s*["\'](?:1|true)["\']')
 _ROW_REF = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
@@ -88,53 +93,74 @@ class SheetScan:
     _cellless: int = 0  # <c> elements without r=
     _row_tags: int = 0  # farthest row named by a <row r=…>
 
-    # ---- the scan of one piece of XML (whole cells only, see ``_scan_sheet``) --------------------------------
+    # ---- the scan of one piece of XML: ``buffer[:end]`` holds whole cells (see ``_inflate``) ------------------
 
-    def feed(self, piece: bytes) -> None:
-        self._extent(piece)
-        if b"<f" in piece:
-            self._formulas(piece)
-        if b"<mergeCell" in piece:
-            for c1, r1, c2, r2 in _MERGE.findall(piece):
+    def feed(self, buffer: bytes, end: int) -> None:
+        a = np.frombuffer(buffer, np.uint8)
+        # every tag start once: which kinds of element this piece has (cells, rows, formulas, merged ranges)
+        lt = np.flatnonzero(a[:max(0, min(end, len(a) - 2))] == 0x3C)
+        name, after = a[lt + 1], a[lt + 2]
+        closed = (after == 0x20) | (after == 0x3E) | (after == 0x2F) | (after == 0x0A) | (after == 0x09)
+        cell_tags = int(np.count_nonzero((name == 0x63) & closed))  # <c …>
+        cells, row_tags = self._extent(a, buffer, end)
+        if cell_tags > cells:  # cells without r= (optional in the format) sit after the previous one
+            self._cellless += cell_tags - cells
+            row_elements = int(np.count_nonzero((name == 0x72) & (after == 0x6F) & (a[lt + 3] == 0x77)))
+            self._rowless += max(0, row_elements - row_tags)
+        formulas = lt[(name == 0x66) & closed]  # <f …>
+        if len(formulas):
+            self._formulas(buffer, formulas)
+        if np.any((name == 0x6D) & (after == 0x65)):  # <mergeCell …>
+            for c1, r1, c2, r2 in _MERGE.findall(buffer, 0, end):
                 first = (int(r1), column_number(c1))
                 last = (int(r2), column_number(c2)) if c2 else first
                 self.merged.append((min(first[0], last[0]), min(first[1], last[1]),
                                     max(first[0], last[0]), max(first[1], last[1])))
-        if b"hidden" in piece:
-            for match in _HIDDEN.finditer(piece):
-                start = piece.rfind(b"<", 0, match.start())
-                if piece.startswith(b"<row", start):
-                    row = _ROW_REF.search(piece, start, piece.find(b">", match.start()))
+        if buffer.find(b"hidden", 0, end) >= 0:
+            for match in _HIDDEN.finditer(buffer, 0, end):
+                start = buffer.rfind(b"<", 0, match.start())
+                if buffer.startswith(b"<row", start):
+                    row = _ROW_REF.search(buffer, start, buffer.find(b">", match.start()))
                     if row:
                         self.hidden_rows.append(int(row.group(1)))
 
-    def _extent(self, piece: bytes) -> None:
-        """The farthest row and column named by any r="…" (cells: letters and digits; rows: digits only)."""
-        a = np.frombuffer(piece, np.uint8)
-        if len(a) < 8:
-            return
-        r = np.flatnonzero(a[1:-2] == 0x72) + 1  # every "r"
-        before = a[r - 1]
-        ok = (a[r + 1] == 0x3D) & ((a[r + 2] == 0x22) | (a[r + 2] == 0x27)) & (
+    def _extent(self, a: np.ndarray, buffer: bytes, end: int) -> tuple[int, int]:
+        """The farthest row and column named by any r="…" (cells: letters and digits; rows: digits only);
+        returns how many cell and row references the piece has."""
+        r = np.flatnonzero(a[1:end] == 0x72) + 1  # every "r"
+        r = r[r + 2 < len(a)]
+        before, quote = a[r - 1], a[r + 2]
+        ok = (a[r + 1] == 0x3D) & ((quote == 0x22) | (quote == 0x27)) & (
             (before == 0x20) | (before == 0x09) | (before == 0x0A) | (before == 0x0D))
         starts = r[ok] + 3
-        if len(starts) == 0:
-            self._count_untagged(piece, 0, 0)
-            return
-        window = a[np.minimum(starts[:, None] + np.arange(_WINDOW), len(a) - 1)].astype(np.int64)
-        upper = window & 0xDF
-        column = np.zeros(len(starts), np.int64)
-        row = np.zeros(len(starts), np.int64)
-        in_letters = np.ones(len(starts), bool)
-        in_digits = np.zeros(len(starts), bool)
+        inside = starts <= len(a) - _WINDOW
+        window = sliding_window_view(a, _WINDOW)[starts[inside]]
+        if not inside.all():  # a value within the last bytes of the buffer: padded copy
+            tail = [np.frombuffer(buffer[i:i + _WINDOW].ljust(_WINDOW), np.uint8) for i in starts[~inside]]
+            window = np.vstack([window] + tail)
+        columns = np.ascontiguousarray(window.T).astype(np.int32)  # one row per byte position
+        n = columns.shape[1]
+        upper = columns & 0xDF
+        letter = (upper >= 65) & (upper <= 90)
+        column = np.zeros(n, np.int32)
+        count = np.zeros(n, np.int32)  # leading letters
+        going = np.ones(n, bool)
+        for i in range(_MAX_LETTERS + 1):
+            going &= letter[i]
+            column = np.where(going, column * 26 + upper[i] - 64, column)
+            count += going
+        column[count > _MAX_LETTERS] = _BIG
+        digit = (columns >= 48) & (columns <= 57)
+        row = np.zeros(n, np.int32)  # wraps beyond 9 digits: such a row is _BIG below anyway
+        digits = np.zeros(n, np.int32)
+        going = np.zeros(n, bool)
         for i in range(_WINDOW):
-            letter = in_letters & (upper[:, i] >= 65) & (upper[:, i] <= 90)
-            digit = (in_letters | in_digits) & (window[:, i] >= 48) & (window[:, i] <= 57)
-            column = np.where(letter, np.minimum(column * 26 + upper[:, i] - 64, _BIG), column)
-            row = np.where(digit, np.minimum(row * 10 + window[:, i] - 48, _BIG), row)
-            in_letters, in_digits = letter, digit
+            going = digit[i] & ((count == i) | going)
+            row = np.where(going, row * 10 + columns[i] - 48, row)
+            digits += going
+        row[digits > _MAX_DIGITS] = _BIG
         cells = (column > 0) & (row > 0)
-        row_tags = (column == 0) & (row > 0)
+        rows = (column == 0) & (row > 0)
         if cells.any():
             at = np.flatnonzero(cells)
             far = at[np.argmax(row[at])]
@@ -143,27 +169,27 @@ class SheetScan:
             far = at[np.argmax(column[at])]
             if column[far] > self.columns:
                 self.columns, self.far_column = int(column[far]), self._ref(column[far], row[far])
-        if row_tags.any():
-            self._row_tags = max(self._row_tags, int(row[row_tags].max()))
-        self._count_untagged(piece, int(cells.sum()), int(row_tags.sum()))
+        if rows.any():
+            self._row_tags = max(self._row_tags, int(row[rows].max()))
+        return int(cells.sum()), int(rows.sum())
 
     @staticmethod
     def _ref(column: int, row: int) -> str:
-        return f"{column_letters(int(column))}{int(row)}" if column < 20_000 else f"第 {int(row)} 行的远端单元格"
+        return f"{column_letters(int(column))}{int(row)}" if column < _BIG else f"第 {int(row)} 行的远端单元格"
 
-    def _count_untagged(self, piece: bytes, cells: int, rows: int) -> None:
-        """Cells and rows without r= (optional in the format) sit after the previous one: counted, and the extent
-        is widened by them (an over-estimate, only for such files)."""
-        self._cellless += max(0, piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/>") - cells)
-        self._rowless += max(0, piece.count(b"<row ") + piece.count(b"<row>") + piece.count(b"<row/>") - rows)
-
-    def _formulas(self, piece: bytes) -> None:
-        for match in _FORMULA.finditer(piece):
-            start = piece.rfind(b"<c", 0, match.start())
-            end = piece.find(b"</c>", match.start())
-            if start < 0 or end < 0 or b"<v" in piece[match.start():end]:
+    def _formulas(self, buffer: bytes, positions: np.ndarray) -> None:
+        for position in positions.tolist():
+            start = buffer.rfind(b"<c", 0, position)
+            end = buffer.find(b"</c>", position)
+            if start < 0 or end < 0:
                 continue
-            ref = _CELL_REF.search(piece, start, match.start())
+            value = buffer.find(b"<v", position, end)
+            # no cached value: no <v>, or an empty one on a cell that is not a text result (openpyxl writes
+            # <v></v>; Excel writes t="str" with an empty <v> for a formula whose result is "")
+            empty = value >= 0 and (buffer.startswith(b"<v/>", value) or buffer.startswith(b"<v></v>", value))
+            if value >= 0 and not (empty and not _TEXT_RESULT.search(buffer, start, position)):
+                continue
+            ref = _CELL_REF.search(buffer, start, position)
             if ref:
                 self.formulas.append((int(ref.group(2)), column_number(ref.group(1))))
 
@@ -227,9 +253,11 @@ def _sheet_parts(archive: zipfile.ZipFile, workbook: str) -> tuple[str, list[tup
     return part, sheets
 
 
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, feed: Callable[[bytes], None] | None = None) -> None:
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
+             feed: Callable[[bytes, int], None] | None = None) -> None:
     """Stream one part through (zipfile stops at the declared size and checks the CRC: a lying header fails
-    here); ``feed`` gets whole cells at a time (cut after a ``</c>`` or ``</row>``)."""
+    here); ``feed(buffer, end)`` gets whole cells at a time: ``buffer[:end]`` ends after a ``</c>`` or ``</row>``,
+    the rest is carried into the next call."""
     carry = b""
     with archive.open(info) as stream:
         while True:
@@ -238,18 +266,18 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, feed: Callable[[by
                 if not data:
                     return
                 continue
-            piece = carry + data if carry else data
+            buffer = carry + data if carry else data
             if not data:
-                feed(piece)
+                feed(buffer, len(buffer))
                 return
-            cut = max(piece.rfind(b"</c>") + 4, piece.rfind(b"</row>") + 6)
+            cut = max(buffer.rfind(b"</c>") + 4, buffer.rfind(b"</row>") + 6)
             if cut < 6:  # no cell ends in this chunk (one huge cell, or only empty ones)
-                if len(piece) < _CARRY_MAX:
-                    carry = piece
+                if len(buffer) < _CARRY_MAX:
+                    carry = buffer
                     continue
-                cut = piece.rfind(b">") + 1 or len(piece)
-            feed(piece[:cut])
-            carry = piece[cut:]
+                cut = buffer.rfind(b">") + 1 or len(buffer)
+            feed(buffer, cut)
+            carry = buffer[cut:]
 
 
 def inspect_xlsx(stream: IO[bytes], size: int, workbook: str, wanted: Callable[[str], bool]) -> Inspection:

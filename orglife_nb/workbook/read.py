@@ -157,6 +157,9 @@ def open_workbook(source: Source, name: str | None = None) -> OpenedWorkbook:
 # Cells → typed columns
 
 
+_SHOWN_MAX = 60  # characters of a cell quoted in a problem
+
+
 def _shown(value: Any) -> str:
     """A raw cell as the user sees it, for problem messages."""
     try:
@@ -223,8 +226,10 @@ class _Sheet:
 
     def problem(self, index: int | None, header: str, value: Any, why: str) -> Problem:
         row = self.header_row if index is None else int(self.rows[index])
-        return Problem(self.record.sheet, row, header, value.strip() if isinstance(value, str) else _shown(value),
-                       why)
+        shown = value.strip() if isinstance(value, str) else _shown(value)
+        if len(shown) > _SHOWN_MAX:  # a 10 MB cell is named by its start, not printed whole
+            shown = shown[:_SHOWN_MAX] + "…"
+        return Problem(self.record.sheet, row, header, shown, why)
 
     def series(self, name: str) -> pd.Series:
         column = self.columns.get(name)
@@ -410,7 +415,9 @@ def _layout(sheet: _Sheet, scan: SheetScan, problems: list[Problem], notes: list
             problems.append(Problem(sheet.record.sheet, row, headers[column], "", FORMULA_WHY))
     for row1, column1, row2, column2 in scan.merged:
         touched = [headers[c] for c in sorted(headers) if column1 <= c <= column2]
-        if row2 >= first_data and touched and (row1, column1) != (row2, column2):
+        # a merged range over rows that hold data (a blank merged area loses nothing)
+        holds_data = bool(np.any((sheet.rows >= row1) & (sheet.rows <= row2)))
+        if holds_data and touched and (row1, column1) != (row2, column2):
             area = f"{column_letters(column1)}{row1}:{column_letters(column2)}{row2}"
             problems.append(Problem(sheet.record.sheet, max(row1, first_data), touched[0], area, MERGED_WHY))
     name = f"工作表“{scan.name.strip()}”"
