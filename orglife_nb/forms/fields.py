@@ -25,7 +25,10 @@ def shown(spec: FieldSpec, value: Any) -> str:
     if blank(value):
         return EMPTY
     if spec.kind == "date":
-        value = spec.parse(value)
+        try:
+            value = spec.parse(value)
+        except CellError:  # a date stored before the range check: shown as it is (saving it is refused)
+            return str(value)[:10]
         return value.isoformat() if isinstance(value, dt.date) else EMPTY
     if spec.kind == "bool":
         return "true" if bool(value) else "false"
