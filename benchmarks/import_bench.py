@@ -1,7 +1,8 @@
 """Goal: importing a 500-branch workbook takes ≤ 3× ``pandas.read_excel(..., sheet_name=None, engine="calamine")``.
 
 Builds the workbook from ``orglife_nb.demo.generate(branches=N)`` (written with our own export), then times on the
-same file: the raw pandas read, our read + validation (``read_workbook``), and the store write (``Store.save``
+same file: the raw pandas read, our read + validation (``read_workbook``; the archive check before calamine,
+``workbook/archive.py``, is also timed alone), and the store write (``Store.save``
 into a fresh SQLite file, or ``--db``). Prints rows, rows/s, peak RSS and the ratio to the raw read.
 
     python benchmarks/import_bench.py [--branches 500] [--keep DIR] [--db URL] [--repeat 2]
@@ -20,6 +21,8 @@ import pandas as pd
 from orglife_nb.demo import generate
 from orglife_nb.store import Store
 from orglife_nb.workbook import read_workbook, write_workbook
+from orglife_nb.workbook.archive import inspect_xlsx
+from orglife_nb.workbook.read import _ours
 
 
 def peak_rss_mb() -> float:
@@ -63,6 +66,11 @@ def main() -> None:
     del raw
     rss_after_raw = peak_rss_mb()
 
+    def inspect():
+        with path.open("rb") as stream:
+            return inspect_xlsx(stream, path.stat().st_size, path.name, _ours)
+
+    inspect_seconds, _ = best_of(args.repeat, inspect)
     read_seconds, (batch, problems) = best_of(args.repeat, lambda: read_workbook(path))
     if problems:
         print(f"unexpected: {len(problems)} problems, first: {problems[0].line()}", file=sys.stderr)
@@ -83,6 +91,7 @@ def main() -> None:
     print(f"rows                        {rows:,}")
     print(f"pandas.read_excel calamine  {raw_seconds:7.2f} s   ({rows / raw_seconds:,.0f} rows/s)")
     print(f"read + validate (ours)      {read_seconds:7.2f} s   ({rows / read_seconds:,.0f} rows/s)")
+    print(f"  of which archive check    {inspect_seconds:7.2f} s   (limits, far cells, formulas, merged/hidden)")
     print(f"ratio ours / raw read       {read_seconds / raw_seconds:7.2f}   (goal ≤ 3)")
     print(f"store write ({dialect:10s})     {write_seconds:7.2f} s   ({rows / write_seconds:,.0f} rows/s)")
     print(f"import total                {read_seconds + write_seconds:7.2f} s")

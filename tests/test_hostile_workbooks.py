@@ -13,6 +13,7 @@ import random
 import re
 import resource
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,24 @@ def test_zip_bomb_is_refused_before_it_is_inflated(tmp_path, stored):
     assert result.returncode == 2
     line = one_error_line(result.stderr)
     assert "压缩比异常" in line and "疑为压缩炸弹" in line
+
+
+def test_a_part_larger_than_its_header_declares_is_refused(tmp_path, capsys):
+    """A zip header may understate a part's size (to slip past the limits): the streaming check stops at the
+    declared size and the CRC fails."""
+    path = save_xlsx(tmp_path / "lying.xlsx", base_sheets())
+    data = bytearray(path.read_bytes())
+    name = f"xl/worksheets/sheet{SHEETS.index('会议') + 1}.xml".encode()
+    # the uncompressed size sits at byte 22 of a local header (name at 30), at 24 of a central one (name at 46)
+    for signature, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = data.find(signature)
+        while start >= 0:
+            if data[start + name_at:start + name_at + len(name)] == name:
+                struct.pack_into("<I", data, start + size_at, 100)
+            start = data.find(signature, start + 1)
+    path.write_bytes(bytes(data))
+    code, _, err = run(capsys, "check", path)
+    assert code == 2 and "已损坏，或解压后的大小与声明不符" in one_error_line(err)
 
 
 def test_oversized_file_and_too_many_parts_are_refused(tmp_path, capsys):

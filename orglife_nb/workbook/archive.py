@@ -18,6 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import IO, Callable
 
@@ -315,12 +316,18 @@ def inspect_xlsx(stream: IO[bytes], size: int, workbook: str, wanted: Callable[[
             ours = {target: scans[name] for name, _, target in sheets if name in scans}
             others = {target for name, _, target in sheets if name not in scans}
             for info in members:
-                if info.filename in ours:
-                    scan = ours[info.filename]
-                    _inflate(archive, info, scan.feed)
+                if info.filename in others or info.is_dir():
+                    continue  # calamine never opens the sheets that are not ours
+                scan = ours.get(info.filename)
+                try:  # ours are scanned; the rest calamine reads (shared strings, styles …) are only inflated
+                    _inflate(archive, info, scan.feed if scan else None)
+                except (zipfile.BadZipFile, EOFError, zlib.error):
+                    raise _refuse(workbook, f"其中 {info.filename} 已损坏，或解压后的大小与声明不符") from None
+                except NotImplementedError:
+                    raise _refuse(workbook, f"其中 {info.filename} 的压缩方式不受支持，请在 Excel/WPS 中另存为 .xlsx") \
+                        from None
+                if scan:
                     scan.finish(workbook)
-                elif info.filename not in others and not info.is_dir():
-                    _inflate(archive, info)  # what calamine reads besides: shared strings, styles, workbook
     except OrglifeError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
