@@ -25,6 +25,7 @@ from typing import IO, Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from defusedxml import ElementTree
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from ..errors import OrglifeError
 
@@ -45,32 +46,21 @@ _CARRY_MAX = 64 * MiB  # a chunk without any cell end is carried over at most th
 # a longer run is beyond every limit and counts as _BIG.
 _MAX_LETTERS, _MAX_DIGITS = 3, 7
 _WINDOW = _MAX_LETTERS + 1 + _MAX_DIGITS + 1
+_LAST_COLUMN = 18_278  # ZZZ: the farthest column three letters name
 _BIG = 2**31 - 1  # int32: every array of the scan is int32 (half the memory traffic of int64)
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
-_FORMULA = re.compile(rb"<f[\s>/]")
-_CELL_REF = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]+)(\d+)["\']')
+_CELL_REF = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{1,3})(\d+)["\']')
 _TEXT_RESULT = re.compile(rb'\st\s*=\s*["\']str["\']')
-_MERGE = re.compile(rb'<mergeCell\s+ref\s*=\s*["\']([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?["\']')
+_MERGE = re.compile(rb'<mergeCell\s+ref\s*=\s*["\']([A-Za-z]{1,3})(\d+)(?::([A-Za-z]{1,3})(\d+))?["\']')
 _HIDDEN = re.compile(rb'\shidden\s*=\s*["\'](?:1|true)["\']')
 _ROW_REF = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
 
 
-def column_number(letters: str | bytes) -> int:
-    number = 0
-    for letter in letters.upper() if isinstance(letters, str) else letters.decode("ascii").upper():
-        number = number * 26 + ord(letter) - 64
-    return number
-
-
-def column_letters(number: int) -> str:
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+def column_number(letters: bytes) -> int:
+    return column_index_from_string(letters.decode("ascii").upper())
 
 
 def _mb(size: int) -> str:
@@ -176,7 +166,9 @@ class SheetScan:
 
     @staticmethod
     def _ref(column: int, row: int) -> str:
-        return f"{column_letters(int(column))}{int(row)}" if column < _BIG else f"第 {int(row)} 行的远端单元格"
+        if column <= _LAST_COLUMN:
+            return f"{get_column_letter(int(column))}{int(row)}"
+        return f"第 {int(row)} 行第 {int(column):,} 列" if column < _BIG else f"第 {int(row)} 行的远端单元格"
 
     def _formulas(self, buffer: bytes, positions: np.ndarray) -> None:
         for position in positions.tolist():
@@ -205,9 +197,9 @@ class SheetScan:
                                f"行的上限；请删除远处的单元格后再导入")
         if self.columns > MAX_COLUMNS:
             raise OrglifeError(f"{where}用到第 {self.columns:,} 列（单元格 {self.far_column or '无编号'}），超过每表 "
-                               f"{MAX_COLUMNS} 列（{column_letters(MAX_COLUMNS)} 列）的上限；请删除远处的单元格后再导入")
+                               f"{MAX_COLUMNS} 列（{get_column_letter(MAX_COLUMNS)} 列）的上限；请删除远处的单元格后再导入")
         if self.rows * self.columns > MAX_CELLS:
-            raise OrglifeError(f"{where}的使用范围 A1:{column_letters(self.columns)}{self.rows} 有 "
+            raise OrglifeError(f"{where}的使用范围 A1:{get_column_letter(self.columns)}{self.rows} 有 "
                                f"{self.rows * self.columns:,} 个单元格（最远处：{self.far_row}、{self.far_column}），"
                                f"超过每表 {MAX_CELLS:,} 个的上限；请删除远处的单元格后再导入")
 

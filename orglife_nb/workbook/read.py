@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Callable, Iterable
 import numpy as np
 import pandas as pd
 import python_calamine
+from openpyxl.utils.cell import get_column_letter
 from sqlalchemy import select
 
 from ..errors import OrglifeError
@@ -25,7 +26,7 @@ from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Member,
                       parse_text)
 from ..store import Store, table_of
 from ..store.writer import SaveSummary
-from .archive import Inspection, SheetScan, column_letters, inspect_xlsx
+from .archive import Inspection, SheetScan, inspect_xlsx
 
 Source = str | os.PathLike | bytes | BinaryIO
 Known = dict[str, dict[str, Any]]
@@ -418,7 +419,7 @@ def _layout(sheet: _Sheet, scan: SheetScan, problems: list[Problem], notes: list
         # a merged range over rows that hold data (a blank merged area loses nothing)
         holds_data = bool(np.any((sheet.rows >= row1) & (sheet.rows <= row2)))
         if holds_data and touched and (row1, column1) != (row2, column2):
-            area = f"{column_letters(column1)}{row1}:{column_letters(column2)}{row2}"
+            area = f"{get_column_letter(column1)}{row1}:{get_column_letter(column2)}{row2}"
             problems.append(Problem(sheet.record.sheet, max(row1, first_data), touched[0], area, MERGED_WHY))
     name = f"工作表“{scan.name.strip()}”"
     if scan.state != "visible":
