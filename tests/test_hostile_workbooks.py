@@ -59,9 +59,11 @@ def edit_sheet(path: Path, sheet: str, edit) -> Path:
     return path
 
 
-def far_cell(path: Path, ref: str, sheet: str = "会议") -> Path:
+def far_cell(path: Path, ref: str, sheet: str = "会议", r_last: bool = False) -> Path:
+    """Append a cell at ``ref``; ``r_last``: with its r= after the other attributes (legal, unusual)."""
     row = re.match(r"[A-Z]+(\d+)", ref).group(1)
-    cell = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>远处</t></is></c></row>'
+    attributes = f't="inlineStr" r="{ref}"' if r_last else f'r="{ref}" t="inlineStr"'
+    cell = f'<row r="{row}"><c {attributes}><is><t>远处</t></is></c></row>'
     return edit_sheet(path, sheet, lambda xml: xml.replace("</sheetData>", cell + "</sheetData>"))
 
 
@@ -96,6 +98,13 @@ def test_far_cell_is_refused_by_import_and_check_in_a_bounded_child(tmp_path, st
         line = one_error_line(result.stderr)
         assert "far.xlsx" in line and "“会议”" in line and ref in line and why in line
     assert content(stored, store_columns=True) == before
+
+
+def test_far_cell_is_found_whatever_the_order_of_its_attributes(tmp_path):
+    path = far_cell(save_xlsx(tmp_path / "far.xlsx", base_sheets()), "XFD1048576", "出席", r_last=True)
+    result = orglife("check", path)
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    assert "“出席”" in one_error_line(result.stderr) and "XFD1048576" in result.stderr
 
 
 def test_far_cell_is_refused_by_the_forms_upload_in_a_bounded_child(tmp_path, stored):

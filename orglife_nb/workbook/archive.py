@@ -92,12 +92,19 @@ class SheetScan:
         lt = np.flatnonzero(a[:max(0, min(end, len(a) - 2))] == 0x3C)
         name, after = a[lt + 1], a[lt + 2]
         closed = (after == 0x20) | (after == 0x3E) | (after == 0x2F) | (after == 0x0A) | (after == 0x09)
-        cell_tags = int(np.count_nonzero((name == 0x63) & closed))  # <c …>
-        cells, row_tags = self._extent(a, buffer, end)
-        if cell_tags > cells:  # cells without r= (optional in the format) sit after the previous one
-            self._cellless += cell_tags - cells
-            row_elements = int(np.count_nonzero((name == 0x72) & (after == 0x6F) & (a[lt + 3] == 0x77)))
-            self._rowless += max(0, row_elements - row_tags)
+        cell_tags = lt[(name == 0x63) & closed]  # <c …>
+        row_elements = lt[(name == 0x72) & (after == 0x6F)]
+        row_elements = row_elements[a.take(row_elements + 3, mode="clip") == 0x77]  # <row …>
+        # Excel, WPS, LibreOffice and openpyxl write r="…" first: <c r="A1" …>, <row r="1" …>. Then the values
+        # start at fixed offsets; any other layout is scanned for every r="…" of the piece
+        cells_first = _attribute_first(a, cell_tags, 2)
+        rows_first = _attribute_first(a, row_elements, 4)
+        starts = np.concatenate([cells_first, rows_first]) \
+            if len(cells_first) == len(cell_tags) and len(rows_first) == len(row_elements) else None
+        cells, row_tags = self._extent(a, buffer, end, starts)
+        if len(cell_tags) > cells:  # cells without r= (optional in the format) sit after the previous one
+            self._cellless += len(cell_tags) - cells
+            self._rowless += max(0, len(row_elements) - row_tags)
         formulas = lt[(name == 0x66) & closed]  # <f …>
         if len(formulas):
             self._formulas(buffer, formulas)
@@ -115,15 +122,16 @@ class SheetScan:
                     if row:
                         self.hidden_rows.append(int(row.group(1)))
 
-    def _extent(self, a: np.ndarray, buffer: bytes, end: int) -> tuple[int, int]:
-        """The farthest row and column named by any r="…" (cells: letters and digits; rows: digits only);
-        returns how many cell and row references the piece has."""
-        r = np.flatnonzero(a[1:end] == 0x72) + 1  # every "r"
-        r = r[r + 2 < len(a)]
-        before, quote = a[r - 1], a[r + 2]
-        ok = (a[r + 1] == 0x3D) & ((quote == 0x22) | (quote == 0x27)) & (
-            (before == 0x20) | (before == 0x09) | (before == 0x0A) | (before == 0x0D))
-        starts = r[ok] + 3
+    def _extent(self, a: np.ndarray, buffer: bytes, end: int, starts: np.ndarray | None) -> tuple[int, int]:
+        """The farthest row and column named by any r="…" (cells: letters and digits; rows: digits only), whose
+        values begin at ``starts`` (None: find them); returns how many cell and row references the piece has."""
+        if starts is None:
+            r = np.flatnonzero(a[1:end] == 0x72) + 1  # every "r"
+            r = r[r + 2 < len(a)]
+            before, quote = a[r - 1], a[r + 2]
+            ok = (a[r + 1] == 0x3D) & ((quote == 0x22) | (quote == 0x27)) & (
+                (before == 0x20) | (before == 0x09) | (before == 0x0A) | (before == 0x0D))
+            starts = r[ok] + 3
         inside = starts <= len(a) - _WINDOW
         window = sliding_window_view(a, _WINDOW)[starts[inside]]
         if not inside.all():  # a value within the last bytes of the buffer: padded copy
@@ -209,6 +217,15 @@ class Inspection:
     """The archive looked at: each of the wanted sheets' scan, by its name in the workbook."""
 
     sheets: dict[str, SheetScan]
+
+
+def _attribute_first(a: np.ndarray, tags: np.ndarray, space: int) -> np.ndarray:
+    """Where the r="…" values start, for the tags (positions of "<") whose first attribute is r: the space before
+    it is ``space`` bytes after the "<" (2 for <c, 4 for <row)."""
+    quote = a.take(tags + space + 3, mode="clip")
+    first = (a.take(tags + space, mode="clip") == 0x20) & (a.take(tags + space + 1, mode="clip") == 0x72) & (
+        a.take(tags + space + 2, mode="clip") == 0x3D) & ((quote == 0x22) | (quote == 0x27))
+    return tags[first] + space + 4
 
 
 def _refuse(workbook: str, why: str) -> OrglifeError:
