@@ -284,7 +284,10 @@ def parse_id(value: Any) -> str | None:
         if value.is_integer():
             return str(int(value))
         raise CellError("编号不能是小数")
-    text = _token(_length_checked(str(value)))
+    text = str(value)
+    if text.isascii() and text.isprintable():  # the usual id: nothing to fold, nothing invisible
+        return _length_checked(text.strip())
+    text = _token(_length_checked(text))
     if text == "":
         raise CellError("编号只有不可见字符")
     return text

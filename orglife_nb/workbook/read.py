@@ -425,7 +425,7 @@ def _layout(sheet: _Sheet, scan: SheetScan, problems: list[Problem], notes: list
     if scan.state != "visible":
         how = "深度隐藏（veryHidden）" if scan.state == "veryHidden" else "隐藏"
         notes.append(f"注意：{name}是{how}的工作表，已一并读取")
-    hidden = np.intersect1d(np.asarray(scan.hidden_rows, dtype=np.int64), sheet.rows)
+    hidden = np.intersect1d(np.asarray(scan.hidden_rows, dtype=np.int64), sheet.rows) if scan.hidden_rows else []
     if len(hidden):
         shown = "、".join(map(str, hidden[:5])) + ("…" if len(hidden) > 5 else "")
         notes.append(f"注意：{name}有 {len(hidden)} 行被隐藏（第 {shown} 行），已一并读取")
