@@ -20,38 +20,31 @@ IDLE_OPTION = click.option("--idle-minutes", "idle_minutes", type=click.IntRange
 
 
 class DateType(click.ParamType):
-    """A date in any of the workbook's text forms (YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日)."""
+    """A date in any of the workbook's text forms (YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日), within the range a
+    cell may hold: the option is read by the cell's own parser (``models.<parser>``)."""
 
     name = "日期"
+    parser = "parse_date"
 
     def convert(self, value, param, ctx):
-        from .models import CellError, parse_date
+        from . import models
 
         if not isinstance(value, str):
             return value
         try:
-            return parse_date(value)
-        except CellError as error:
+            return getattr(models, self.parser)(value)
+        except models.CellError as error:
             self.fail(f"“{value}” {error}", param, ctx)
 
 
 DATE = DateType()
 
 
-class YearType(click.ParamType):
-    """A year within the date range every date input has (models.parse_year)."""
+class YearType(DateType):
+    """A year of that date range (``models.parse_year``)."""
 
     name = "年度"
-
-    def convert(self, value, param, ctx):
-        from .models import CellError, parse_year
-
-        if not isinstance(value, str):
-            return value
-        try:
-            return parse_year(value)
-        except CellError as error:
-            self.fail(f"“{value}” {error}", param, ctx)
+    parser = "parse_year"
 
 
 YEAR = YearType()
