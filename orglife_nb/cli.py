@@ -274,7 +274,9 @@ def check(workbook: Path | None, db: str | None, as_of, year: int | None, profil
     if out is None:
         click.echo(text)
     else:
-        out.write_text(text, encoding="utf-8", newline="")
+        from .outputs import write_text
+
+        write_text(out, text)
         click.echo(f"已写出 {len(findings)} 条检查结果：{out}")
 
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..outputs import replacing
 from ..resources import templates
 
 TEMPLATES = templates()
@@ -84,11 +85,10 @@ def chromium_page() -> Iterator[object]:
 
 def print_pdf(page, html_path: Path, pdf_path: Path) -> None:
     page.goto(html_path.resolve().as_uri(), wait_until="load")
-    tmp = pdf_path.with_name(pdf_path.name + ".part")
-    page.pdf(path=str(tmp), format="A4", print_background=True, display_header_footer=True,
-             header_template="<span></span>", footer_template=PDF_FOOTER,
-             margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
-    tmp.replace(pdf_path)  # never leave a half-written PDF under the final name
+    with replacing(pdf_path) as temp:  # never leave a half-written PDF under the final name
+        page.pdf(path=str(temp), format="A4", print_background=True, display_header_footer=True,
+                 header_template="<span></span>", footer_template=PDF_FOOTER,
+                 margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
 
 
 def html_to_pdf(pairs: Iterable[tuple[Path, Path]]) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..errors import OrglifeError
+from ..outputs import PART, output_dir, write_text
 from ..resources import resource_root
 from .engines import DEFAULT_ENGINE, ENGINES
 from .html import esc
@@ -112,15 +113,13 @@ def safe_name(key: str) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    part.write_text(text, encoding="utf-8")
-    part.replace(path)
+    output_dir(path.parent)
+    write_text(path, text)
 
 
 def sweep_parts(out: Path) -> None:
     """Remove temporary files a killed run may have left (their final names were never written)."""
-    for part in out.rglob("*.part"):
+    for part in out.rglob(f"*{PART}"):
         part.unlink(missing_ok=True)
 
 
@@ -433,8 +432,7 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
     unknown = [b for b in wanted if b not in known]
     if unknown:
         raise OrglifeError(f"数据库中没有这些支部：{'、'.join(unknown)}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     sweep_parts(out)
     common = {"db": url, "as_of": as_of.isoformat(), "audience": audience, "profile": profile or ""}
     jobs = [Job(key=b, notebook=BRANCH_NOTEBOOK, parameters={**common, "branch_id": b},

@@ -1,0 +1,79 @@
+"""Where output goes: every command that writes a file refuses an unusable target with one Chinese line (exit 2,
+no traceback, no "Exception ignored" noise) and never leaves a half-written file; every CSV is safe to open in
+Excel/WPS (no formula injection)."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from orglife_nb import outputs
+from orglife_nb.errors import OrglifeError
+
+MEETING = "B001-2025-R1"
+
+
+def orglife(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["orglife", *argv], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def _commands(db: str, target: str) -> dict[str, list[str]]:
+    return {
+        "check": ["check", "--db", db, "--format", "csv", "--out", target],
+        "export": ["export", target, "--db", db],
+        "template": ["template", target],
+        "deadlines": ["deadlines", "--kind", "regular", "--date", "2026-07-01", "--format", "ics", "--out", target],
+        "report": ["report", "--db", db, "--out", target, "--branch", "B001"],
+        "docs": ["docs", "--db", db, "--meeting", MEETING, "--out", target],
+        "training": ["training", "--checklists", target, "--no-pdf"],
+    }
+
+
+FILE_COMMANDS = ("check", "export", "template", "deadlines")
+BAD_TARGETS = [
+    # (target, expected reason, commands it applies to)
+    ("{tmp}/missing/x.out", "目录不存在", FILE_COMMANDS),
+    ("/dev/null/x", "路径中有一段不是目录", FILE_COMMANDS + ("report", "docs", "training")),
+    ("/dev/full", "磁盘空间不足", FILE_COMMANDS),
+    ("/sys/orglife-x.out", "没有写入权限", ("check", "template")),  # refused even to root
+    ("{tmp}/a-file/x", "路径中有一段不是目录", ("report", "docs", "training")),
+]
+CASES = [pytest.param(command, target, why, id=f"{command}:{target.split('/')[-2]}")
+         for target, why, commands in BAD_TARGETS for command in commands]
+
+
+@pytest.mark.parametrize("command, target, why", CASES)
+def test_an_unusable_output_is_one_chinese_line(demo_store, tmp_path, command, target, why):
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    target = target.format(tmp=tmp_path)
+    result = orglife(*_commands(demo_store, target)[command], cwd=tmp_path)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr
+    assert lines and lines[-1] == f"错误：无法写入 {target}：{why}", result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    assert len(lines) == 1 or command == "docs", result.stderr  # docs may first say which document it leaves out
+    assert not list(tmp_path.rglob("*.part")) and not (tmp_path / "missing").exists()
+
+
+def test_a_special_file_is_written_in_place(demo_store, tmp_path):
+    """/dev/stdout is a device: written into, never renamed over (which would replace the device node)."""
+    result = orglife("check", "--db", demo_store, "--format", "csv", "--out", "/dev/stdout", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("\ufeffrule,severity,branch_id")
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
+    target = tmp_path / "report.csv"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(OrglifeError, match="无法写入 .*report.csv：磁盘空间不足"):
+        with outputs.replacing(target) as temp:
+            temp.write_text("half", encoding="utf-8")
+            raise OSError(28, "No space left on device")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]
+    outputs.write_text(target, "new")
+    plain = tmp_path / "plain"
+    plain.write_text("x", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert target.stat().st_mode == plain.stat().st_mode  # an ordinary file's permissions, not mkstemp's 0600
