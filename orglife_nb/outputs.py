@@ -131,5 +131,36 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+# Spreadsheet formula injection (OWASP "CSV Injection"): Excel, WPS and LibreOffice evaluate a cell that begins
+# with one of these, so user text like "=HYPERLINK(…)" or "@SUM(…)" would run when a CSV is opened. The full-width
+# forms are included because a Chinese IME types them and WPS/Excel may normalise them to the ASCII operator; a text
+# legitimately starting with one loses nothing but gains a visible quote.
+FORMULA_START = "=+-@\t\r＝＋－＠"
+
+
+def _risky(value) -> bool:
+    return isinstance(value, str) and value[:1] != "" and value[0] in FORMULA_START
+
+
+def neutralise(value):
+    """A text value that a spreadsheet would read as a formula, prefixed with a single quote (OWASP's advice);
+    anything else as it is. Numbers are never touched (-3 in a numeric column stays -3)."""
+    return "'" + value if _risky(value) else value
+
+
+def csv_text(frame) -> str:
+    """A frame as CSV text for people: UTF-8 BOM first (Excel then shows the Chinese), every text cell neutralised.
+    The one way the project writes CSV. Rows end in CRLF (RFC 4180): the csv module then also quotes a cell that
+    holds a bare CR, which with LF endings it writes unquoted and readers take for a row break."""
+    safe = frame.copy()
+    for name in frame.select_dtypes(include=["object", "string"]).columns:
+        column = frame[name]
+        risky = column.map(_risky, na_action="ignore").fillna(False).astype(bool)  # numbers: False
+        if risky.any():
+            safe[name] = column.mask(risky, "'" + column[risky].astype(str))  # the column keeps its dtype
+    return "\ufeff" + safe.to_csv(index=False, lineterminator="\r\n")
+
+
 __all__ = ["PART", "reason", "cannot_write", "output_dir", "check_target", "replacing", "write_bytes",
-           "write_text"]
+           "write_text", "FORMULA_START",
+           "neutralise", "csv_text"]

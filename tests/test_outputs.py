@@ -77,3 +77,86 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
     plain.write_text("x", encoding="utf-8")
     assert target.read_text(encoding="utf-8") == "new"
     assert target.stat().st_mode == plain.stat().st_mode  # an ordinary file's permissions, not mkstemp's 0600
+
+
+# ---- CSV: formula injection -----------------------------------------------------------------------------------
+
+DANGEROUS = list(outputs.FORMULA_START)
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    import csv
+    import io
+
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def _assert_safe(rows: list[list[str]]) -> None:
+    for row in rows:
+        for cell in row:
+            assert not cell or cell[0] not in outputs.FORMULA_START, (cell, row)
+
+
+@pytest.fixture
+def hostile_store(tmp_path, demo_store):
+    """The demo store with member and branch names that a spreadsheet would read as formulas."""
+    import shutil
+
+    from sqlalchemy import text
+
+    from orglife_nb.store import Store
+
+    path = tmp_path / "hostile.db"
+    shutil.copy(demo_store.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    with Store(url) as store, store.transaction() as connection:
+        ids = [row[0] for row in connection.execute(text("select member_id from members order by member_id"))]
+        for position, member in enumerate(ids):
+            name = DANGEROUS[position % len(DANGEROUS)] + f"HYPERLINK(\"http://x.invalid\",\"{member}\")"
+            connection.execute(text("update members set name = :n where member_id = :m"), {"n": name, "m": member})
+        connection.execute(text("update branches set name = '=1+1' || branch_id"))
+    return url
+
+
+def test_check_csv_neutralises_every_formula_start(hostile_store, tmp_path):
+    out = tmp_path / "findings.csv"
+    result = orglife("check", "--db", hostile_store, "--as-of", "2026-07-15", "--format", "csv", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    header, *rows = _csv_rows(out.read_bytes().decode("utf-8"))  # bytes: keep a \r inside a cell
+    _assert_safe([header, *rows])
+    names = {row[header.index("subject_name")] for row in rows} | {row[header.index("branch_name")] for row in rows}
+    for char in DANGEROUS:  # every dangerous start reached the CSV, each behind a quote
+        assert any(name.startswith("'" + char + "HYPERLINK") for name in names), repr(char)
+    assert any(name.startswith("'=1+1B") for name in names)
+    days = [row[header.index("days")] for row in rows if row[header.index("days")]]
+    assert days and all(day.isdigit() for day in days)  # numbers are numbers, not quoted text
+
+
+def test_the_report_manifest_csv_is_neutralised(tmp_path):
+    from orglife_nb.reports import runner
+
+    outcomes = [runner.Outcome(key=char + "B1", status="failed", seconds=1.5, error=char + "cmd|' /C calc'!A0")
+                for char in DANGEROUS]
+    runner.write_manifest(tmp_path, outcomes, runner.Outcome("summary", "done", seconds=2.25))
+    header, *rows = _csv_rows((tmp_path / "manifest.csv").read_bytes().decode("utf-8"))
+    _assert_safe([header, *rows])
+    assert [row[0] for row in rows] == ["'" + char + "B1" for char in DANGEROUS] + ["summary"]
+    assert [row[2] for row in rows] == ["1.5"] * len(DANGEROUS) + ["2.25"]
+
+
+def test_the_rules_csv_is_neutralised():
+    result = orglife("rules", "--format", "csv")
+    assert result.returncode == 0
+    _assert_safe(_csv_rows(result.stdout))
+
+
+def test_only_text_is_neutralised():
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": ["-3", "+86 10", "@home", "普通", None], "number": [-3, 4, -5, 6, 7],
+                          "real": [-0.5, 1.0, float("nan"), 2.0, 3.0]})
+    header, *rows = _csv_rows(outputs.csv_text(frame))
+    assert [row[0] for row in rows] == ["'-3", "'+86 10", "'@home", "普通", ""]
+    assert [row[1] for row in rows] == ["-3", "4", "-5", "6", "7"]
+    assert [row[2] for row in rows] == ["-0.5", "1.0", "", "2.0", "3.0"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..errors import OrglifeError
-from ..outputs import PART, output_dir, write_text
+from ..outputs import PART, csv_text, output_dir, write_text
 from ..resources import resource_root
 from .engines import DEFAULT_ENGINE, ENGINES
 from .html import esc
@@ -502,8 +502,7 @@ def _print_pdfs(outcomes: list[Outcome], echo) -> None:
 
 
 def write_manifest(out: Path, outcomes: list[Outcome], summary: Outcome | None) -> None:
-    import csv
-    import io
+    import pandas as pd
 
     rows = [asdict(o) for o in outcomes] + ([asdict(summary)] if summary else [])
     for row in rows:
@@ -511,12 +510,8 @@ def write_manifest(out: Path, outcomes: list[Outcome], summary: Outcome | None) 
         for key in ("html", "pdf"):
             row[key] = os.path.relpath(row[key], out) if row[key] else ""
     atomic_write(out / "manifest.json", json.dumps(rows, ensure_ascii=False, indent=1))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["key", "status", "seconds", "html", "pdf", "error"],
-                            extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(out / "manifest.csv", "\ufeff" + buffer.getvalue())  # BOM: Excel opens it as UTF-8
+    columns = ["key", "status", "seconds", "html", "pdf", "error"]
+    atomic_write(out / "manifest.csv", csv_text(pd.DataFrame(rows, columns=columns)))
 
 
 def write_index(out: Path, outcomes: list[Outcome], summary: Outcome, names: dict[str, str], as_of: dt.date,
