@@ -160,3 +160,66 @@ def test_only_text_is_neutralised():
     assert [row[0] for row in rows] == ["'-3", "'+86 10", "'@home", "普通", ""]
     assert [row[1] for row in rows] == ["-3", "4", "-5", "6", "7"]
     assert [row[2] for row in rows] == ["-0.5", "1.0", "", "2.0", "3.0"]
+
+
+# ---- the exchange workbook: user text is never a formula ------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://x.invalid","点我")', "=1+1", "+1+1", "-1+1", "@SUM(1,1)", "＝1+1"]
+
+
+def test_exported_text_that_looks_like_a_formula_stays_text(tmp_path, demo_store):
+    """openpyxl turns a str starting with "=" into a formula cell: the export writes it as a string cell instead,
+    so Excel/WPS/LibreOffice show the text, and importing the export gives the identical text back."""
+    import csv
+    import shutil
+
+    import openpyxl
+    from sqlalchemy import text
+
+    from orglife_nb.store import Store
+
+    path = tmp_path / "store.db"
+    shutil.copy(demo_store.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    with Store(url) as store, store.transaction() as connection:
+        branches = [row[0] for row in connection.execute(text("select branch_id from branches order by 1"))]
+        members = [row[0] for row in connection.execute(text("select member_id from members order by 1"))]
+        meetings = [row[0] for row in connection.execute(text("select meeting_id from meetings order by 1"))]
+        for position, formula in enumerate(FORMULAS):
+            connection.execute(text("update branches set name = :v where branch_id = :k"),
+                               {"v": formula + f"#{position}", "k": branches[position]})
+            connection.execute(text("update members set name = :v where member_id = :k"),
+                               {"v": formula, "k": members[position]})
+            connection.execute(text("update meetings set topic = :v where meeting_id = :k"),
+                               {"v": formula, "k": meetings[position]})
+    exported = tmp_path / "export.xlsx"
+    result = orglife("export", str(exported), "--db", url)
+    assert result.returncode == 0, result.stderr
+
+    book = openpyxl.load_workbook(exported)
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    values = {cell.value for cell in cells}
+    assert {formula + f"#{i}" for i, formula in enumerate(FORMULAS)} | set(FORMULAS) <= values
+
+    again = f"sqlite:///{tmp_path / 'again.db'}"
+    result = orglife("import", str(exported), "--db", again)
+    assert result.returncode == 0, result.stderr
+    with Store(again) as store, store.engine.connect() as connection:
+        names = dict(connection.execute(text("select member_id, name from members")).all())
+        topics = dict(connection.execute(text("select meeting_id, topic from meetings")).all())
+        branch_names = dict(connection.execute(text("select branch_id, name from branches")).all())
+    for position, formula in enumerate(FORMULAS):
+        assert names[members[position]] == formula and topics[meetings[position]] == formula
+        assert branch_names[branches[position]] == formula + f"#{position}"
+
+    # LibreOffice, as a user's office suite: the first sheet (支部) as CSV shows the text, not a computed value
+    converted = tmp_path / "lo"
+    office = subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
+                             "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir",
+                             str(converted), str(exported)], capture_output=True, text=True, timeout=180)
+    assert office.returncode == 0, office.stderr
+    with open(converted / "export.csv", encoding="utf-8", newline="") as stream:
+        shown = {cell for row in csv.reader(stream) for cell in row}
+    assert {formula + f"#{i}" for i, formula in enumerate(FORMULAS)} <= shown
+    assert "2" not in shown and "点我" not in shown
