@@ -15,9 +15,10 @@ import pandas as pd
 from ..frames import Frames, load, subset
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
+from ..textable import clip
 from . import charts
-from .html import (Html, criticism_coverage_tables, esc, figure, section, severity_badge, subsection, table,
-                   talk_coverage_table)
+from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, section, severity_badge, subsection,
+                   table, talk_coverage_table)
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
 YES_NO = {True: "是", False: "否"}
@@ -170,7 +171,7 @@ class BranchReport(AudienceReport):
             facts.append(f"单位类型：{UnitType(b.unit_type).label}")
         facts.append(f"党员 {len(self.frames.members)} 名")
         kind = "公示信息" if self.public else "组织生活会情况报告"
-        return Html(f'<header class="report-header"><div class="report-title">{esc(b["name"])} {esc(kind)}</div>'
+        return Html(f'<header class="report-header"><div class="report-title">{esc(clip(b["name"], HEADING_WIDTH))} {esc(kind)}</div>'
                     f'<div class="report-meta">{esc(" · ".join(facts))}</div></header>')
 
     def verdict(self) -> Html | None:
