@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .errors import OrglifeError
+from .reports.engines import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
 DB_HELP = "数据库：SQLAlchemy 地址或 SQLite 文件路径（默认 ORGLIFE_DB，否则 ./orglife.db）"
 # serve and training: a closed page's kernel is shut down after this many idle minutes (jupyter_server's culler)
@@ -221,14 +222,18 @@ def deadlines(kind, meeting_date, profile: str | None, fmt: str, out: Path | Non
 @click.option("--engine", type=ChoiceType(["warm", "papermill"]), default="warm", show_default=True,
               help="warm：每个工作进程保留一个预热内核（快）；papermill：每份报告新起内核（原版，慢）")
 @click.option("--ipynb", is_flag=True, help="同时保存运行后的笔记本（notebooks/ 下，带 papermill 注入的参数和元数据）")
+@click.option("--max-memory", "max_memory", type=click.IntRange(min=1024), default=DEFAULT_MEMORY_MB,
+              show_default=True, metavar="MB", help="每个报告内核的内存上限（MB）：超出的那份报告失败，其余照常")
+@click.option("--timeout", type=click.IntRange(min=1), default=DEFAULT_TIMEOUT, show_default=True, metavar="秒",
+              help="每份报告的时限（秒）：超时的那份报告失败，其余照常")
 def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: int, profile, resume: bool,
-           scheduler: str | None, engine: str, ipynb: bool) -> None:
+           scheduler: str | None, engine: str, ipynb: bool, max_memory: int, timeout: int) -> None:
     """运行参数化笔记本：每个支部一份 HTML 报告，外加汇总报告、索引页和清单。"""
     from .reports.runner import run_reports
 
     summary = run_reports(db, branches=list(branches) or None, as_of=as_of, out=out, audience=audience, pdf=pdf,
                           workers=workers, profile=profile, resume=resume, scheduler=scheduler, engine=engine,
-                          notebooks=ipynb, echo=click.echo)
+                          notebooks=ipynb, timeout=timeout, memory=max_memory, echo=click.echo)
     click.echo(summary.describe())
     for outcome in summary.outcomes:
         if outcome.status == "failed":

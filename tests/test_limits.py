@@ -2,9 +2,11 @@
 sizes. A regression must fail, not hang the suite: risky work runs in a subprocess under RLIMIT_AS and a timeout."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +48,34 @@ def test_clip_bounds_display_width():
     assert clip("x" * 10_000_000, 24) == "x" * 23 + "…"
     for text in ("张" * 200, "ab张" * 50, "a\u0301" * 100):
         assert display_width(clip(text, 24)) <= 24
+
+
+# ---- report kernels: memory and time caps -----------------------------------------------------------------------
+
+LIMITS_NOTEBOOK = Path(__file__).parent / "notebooks" / "limits_for_one.ipynb"
+AS_OF = "2026-07-15"
+
+
+@pytest.mark.parametrize("engine", ["warm", "papermill"])
+def test_a_report_past_its_memory_or_time_cap_fails_alone(demo_store, tmp_path, monkeypatch, capsys, engine):
+    """B001's report allocates without end, B002's never finishes: each fails with its reason, the kernel is
+    replaced, B003, B004 and the summary are done, and the run exits 1."""
+    from orglife_nb.cli import main
+    from orglife_nb.reports import runner
+
+    monkeypatch.setattr(runner, "BRANCH_NOTEBOOK", LIMITS_NOTEBOOK)
+    args = ["report", "--db", demo_store, "--as-of", AS_OF, "--out", str(tmp_path), "--engine", engine,
+            "--max-memory", "2048", "--timeout", "20"]
+    for branch in ("B001", "B002", "B003", "B004"):
+        args += ["--branch", branch]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "失败：B001：超出内存上限 2048 MB" in err and "失败：B002：超时 20 秒" in err
+    manifest = {row["key"]: row for row in json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))}
+    assert {key: row["status"] for key, row in manifest.items()} == {
+        "B001": "failed", "B002": "failed", "B003": "done", "B004": "done", "summary": "done"}
+    assert manifest["B001"]["error"] == "超出内存上限 2048 MB" and manifest["B002"]["error"] == "超时 20 秒"
+    assert "报告 B003" in (tmp_path / "branches" / "B003.html").read_text(encoding="utf-8")
+    assert not (tmp_path / "branches" / "B001.html").exists()

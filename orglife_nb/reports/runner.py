@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator
 from ..errors import OrglifeError
 from ..outputs import PART, csv_text, output_dir, write_text
 from ..resources import resource_root
-from .engines import DEFAULT_ENGINE, ENGINES
+from .engines import DEFAULT_ENGINE, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, ENGINES, LimitExceeded
 from .html import esc
 
 NOTEBOOKS = resource_root() / "notebooks"
@@ -45,7 +45,8 @@ class Job:
     ipynb: Path | None = None
     engine: str = DEFAULT_ENGINE
     data: str = ""  # the branch's data signature (last change, row count) when the job was planned
-    timeout: float = 600  # seconds one cell may run before its kernel counts as hung
+    timeout: float = DEFAULT_TIMEOUT  # seconds the whole report may take
+    memory: int | None = DEFAULT_MEMORY_MB  # MB of data its kernel may hold
 
     @property
     def fingerprint(self) -> str:
@@ -204,6 +205,7 @@ def render_job(job: Job, engine=None) -> Rendered:
     try:
         engine = engine or worker_engine(job.engine)
         engine.timeout = job.timeout
+        engine.memory = job.memory
         notebook = engine.execute(_local_notebook(job.notebook), job.parameters)
         ipynb = ""
         if job.ipynb is not None:
@@ -238,6 +240,8 @@ def write_rendered(job: Job, rendered: Rendered) -> Outcome:
 
 
 def _describe(error: Exception) -> str:
+    if isinstance(error, LimitExceeded):  # its message is the whole reason
+        return str(error)
     name = type(error).__name__
     if name == "PapermillExecutionError":  # the useful part is the kernel's exception and its first line
         lines = str(getattr(error, "evalue", "")).strip().splitlines()
@@ -408,13 +412,15 @@ def _skipped(job: Job, previous: dict, out: Path) -> Outcome:
 def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None, as_of: dt.date | None = None,
                 out: Path = Path("reports"), audience: str = "internal", pdf: bool = False, workers: int = 1,
                 profile: str | None = None, engine: str = DEFAULT_ENGINE, progress: bool = True,
-                resume: bool = False, scheduler=None, timeout: float = 600, notebooks: bool = False,
+                resume: bool = False, scheduler=None, timeout: float = DEFAULT_TIMEOUT,
+                memory: int | None = DEFAULT_MEMORY_MB, notebooks: bool = False,
                 echo: Callable[[str], None] = print) -> RunSummary:
     """Run the branch report for every (or the given) branch and the summary; write index and manifest.
 
     ``resume`` skips reports still fresh from an earlier run into ``out``; ``scheduler`` (a Dask scheduler
     address or a ``distributed`` cluster/client) runs the reports there instead of in local processes;
-    ``notebooks`` also keeps each executed notebook (papermill's injected cell and metadata) under ``notebooks/``."""
+    ``notebooks`` also keeps each executed notebook (papermill's injected cell and metadata) under ``notebooks/``;
+    ``timeout`` (seconds) and ``memory`` (MB) bound each report's kernel: a report past either fails alone."""
     from ..store import Store, existing_url
 
     if audience not in AUDIENCES:
@@ -436,13 +442,13 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
     sweep_parts(out)
     common = {"db": url, "as_of": as_of.isoformat(), "audience": audience, "profile": profile or ""}
     jobs = [Job(key=b, notebook=BRANCH_NOTEBOOK, parameters={**common, "branch_id": b},
-                html=out / "branches" / f"{safe_name(b)}.html", engine=engine, timeout=timeout,
+                html=out / "branches" / f"{safe_name(b)}.html", engine=engine, timeout=timeout, memory=memory,
                 ipynb=out / "notebooks" / f"{safe_name(b)}.ipynb" if notebooks else None,
                 data=_signature_text(*signatures.get(b, (None, 0)))) for b in wanted]
     last_any = max((last for last, _ in signatures.values() if last), default=None)
     summary_job = Job(key="summary", notebook=SUMMARY_NOTEBOOK,
                       parameters={**common, "branch_ids": wanted if branches else []},
-                      html=out / "summary.html", engine=engine, timeout=timeout,
+                      html=out / "summary.html", engine=engine, timeout=timeout, memory=memory,
                       ipynb=out / "notebooks" / "summary.ipynb" if notebooks else None,
                       data=_signature_text(last_any, sum(rows for _, rows in signatures.values())))
 
