@@ -2,7 +2,9 @@
 sizes. A regression must fail, not hang the suite: risky work runs in a subprocess under RLIMIT_AS and a timeout."""
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -79,3 +81,63 @@ def test_a_report_past_its_memory_or_time_cap_fails_alone(demo_store, tmp_path, 
     assert manifest["B001"]["error"] == "超出内存上限 2048 MB" and manifest["B002"]["error"] == "超时 20 秒"
     assert "报告 B003" in (tmp_path / "branches" / "B003.html").read_text(encoding="utf-8")
     assert not (tmp_path / "branches" / "B001.html").exists()
+
+
+# ---- report sizes and PDFs: a failure is counted, never silent -------------------------------------------------
+
+
+def test_long_free_texts_print_in_a_report_of_ordinary_size(demo_store, tmp_path):
+    """A topic of 32,767 characters (the most a workbook cell holds) and member names of 10,000: the report shows
+    their beginnings, stays small, and its PDF prints."""
+    import shutil
+
+    from sqlalchemy import text
+
+    from orglife_nb.reports import runner
+    from orglife_nb.store import Store
+
+    path = tmp_path / "store.db"
+    shutil.copy(demo_store.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    with Store(url) as store, store.transaction() as connection:
+        connection.execute(text("update meetings set topic = :t where branch_id = 'B001'"), {"t": "议" * 32_767})
+        connection.execute(text("update members set name = :n || member_id where branch_id = 'B001'"),
+                           {"n": "名" * 10_000})
+    summary = runner.run_reports(url, branches=["B001"], as_of=dt.date(2026, 7, 15), out=tmp_path / "out",
+                                 pdf=True, progress=False)
+    assert summary.failed == 0, [o.error for o in summary.outcomes]
+    html = (tmp_path / "out" / "branches" / "B001.html").read_text(encoding="utf-8")
+    assert len(html.encode("utf-8")) < 2 * 2**20 and "议" * 100 in html and "议" * 1001 not in html
+    assert "名" * 5 + "…（B001-01）" in html and "名" * 1001 not in html  # cut, and still told apart
+    assert (tmp_path / "out" / "branches" / "B001.pdf").stat().st_size > 10_000
+
+
+def test_a_report_whose_pdf_fails_is_counted_failed(tmp_path):
+    from orglife_nb.reports import runner
+
+    outcomes = []
+    for key in ("A", "B", "C"):
+        html = tmp_path / f"{key}.html"
+        if key != "B":  # B's page is gone by the time it is printed: Chromium cannot load it
+            html.write_text(f"<!DOCTYPE html><html><body><p>报告 {key}</p></body></html>", encoding="utf-8")
+        outcomes.append(runner.Outcome(key, "done", html=str(html)))
+    runner._print_pdfs(outcomes)
+    assert [o.status for o in outcomes] == ["done", "failed", "done"]
+    assert outcomes[1].error.startswith("PDF 打印失败：") and not (tmp_path / "B.pdf").exists()
+    assert (tmp_path / "A.pdf").read_bytes().startswith(b"%PDF") and (tmp_path / "C.pdf").exists()
+    assert runner.RunSummary(tmp_path, outcomes).failed == 1
+    assert "失败 1 份" in runner.RunSummary(tmp_path, outcomes).describe()
+
+
+def test_an_oversized_report_fails_with_its_size(tmp_path, monkeypatch):
+    from orglife_nb.reports import runner
+
+    monkeypatch.setattr(runner, "MAX_HTML_MB", 0.005)  # the misbehave notebook's page is ~8 KB
+    job = runner.Job(key="big", notebook=Path(__file__).parent / "notebooks" / "misbehave.ipynb",
+                     parameters={"mode": "ok"}, html=tmp_path / "big.html")
+    try:
+        outcome = runner.execute_job(job)
+    finally:
+        runner.close_worker_engines()
+    assert outcome.status == "failed" and re.fullmatch(r"报告过大：[\d.]+ MB，超过上限 0.005 MB", outcome.error)
+    assert not job.html.exists()

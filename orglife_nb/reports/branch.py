@@ -21,6 +21,15 @@ from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, 
                    table, talk_coverage_table)
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
+
+
+def _short_name(name, member_id) -> str:
+    """A member's name as the report shows it (matrix rows and columns, chart bars): bounded; a cut name carries its
+    member id, so two long names that begin alike stay two people."""
+    if not isinstance(name, str):
+        return name
+    shown = charts.label(name)
+    return shown if shown == name else f"{clip(name, 12)}（{clip(str(member_id), 10)}）"
 YES_NO = {True: "是", False: "否"}
 # The sheets and meeting fields that are confidential (rules.md 保密; models mark them): never in a public report.
 PUBLIC_MEETING_FIELDS = ["meeting_id", "branch_id", "kind", "year", "half", "topic", "date", "place"]
@@ -147,7 +156,8 @@ class BranchReport(AudienceReport):
     @cached_property
     def names(self) -> dict[str, str]:
         members = self.frames.members
-        return dict(zip(members.member_id, members["name"])) | {SUPERIOR: "上级", BRANCH_LEADERSHIP: "支部班子"}
+        names = [_short_name(name, member) for name, member in zip(members["name"], members.member_id)]
+        return dict(zip(members.member_id, names)) | {SUPERIOR: "上级", BRANCH_LEADERSHIP: "支部班子"}
 
     def name(self, member_id) -> str:
         return "" if pd.isna(member_id) else self.names.get(member_id, str(member_id))

@@ -93,7 +93,7 @@ def _assemble(head: list, labels: list[str] | None, columns: list[list[str]], cs
             extra = css[row, position] if css is not None else ""
             cells.append(f'<td class="{esc(extra)}">{column[row]}</td>' if extra else f"<td>{column[row]}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    header = "".join(f"<th>{esc(c)}</th>" for c in head)
+    header = "".join(f"<th>{esc(clip(c, HEADING_WIDTH) if isinstance(c, str) else c)}</th>" for c in head)
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 

@@ -32,6 +32,10 @@ SUMMARY_NOTEBOOK = NOTEBOOKS / "summary_report.ipynb"
 AUDIENCES = ("internal", "public")
 MANIFEST_EVERY = 2.0  # seconds between manifest rewrites while a run goes on
 MAX_CHUNK = 50  # branches that share one load and one run of the checks, at most: bounds a worker's memory
+# A report page larger than this fails instead of being written: with free text bounded (html.CELL_WIDTH) the
+# largest demo-like branch report is well under 2 MB; far more means something runaway (once: 63 MB from one
+# topic, whose PDF then never printed).
+MAX_HTML_MB = 20
 
 
 @dataclass
@@ -213,6 +217,9 @@ def render_job(job: Job, engine=None) -> Rendered:
 
             ipynb = nbformat.writes(notebook)
         html = notebook_to_html(notebook)
+        size = len(html.encode("utf-8")) / 2**20
+        if size > MAX_HTML_MB:
+            return job.failed(f"报告过大：{size:.1f} MB，超过上限 {MAX_HTML_MB} MB", time.perf_counter() - started)
         outcome = Outcome(job.key, "done", time.perf_counter() - started, html=str(job.html),
                           fingerprint=job.fingerprint, data=job.data)
         return Rendered(outcome, html, ipynb)
@@ -480,7 +487,7 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
         raise
     *outcomes, summary_outcome = current()
     if pdf:
-        _print_pdfs([o for o in [*outcomes, summary_outcome] if o.status == "done"], echo)
+        _print_pdfs([o for o in [*outcomes, summary_outcome] if o.status == "done"])
     summary = RunSummary(out=out, outcomes=outcomes, seconds=time.perf_counter() - started)
     write_manifest(out, outcomes, summary_outcome)
     write_index(out, outcomes, summary_outcome, known, as_of, audience)
@@ -488,23 +495,26 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
     return summary
 
 
-def _print_pdfs(outcomes: list[Outcome], echo) -> None:
-    from .export import html_to_pdf
+def _print_pdfs(outcomes: list[Outcome]) -> None:
+    """Print each done report's PDF; a report whose PDF fails (or whose browser will not start) fails with the
+    reason: the run counts it and exits 1, its HTML stays for a look."""
+    from .export import print_pdfs
 
     done = [o for o in outcomes if o.status == "done"]
     if not done:
         return
+    pairs = [(Path(o.html), Path(o.html).with_suffix(".pdf")) for o in done]
     try:
-        pairs = [(Path(o.html), Path(o.html).with_suffix(".pdf")) for o in done]
-        html_to_pdf(pairs)
-        for outcome, (_, pdf_path) in zip(done, pairs):
-            outcome.pdf = str(pdf_path)
+        failed = print_pdfs(pairs)
     except OrglifeError:
         raise
-    except Exception as error:  # noqa: BLE001 - a broken browser should not lose the HTML reports
-        echo(f"警告：PDF 打印失败：{error}")
-        for outcome in done:
-            outcome.error = f"PDF 打印失败：{error}"
+    except Exception as error:  # noqa: BLE001 - a broken browser fails the PDFs, not the HTML reports
+        failed = {html: f"浏览器无法启动：{_describe(error)}" for html, _ in pairs}
+    for outcome, (html, pdf_path) in zip(done, pairs):
+        if html in failed:
+            outcome.status, outcome.error = "failed", f"PDF 打印失败：{failed[html]}"[:500]
+        else:
+            outcome.pdf = str(pdf_path)
 
 
 def write_manifest(out: Path, outcomes: list[Outcome], summary: Outcome | None) -> None:
