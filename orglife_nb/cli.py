@@ -69,6 +69,10 @@ def _param_name(param) -> str:
     return "/".join(param.opts) if getattr(param, "opts", None) else param.human_readable_name
 
 
+_PATH_PROBLEMS = {"is a directory": "是目录，不是文件", "is a file": "是文件，不是目录", "does not exist": "不存在",
+                  "is not writable": "不可写", "is not readable": "不可读"}
+
+
 def _chinese(error: click.ClickException) -> str:
     """click's English usage errors, said in Chinese."""
     if isinstance(error, click.NoSuchOption):
@@ -80,7 +84,11 @@ def _chinese(error: click.ClickException) -> str:
     if isinstance(error, click.BadParameter):
         message = error.message
         out_of_range = re.match(r"(.+) is not in the range (.+)\.$", message)
-        if out_of_range:
+        path_problem = re.match(r"(?:File|Directory|Path) '(.+)' (is a directory|is a file|does not exist|is not "
+                                r"writable|is not readable)\.$", message)
+        if path_problem:
+            message = f"{path_problem.group(1)} {_PATH_PROBLEMS[path_problem.group(2)]}"
+        elif out_of_range:
             message = f"{out_of_range.group(1)} 超出允许范围（{out_of_range.group(2)}）"
         elif message.startswith("'") and "is not a valid integer" in message:
             message = f"{message.split(chr(39))[1]} 不是整数"

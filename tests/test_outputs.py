@@ -27,6 +27,7 @@ def _commands(db: str, target: str) -> dict[str, list[str]]:
         "report": ["report", "--db", db, "--out", target, "--branch", "B001"],
         "docs": ["docs", "--db", db, "--meeting", MEETING, "--out", target],
         "training": ["training", "--checklists", target, "--no-pdf"],
+        "demo": ["demo", "--out", target, "--no-reports"],
     }
 
 
@@ -34,11 +35,16 @@ FILE_COMMANDS = ("check", "export", "template", "deadlines")
 BAD_TARGETS = [
     # (target, expected reason, commands it applies to)
     ("{tmp}/missing/x.out", "目录不存在", FILE_COMMANDS),
-    ("/dev/null/x", "路径中有一段不是目录", FILE_COMMANDS + ("report", "docs", "training")),
+    ("/dev/null/x", "路径中有一段不是目录", FILE_COMMANDS + ("report", "docs", "training", "demo")),
     ("/dev/full", "磁盘空间不足", FILE_COMMANDS),
     ("/sys/orglife-x.out", "没有写入权限", ("check", "template")),  # refused even to root
     ("{tmp}/a-file/x", "路径中有一段不是目录", ("report", "docs", "training")),
 ]
+
+
+def test_a_directory_where_a_file_should_go_is_one_chinese_line(tmp_path):
+    result = orglife("template", str(tmp_path))
+    assert result.returncode == 2 and result.stderr == f"错误：out 的值无效：{tmp_path} 是目录，不是文件\n"
 CASES = [pytest.param(command, target, why, id=f"{command}:{target.split('/')[-2]}")
          for target, why, commands in BAD_TARGETS for command in commands]
 
