@@ -41,11 +41,17 @@ def out_of_memory(error: BaseException) -> bool:
 
 
 def limit_memory(pid: int | None, memory_mb: int | None) -> None:
-    """Cap the data (heap and private mappings) of process ``pid``; None or 0 lifts the cap."""
+    """Cap the data (heap and private mappings) of process ``pid``; None or 0 lifts the cap.
+
+    Only the soft limit is set (the hard one stays as it was), so a later, higher cap for the same kernel needs no
+    privilege to raise it again."""
     if pid is None:
         return
+    _, hard = resource.prlimit(pid, resource.RLIMIT_DATA)
     cap = memory_mb * 2**20 if memory_mb else resource.RLIM_INFINITY
-    resource.prlimit(pid, resource.RLIMIT_DATA, (cap, cap))
+    if hard != resource.RLIM_INFINITY:
+        cap = hard if cap == resource.RLIM_INFINITY else min(cap, hard)
+    resource.prlimit(pid, resource.RLIMIT_DATA, (cap, hard))
 
 
 def limited_kernel_manager(memory_mb: int | None):
