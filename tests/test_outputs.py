@@ -229,3 +229,11 @@ def test_exported_text_that_looks_like_a_formula_stays_text(tmp_path, demo_store
         shown = {cell for row in csv.reader(stream) for cell in row}
     assert {formula + f"#{i}" for i, formula in enumerate(FORMULAS)} <= shown
     assert "2" not in shown and "点我" not in shown
+
+
+def test_a_symlinked_target_is_written_through(tmp_path):
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old", encoding="utf-8")
+    link.symlink_to(real)
+    outputs.write_text(link, "new")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new"
