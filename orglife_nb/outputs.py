@@ -153,14 +153,20 @@ def csv_text(frame) -> str:
     """A frame as CSV text for people: UTF-8 BOM first (Excel then shows the Chinese), every text cell neutralised.
     The one way the project writes CSV. Rows end in CRLF (RFC 4180): the csv module then also quotes a cell that
     holds a bare CR, which with LF endings it writes unquoted and readers take for a row break."""
-    import pandas as pd
+    import numpy as np
 
     safe = frame.copy(deep=False)
     for name in frame.select_dtypes(include=["object", "string"]).columns:
-        values = frame[name].tolist()
-        # one pass of plain Python over the values (pandas' map costs several times more per value)
-        if any(isinstance(v, str) and v[:1] in _STARTS for v in values):
-            safe[name] = pd.Series([neutralise(v) for v in values], index=frame.index, dtype=frame[name].dtype)
+        column = frame[name]
+        # vectorised first characters find the candidates; only those are looked at one by one (a number such as
+        # -3 in an object column is a candidate, and stays as it is)
+        first = column.astype(str).str.slice(0, 1)
+        values = column.to_numpy(dtype=object)
+        hits = [i for i in np.flatnonzero(first.isin(_STARTS).to_numpy()) if isinstance(values[i], str)]
+        if hits:
+            values = values.copy()
+            values[hits] = ["'" + values[i] for i in hits]
+            safe[name] = values
     return "\ufeff" + safe.to_csv(index=False, lineterminator="\r\n")
 
 
