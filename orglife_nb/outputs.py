@@ -141,6 +141,7 @@ FORMULA_START = "=+-@\t\r＝＋－＠"
 
 
 _STARTS = frozenset(FORMULA_START)
+_FIRSTS = list(FORMULA_START)
 
 
 def neutralise(value):
@@ -154,19 +155,21 @@ def csv_text(frame) -> str:
     The one way the project writes CSV. Rows end in CRLF (RFC 4180): the csv module then also quotes a cell that
     holds a bare CR, which with LF endings it writes unquoted and readers take for a row break."""
     import numpy as np
+    import pandas as pd
 
     safe = frame.copy(deep=False)
     for name in frame.select_dtypes(include=["object", "string"]).columns:
-        column = frame[name]
-        # vectorised first characters find the candidates; only those are looked at one by one (a number such as
-        # -3 in an object column is a candidate, and stays as it is)
-        first = column.astype(str).str.slice(0, 1)
-        values = column.to_numpy(dtype=object)
-        hits = [i for i in np.flatnonzero(first.isin(_STARTS).to_numpy()) if isinstance(values[i], str)]
+        values = frame[name].to_numpy(dtype=object)
+        # numpy's cast to one-character strings gives every cell's first character at C speed; only those that
+        # start a formula are looked at one by one (a number such as -3 in an object column is one, and stays)
+        first = values.astype("U1")
+        hits = [i for i in np.flatnonzero(np.isin(first, _FIRSTS)) if isinstance(values[i], str)]
         if hits:
             values = values.copy()
             values[hits] = ["'" + values[i] for i in hits]
-            safe[name] = values
+            # as its own dtype: a bare object array would be inferred as an Arrow string column, whose conversion
+            # back for to_csv costs more than all the rest
+            safe[name] = pd.Series(values, index=frame.index, dtype=frame[name].dtype)
     return "\ufeff" + safe.to_csv(index=False, lineterminator="\r\n")
 
 
