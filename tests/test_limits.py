@@ -103,6 +103,7 @@ def test_long_free_texts_print_in_a_report_of_ordinary_size(demo_store, tmp_path
         connection.execute(text("update meetings set topic = :t where branch_id = 'B001'"), {"t": "议" * 32_767})
         connection.execute(text("update members set name = :n || member_id where branch_id = 'B001'"),
                            {"n": "名" * 10_000})
+        connection.execute(text("update branches set name = :n where branch_id = 'B001'"), {"n": "支" * 10_000})
     summary = runner.run_reports(url, branches=["B001"], as_of=dt.date(2026, 7, 15), out=tmp_path / "out",
                                  pdf=True, progress=False)
     assert summary.failed == 0, [o.error for o in summary.outcomes]
@@ -110,6 +111,8 @@ def test_long_free_texts_print_in_a_report_of_ordinary_size(demo_store, tmp_path
     assert len(html.encode("utf-8")) < 2 * 2**20 and "议" * 100 in html and "议" * 1001 not in html
     assert "名" * 5 + "…（B001-01）" in html and "名" * 1001 not in html  # cut, and still told apart
     assert (tmp_path / "out" / "branches" / "B001.pdf").stat().st_size > 10_000
+    for page in ("index.html", "summary.html", "branches/B001.html"):
+        assert "支" * 1001 not in (tmp_path / "out" / page).read_text(encoding="utf-8"), page
 
 
 def test_a_report_whose_pdf_fails_is_counted_failed(tmp_path):

@@ -23,8 +23,9 @@ from typing import Callable, Iterable, Iterator
 from ..errors import OrglifeError
 from ..outputs import PART, csv_text, output_dir, write_text
 from ..resources import resource_root
+from ..textable import clip
 from .engines import DEFAULT_ENGINE, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, ENGINES, LimitExceeded
-from .html import esc
+from .html import HEADING_WIDTH, esc
 
 NOTEBOOKS = resource_root() / "notebooks"
 BRANCH_NOTEBOOK = NOTEBOOKS / "branch_report.ipynb"
@@ -535,8 +536,9 @@ def write_index(out: Path, outcomes: list[Outcome], summary: Outcome, names: dic
     status_label = {"done": "完成", "failed": "失败", "skipped": "跳过（数据未变）", "pending": "未运行"}
     rows = []
     for o in outcomes:
-        link = (f'<a href="{esc(os.path.relpath(o.html, out))}">{esc(names.get(o.key, o.key))}</a>'
-                if o.html and o.status != "failed" else esc(names.get(o.key, o.key)))
+        name = esc(clip(str(names.get(o.key, o.key)), HEADING_WIDTH))
+        link = (f'<a href="{esc(os.path.relpath(o.html, out))}">{name}</a>'
+                if o.html and o.status != "failed" else name)
         pdf = f' · <a href="{esc(os.path.relpath(o.pdf, out))}">PDF</a>' if o.pdf else ""
         rows.append(f"<tr class=\"{esc(o.status)}\"><td>{esc(o.key)}</td><td>{link}{pdf}</td>"
                     f"<td>{esc(status_label.get(o.status, o.status))}</td><td>{o.seconds:.2f}</td>"
