@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .errors import OrglifeError
+from .reports.engines import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
 DB_HELP = "数据库：SQLAlchemy 地址或 SQLite 文件路径（默认 ORGLIFE_DB，否则 ./orglife.db）"
 # serve and training: a closed page's kernel is shut down after this many idle minutes (jupyter_server's culler)
@@ -80,6 +81,10 @@ def _param_name(param) -> str:
     return "/".join(param.opts) if getattr(param, "opts", None) else param.human_readable_name
 
 
+_PATH_PROBLEMS = {"is a directory": "是目录，不是文件", "is a file": "是文件，不是目录", "does not exist": "不存在",
+                  "is not writable": "不可写", "is not readable": "不可读"}
+
+
 def _chinese(error: click.ClickException) -> str:
     """click's English usage errors, said in Chinese."""
     if isinstance(error, click.NoSuchOption):
@@ -91,7 +96,11 @@ def _chinese(error: click.ClickException) -> str:
     if isinstance(error, click.BadParameter):
         message = error.message
         out_of_range = re.match(r"(.+) is not in the range (.+)\.$", message)
-        if out_of_range:
+        path_problem = re.match(r"(?:File|Directory|Path) '(.+)' (is a directory|is a file|does not exist|is not "
+                                r"writable|is not readable)\.$", message)
+        if path_problem:
+            message = f"{path_problem.group(1)} {_PATH_PROBLEMS[path_problem.group(2)]}"
+        elif out_of_range:
             message = f"{out_of_range.group(1)} 超出允许范围（{out_of_range.group(2)}）"
         elif message.startswith("'") and "is not a valid integer" in message:
             message = f"{message.split(chr(39))[1]} 不是整数"
@@ -233,14 +242,18 @@ def deadlines(kind, meeting_date, profile: str | None, fmt: str, out: Path | Non
 @click.option("--engine", type=ChoiceType(["warm", "papermill"]), default="warm", show_default=True,
               help="warm：每个工作进程保留一个预热内核（快）；papermill：每份报告新起内核（原版，慢）")
 @click.option("--ipynb", is_flag=True, help="同时保存运行后的笔记本（notebooks/ 下，带 papermill 注入的参数和元数据）")
+@click.option("--max-memory", "max_memory", type=click.IntRange(min=1024), default=DEFAULT_MEMORY_MB,
+              show_default=True, metavar="MB", help="每个报告内核的内存上限（MB）：超出的那份报告失败，其余照常")
+@click.option("--timeout", type=click.IntRange(min=1), default=DEFAULT_TIMEOUT, show_default=True, metavar="秒",
+              help="每份报告的时限（秒）：超时的那份报告失败，其余照常")
 def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: int, profile, resume: bool,
-           scheduler: str | None, engine: str, ipynb: bool) -> None:
+           scheduler: str | None, engine: str, ipynb: bool, max_memory: int, timeout: int) -> None:
     """运行参数化笔记本：每个支部一份 HTML 报告，外加汇总报告、索引页和清单。"""
     from .reports.runner import run_reports
 
     summary = run_reports(db, branches=list(branches) or None, as_of=as_of, out=out, audience=audience, pdf=pdf,
                           workers=workers, profile=profile, resume=resume, scheduler=scheduler, engine=engine,
-                          notebooks=ipynb, echo=click.echo)
+                          notebooks=ipynb, timeout=timeout, memory=max_memory, echo=click.echo)
     click.echo(summary.describe())
     for outcome in summary.outcomes:
         if outcome.status == "failed":
@@ -286,7 +299,9 @@ def check(workbook: Path | None, db: str | None, as_of, year: int | None, profil
     if out is None:
         click.echo(text)
     else:
-        out.write_text(text, encoding="utf-8", newline="")
+        from .outputs import write_text
+
+        write_text(out, text)
         click.echo(f"已写出 {len(findings)} 条检查结果：{out}")
 
 

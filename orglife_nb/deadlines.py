@@ -462,9 +462,6 @@ def default_ics_name(kind: MeetingKind | str, meeting_date: dt.date) -> Path:
 def write_ics(frame: pd.DataFrame, meeting_date: dt.date, kind: MeetingKind | str,
               out: str | Path | None = None) -> Path:
     """Write the calendar to ``out`` (default deadlines-<kind>-<date>.ics); OrglifeError if it cannot."""
-    path = Path(out) if out else default_ics_name(kind, meeting_date)
-    try:
-        path.write_bytes(to_ics(frame, meeting_date, kind))
-    except OSError as error:
-        raise OrglifeError(f"无法写入 {path}：{error.strerror or error}") from None
-    return path
+    from .outputs import write_bytes
+
+    return write_bytes(Path(out) if out else default_ics_name(kind, meeting_date), to_ics(frame, meeting_date, kind))

@@ -724,12 +724,13 @@ def run_demo(out: Path, db: str | None = None, branches: int | None = None, seed
     from sqlalchemy.engine import make_url
 
     from .models import MeetingKind, UnitType
+    from .outputs import output_dir
     from .store import Store
 
     seed = DEFAULT_SEED if seed is None else seed
     out = Path(out)
     if db is None:
-        out.mkdir(parents=True, exist_ok=True)
+        output_dir(out)
         target: Path | str = out / "demo.db"
         for suffix in ("", "-wal", "-shm"):  # the demo's own file: start from scratch every run
             Path(f"{target}{suffix}").unlink(missing_ok=True)

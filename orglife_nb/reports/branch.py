@@ -15,11 +15,21 @@ import pandas as pd
 from ..frames import Frames, load, subset
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
+from ..textable import clip
 from . import charts
-from .html import (Html, criticism_coverage_tables, esc, figure, section, severity_badge, subsection, table,
-                   talk_coverage_table)
+from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, section, severity_badge, subsection,
+                   table, talk_coverage_table)
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
+
+
+def _short_name(name, member_id) -> str:
+    """A member's name as the report shows it (matrix rows and columns, chart bars): bounded; a cut name carries its
+    member id, so two long names that begin alike stay two people."""
+    if not isinstance(name, str):
+        return name
+    shown = charts.label(name)
+    return shown if shown == name else f"{clip(name, 12)}（{clip(str(member_id), 10)}）"
 YES_NO = {True: "是", False: "否"}
 # The sheets and meeting fields that are confidential (rules.md 保密; models mark them): never in a public report.
 PUBLIC_MEETING_FIELDS = ["meeting_id", "branch_id", "kind", "year", "half", "topic", "date", "place"]
@@ -146,7 +156,8 @@ class BranchReport(AudienceReport):
     @cached_property
     def names(self) -> dict[str, str]:
         members = self.frames.members
-        return dict(zip(members.member_id, members["name"])) | {SUPERIOR: "上级", BRANCH_LEADERSHIP: "支部班子"}
+        names = [_short_name(name, member) for name, member in zip(members["name"], members.member_id)]
+        return dict(zip(members.member_id, names)) | {SUPERIOR: "上级", BRANCH_LEADERSHIP: "支部班子"}
 
     def name(self, member_id) -> str:
         return "" if pd.isna(member_id) else self.names.get(member_id, str(member_id))
@@ -170,7 +181,7 @@ class BranchReport(AudienceReport):
             facts.append(f"单位类型：{UnitType(b.unit_type).label}")
         facts.append(f"党员 {len(self.frames.members)} 名")
         kind = "公示信息" if self.public else "组织生活会情况报告"
-        return Html(f'<header class="report-header"><div class="report-title">{esc(b["name"])} {esc(kind)}</div>'
+        return Html(f'<header class="report-header"><div class="report-title">{esc(clip(b["name"], HEADING_WIDTH))} {esc(kind)}</div>'
                     f'<div class="report-meta">{esc(" · ".join(facts))}</div></header>')
 
     def verdict(self) -> Html | None:

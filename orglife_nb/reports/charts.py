@@ -5,6 +5,11 @@ took 90–180 ms (measured on this machine), which at thousands of branch report
 part of a report. Charts carry no script (pygal's interactive tooltips would load JavaScript from the web: off),
 no date and an id derived from their content, so the same data gives byte-identical output (report runs can be
 compared) and two charts on one page never share styles by accident.
+
+Every text handed to pygal is bounded here (``label``, ``heading``): pygal's own truncation is off (it cuts at a
+character count, mid-name, and its ellipsis hides which member a bar is), and an unbounded label is dangerous: a
+long enough axis label pushes the plot's width below zero, and pygal's title splitting (``util.split_title``) then
+loops for ever, appending empty lines (a 105-character name took 11.6 GB in five minutes).
 """
 from __future__ import annotations
 
@@ -14,9 +19,23 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ..textable import clip
+
 CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', sans-serif"
 PALETTE = ("#067647", "#2e90fa", "#f79009", "#b42318", "#7a5af8", "#98a2b3", "#0e9384")
 WIDTH = 700
+LABEL_WIDTH = 24  # display columns (12 Chinese characters) of an axis label or legend entry: a name, a level
+TITLE_WIDTH = 60  # of a chart or axis title (a chart title fits on one line of the 700-pixel chart)
+
+
+def label(value) -> str:
+    """An axis label or series name as drawn: text, at most LABEL_WIDTH columns."""
+    return clip(str(value), LABEL_WIDTH)
+
+
+def heading(value) -> str:
+    """A chart or axis title as drawn."""
+    return clip(str(value), TITLE_WIDTH)
 
 
 @lru_cache(maxsize=None)
@@ -50,8 +69,11 @@ def _render(chart, *key) -> str:
 
 
 def _options(title: str, height: float, colors=None, **more) -> dict:
+    for axis in ("x_title", "y_title"):
+        if more.get(axis):
+            more[axis] = heading(more[axis])
     return dict(style=_style(tuple(colors or PALETTE)), js=[], disable_xml_declaration=True, width=WIDTH,
-                height=int(height), title=title, legend_at_bottom=True, truncate_legend=-1, truncate_label=-1,
+                height=int(height), title=heading(title), legend_at_bottom=True, truncate_legend=-1, truncate_label=-1,
                 margin=8, margin_bottom=28, **more)  # room under the legend: pygal's own leaves it clipped
 
 
@@ -62,8 +84,8 @@ def stacked_bars(table: pd.DataFrame, *, title: str, xlabel: str = "", ylabel: s
 
     kind = pygal.HorizontalStackedBar if horizontal else pygal.StackedBar
     height = max(220, 30 * len(table) + 130) if horizontal else 320
-    labels = [str(label) for label in table.index]
-    columns = [(str(name), [int(v) for v in table[name].to_numpy()]) for name in table.columns]
+    labels = [label(name) for name in table.index]
+    columns = [(label(name), [int(v) for v in table[name].to_numpy()]) for name in table.columns]
     if horizontal:  # pygal draws the first label at the bottom; a table reads from the top
         labels = labels[::-1]
         columns = [(name, values[::-1]) for name, values in columns]
@@ -103,8 +125,8 @@ def lines(series: dict[str, pd.Series], *, title: str, ylabel: str = "", step: b
     data = []
     for name, values in series.items():
         points = _steps(values) if step else [(w.to_pydatetime(), float(v)) for w, v in values.items()]
-        chart.add(name, points)
-        data.append((name, points))
+        chart.add(label(name), points)
+        data.append((label(name), points))
     return _render(chart, "lines", title, data)
 
 
@@ -114,5 +136,5 @@ def histogram(values: pd.Series, *, title: str, xlabel: str, bins: list[float] |
     counts, edges = np.histogram(values.dropna().to_numpy(dtype=float), bins=bins or 10)
     bars = [(int(count), float(lo), float(hi)) for count, lo, hi in zip(counts, edges[:-1], edges[1:])]
     chart = pygal.Histogram(**_options(title, 300, x_title=xlabel, y_title="次数", show_legend=False))
-    chart.add(xlabel, bars)
+    chart.add(label(xlabel), bars)
     return _render(chart, "histogram", title, bars)

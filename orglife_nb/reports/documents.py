@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -28,6 +27,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from ..errors import OrglifeError
+from ..outputs import output_dir, replacing
 from ..resources import templates
 from ..frames import Frames
 from ..models import (SUPERIOR, CriticismAct, CriticismStage, Level, Material, MaterialType, Meeting, MeetingKind,
@@ -475,12 +475,6 @@ def _sync_grid(document) -> None:
                 column.width = width
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _render(template: Path, context: dict[str, Any], target: Path) -> None:
     """Fill one template and write it atomically (temporary file in the same folder, then rename)."""
     from docxtpl import DocxTemplate
@@ -492,15 +486,8 @@ def _render(template: Path, context: dict[str, Any], target: Path) -> None:
     # autoescape: user text with < & > stays text; StrictUndefined: a template/context mismatch fails loudly
     doc.render(context, jinja_env=Environment(autoescape=True, undefined=StrictUndefined), autoescape=True)
     _sync_grid(doc.docx)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            doc.save(stream)
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; the documents are ordinary files
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with replacing(target) as temp:
+        doc.save(str(temp))
 
 
 def render_documents(db_or_frames, meeting_id: str, out_dir: str | os.PathLike, as_of: dt.date | None = None, *,
@@ -524,6 +511,7 @@ def render_documents(db_or_frames, meeting_id: str, out_dir: str | os.PathLike, 
     frames = db_or_frames if isinstance(db_or_frames, Frames) else _open_frames(db_or_frames, meeting_id)
     if not (frames.meetings.meeting_id == meeting_id).any():
         raise OrglifeError(f"没有编号为 {meeting_id} 的会议")
+    out = output_dir(out_dir)  # before any work: a wrong --out is the only message
     if findings is None and "report" in wanted:  # the checks cost more than all four documents together
         findings = _findings(frames, as_of, profile)
     context = meeting_context(frames, meeting_id, findings, as_of=as_of, profile=profile)
@@ -532,10 +520,6 @@ def render_documents(db_or_frames, meeting_id: str, out_dir: str | os.PathLike, 
             echo("未生成民主测评表：" + ("已按要求跳过。" if ballot is False else
                                      "本次会议未结合民主评议党员（确需空白测评表时加 --ballot）。"))
         wanted.discard("ballot")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise OrglifeError(f"输出位置 {out} 已存在且不是目录")
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for document in DOCUMENTS:
         if document.key in wanted:

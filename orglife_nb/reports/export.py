@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..outputs import replacing
 from ..resources import templates
 
 TEMPLATES = templates()
@@ -82,29 +83,64 @@ def chromium_page() -> Iterator[object]:
             browser.close()
 
 
-def print_pdf(page, html_path: Path, pdf_path: Path) -> None:
-    page.goto(html_path.resolve().as_uri(), wait_until="load")
-    tmp = pdf_path.with_name(pdf_path.name + ".part")
-    page.pdf(path=str(tmp), format="A4", print_background=True, display_header_footer=True,
-             header_template="<span></span>", footer_template=PDF_FOOTER,
-             margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
-    tmp.replace(pdf_path)  # never leave a half-written PDF under the final name
+PDF_TIMEOUT = 120  # seconds Chromium may take to load one report before its PDF counts as failed
 
 
-def html_to_pdf(pairs: Iterable[tuple[Path, Path]]) -> None:
-    """Print each HTML file to its PDF with one browser.
+def print_pdf(page, html_path: Path, pdf_path: Path, timeout: float = PDF_TIMEOUT) -> None:
+    page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout * 1000)
+    with replacing(pdf_path) as temp:  # never leave a half-written PDF under the final name
+        page.pdf(path=str(temp), format="A4", print_background=True, display_header_footer=True,
+                 header_template="<span></span>", footer_template=PDF_FOOTER,
+                 margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
 
-    Runs in a thread of its own: Playwright's sync API refuses a thread whose asyncio loop is running (a Jupyter
-    kernel, or a test session where pytest-playwright already drives a browser).
+
+def _reason(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:300]
+
+
+def print_pdfs(pairs: Iterable[tuple[Path, Path]], timeout: float = PDF_TIMEOUT) -> dict[Path, str]:
+    """Print each HTML file to its PDF with one browser; returns HTML path → why, for each PDF that failed.
+
+    One failure (a page too slow to load, a full disk) costs only its own PDF: the page is replaced and the rest
+    are printed. A browser that will not start raises. Runs in a thread of its own: Playwright's sync API refuses a
+    thread whose asyncio loop is running (a Jupyter kernel, or a test session where pytest-playwright already drives
+    a browser).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     pairs = list(pairs)
 
-    def print_all() -> None:
+    def print_all() -> dict[Path, str]:
+        failed: dict[Path, str] = {}
         with chromium_page() as page:
             for html_path, pdf_path in pairs:
-                print_pdf(page, html_path, pdf_path)
+                try:
+                    print_pdf(page, html_path, pdf_path, timeout)
+                except Exception as error:  # noqa: BLE001 - recorded for this report; the others go on
+                    failed[html_path] = _reason(error)
+                    page = _fresh_page(page)
+        return failed
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(print_all).result()
+        return pool.submit(print_all).result()
+
+
+def _fresh_page(page):
+    """A new page in the same browser, for the PDFs after a failed one (that page may be stuck loading)."""
+    browser = page.context.browser
+    try:
+        page.close()
+    except Exception:  # noqa: BLE001 - a crashed page cannot be closed; the new one is what matters
+        pass
+    return browser.new_page()
+
+
+def html_to_pdf(pairs: Iterable[tuple[Path, Path]]) -> None:
+    """Print each HTML file to its PDF; OrglifeError naming the first that failed."""
+    from ..errors import OrglifeError
+
+    failed = print_pdfs(pairs)
+    if failed:
+        path, why = next(iter(failed.items()))
+        raise OrglifeError(f"无法打印 PDF {path.with_suffix('.pdf')}：{why}")

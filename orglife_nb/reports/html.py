@@ -1,4 +1,9 @@
-"""Small HTML building blocks for reports. Every piece of user text goes through ``esc``: nothing is trusted."""
+"""Small HTML building blocks for reports. Every piece of user text goes through ``esc``: nothing is trusted.
+
+Free text is shown up to a bound (``textable.clip``): a report is an overview, the full text stays in the store and
+the workbook. A topic of 32,767 characters (the most a workbook cell holds) then prints like any other, and one
+long text cannot grow a report by megabytes each time it is shown (headings repeat a meeting's topic).
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +13,11 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
+
+from ..textable import clip
+
+CELL_WIDTH = 2000  # display columns of free text in a table cell or reading (about 1,000 Chinese characters)
+HEADING_WIDTH = 120  # of a section heading (two lines of an A4 page)
 
 
 def esc(value: object) -> str:
@@ -40,6 +50,11 @@ class Html:
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def text_cell(value: object) -> str:
+    """A table cell's default HTML: escaped, free text bounded to CELL_WIDTH."""
+    return esc(clip(value, CELL_WIDTH) if isinstance(value, str) else value)
+
+
 def table(frame: pd.DataFrame, *, classes: pd.DataFrame | None = None, index: bool = False,
           empty: str = "（无）", formatters: dict[str, Callable[[object], str]] | None = None) -> str:
     """An escaped HTML table; ``classes`` (same shape) puts a CSS class on individual cells (e.g. 'late')."""
@@ -48,9 +63,9 @@ def table(frame: pd.DataFrame, *, classes: pd.DataFrame | None = None, index: bo
     formatters = formatters or {}
     head = ([frame.index.name or ""] if index else []) + list(frame.columns)
     # column by column (one Python list per column, no row Series): reports hold hundreds of these tables
-    columns = [_texts(frame.iloc[:, position].tolist(), formatters.get(name, esc))
+    columns = [_texts(frame.iloc[:, position].tolist(), formatters.get(name, text_cell))
                for position, name in enumerate(frame.columns)]
-    labels = _texts(frame.index.tolist(), esc) if index else None
+    labels = _texts(frame.index.tolist(), text_cell) if index else None
     return _assemble(head, labels, columns, classes.to_numpy() if classes is not None else None)
 
 
@@ -78,7 +93,7 @@ def _assemble(head: list, labels: list[str] | None, columns: list[list[str]], cs
             extra = css[row, position] if css is not None else ""
             cells.append(f'<td class="{esc(extra)}">{column[row]}</td>' if extra else f"<td>{column[row]}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    header = "".join(f"<th>{esc(c)}</th>" for c in head)
+    header = "".join(f"<th>{esc(clip(c, HEADING_WIDTH) if isinstance(c, str) else c)}</th>" for c in head)
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -126,16 +141,16 @@ def criticism_coverage_tables(ctx, meeting_id: str, name: Callable[[object], str
 
 def section(title: str, reading: str, *parts: str, level: int = 2) -> Html:
     """A report section: heading, a one-line reading in Chinese, then tables/charts (already HTML)."""
-    return Html(f'<section class="section"><h{level}>{esc(title)}</h{level}>'
-                f'<p class="reading">{esc(reading)}</p>{"".join(parts)}</section>')
+    return Html(f'<section class="section"><h{level}>{esc(clip(title, HEADING_WIDTH))}</h{level}>'
+                f'<p class="reading">{esc(clip(reading, CELL_WIDTH))}</p>{"".join(parts)}</section>')
 
 
 def subsection(title: str, *parts: str) -> str:
-    return f"<h3>{esc(title)}</h3>{''.join(parts)}"
+    return f"<h3>{esc(clip(title, HEADING_WIDTH))}</h3>{''.join(parts)}"
 
 
 def figure(svg: str, caption: str = "") -> str:
-    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    cap = f"<figcaption>{esc(clip(caption, CELL_WIDTH))}</figcaption>" if caption else ""
     return f"<figure>{svg}{cap}</figure>"
 
 

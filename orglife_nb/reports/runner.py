@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..errors import OrglifeError
+from ..outputs import PART, csv_text, output_dir, write_text
 from ..resources import resource_root
-from .engines import DEFAULT_ENGINE, ENGINES
-from .html import esc
+from ..textable import clip
+from .engines import DEFAULT_ENGINE, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, ENGINES, LimitExceeded
+from .html import HEADING_WIDTH, esc
 
 NOTEBOOKS = resource_root() / "notebooks"
 BRANCH_NOTEBOOK = NOTEBOOKS / "branch_report.ipynb"
@@ -31,6 +33,10 @@ SUMMARY_NOTEBOOK = NOTEBOOKS / "summary_report.ipynb"
 AUDIENCES = ("internal", "public")
 MANIFEST_EVERY = 2.0  # seconds between manifest rewrites while a run goes on
 MAX_CHUNK = 50  # branches that share one load and one run of the checks, at most: bounds a worker's memory
+# A report page larger than this fails instead of being written: with free text bounded (html.CELL_WIDTH) the
+# largest demo-like branch report is well under 2 MB; far more means something runaway (once: 63 MB from one
+# topic, whose PDF then never printed).
+MAX_HTML_MB = 20
 
 
 @dataclass
@@ -44,7 +50,8 @@ class Job:
     ipynb: Path | None = None
     engine: str = DEFAULT_ENGINE
     data: str = ""  # the branch's data signature (last change, row count) when the job was planned
-    timeout: float = 600  # seconds one cell may run before its kernel counts as hung
+    timeout: float = DEFAULT_TIMEOUT  # seconds the whole report may take
+    memory: int | None = DEFAULT_MEMORY_MB  # MB of data its kernel may hold
 
     @property
     def fingerprint(self) -> str:
@@ -112,15 +119,13 @@ def safe_name(key: str) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    part.write_text(text, encoding="utf-8")
-    part.replace(path)
+    output_dir(path.parent)
+    write_text(path, text)
 
 
 def sweep_parts(out: Path) -> None:
     """Remove temporary files a killed run may have left (their final names were never written)."""
-    for part in out.rglob("*.part"):
+    for part in out.rglob(f"*{PART}"):
         part.unlink(missing_ok=True)
 
 
@@ -205,6 +210,7 @@ def render_job(job: Job, engine=None) -> Rendered:
     try:
         engine = engine or worker_engine(job.engine)
         engine.timeout = job.timeout
+        engine.memory = job.memory
         notebook = engine.execute(_local_notebook(job.notebook), job.parameters)
         ipynb = ""
         if job.ipynb is not None:
@@ -212,6 +218,9 @@ def render_job(job: Job, engine=None) -> Rendered:
 
             ipynb = nbformat.writes(notebook)
         html = notebook_to_html(notebook)
+        size = len(html.encode("utf-8")) / 2**20
+        if size > MAX_HTML_MB:
+            return job.failed(f"报告过大：{size:.1f} MB，超过上限 {MAX_HTML_MB} MB", time.perf_counter() - started)
         outcome = Outcome(job.key, "done", time.perf_counter() - started, html=str(job.html),
                           fingerprint=job.fingerprint, data=job.data)
         return Rendered(outcome, html, ipynb)
@@ -239,6 +248,8 @@ def write_rendered(job: Job, rendered: Rendered) -> Outcome:
 
 
 def _describe(error: Exception) -> str:
+    if isinstance(error, LimitExceeded):  # its message is the whole reason
+        return str(error)
     name = type(error).__name__
     if name == "PapermillExecutionError":  # the useful part is the kernel's exception and its first line
         lines = str(getattr(error, "evalue", "")).strip().splitlines()
@@ -409,13 +420,15 @@ def _skipped(job: Job, previous: dict, out: Path) -> Outcome:
 def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None, as_of: dt.date | None = None,
                 out: Path = Path("reports"), audience: str = "internal", pdf: bool = False, workers: int = 1,
                 profile: str | None = None, engine: str = DEFAULT_ENGINE, progress: bool = True,
-                resume: bool = False, scheduler=None, timeout: float = 600, notebooks: bool = False,
+                resume: bool = False, scheduler=None, timeout: float = DEFAULT_TIMEOUT,
+                memory: int | None = DEFAULT_MEMORY_MB, notebooks: bool = False,
                 echo: Callable[[str], None] = print) -> RunSummary:
     """Run the branch report for every (or the given) branch and the summary; write index and manifest.
 
     ``resume`` skips reports still fresh from an earlier run into ``out``; ``scheduler`` (a Dask scheduler
     address or a ``distributed`` cluster/client) runs the reports there instead of in local processes;
-    ``notebooks`` also keeps each executed notebook (papermill's injected cell and metadata) under ``notebooks/``."""
+    ``notebooks`` also keeps each executed notebook (papermill's injected cell and metadata) under ``notebooks/``;
+    ``timeout`` (seconds) and ``memory`` (MB) bound each report's kernel: a report past either fails alone."""
     from ..store import Store, existing_url
 
     if audience not in AUDIENCES:
@@ -433,18 +446,17 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
     unknown = [b for b in wanted if b not in known]
     if unknown:
         raise OrglifeError(f"数据库中没有这些支部：{'、'.join(unknown)}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     sweep_parts(out)
     common = {"db": url, "as_of": as_of.isoformat(), "audience": audience, "profile": profile or ""}
     jobs = [Job(key=b, notebook=BRANCH_NOTEBOOK, parameters={**common, "branch_id": b},
-                html=out / "branches" / f"{safe_name(b)}.html", engine=engine, timeout=timeout,
+                html=out / "branches" / f"{safe_name(b)}.html", engine=engine, timeout=timeout, memory=memory,
                 ipynb=out / "notebooks" / f"{safe_name(b)}.ipynb" if notebooks else None,
                 data=_signature_text(*signatures.get(b, (None, 0)))) for b in wanted]
     last_any = max((last for last, _ in signatures.values() if last), default=None)
     summary_job = Job(key="summary", notebook=SUMMARY_NOTEBOOK,
                       parameters={**common, "branch_ids": wanted if branches else []},
-                      html=out / "summary.html", engine=engine, timeout=timeout,
+                      html=out / "summary.html", engine=engine, timeout=timeout, memory=memory,
                       ipynb=out / "notebooks" / "summary.ipynb" if notebooks else None,
                       data=_signature_text(last_any, sum(rows for _, rows in signatures.values())))
 
@@ -476,7 +488,7 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
         raise
     *outcomes, summary_outcome = current()
     if pdf:
-        _print_pdfs([o for o in [*outcomes, summary_outcome] if o.status == "done"], echo)
+        _print_pdfs([o for o in [*outcomes, summary_outcome] if o.status == "done"])
     summary = RunSummary(out=out, outcomes=outcomes, seconds=time.perf_counter() - started)
     write_manifest(out, outcomes, summary_outcome)
     write_index(out, outcomes, summary_outcome, known, as_of, audience)
@@ -484,28 +496,30 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
     return summary
 
 
-def _print_pdfs(outcomes: list[Outcome], echo) -> None:
-    from .export import html_to_pdf
+def _print_pdfs(outcomes: list[Outcome]) -> None:
+    """Print each done report's PDF; a report whose PDF fails (or whose browser will not start) fails with the
+    reason: the run counts it and exits 1, its HTML stays for a look."""
+    from .export import print_pdfs
 
     done = [o for o in outcomes if o.status == "done"]
     if not done:
         return
+    pairs = [(Path(o.html), Path(o.html).with_suffix(".pdf")) for o in done]
     try:
-        pairs = [(Path(o.html), Path(o.html).with_suffix(".pdf")) for o in done]
-        html_to_pdf(pairs)
-        for outcome, (_, pdf_path) in zip(done, pairs):
-            outcome.pdf = str(pdf_path)
+        failed = print_pdfs(pairs)
     except OrglifeError:
         raise
-    except Exception as error:  # noqa: BLE001 - a broken browser should not lose the HTML reports
-        echo(f"警告：PDF 打印失败：{error}")
-        for outcome in done:
-            outcome.error = f"PDF 打印失败：{error}"
+    except Exception as error:  # noqa: BLE001 - a broken browser fails the PDFs, not the HTML reports
+        failed = {html: f"浏览器无法启动：{_describe(error)}" for html, _ in pairs}
+    for outcome, (html, pdf_path) in zip(done, pairs):
+        if html in failed:
+            outcome.status, outcome.error = "failed", f"PDF 打印失败：{failed[html]}"[:500]
+        else:
+            outcome.pdf = str(pdf_path)
 
 
 def write_manifest(out: Path, outcomes: list[Outcome], summary: Outcome | None) -> None:
-    import csv
-    import io
+    import pandas as pd
 
     rows = [asdict(o) for o in outcomes] + ([asdict(summary)] if summary else [])
     for row in rows:
@@ -513,12 +527,8 @@ def write_manifest(out: Path, outcomes: list[Outcome], summary: Outcome | None) 
         for key in ("html", "pdf"):
             row[key] = os.path.relpath(row[key], out) if row[key] else ""
     atomic_write(out / "manifest.json", json.dumps(rows, ensure_ascii=False, indent=1))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["key", "status", "seconds", "html", "pdf", "error"],
-                            extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(out / "manifest.csv", "\ufeff" + buffer.getvalue())  # BOM: Excel opens it as UTF-8
+    columns = ["key", "status", "seconds", "html", "pdf", "error"]
+    atomic_write(out / "manifest.csv", csv_text(pd.DataFrame(rows, columns=columns)))
 
 
 def write_index(out: Path, outcomes: list[Outcome], summary: Outcome, names: dict[str, str], as_of: dt.date,
@@ -526,8 +536,9 @@ def write_index(out: Path, outcomes: list[Outcome], summary: Outcome, names: dic
     status_label = {"done": "完成", "failed": "失败", "skipped": "跳过（数据未变）", "pending": "未运行"}
     rows = []
     for o in outcomes:
-        link = (f'<a href="{esc(os.path.relpath(o.html, out))}">{esc(names.get(o.key, o.key))}</a>'
-                if o.html and o.status != "failed" else esc(names.get(o.key, o.key)))
+        name = esc(clip(str(names.get(o.key, o.key)), HEADING_WIDTH))
+        link = (f'<a href="{esc(os.path.relpath(o.html, out))}">{name}</a>'
+                if o.html and o.status != "failed" else name)
         pdf = f' · <a href="{esc(os.path.relpath(o.pdf, out))}">PDF</a>' if o.pdf else ""
         rows.append(f"<tr class=\"{esc(o.status)}\"><td>{esc(o.key)}</td><td>{link}{pdf}</td>"
                     f"<td>{esc(status_label.get(o.status, o.status))}</td><td>{o.seconds:.2f}</td>"

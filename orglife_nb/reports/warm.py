@@ -4,8 +4,9 @@ Stock papermill starts a kernel and re-imports pandas, pygal and the package for
 here that happens once per worker. Each run still goes through ``papermill.execute_notebook`` (registered as a
 papermill engine), so parameters are injected and the notebook's papermill metadata written exactly as stock
 papermill does; only the kernel is reused. Before each run the kernel's namespace is reset, so nothing of the
-previous branch is reachable from the next one (confidentiality). A kernel that dies or hangs past the timeout is
-replaced and the notebook retried once.
+previous branch is reachable from the next one (confidentiality). A kernel that dies is replaced and the notebook
+retried once; a report past its memory or time cap (``engines.LimitExceeded``) fails without a retry, and its kernel
+is replaced for the next one.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import threading
 import uuid
 from pathlib import Path
 
-from .engines import KERNEL
+from .engines import (DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, KERNEL, LimitExceeded, cell_timeouts, limit_memory,
+                      limited_kernel_manager, memory_exceeded, out_of_memory, time_exceeded)
 
 ENGINE_NAME = "orglife-warm"
 # Sent to the kernel before every notebook; binds no name in the user namespace it clears.
@@ -93,8 +95,11 @@ class WarmEngine:
 
     name = "warm"
 
-    def __init__(self, timeout: float = 600, startup_timeout: float = 120) -> None:
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, startup_timeout: float = 120,
+                 memory: int | None = DEFAULT_MEMORY_MB) -> None:
         self.timeout = timeout
+        self.memory = memory  # MB; the runner may change it between reports (applied before the next one)
+        self._memory_applied = memory
         self.startup_timeout = startup_timeout
         self.km = None
         self.kc = None
@@ -111,7 +116,8 @@ class WarmEngine:
 
         self.thread = threading.get_ident()
         # nbclient's own start path (same kernel manager class and arguments as a stock run)
-        starter = NotebookClient(new_notebook(), kernel_name=KERNEL, startup_timeout=int(self.startup_timeout))
+        starter = NotebookClient(new_notebook(), kernel_name=KERNEL, startup_timeout=int(self.startup_timeout),
+                                 kernel_manager_class=limited_kernel_manager(self.memory))
         self.km = starter.create_kernel_manager()
         # a local kernel talks over Unix sockets: no open TCP ports, and no "running over TCP without
         # encryption" warning from the kernel in the user's terminal
@@ -120,6 +126,7 @@ class WarmEngine:
         starter.start_new_kernel(cwd=self.cwd)
         self.kc = starter.start_new_kernel_client()
         self.runs = 0
+        self._memory_applied = self.memory
 
     def close(self) -> None:
         from jupyter_core.utils import run_sync
@@ -180,6 +187,9 @@ class WarmEngine:
         _register()
         try:
             return self._execute_once(notebook, parameters, cwd)
+        except LimitExceeded:
+            self.replace()  # the next report gets a kernel with nothing of this one's allocations
+            raise
         except KernelLost:
             self.replace()
         try:
@@ -194,17 +204,25 @@ class WarmEngine:
 
         if self.km is None:
             self._start()
+        if self.memory != self._memory_applied:
+            limit_memory(self.pid, self.memory)
+            self._memory_applied = self.memory
         try:
             self._reset(str(Path(cwd).resolve()) if cwd else self.cwd)
             node = papermill.execute_notebook(str(notebook), None, parameters=parameters, engine_name=ENGINE_NAME,
                                               kernel_name=KERNEL, progress_bar=False, log_output=False,
-                                              execution_timeout=self.timeout, km=self.km, kc=self.kc)
+                                              execution_timeout=self.timeout, timeout_func=cell_timeouts(self.timeout),
+                                              km=self.km, kc=self.kc)
         except CellTimeoutError:
-            raise KernelLost(f"内核超过 {self.timeout:g} 秒无响应") from None
+            raise time_exceeded(self.timeout) from None
         except DeadKernelError:
             raise KernelLost("内核意外退出") from None
         except TimeoutError:  # the reset itself hung
             raise KernelLost(f"内核超过 {RESET_TIMEOUT} 秒无响应") from None
+        except Exception as error:
+            if self.memory and out_of_memory(error):
+                raise memory_exceeded(self.memory) from None
+            raise
         self.runs += 1
         return node
 

@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 
+from ..outputs import csv_text
 from .common import KIND_LABELS
 from .engine import counts
 from .registry import SEVERITY_LABELS
@@ -30,8 +31,8 @@ def to_json(findings: pd.DataFrame) -> str:
 
 
 def to_csv(findings: pd.DataFrame) -> str:
-    """CSV text starting with a UTF-8 BOM."""
-    return "\ufeff" + _plain(findings).to_csv(index=False, lineterminator="\n")
+    """CSV text starting with a UTF-8 BOM, safe to open in Excel/WPS (``outputs.csv_text``)."""
+    return csv_text(_plain(findings))
 
 
 def summary_line(findings: pd.DataFrame) -> str:
@@ -103,7 +104,7 @@ def rules_text(table: pd.DataFrame, fmt: str = "table") -> str:
     if fmt == "json":
         return json.dumps(table.to_dict(orient="records"), ensure_ascii=False, indent=1)
     if fmt == "csv":
-        return "\ufeff" + table.to_csv(index=False, lineterminator="\n")
+        return csv_text(table)
     from ..textable import render
 
     rows = zip(table.rule, table.family_label, table.title, table.severity.map(SEVERITY_LABELS), table.applies_to,

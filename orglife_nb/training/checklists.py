@@ -37,18 +37,14 @@ def file_stem(kind: MeetingKind | str, meeting_date: dt.date | None = None) -> s
 def write_checklists(out: str | Path, kinds=None, profile=None, meeting_date: dt.date | None = None,
                      pdf: bool = True) -> list[Path]:
     """Write checklist-<kind>.html (and .pdf) for each kind (default: all three) into ``out``; returns the paths."""
-    from ..errors import OrglifeError
+    from ..outputs import output_dir, write_text
     from ..reports.export import html_to_pdf
 
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OrglifeError(f"无法创建目录 {out}：{error.strerror or error}") from None
+    out = output_dir(out)
     written, pairs = [], []
     for kind in kinds or list(MeetingKind):
         html_path = out / f"{file_stem(kind, meeting_date)}.html"
-        html_path.write_text(checklist_document(kind, profile, meeting_date), encoding="utf-8")
+        write_text(html_path, checklist_document(kind, profile, meeting_date))
         written.append(html_path)
         pairs.append((html_path, html_path.with_suffix(".pdf")))
     if pdf:

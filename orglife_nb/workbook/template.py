@@ -18,8 +18,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..errors import OrglifeError
 from ..models import BY_TABLE, RECORDS, FieldSpec, Record, fields_of
+from ..outputs import check_target, replacing
 
 DATE_FORMAT = "yyyy-mm-dd"
 TEXT_FORMAT = "@"  # Excel keeps what is typed into an id column as text, so 001 stays 001
@@ -120,18 +120,33 @@ def add_sheet(workbook: Workbook, record: type[Record]):
 
 
 def save(workbook: Workbook, out: str | os.PathLike) -> Path:
-    path = Path(out)
-    if not path.parent.is_dir():
-        raise OrglifeError(f"输出目录不存在：{path.parent}")
+    """Write the workbook to ``out`` whole or not at all (``outputs.replacing``); OrglifeError if it cannot.
+
+    Callers check the target (``outputs.check_target``) before building the workbook; a failure only the write
+    reveals (no permission, a full disk) still closes every sheet's stream, so nothing is left for the garbage
+    collector to finish noisily ("Exception ignored in: <generator …>")."""
     try:
-        workbook.save(path)
-    except OSError as error:
-        raise OrglifeError(f"无法写入 {path}：{error.strerror or error}") from None
-    return path
+        with replacing(out) as temp:
+            workbook.save(temp)
+    except BaseException:
+        _discard(workbook)
+        raise
+    return Path(out)
+
+
+def _discard(workbook: Workbook) -> None:
+    """Close the write-only sheets a failed save left open (their rows go to openpyxl's own temporary files)."""
+    for sheet in workbook.worksheets:
+        if not sheet.closed:
+            try:
+                sheet.close()
+            except Exception:  # noqa: BLE001 - the save's own error is the one to report
+                pass
 
 
 def write_template(out: str | os.PathLike) -> Path:
     """The blank exchange workbook: every sheet, headers with notes, drop-downs, formats."""
+    check_target(out)  # before any sheet is started
     workbook = new_workbook()
     for record in RECORDS:
         add_sheet(workbook, record)

@@ -15,6 +15,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..errors import OrglifeError
 from ..models import RECORDS, FieldSpec, Record, fields_of
+from ..outputs import check_target
 from ..store import Store
 from ..store.writer import frame_rows
 from .template import NO, YES, add_sheet, new_workbook, save
@@ -68,6 +69,7 @@ def _append_rows(sheet, record: type[Record], frame: pd.DataFrame) -> int:
 
 def write_workbook(out: str | os.PathLike, batch: dict[type[Record], pd.DataFrame]) -> dict[type[Record], int]:
     """Write every sheet (empty ones with headers only); returns rows written per record kind."""
+    check_target(out)  # before any sheet is started
     workbook = new_workbook()
     written = {}
     for record in RECORDS:
@@ -80,6 +82,7 @@ def write_workbook(out: str | os.PathLike, batch: dict[type[Record], pd.DataFram
 
 def export_store(out: str | os.PathLike, db: str | None = None, branches: list[str] | None = None) -> str:
     """``orglife export``: the store (optionally some branches' rows of every sheet) → workbook; a Chinese summary."""
+    check_target(out)  # a wrong path fails before the store is read
     with Store(db) as store:
         if branches:
             missing = sorted(set(branches) - set(store.branch_ids()))
