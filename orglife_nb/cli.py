@@ -374,5 +374,104 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
                   cull_idle=idle_minutes * 60, echo=click.echo)
 
 
+# ---- accounts ---------------------------------------------------------------------------------------------------
+
+
+def _read_password(password_file: Path | None, confirm: bool = True) -> str:
+    """The new password: the first line of --password-file, else typed twice without echo at a terminal, else
+    the first line of standard input (scripts). Never an option value: it would show in ps and shell history."""
+    if password_file is not None:
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise OrglifeError(f"无法读取密码文件 {password_file}：{getattr(error, 'strerror', None) or error}") from None
+        return lines[0] if lines else ""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次" if confirm else False,
+                            err=True)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+@cli.group()
+def user() -> None:
+    """账号管理：添加、改密码、列出、停用（账号存在数据库中，密码以 argon2 散列保存）。"""
+
+
+PASSWORD_FILE = click.option("--password-file", type=click.Path(dir_okay=False, exists=False, path_type=Path),
+                             default=None, help="从文件第一行读取密码（默认在终端输入两次，不回显；或从标准输入读一行）")
+
+
+@user.command(name="add")
+@click.argument("name")
+@click.option("--role", type=ChoiceType(["secretary", "superior", "analyst", "admin"]), required=True,
+              help="secretary 支部书记 / superior 上级党组织 / analyst 分析人员 / admin 管理员")
+@click.option("--branch", "branches", multiple=True, help="支部书记：所管支部编号（可多次给出）")
+@click.option("--superior", default=None, help="上级党组织账号：上级党组织名称（与“支部”表的“上级党组织”一致）")
+@click.option("--confidential", is_flag=True, help="分析人员：可以读取保密内容（会议记录、批评、测评、评定、意见、小结）")
+@PASSWORD_FILE
+@click.option("--db", default=None, help=DB_HELP)
+def user_add(name, role, branches, superior, confidential, password_file, db) -> None:
+    """添加账号。"""
+    from .auth import add_account, branches_in_scope
+    from .store import Store, existing_url
+
+    with Store(existing_url(db)) as store:
+        account = add_account(store, name, role, _read_password(password_file), branches=list(branches),
+                              superior=superior, confidential=confidential)
+        with store.engine.connect() as connection:
+            scope = branches_in_scope(connection, account)
+    click.echo(f"已添加账号 {account.name}（{account.role.label}；范围：{account.scope_text}）")
+    if scope is not None and not scope:
+        click.echo(f"注意：目前没有支部的上级党组织是“{account.superior}”，该账号暂时看不到任何支部", err=True)
+
+
+@user.command(name="passwd")
+@click.argument("name")
+@PASSWORD_FILE
+@click.option("--db", default=None, help=DB_HELP)
+def user_passwd(name, password_file, db) -> None:
+    """设置账号的新密码。"""
+    from .auth import set_password
+    from .store import Store, existing_url
+
+    with Store(existing_url(db)) as store:
+        set_password(store, name, _read_password(password_file))
+    click.echo(f"已更新账号 {name} 的密码")
+
+
+@user.command(name="list")
+@click.option("--db", default=None, help=DB_HELP)
+def user_list(db) -> None:
+    """列出全部账号（不显示密码）。"""
+    from .auth import list_accounts
+    from .store import Store, existing_url
+    from .textable import render
+
+    with Store(existing_url(db)) as store:
+        accounts = list_accounts(store)
+    if not accounts:
+        click.echo("还没有账号（orglife user add 添加）")
+        return
+    click.echo(render(["账号", "角色", "范围", "保密内容", "状态"],
+                      [[a.name, a.role.label, a.scope_text,
+                        "可读" if a.confidential or a.role.value in ("secretary", "superior", "admin") else "不可读",
+                        "已停用" if a.disabled else "可用"] for a in accounts]))
+
+
+@user.command(name="disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="重新启用已停用的账号")
+@click.option("--db", default=None, help=DB_HELP)
+def user_disable(name, enable, db) -> None:
+    """停用账号（不能再登录；记录保留）。--enable 重新启用。"""
+    from .auth import set_disabled
+    from .store import Store, existing_url
+
+    with Store(existing_url(db)) as store:
+        account = set_disabled(store, name, not enable)
+    click.echo(f"账号 {account.name} 已{'停用' if account.disabled else '启用'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
