@@ -9,35 +9,26 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from enum import Enum
 
 from sqlalchemy import Connection, delete, select
 
 from ..errors import OrglifeError
 from ..store import Store, now
 from ..store.schema import ACCOUNT_BRANCHES, ACCOUNTS, TABLES
-from ..models import Branch
+from ..models import Branch, LabeledEnum
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 would hash anything; a bound keeps a pasted file from costing seconds
 _NAME = re.compile(r"^[\w.@-]{1,64}$")  # \w includes CJK: 王书记 is a fine account name
 
 
-class AccountRole(str, Enum):
+class AccountRole(LabeledEnum):
     """What an account may do; the label is what the user sees."""
 
     secretary = "secretary", "支部书记"
     superior = "superior", "上级党组织"
     analyst = "analyst", "分析人员"
     admin = "admin", "管理员"
-
-    label: str
-
-    def __new__(cls, code: str, label: str):
-        obj = str.__new__(cls, code)
-        obj._value_ = code
-        obj.label = label
-        return obj
 
 
 @dataclass(frozen=True)
