@@ -414,9 +414,9 @@ PASSWORD_FILE = click.option("--password-file", type=click.Path(dir_okay=False, 
 def user_add(name, role, branches, superior, confidential, password_file, db) -> None:
     """添加账号。"""
     from .auth import add_account, branches_in_scope
-    from .store import Store, existing_url
+    from .store import Store
 
-    with Store(existing_url(db)) as store:
+    with Store(db) as store:  # like import, the first account may come before any data
         account = add_account(store, name, role, _read_password(password_file), branches=list(branches),
                               superior=superior, confidential=confidential)
         with store.engine.connect() as connection:
