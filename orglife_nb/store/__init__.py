@@ -2,6 +2,13 @@
 
 ``Store`` is the one facade the rest of the package talks to (as nbgrader's Gradebook): it opens or creates the
 database, upgrades an older schema on open, and reads and writes record batches in single transactions.
+
+Writers take turns: every write goes through ``Store.transaction()`` (``write_transaction``), which holds the
+store's one write lock from its first statement to its commit, so what a writer reads inside it (stored child
+rows, known ids, versions) cannot change under it. SQLite: ``BEGIN IMMEDIATE`` (pysqlite would otherwise begin
+lazily, at the first INSERT, after the reads). PostgreSQL: a transaction-level advisory lock, the same one-writer
+rule as SQLite (SERIALIZABLE would instead abort and redo a whole large import whenever a form saved meanwhile).
+Readers never wait for it. A writer that waits longer than ``write_wait`` seconds gets a Chinese OrglifeError.
 """
 from __future__ import annotations
 
@@ -50,24 +57,45 @@ def existing_url(db: str | os.PathLike | None = None) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers (reports, forms) do not block a writer
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster bulk writes
-    cursor.close()
+# How long a writer waits for the write lock (another import or save in progress) before giving up.
+WRITE_WAIT_SECONDS = 60.0
+# Execution option marking a connection whose transaction writes (see ``write_transaction``).
+_WRITE = "orglife_write"
+# pg_advisory_xact_lock key of the store's write lock (any constant; "orglife" in ASCII).
+_PG_WRITE_LOCK = 0x6F72676C696665
 
 
-def make_engine(url: str) -> Engine:
+def _sqlite_setup(write_wait: float):
+    def on_connect(dbapi_connection, _record) -> None:
+        # SQLAlchemy's pysqlite recipe: the driver must not begin transactions itself (it would begin lazily, at
+        # the first INSERT, after a writer's reads); the ``begin`` event below emits BEGIN instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers (reports, forms) do not block a writer
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(write_wait * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster bulk writes
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # a writer takes the write lock at BEGIN, before it reads; a reader's deferred BEGIN gives it one snapshot
+    write = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str, *, write_wait: float = WRITE_WAIT_SECONDS) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             folder = Path(parsed.database).parent
             if not folder.is_dir():
                 raise OrglifeError(f"数据库文件所在目录不存在：{folder}")
-        engine = create_engine(url, connect_args={"timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": write_wait})
+        event.listen(engine, "connect", _sqlite_setup(write_wait))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True)
@@ -106,13 +134,56 @@ def migrate(connection: Connection, revision: str = "head") -> None:
     command.upgrade(_alembic_config(connection), revision)
 
 
-def _ensure_schema(engine: Engine, url: str) -> str:
+@contextmanager
+def write_transaction(engine: Engine, write_wait: float = WRITE_WAIT_SECONDS) -> Iterator[Connection]:
+    """The one way to write: a transaction holding the store's write lock from its start to its commit.
+
+    Waiting longer than ``write_wait`` seconds for the lock is an OrglifeError (nothing written)."""
+    with engine.connect() as connection:
+        try:
+            if connection.dialect.name == "sqlite":
+                transaction = connection.execution_options(**{_WRITE: True}).begin()  # BEGIN IMMEDIATE
+            else:
+                transaction = connection.begin()
+                if connection.dialect.name == "postgresql":
+                    # bounded wait for the lock only; LOCAL ends with the transaction
+                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(write_wait * 1000)}")
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})")
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+        except OperationalError as error:
+            if _busy(error):
+                raise StoreBusy(write_wait) from None
+            raise
+        with transaction:
+            yield connection
+
+
+class StoreBusy(OrglifeError):
+    """Another writer held the store's write lock for longer than this one would wait."""
+
+    def __init__(self, write_wait: float) -> None:
+        super().__init__(f"数据库正忙：另一个导入或保存正在写入，等待 {write_wait:g} 秒仍未轮到，"
+                         "未写入任何内容，请稍后再试")
+
+
+def _busy(error: OperationalError) -> bool:
+    """The driver's "waited too long for a lock" (SQLite: locked/busy; PostgreSQL: lock_not_available)."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "55P03":
+        return True
+    return "locked" in str(original) or "busy" in str(original)
+
+
+def _ensure_schema(engine: Engine, url: str, write_wait: float = WRITE_WAIT_SECONDS) -> str:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory(str(MIGRATIONS))
     head = script.get_current_head()
-    with engine.begin() as connection:
-        revision = current_revision(connection)
+    with engine.connect() as connection:  # the usual case, an up-to-date store, takes no write lock
+        if current_revision(connection) == head:
+            return head
+    with write_transaction(engine, write_wait) as connection:
+        revision = current_revision(connection)  # again under the lock: another process may have just migrated
         if revision == head:
             return head
         if revision is None:
@@ -142,14 +213,18 @@ def _display(url: str) -> str:
 
 
 class Store:
-    """An open store. ``Store(db)`` accepts what ``--db`` accepts; the schema is created or upgraded on open."""
+    """An open store. ``Store(db)`` accepts what ``--db`` accepts; the schema is created or upgraded on open.
 
-    def __init__(self, db: str | os.PathLike | None = None, *, upgrade: bool = True) -> None:
+    ``write_wait``: seconds a write waits for another writer to finish before it gives up (``StoreBusy``)."""
+
+    def __init__(self, db: str | os.PathLike | None = None, *, upgrade: bool = True,
+                 write_wait: float = WRITE_WAIT_SECONDS) -> None:
         self.url = resolve_url(db)
-        self.engine = make_engine(self.url)
+        self.write_wait = write_wait
+        self.engine = make_engine(self.url, write_wait=write_wait)
         try:
             if upgrade:
-                self.revision = _ensure_schema(self.engine, self.url)
+                self.revision = _ensure_schema(self.engine, self.url, write_wait)
             else:
                 with self.engine.connect() as connection:
                     self.revision = current_revision(connection)
@@ -178,8 +253,9 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One all-or-nothing unit of work."""
-        with self.engine.begin() as connection:
+        """One all-or-nothing unit of work, holding the store's write lock throughout (``write_transaction``):
+        read what the write depends on inside it."""
+        with write_transaction(self.engine, self.write_wait) as connection:
             yield connection
 
     # ---- reading ---------------------------------------------------------------------------------------------
@@ -229,15 +305,18 @@ class Store:
             return dict(zip(records, read_sqlite(database, queries, [counts[r] for r in records])))
         return {r: self._read(r, columns[r], ids, raw=True) for r in records}
 
-    def id_index(self) -> dict[str, dict[str, str]]:
-        """Known ids for reference checks: branch ids, member → branch, meeting → branch."""
+    def id_index(self, connection: Connection | None = None) -> dict[str, dict[str, str]]:
+        """Known ids for reference checks: branch ids, member → branch, meeting → branch (read on ``connection``,
+        e.g. inside a write transaction, when given)."""
+        if connection is None:
+            with self.engine.connect() as connection:
+                return self.id_index(connection)
         branches, members, meetings = (table_of(r) for r in RECORDS[:3])
-        with self.engine.connect() as connection:
-            return {
-                "branches": {b: b for (b,) in connection.execute(select(branches.c.branch_id))},
-                "members": dict(connection.execute(select(members.c.member_id, members.c.branch_id)).all()),
-                "meetings": dict(connection.execute(select(meetings.c.meeting_id, meetings.c.branch_id)).all()),
-            }
+        return {
+            "branches": {b: b for (b,) in connection.execute(select(branches.c.branch_id))},
+            "members": dict(connection.execute(select(members.c.member_id, members.c.branch_id)).all()),
+            "meetings": dict(connection.execute(select(meetings.c.meeting_id, meetings.c.branch_id)).all()),
+        }
 
     def branch_ids(self) -> list[str]:
         return list(self.branch_names())
@@ -260,7 +339,12 @@ class Store:
             with self.transaction() as connection:
                 return save_batch(connection, batch)
         except SQLAlchemyError as error:
-            raise OrglifeError(f"写入数据库失败，未保存任何内容：{_reason(error)}") from None
+            raise write_failed(error) from None
+
+
+def write_failed(error: SQLAlchemyError) -> OrglifeError:
+    """A driver's failure during a batch write, as the one-line Chinese error (the transaction was rolled back)."""
+    return OrglifeError(f"写入数据库失败，未保存任何内容：{_reason(error)}")
 
 
 def _columns(record: type[Record], store_columns: bool = False) -> list[str]:
@@ -295,5 +379,5 @@ def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-__all__ = ["Store", "resolve_url", "make_engine", "migrate", "head_revision", "current_revision", "metadata",
-           "TABLES", "table_of", "now"]
+__all__ = ["Store", "StoreBusy", "write_transaction", "write_failed", "resolve_url", "existing_url", "make_engine", "migrate",
+           "head_revision", "current_revision", "metadata", "TABLES", "table_of", "now"]

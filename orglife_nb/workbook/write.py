@@ -15,7 +15,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..errors import OrglifeError
 from ..models import RECORDS, FieldSpec, Record, fields_of
-from ..store import Store
+from ..store import Store, existing_url
 from ..store.writer import frame_rows
 from .template import NO, YES, add_sheet, new_workbook, save
 
@@ -80,7 +80,7 @@ def write_workbook(out: str | os.PathLike, batch: dict[type[Record], pd.DataFram
 
 def export_store(out: str | os.PathLike, db: str | None = None, branches: list[str] | None = None) -> str:
     """``orglife export``: the store (optionally some branches' rows of every sheet) → workbook; a Chinese summary."""
-    with Store(db) as store:
+    with Store(existing_url(db)) as store:  # a mistyped path is an error, not a new empty store
         if branches:
             missing = sorted(set(branches) - set(store.branch_ids()))
             if missing:
