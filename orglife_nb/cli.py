@@ -14,6 +14,9 @@ import click
 from .errors import OrglifeError
 
 DB_HELP = "数据库：SQLAlchemy 地址或 SQLite 文件路径（默认 ORGLIFE_DB，否则 ./orglife.db）"
+# Commands that read or write the store act with this account's scope; without it the command line is admin.
+AS_OPTION = click.option("--as", "actor", default=None, metavar="账号",
+                         help="以该账号的范围执行（只看、只改其范围内的支部；默认命令行视为管理员）")
 # serve and training: a closed page's kernel is shut down after this many idle minutes (jupyter_server's culler)
 IDLE_OPTION = click.option("--idle-minutes", "idle_minutes", type=click.IntRange(min=0), default=10,
                            show_default=True, help="页面关闭后，其内核空闲多少分钟即关闭以释放内存（0 表示不关闭）")
@@ -167,11 +170,12 @@ def import_(workbooks: tuple[Path, ...], db: str | None) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", default=None, help=DB_HELP)
 @click.option("--branch", "branches", multiple=True, help="只导出这些支部（可多次给出）")
-def export(out: Path, db: str | None, branches: tuple[str, ...]) -> None:
+@AS_OPTION
+def export(out: Path, db: str | None, branches: tuple[str, ...], actor: str | None) -> None:
     """把数据库内容写回交换工作簿。"""
     from .workbook.write import export_store
 
-    summary = export_store(out, db=db, branches=list(branches) or None)
+    summary = export_store(out, db=db, branches=list(branches) or None, actor=actor)
     click.echo(f"已导出到 {out}：{summary}")
 
 
@@ -252,9 +256,10 @@ def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: in
               help="只看这些级别（可多次给出）：error 错误、warning 警告、info 待办")
 @click.option("--rule", "rules", multiple=True, help="只运行这些规则（规则编号，可多次给出）")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件而不是屏幕")
+@AS_OPTION
 def check(workbook: Path | None, db: str | None, as_of, year: int | None, profile: str | None, fmt: str,
           branches: tuple[str, ...], meetings: tuple[str, ...], severities: tuple[str, ...], rules: tuple[str, ...],
-          out: Path | None) -> None:
+          out: Path | None, actor: str | None) -> None:
     """按规则目录检查工作簿或数据库，列出问题（错误、警告）和待办。"""
     from .rules import filter_findings, load_profile, run_checks
     from .rules.engine import WorkbookProblems, load_input
@@ -262,7 +267,7 @@ def check(workbook: Path | None, db: str | None, as_of, year: int | None, profil
 
     chosen = load_profile(profile)
     try:
-        data = load_input(workbook, db, list(branches) or None)
+        data = load_input(workbook, db, list(branches) or None, actor=actor)
     except WorkbookProblems as error:
         click.echo(f"错误：{error}：", err=True)
         for problem in error.problems:
@@ -283,7 +288,8 @@ def check(workbook: Path | None, db: str | None, as_of, year: int | None, profil
 @click.option("--as-of", "as_of", type=DATE, default=None, help="截至日期（默认今天）")
 @click.option("--profile", default=None, help="规则配置：内置名称或 YAML 文件（默认 default）")
 @click.option("--branch", "branches", multiple=True, help="只看这些支部（可多次给出）")
-def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]) -> None:
+@AS_OPTION
+def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...], actor: str | None) -> None:
     """各会议还有哪些事项未完成、还剩几天；整改台账按 已销号/超期/10 天内/20 天内/其余 分组。"""
     from .rules import load_profile
     from .rules.engine import load_input
@@ -291,7 +297,7 @@ def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]
     from .rules.status import status as compute_status
 
     chosen = load_profile(profile)
-    click.echo(status_text(compute_status(load_input(None, db, list(branches) or None), as_of, chosen)))
+    click.echo(status_text(compute_status(load_input(None, db, list(branches) or None, actor=actor), as_of, chosen)))
 
 
 @cli.command()
@@ -304,11 +310,16 @@ def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]
 @click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件（默认 default）")
 @click.option("--ballot/--no-ballot", default=None,
               help="民主测评表：默认只在会议结合民主评议党员时生成；--ballot 总是生成空白表，--no-ballot 不生成")
-def docs(meeting_id: str, db: str | None, out: Path, as_of, profile: str | None, ballot: bool | None) -> None:
+@AS_OPTION
+def docs(meeting_id: str, db: str | None, out: Path, as_of, profile: str | None, ballot: bool | None,
+         actor: str | None) -> None:
     """生成一次会议的文书（.docx）：会议通知、会议情况报告、整改清单、民主测评表。"""
     from .reports.documents import render_documents
+    from .store import using
 
-    paths = render_documents(db, meeting_id, out, as_of=as_of, profile=profile, ballot=ballot, echo=click.echo)
+    with using(db, actor=actor) as store:
+        paths = render_documents(store, meeting_id, out, as_of=as_of, profile=profile, ballot=ballot,
+                                 echo=click.echo)
     click.echo(f"已生成会议 {meeting_id} 的文书 {len(paths)} 份：")
     for path in paths:
         click.echo(f"  {path}")

@@ -8,51 +8,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, delete, select
 
 from ..errors import OrglifeError
 from ..store import Store, now
 from ..store.schema import ACCOUNT_BRANCHES, ACCOUNTS, TABLES
-from ..models import Branch, LabeledEnum
+from ..models import Branch
+from ..store.scope import Account, AccountRole, branches_in_scope, load_account
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 would hash anything; a bound keeps a pasted file from costing seconds
 _NAME = re.compile(r"^[\w.@-]{1,64}$")  # \w includes CJK: 王书记 is a fine account name
-
-
-class AccountRole(LabeledEnum):
-    """What an account may do; the label is what the user sees."""
-
-    secretary = "secretary", "支部书记"
-    superior = "superior", "上级党组织"
-    analyst = "analyst", "分析人员"
-    admin = "admin", "管理员"
-
-
-@dataclass(frozen=True)
-class Account:
-    """An account as stored (never with its password hash)."""
-
-    name: str
-    role: AccountRole
-    branches: frozenset[str] = field(default_factory=frozenset)
-    superior: str | None = None
-    confidential: bool = False
-    disabled: bool = False
-
-    @property
-    def scope_text(self) -> str:
-        """The scope in words, for listings and the page header."""
-        if self.role is AccountRole.admin:
-            return "全部支部（管理账号）"
-        parts = []
-        if self.branches:
-            parts.append("支部 " + "、".join(sorted(self.branches)))
-        if self.superior:
-            parts.append(f"上级党组织为“{self.superior}”的支部")
-        return "；".join(parts) or "全部支部"
 
 
 def _hasher():
@@ -111,23 +78,13 @@ def _scope(connection: Connection, role: AccountRole, branches: list[str], super
     return branches, superior
 
 
-def _stored(connection: Connection, name: str) -> Account | None:
-    row = connection.execute(select(ACCOUNTS).where(ACCOUNTS.c.name == name)).mappings().first()
-    if row is None:
-        return None
-    branches = connection.execute(
-        select(ACCOUNT_BRANCHES.c.branch_id).where(ACCOUNT_BRANCHES.c.account == name)).scalars()
-    return Account(name=row["name"], role=AccountRole(row["role"]), branches=frozenset(branches),
-                   superior=row["superior"], confidential=bool(row["confidential"]), disabled=bool(row["disabled"]))
-
-
 def add_account(store: Store, name: str, role: str | AccountRole, password: str, *, branches: list[str] = (),
                 superior: str | None = None, confidential: bool = False) -> Account:
     name, role, password = check_name(name), _role(role), check_password(password)
     digest = _hasher().hash(password)
     stamp = now()
     with store.transaction() as connection:
-        if _stored(connection, name) is not None:
+        if load_account(connection, name) is not None:
             raise OrglifeError(f"账号“{name}”已存在（改密码用 orglife user passwd）")
         branches, superior = _scope(connection, role, list(branches), superior, confidential)
         connection.execute(ACCOUNTS.insert().values(
@@ -135,11 +92,11 @@ def add_account(store: Store, name: str, role: str | AccountRole, password: str,
             disabled=False, created_at=stamp, updated_at=stamp, version=1))
         if branches:
             connection.execute(ACCOUNT_BRANCHES.insert(), [{"account": name, "branch_id": b} for b in branches])
-        return _stored(connection, name)
+        return load_account(connection, name)
 
 
 def _existing(connection: Connection, name: str) -> Account:
-    account = _stored(connection, check_name(name))
+    account = load_account(connection, check_name(name))
     if account is None:
         raise OrglifeError(f"账号“{name}”不存在（orglife user list 查看全部账号）")
     return account
@@ -164,25 +121,13 @@ def set_disabled(store: Store, name: str, disabled: bool = True) -> Account:
                 raise OrglifeError(f"“{account.name}”是唯一可用的管理员账号，不能停用（先添加另一个管理员）")
         connection.execute(ACCOUNTS.update().where(ACCOUNTS.c.name == account.name).values(
             disabled=disabled, updated_at=now(), version=ACCOUNTS.c.version + 1))
-        return _stored(connection, account.name)
-
-
-def branches_in_scope(connection: Connection, account: Account) -> set[str] | None:
-    """Branch ids the account may see, None meaning every branch (admin; an analyst without limits)."""
-    if account.role is AccountRole.admin or not (account.branches or account.superior):
-        return None
-    scope = set(account.branches)
-    if account.superior:
-        table = TABLES[Branch]
-        scope.update(connection.execute(select(table.c.branch_id).where(
-            table.c.superior == account.superior)).scalars())
-    return scope
+        return load_account(connection, account.name)
 
 
 def list_accounts(store: Store) -> list[Account]:
     with store.engine.connect() as connection:
         names = connection.execute(select(ACCOUNTS.c.name).order_by(ACCOUNTS.c.name)).scalars().all()
-        return [_stored(connection, name) for name in names]
+        return [load_account(connection, name) for name in names]
 
 
 def get_account(store: Store, name: str) -> Account:
@@ -218,7 +163,7 @@ def authenticate(store: Store, name: str, password: str) -> Account | None:
             connection.execute(ACCOUNTS.update().where(ACCOUNTS.c.name == name).values(
                 password_hash=hasher.hash(password)))
     with store.engine.connect() as connection:
-        return _stored(connection, name)
+        return load_account(connection, name)
 
 
 _DUMMY: list[str] = []

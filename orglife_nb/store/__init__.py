@@ -16,7 +16,7 @@ import datetime as dt
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pandas as pd
 from sqlalchemy import Connection, create_engine, event, inspect, select
@@ -24,8 +24,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ..errors import OrglifeError
-from ..models import RECORDS, Record, fields_of
+from ..models import RECORDS, Ballot, Record, fields_of
 from .schema import ROW_ID, TABLES, metadata, table_of
+
+if TYPE_CHECKING:
+    from .scope import Account
 
 DEFAULT_DB = "orglife.db"
 # Reading more branches than this (or all) from an SQLite file goes through ADBC/Arrow in a child process; a few
@@ -215,11 +218,14 @@ def _display(url: str) -> str:
 class Store:
     """An open store. ``Store(db)`` accepts what ``--db`` accepts; the schema is created or upgraded on open.
 
-    ``write_wait``: seconds a write waits for another writer to finish before it gives up (``StoreBusy``)."""
+    ``write_wait``: seconds a write waits for another writer to finish before it gives up (``StoreBusy``).
+    ``actor``: the account (or an account name) every read and write is checked against (``store.scope``);
+    None = the command line, trusted as admin (whoever holds the store's file or credentials)."""
 
     def __init__(self, db: str | os.PathLike | None = None, *, upgrade: bool = True,
-                 write_wait: float = WRITE_WAIT_SECONDS) -> None:
+                 write_wait: float = WRITE_WAIT_SECONDS, actor: "Account | str | None" = None) -> None:
         self.url = resolve_url(db)
+        self.actor = actor  # who is asking: None is the command line acting as admin
         self.write_wait = write_wait
         self.engine = make_engine(self.url, write_wait=write_wait)
         try:
@@ -234,6 +240,15 @@ class Store:
         except (OperationalError, SQLAlchemyError) as error:
             self.engine.dispose()
             raise OrglifeError(f"无法打开数据库 {_display(self.url)}：{_reason(error)}") from None
+        if isinstance(actor, str):  # an account name (--as NAME): it must exist and be enabled
+            from .scope import acting_as
+
+            try:
+                with self.engine.connect() as connection:
+                    self.actor = acting_as(connection, actor)
+            except OrglifeError:
+                self.engine.dispose()
+                raise
 
     @property
     def dialect(self) -> str:
@@ -250,6 +265,24 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({_display(self.url)!r})"
+
+    def as_actor(self, actor: "Account | None") -> "Store":
+        """The same database seen by another actor (shares the engine: no new connections)."""
+        other = object.__new__(Store)
+        other.__dict__.update(self.__dict__)
+        other.actor = actor
+        return other
+
+    def visible(self, branch_ids: Iterable[str] | None = None, connection: Connection | None = None):
+        """Branch ids a read may return (None: all): the actor's scope, refusing named branches outside it."""
+        from .scope import visible
+
+        if self.actor is None:
+            return None if branch_ids is None else list(branch_ids)
+        if connection is None:
+            with self.engine.connect() as connection:
+                return visible(connection, self.actor, branch_ids)
+        return visible(connection, self.actor, branch_ids)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -275,7 +308,10 @@ class Store:
         ``frames.typed`` to convert whole columns at once: SQLAlchemy's per-value result processing is most of the
         time of a bulk read (figures in benchmarks/checks_bench.py).
         """
-        return self._read(record, _columns(record, store_columns), branch_ids, raw=raw)
+        from .scope import redact
+
+        frame = self._read(record, _columns(record, store_columns), self.visible(branch_ids), raw=raw)
+        return redact(self.actor, record, frame)
 
     def _read(self, record: type[Record], names: list[str], branch_ids, *, raw: bool) -> pd.DataFrame:
         with self.engine.connect() as connection:
@@ -291,8 +327,10 @@ class Store:
         cursor on the whole store."""
         records = list(records)
         skip = set(skip)
+        from .scope import redact
+
         columns = {r: [c for c in _columns(r) if f"{r.table}.{c}" not in skip] for r in records}
-        ids = None if branch_ids is None else list(branch_ids)
+        ids = self.visible(branch_ids)
         database = make_url(self.url).database
         bulk = ids is None or len(ids) > BULK_READ_FROM_BRANCHES
         if self.dialect == "sqlite" and bulk and database and database != ":memory:":
@@ -302,8 +340,10 @@ class Store:
                                                               compile_kwargs={"literal_binds": True}))
                        for r in records]
             counts = self.counts()
-            return dict(zip(records, read_sqlite(database, queries, [counts[r] for r in records])))
-        return {r: self._read(r, columns[r], ids, raw=True) for r in records}
+            frames = dict(zip(records, read_sqlite(database, queries, [counts[r] for r in records])))
+        else:
+            frames = {r: self._read(r, columns[r], ids, raw=True) for r in records}
+        return {r: redact(self.actor, r, frame) for r, frame in frames.items()}
 
     def id_index(self, connection: Connection | None = None) -> dict[str, dict[str, str]]:
         """Known ids for reference checks: branch ids, member → branch, meeting → branch (read on ``connection``,
@@ -325,21 +365,102 @@ class Store:
         """Branch id → name, in id order."""
         table = table_of(RECORDS[0])
         with self.engine.connect() as connection:
-            return dict(connection.execute(select(table.c.branch_id, table.c.name).order_by(table.c.branch_id)).all())
+            query = select(table.c.branch_id, table.c.name).order_by(table.c.branch_id)
+            ids = self.visible(None, connection)
+            if ids is not None:
+                query = query.where(table.c.branch_id.in_(ids))
+            return dict(connection.execute(query).all())
+
+    def versioned(self, record: type[Record], **equal) -> pd.DataFrame:
+        """Stored rows of ``record`` whose columns equal ``equal`` (``branch_id=…`` or ``meeting_id=…``), with
+        ``version`` (and ``row_id``): what a form reads before it edits. The branch must be in scope."""
+        from .scope import redact
+        from .writer import versioned_rows
+
+        with self.engine.connect() as connection:
+            self._check_rows_scope(connection, equal)
+            return redact(self.actor, record, versioned_rows(connection, record, **equal))
+
+    def count_closed(self, meeting_id: str) -> bool:
+        from .writer import closed_counts
+
+        with self.engine.connect() as connection:
+            self._check_rows_scope(connection, {"meeting_id": meeting_id})
+            return bool(closed_counts(connection, [meeting_id]))
+
+    def _check_rows_scope(self, connection: Connection, equal: dict) -> None:
+        if self.actor is None:
+            return
+        branch = equal.get("branch_id")
+        if branch is None and "meeting_id" in equal:
+            meetings = TABLES[RECORDS[2]]
+            branch = connection.execute(select(meetings.c.branch_id).where(
+                meetings.c.meeting_id == equal["meeting_id"])).scalar()
+            if branch is None:  # no such meeting: nothing to show, nothing revealed
+                return
+        if branch is None:
+            from .scope import ScopeError
+
+            raise ScopeError("读取记录必须指明支部或会议")
+        self.visible([branch], connection)
 
     # ---- writing ---------------------------------------------------------------------------------------------
 
+    def apply(self, edits) -> tuple:
+        """Single-record edits (the forms) in one transaction with version checks (writer.apply_edits), within
+        the actor's scope."""
+        from .scope import check_write
+        from .writer import apply_edits
+
+        edits = list(edits)
+        batch: dict = {}
+        row_ids: dict = {}
+        for edit in edits:
+            batch.setdefault(edit.record, []).append(edit.values)
+            if edit.row_id is not None:
+                row_ids.setdefault(edit.record, []).append(edit.row_id)
+        frames = {record: pd.DataFrame(values) for record, values in batch.items()}
+        with self.transaction() as connection:
+            check_write(connection, self.actor, frames, row_ids)
+            return apply_edits(connection, edits)
+
+    def close_count(self, meeting_id: str):
+        from .scope import check_write
+        from .writer import close_count
+
+        with self.transaction() as connection:
+            check_write(connection, self.actor, {Ballot: pd.DataFrame({"meeting_id": [meeting_id]})})
+            return close_count(connection, meeting_id)
+
     def save(self, batch: dict[type[Record], pd.DataFrame], *, connection: Connection | None = None):
         """Store a validated batch in one transaction (see writer.save_batch for the merge rules)."""
+        from .scope import check_write
         from .writer import save_batch
 
         if connection is not None:
+            check_write(connection, self.actor, batch)
             return save_batch(connection, batch)
         try:
             with self.transaction() as connection:
+                check_write(connection, self.actor, batch)
                 return save_batch(connection, batch)
         except SQLAlchemyError as error:
             raise write_failed(error) from None
+
+
+@contextmanager
+def using(db: "Store | str | os.PathLike | None", *, actor: "Account | str | None" = None,
+          must_exist: bool = True) -> Iterator[Store]:
+    """A store for one command: ``db`` itself when it is an open Store (the caller owns it), else opened here
+    (an SQLite file that does not exist is an error when ``must_exist``) and closed afterwards."""
+    if isinstance(db, Store):
+        yield db if actor is None else db.as_actor(actor)
+        return
+    store = Store(existing_url(db) if must_exist else db, actor=actor)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def write_failed(error: SQLAlchemyError) -> OrglifeError:
@@ -379,5 +500,5 @@ def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-__all__ = ["Store", "StoreBusy", "write_transaction", "write_failed", "resolve_url", "existing_url", "make_engine", "migrate",
+__all__ = ["Store", "StoreBusy", "using", "write_transaction", "write_failed", "resolve_url", "existing_url", "make_engine", "migrate",
            "head_revision", "current_revision", "metadata", "TABLES", "table_of", "now"]

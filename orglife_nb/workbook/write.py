@@ -15,7 +15,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..errors import OrglifeError
 from ..models import RECORDS, FieldSpec, Record, fields_of
-from ..store import Store, existing_url
+from ..store import using
 from ..store.writer import frame_rows
 from .template import NO, YES, add_sheet, new_workbook, save
 
@@ -78,10 +78,13 @@ def write_workbook(out: str | os.PathLike, batch: dict[type[Record], pd.DataFram
     return written
 
 
-def export_store(out: str | os.PathLike, db: str | None = None, branches: list[str] | None = None) -> str:
-    """``orglife export``: the store (optionally some branches' rows of every sheet) → workbook; a Chinese summary."""
-    with Store(existing_url(db)) as store:  # a mistyped path is an error, not a new empty store
+def export_store(out: str | os.PathLike, db=None, branches: list[str] | None = None, *, actor=None) -> str:
+    """``orglife export``: the store (optionally some branches' rows of every sheet) → workbook; a Chinese summary.
+    ``actor``: whose scope (an account or its name; see ``Store``): only its branches, confidential sheets only
+    when it may read them."""
+    with using(db, actor=actor) as store:  # a mistyped path is an error, not a new empty store
         if branches:
+            store.visible(branches)  # a branch outside the actor's scope is refused as such
             missing = sorted(set(branches) - set(store.branch_ids()))
             if missing:
                 raise OrglifeError(f"数据库中没有这些支部：{'、'.join(missing)}")
