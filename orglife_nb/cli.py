@@ -341,18 +341,40 @@ def rules_(fmt: str) -> None:
 @click.option("--db", default=None, help=DB_HELP)
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8866, show_default=True,
               help="端口（0 表示任选一个空闲端口）")
+@click.option("--ip", default="127.0.0.1", show_default=True,
+              help="监听地址：默认只本机可访问；其他电脑访问时给出本机网卡地址（或 0.0.0.0），并建议配 HTTPS")
+@click.option("--certfile", type=click.Path(dir_okay=False, exists=True), default=None, help="HTTPS 证书（PEM）")
+@click.option("--keyfile", type=click.Path(dir_okay=False, exists=True), default=None, help="HTTPS 私钥（PEM）")
+@click.option("--allow-host", "hosts", multiple=True, metavar="主机名",
+              help="访问时使用的主机名（如 dangjian.example.gov.cn，可多次给出）；其他 Host 一律拒绝")
+@click.option("--max-kernels", type=click.IntRange(min=1), default=20, show_default=True,
+              help="同时打开的录入页面（内核）总数上限")
+@click.option("--max-kernels-per-user", type=click.IntRange(min=1), default=3, show_default=True,
+              help="每个账号同时打开的录入页面上限")
+@click.option("--session-minutes", type=click.IntRange(min=1), default=30, show_default=True,
+              help="登录后多少分钟无操作须重新登录")
 @click.option("--pool", "pool_size", type=click.IntRange(min=1), default=2, show_default=True,
               help="预热的内核数：每位访问者占用一个，用后自动补充")
 @IDLE_OPTION
-def serve(db: str | None, port: int, pool_size: int, idle_minutes: int) -> None:
-    """启动 Voila 表单：在浏览器中录入会议各环节，边录边检查。"""
+def serve(db: str | None, port: int, ip: str, certfile, keyfile, hosts, max_kernels: int,
+          max_kernels_per_user: int, session_minutes: int, pool_size: int, idle_minutes: int) -> None:
+    """启动 Voila 表单（须登录）：在浏览器中录入会议各环节，边录边检查。"""
+    from .auth import list_accounts
     from .store import Store, resolve_url
-    from .voila import serve_forever
+    from .voila import Login, serve_forever
 
     url = resolve_url(db)
-    Store(url).close()  # create or upgrade the schema now: a bad --db fails here, not in every kernel
+    with Store(url) as store:  # create or upgrade the schema now: a bad --db fails here, not in every kernel
+        if not any(not account.disabled for account in list_accounts(store)):
+            raise OrglifeError("还没有可用的账号：先用 orglife user add 账号 --role admin（或 secretary --branch …）添加")
+    if bool(certfile) != bool(keyfile):
+        raise OrglifeError("--certfile 和 --keyfile 要一起给出")
+    if ip not in ("127.0.0.1", "localhost", "::1") and not certfile:
+        click.echo("注意：未配置 HTTPS，密码和数据将以明文在网络上传输；正式使用请加 --certfile/--keyfile", err=True)
+    login = Login(certfile=certfile, keyfile=keyfile, max_kernels=max_kernels,
+                  max_kernels_per_user=max_kernels_per_user, idle_minutes=session_minutes, hosts=tuple(hosts))
     serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size,
-                  cull_idle=idle_minutes * 60, echo=click.echo)
+                  cull_idle=idle_minutes * 60, echo=click.echo, login=login, ip=ip)
 
 
 @cli.command()

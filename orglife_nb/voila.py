@@ -108,7 +108,7 @@ def start(notebook: str | Path, *, db: str | None = None, port: int | None = Non
     if login:
         import secrets
 
-        from .auth.server import KEY_ENV
+        from .auth.identity import KEY_ENV
 
         child_env[KEY_ENV] = secrets.token_hex(32)  # signs the identity the server hands its kernels
     output = open(log, "ab") if log else subprocess.DEVNULL
@@ -116,7 +116,8 @@ def start(notebook: str | Path, *, db: str | None = None, port: int | None = Non
                                              login=login, ip=ip),
                                cwd=path.parent, env=child_env, stdout=output, stderr=subprocess.STDOUT)
     scheme = "https" if login and login.certfile else "http"
-    server = VoilaServer(process, f"{scheme}://127.0.0.1:{port}/")
+    host = "127.0.0.1" if ip in ("", "0.0.0.0", "::") else (f"[{ip}]" if ":" in ip else ip)
+    server = VoilaServer(process, f"{scheme}://{host}:{port}/")
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

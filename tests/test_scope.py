@@ -59,6 +59,7 @@ def test_a_secretary_reads_only_her_branch(two_branches):
         assert set(mine.read(Member).branch_id) == {"B1"}
         assert set(mine.read(Criticism).meeting_id) == {"B1-MT"}
         assert mine.read(Attendance).empty  # B2's attendance row is not hers
+        assert mine.versioned(Branch).branch_id.tolist() == ["B1"]  # the forms' branch list
         frames = load(mine)
         assert set(frames.meetings.branch_id) == {"B1"} and set(frames.members.member_id) == {"M1", "M2"}
         for ask in (lambda: mine.read(Member, ["B2"]), lambda: mine.read_many([Member], ["B1", "B2"]),

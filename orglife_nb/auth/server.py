@@ -14,12 +14,8 @@ Run as ``python -m orglife_nb.auth.server NOTEBOOK [Voila options]`` (``orglife 
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import html
 import json
-import os
 import re
 import time
 from collections import defaultdict, deque
@@ -32,53 +28,12 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 from traitlets import Int, List, Unicode, default
 
-IDENTITY_HEADER = "X-Orglife-Identity"
-IDENTITY_ENV = "HTTP_X_ORGLIFE_IDENTITY"  # how Voila names the header in the kernel's request info
-KEY_ENV = "ORGLIFE_IDENTITY_KEY"  # per-server random key, in the server's and its kernels' environment only
+from .identity import (IDENTITY_ENV, IDENTITY_HEADER, KEY_ENV, identity_from_environ,  # noqa: F401 (re-exported)
+                       sign_identity, verify_identity)
 COOKIE = "orglife-login"
 LOGIN_FAILURES = 5  # failed logins allowed per account within LOGIN_WINDOW seconds
 ADDRESS_FAILURES = 30  # per address: higher, since a whole office may share one address
 LOGIN_WINDOW = 600
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The signed identity a kernel receives
-
-
-def _key() -> bytes:
-    key = os.environ.get(KEY_ENV)
-    if not key:
-        raise RuntimeError(f"{KEY_ENV} is not set: the forms server sets it for itself and its kernels")
-    return key.encode()
-
-
-def sign_identity(name: str, *, now: float | None = None) -> str:
-    stamp = int(now if now is not None else time.time())
-    payload = base64.urlsafe_b64encode(json.dumps([name, stamp]).encode()).decode()
-    mac = hmac.new(_key(), payload.encode(), hashlib.sha256).hexdigest()
-    return f"{payload}.{mac}"
-
-
-def verify_identity(value: str | None, *, max_age: float = 3600, now: float | None = None) -> str | None:
-    """The account name in a signed identity, None when it is missing, forged or too old."""
-    if not value or "." not in value:
-        return None
-    payload, mac = value.rsplit(".", 1)
-    expected = hmac.new(_key(), payload.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(mac, expected):
-        return None
-    try:
-        name, stamp = json.loads(base64.urlsafe_b64decode(payload.encode()))
-    except (ValueError, TypeError):
-        return None
-    if (now if now is not None else time.time()) - stamp > max_age:
-        return None
-    return name
-
-
-def identity_from_environ(environ=os.environ) -> str | None:
-    """In a kernel: the logged-in account the server vouched for (after ``voila.utils.wait_for_request``)."""
-    return verify_identity(environ.get(IDENTITY_ENV))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -383,6 +338,17 @@ def _voila_class():
             body = f'<p class="message">{html.escape(messages[status_code])}</p>'
             self.finish(_PAGE.format(title="请稍后", body=body))
 
+    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+
+    class OwnedShutdown(VoilaShutdownKernelHandler):
+        """A page shuts its kernel down when it closes; only the kernel's own account may do that."""
+
+        @web.authenticated
+        async def post(self, kernel_id):
+            if KernelOwners.live(self.kernel_manager).get(kernel_id) != self.current_user.username:
+                raise web.HTTPError(403)
+            return await super().post(kernel_id)
+
     class OrglifeVoila(Voila):
         name = "orglife-forms"
         allowed_hosts = List(Unicode(), config=True, help="host names the server answers to (besides loopback)")
@@ -414,6 +380,8 @@ def _voila_class():
             for spec in super().init_handlers():
                 if len(spec) > 1 and spec[1] is TornadoVoilaHandler:
                     spec = (spec[0], CappedVoilaHandler, *spec[2:])
+                elif len(spec) > 1 and spec[1] is VoilaShutdownKernelHandler:
+                    spec = (spec[0], OwnedShutdown, *spec[2:])
                 handlers.append(spec)
             return handlers
 

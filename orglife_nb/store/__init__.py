@@ -266,8 +266,13 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({_display(self.url)!r})"
 
-    def as_actor(self, actor: "Account | None") -> "Store":
+    def as_actor(self, actor: "Account | str | None") -> "Store":
         """The same database seen by another actor (shares the engine: no new connections)."""
+        if isinstance(actor, str):
+            from .scope import acting_as
+
+            with self.engine.connect() as connection:
+                actor = acting_as(connection, actor)
         other = object.__new__(Store)
         other.__dict__.update(self.__dict__)
         other.actor = actor
@@ -378,8 +383,11 @@ class Store:
         from .writer import versioned_rows
 
         with self.engine.connect() as connection:
-            self._check_rows_scope(connection, equal)
-            return redact(self.actor, record, versioned_rows(connection, record, **equal))
+            ids = self._check_rows_scope(connection, equal, record)
+            rows = versioned_rows(connection, record, **equal)
+            if ids is not None:  # no branch named (the branch list itself): the branches in scope
+                rows = rows[rows["branch_id"].isin(ids)].reset_index(drop=True)
+            return redact(self.actor, record, rows)
 
     def count_closed(self, meeting_id: str) -> bool:
         from .writer import closed_counts
@@ -388,21 +396,26 @@ class Store:
             self._check_rows_scope(connection, {"meeting_id": meeting_id})
             return bool(closed_counts(connection, [meeting_id]))
 
-    def _check_rows_scope(self, connection: Connection, equal: dict) -> None:
+    def _check_rows_scope(self, connection: Connection, equal: dict, record: type[Record] | None = None):
+        """Refuse rows of a branch outside the scope; with no branch or meeting named, the ids in scope to filter
+        on (None: no filter needed)."""
         if self.actor is None:
-            return
+            return None
         branch = equal.get("branch_id")
         if branch is None and "meeting_id" in equal:
             meetings = TABLES[RECORDS[2]]
             branch = connection.execute(select(meetings.c.branch_id).where(
                 meetings.c.meeting_id == equal["meeting_id"])).scalar()
             if branch is None:  # no such meeting: nothing to show, nothing revealed
-                return
+                return None
         if branch is None:
-            from .scope import ScopeError
+            if record is None or "branch_id" not in record.model_fields:
+                from .scope import ScopeError
 
-            raise ScopeError("读取记录必须指明支部或会议")
+                raise ScopeError("读取记录必须指明支部或会议")
+            return self.visible(None, connection)
         self.visible([branch], connection)
+        return None
 
     # ---- writing ---------------------------------------------------------------------------------------------
 
