@@ -180,6 +180,27 @@ def export(out: Path, db: str | None, branches: tuple[str, ...], actor: str | No
 
 
 @cli.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", default=None, help=DB_HELP)
+def backup(out: Path, db: str | None) -> None:
+    """备份数据库：SQLite 用在线备份（表单或导入正在写入时也一致）；PostgreSQL 用 pg_dump。"""
+    from .store.backup import backup as backup_store
+
+    click.echo(backup_store(out, db))
+
+
+@cli.command()
+@click.argument("source", metavar="IN", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", default=None, help=DB_HELP)
+@click.option("--force", is_flag=True, help="目标数据库已有数据时也覆盖")
+def restore(source: Path, db: str | None, force: bool) -> None:
+    """从备份恢复数据库：检查结构版本、逐表核对；目标已有数据时须加 --force。"""
+    from .store.backup import restore as restore_store
+
+    click.echo(restore_store(source, db, force=force))
+
+
+@cli.command()
 @click.option("--kind", type=KIND, required=True,
               help="会议类型：regular/special/leadership，或 组织生活会/专题组织生活会/民主生活会")
 @click.option("--date", "meeting_date", type=DATE, required=True, help="会议召开日期")

@@ -442,7 +442,8 @@ def import_file(source: Source, store: Store, *, name: str | None = None) -> Imp
     Parsing and validating (the slow part) runs before the store's write lock is taken, against the ids stored
     then. Inside the write transaction the ids are read again; only if another writer changed them meanwhile is
     the file validated again, there, so that what is written was checked against what is stored (two imports at
-    once cannot both add a 书记 to one branch, nor both add the same child rows)."""
+    once cannot both add a 书记 to one branch). The write's own reads (stored child rows, stored values) are made
+    under the lock too, so two imports cannot both add a meeting's child rows."""
     result = ImportResult(name or _name(source))
 
     def validate(known: Known) -> dict[type[Record], pd.DataFrame]:
