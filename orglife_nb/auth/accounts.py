@@ -12,7 +12,7 @@ import unicodedata
 from sqlalchemy import Connection, delete, select
 
 from ..errors import OrglifeError
-from ..store import Store, now
+from ..store import Store, audit, now
 from ..store.schema import ACCOUNT_BRANCHES, ACCOUNTS, TABLES
 from ..models import Branch
 from ..store.scope import Account, AccountRole, branches_in_scope, load_account
@@ -92,7 +92,24 @@ def add_account(store: Store, name: str, role: str | AccountRole, password: str,
             disabled=False, created_at=stamp, updated_at=stamp, version=1))
         if branches:
             connection.execute(ACCOUNT_BRANCHES.insert(), [{"account": name, "branch_id": b} for b in branches])
+        _log(store, connection, name, {"add": role.value, "branches": branches or None, "superior": superior,
+                                       "confidential": confidential or None})
         return load_account(connection, name)
+
+
+def _log(store: Store, connection: Connection, name: str, detail: dict) -> None:
+    """An account change in the audit trail (never the password or its hash)."""
+    store.log(connection, [audit.entry("account", record="accounts", key=name,
+                                       detail={k: v for k, v in detail.items() if v is not None})])
+
+
+def log_login(store: Store, name: str, ok: bool, address: str) -> None:
+    """A login or failed login in the audit trail. A name that is no account is not kept: people type their
+    password into the name field by mistake."""
+    with store.transaction() as connection:
+        known = ok or load_account(connection, name) is not None
+        store.log(connection, [audit.entry("login" if ok else "login_failed", record="accounts",
+                                           key=name if known else "（不存在的账号）", detail={"address": address})])
 
 
 def _existing(connection: Connection, name: str) -> Account:
@@ -109,6 +126,7 @@ def set_password(store: Store, name: str, password: str) -> None:
         account = _existing(connection, name)
         connection.execute(ACCOUNTS.update().where(ACCOUNTS.c.name == account.name).values(
             password_hash=digest, updated_at=now(), version=ACCOUNTS.c.version + 1))
+        _log(store, connection, account.name, {"password": "已更改"})
 
 
 def set_disabled(store: Store, name: str, disabled: bool = True) -> Account:
@@ -121,6 +139,7 @@ def set_disabled(store: Store, name: str, disabled: bool = True) -> Account:
                 raise OrglifeError(f"“{account.name}”是唯一可用的管理员账号，不能停用（先添加另一个管理员）")
         connection.execute(ACCOUNTS.update().where(ACCOUNTS.c.name == account.name).values(
             disabled=disabled, updated_at=now(), version=ACCOUNTS.c.version + 1))
+        _log(store, connection, account.name, {"disabled": [account.disabled, disabled]})
         return load_account(connection, account.name)
 
 

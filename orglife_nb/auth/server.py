@@ -184,7 +184,7 @@ class LoginHandler(JupyterHandler):
 
     @allow_unauthenticated
     def post(self) -> None:
-        from . import authenticate
+        from .accounts import authenticate, log_login
 
         name = self.get_argument("username", "").strip()
         password = self.get_argument("password", "")
@@ -193,7 +193,9 @@ class LoginHandler(JupyterHandler):
         if wait > 0:
             self._page(f"登录失败次数过多，请 {int(wait // 60) + 1} 分钟后再试", status=429)
             return
-        account = authenticate(self.identity_provider.store, name, password) if name and password else None
+        store = self.identity_provider.store
+        account = authenticate(store, name, password) if name and password else None
+        log_login(store, name[:64], account is not None, address)
         if account is None:
             ACCOUNT_THROTTLE.fail(account_key)
             ADDRESS_THROTTLE.fail(address)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ..errors import OrglifeError
 from ..models import RECORDS, Ballot, Record, fields_of
+from . import audit
 from .schema import ROW_ID, TABLES, metadata, table_of
 
 if TYPE_CHECKING:
@@ -435,7 +436,9 @@ class Store:
         frames = {record: pd.DataFrame(values) for record, values in batch.items()}
         with self.transaction() as connection:
             check_write(connection, self.actor, frames, row_ids)
-            return apply_edits(connection, edits)
+            summary, versions = apply_edits(connection, edits)
+            self._audited(connection, summary)
+            return summary, versions
 
     def close_count(self, meeting_id: str):
         from .scope import check_write
@@ -443,20 +446,56 @@ class Store:
 
         with self.transaction() as connection:
             check_write(connection, self.actor, {Ballot: pd.DataFrame({"meeting_id": [meeting_id]})})
-            return close_count(connection, meeting_id)
+            closed = close_count(connection, meeting_id)
+            self.log(connection, [audit.entry("close_count", meeting=meeting_id)])
+            return closed
 
-    def save(self, batch: dict[type[Record], pd.DataFrame], *, connection: Connection | None = None):
-        """Store a validated batch in one transaction (see writer.save_batch for the merge rules)."""
+    @property
+    def actor_name(self) -> str | None:
+        return None if self.actor is None else self.actor.name
+
+    def log(self, connection: Connection, entries: list[dict]) -> None:
+        """Append audit entries in the caller's write transaction, filling in each entry's branch."""
+        missing = [e["meeting_id"] for e in entries if e.get("branch_id") is None and e.get("meeting_id")]
+        if missing:
+            branches = audit.meeting_branches(connection, missing)
+            for e in entries:
+                if e.get("branch_id") is None and e.get("meeting_id"):
+                    e["branch_id"] = branches.get(e["meeting_id"])
+        audit.append(connection, self.actor_name, entries)
+
+    def _audited(self, connection: Connection, summary, source: str | None = None):
+        entries = list(summary.audit)
+        if source is not None:
+            entries.append(audit.entry("import", key=source, detail={"summary": summary.describe()}))
+        self.log(connection, entries)
+        return summary
+
+    def history(self, *, meeting: str | None = None, branch: str | None = None,
+                user: str | None = None) -> pd.DataFrame:
+        """The audit trail within the actor's scope (``orglife history``, the forms' record history)."""
+        with self.engine.connect() as connection:
+            if branch is not None:
+                self.visible([branch], connection)
+            if meeting is not None:
+                self._check_rows_scope(connection, {"meeting_id": meeting})
+            return audit.history(connection, meeting=meeting, branch=branch, user=user,
+                                 branches=self.visible(None, connection))
+
+    def save(self, batch: dict[type[Record], pd.DataFrame], *, connection: Connection | None = None,
+             source: str | None = None):
+        """Store a validated batch in one transaction (see writer.save_batch for the merge rules), with its audit
+        entries; ``source`` names where it came from (an imported file) for one more entry."""
         from .scope import check_write
         from .writer import save_batch
 
         if connection is not None:
             check_write(connection, self.actor, batch)
-            return save_batch(connection, batch)
+            return self._audited(connection, save_batch(connection, batch), source)
         try:
             with self.transaction() as connection:
                 check_write(connection, self.actor, batch)
-                return save_batch(connection, batch)
+                return self._audited(connection, save_batch(connection, batch), source)
         except SQLAlchemyError as error:
             raise write_failed(error) from None
 

@@ -90,3 +90,21 @@ ACCOUNT_BRANCHES = Table(
     Column("account", String(64), ForeignKey("accounts.name", ondelete="CASCADE"), primary_key=True),
     Column("branch_id", String(64), ForeignKey("branches.branch_id"), primary_key=True),
 )
+
+# The audit trail: appended by every change, never changed (the migration adds triggers that refuse UPDATE and
+# DELETE on both backends, so not even a direct SQL session through the app's own connection can rewrite it).
+AUDIT = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=True),  # None: the command line acting as admin
+    Column("action", String(16), nullable=False),
+    Column("record", String(32), nullable=True),  # table name
+    Column("record_key", Text, nullable=True),
+    Column("branch_id", String(64), nullable=True),
+    Column("meeting_id", String(64), nullable=True),
+    Column("detail", Text, nullable=True),  # JSON: old → new values, counts, reasons
+    Index("ix_audit_branch_id", "branch_id"),
+    Index("ix_audit_meeting_id", "meeting_id"),
+    Index("ix_audit_actor", "actor"),
+)

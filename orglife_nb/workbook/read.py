@@ -463,7 +463,7 @@ def import_file(source: Source, store: Store, *, name: str | None = None) -> Imp
                 batch = validate(stored)
             if not result.problems:
                 _keep_stored_values(connection, batch)
-                result.summary = store.save(batch, connection=connection)
+                result.summary = store.save(batch, connection=connection, source=result.name)
     except SQLAlchemyError as error:
         result.error = str(write_failed(error))
     except OrglifeError as error:
