@@ -15,6 +15,9 @@ from .errors import OrglifeError
 from .reports.engines import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
 DB_HELP = "数据库：SQLAlchemy 地址或 SQLite 文件路径（默认 ORGLIFE_DB，否则 ./orglife.db）"
+# Commands that read or write the store act with this account's scope; without it the command line is admin.
+AS_OPTION = click.option("--as", "actor", default=None, metavar="账号",
+                         help="以该账号的范围执行（只看、只改其范围内的支部；默认命令行视为管理员）")
 # serve and training: a closed page's kernel is shut down after this many idle minutes (jupyter_server's culler)
 IDLE_OPTION = click.option("--idle-minutes", "idle_minutes", type=click.IntRange(min=0), default=10,
                            show_default=True, help="页面关闭后，其内核空闲多少分钟即关闭以释放内存（0 表示不关闭）")
@@ -175,11 +178,12 @@ def template(out: Path) -> None:
 @cli.command(name="import")
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", default=None, help=DB_HELP)
-def import_(workbooks: tuple[Path, ...], db: str | None) -> None:
+@AS_OPTION
+def import_(workbooks: tuple[Path, ...], db: str | None, actor: str | None) -> None:
     """校验并导入工作簿：每个文件整体通过才写入，否则列出全部问题、不写入任何内容。"""
     from .workbook.read import import_files
 
-    ok = import_files(list(workbooks), db=db, echo=click.echo)
+    ok = import_files(list(workbooks), db=db, echo=click.echo, actor=actor)
     if not ok:
         sys.exit(2)
 
@@ -188,12 +192,34 @@ def import_(workbooks: tuple[Path, ...], db: str | None) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", default=None, help=DB_HELP)
 @click.option("--branch", "branches", multiple=True, help="只导出这些支部（可多次给出）")
-def export(out: Path, db: str | None, branches: tuple[str, ...]) -> None:
+@AS_OPTION
+def export(out: Path, db: str | None, branches: tuple[str, ...], actor: str | None) -> None:
     """把数据库内容写回交换工作簿。"""
     from .workbook.write import export_store
 
-    summary = export_store(out, db=db, branches=list(branches) or None)
+    summary = export_store(out, db=db, branches=list(branches) or None, actor=actor)
     click.echo(f"已导出到 {out}：{summary}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", default=None, help=DB_HELP)
+def backup(out: Path, db: str | None) -> None:
+    """备份数据库：SQLite 用在线备份（表单或导入正在写入时也一致）；PostgreSQL 用 pg_dump。"""
+    from .store.backup import backup as backup_store
+
+    click.echo(backup_store(out, db))
+
+
+@cli.command()
+@click.argument("source", metavar="IN", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", default=None, help=DB_HELP)
+@click.option("--force", is_flag=True, help="目标数据库已有数据时也覆盖")
+def restore(source: Path, db: str | None, force: bool) -> None:
+    """从备份恢复数据库：检查结构版本、逐表核对；目标已有数据时须加 --force。"""
+    from .store.backup import restore as restore_store
+
+    click.echo(restore_store(source, db, force=force))
 
 
 @cli.command()
@@ -277,9 +303,10 @@ def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: in
               help="只看这些级别（可多次给出）：error 错误、warning 警告、info 待办")
 @click.option("--rule", "rules", multiple=True, help="只运行这些规则（规则编号，可多次给出）")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件而不是屏幕")
+@AS_OPTION
 def check(workbook: Path | None, db: str | None, as_of, year: int | None, profile: str | None, fmt: str,
           branches: tuple[str, ...], meetings: tuple[str, ...], severities: tuple[str, ...], rules: tuple[str, ...],
-          out: Path | None) -> None:
+          out: Path | None, actor: str | None) -> None:
     """按规则目录检查工作簿或数据库，列出问题（错误、警告）和待办。"""
     from .rules import filter_findings, load_profile, run_checks
     from .rules.engine import WorkbookProblems, load_input
@@ -287,7 +314,7 @@ def check(workbook: Path | None, db: str | None, as_of, year: int | None, profil
 
     chosen = load_profile(profile)
     try:
-        data = load_input(workbook, db, list(branches) or None)
+        data = load_input(workbook, db, list(branches) or None, actor=actor)
     except WorkbookProblems as error:
         click.echo(f"错误：{error}：", err=True)
         for problem in error.problems:
@@ -310,7 +337,8 @@ def check(workbook: Path | None, db: str | None, as_of, year: int | None, profil
 @click.option("--as-of", "as_of", type=DATE, default=None, help="截至日期（默认今天）")
 @click.option("--profile", default=None, help="规则配置：内置名称或 YAML 文件（默认 default）")
 @click.option("--branch", "branches", multiple=True, help="只看这些支部（可多次给出）")
-def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]) -> None:
+@AS_OPTION
+def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...], actor: str | None) -> None:
     """各会议还有哪些事项未完成、还剩几天；整改台账按 已销号/超期/10 天内/20 天内/其余 分组。"""
     from .rules import load_profile
     from .rules.engine import load_input
@@ -318,7 +346,7 @@ def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]
     from .rules.status import status as compute_status
 
     chosen = load_profile(profile)
-    click.echo(status_text(compute_status(load_input(None, db, list(branches) or None), as_of, chosen)))
+    click.echo(status_text(compute_status(load_input(None, db, list(branches) or None, actor=actor), as_of, chosen)))
 
 
 @cli.command()
@@ -331,11 +359,16 @@ def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]
 @click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件（默认 default）")
 @click.option("--ballot/--no-ballot", default=None,
               help="民主测评表：默认只在会议结合民主评议党员时生成；--ballot 总是生成空白表，--no-ballot 不生成")
-def docs(meeting_id: str, db: str | None, out: Path, as_of, profile: str | None, ballot: bool | None) -> None:
+@AS_OPTION
+def docs(meeting_id: str, db: str | None, out: Path, as_of, profile: str | None, ballot: bool | None,
+         actor: str | None) -> None:
     """生成一次会议的文书（.docx）：会议通知、会议情况报告、整改清单、民主测评表。"""
     from .reports.documents import render_documents
+    from .store import using
 
-    paths = render_documents(db, meeting_id, out, as_of=as_of, profile=profile, ballot=ballot, echo=click.echo)
+    with using(db, actor=actor) as store:
+        paths = render_documents(store, meeting_id, out, as_of=as_of, profile=profile, ballot=ballot,
+                                 echo=click.echo)
     click.echo(f"已生成会议 {meeting_id} 的文书 {len(paths)} 份：")
     for path in paths:
         click.echo(f"  {path}")
@@ -357,18 +390,40 @@ def rules_(fmt: str) -> None:
 @click.option("--db", default=None, help=DB_HELP)
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8866, show_default=True,
               help="端口（0 表示任选一个空闲端口）")
+@click.option("--ip", default="127.0.0.1", show_default=True,
+              help="监听地址：默认只本机可访问；其他电脑访问时给出本机网卡地址（或 0.0.0.0），并建议配 HTTPS")
+@click.option("--certfile", type=click.Path(dir_okay=False, exists=True), default=None, help="HTTPS 证书（PEM）")
+@click.option("--keyfile", type=click.Path(dir_okay=False, exists=True), default=None, help="HTTPS 私钥（PEM）")
+@click.option("--allow-host", "hosts", multiple=True, metavar="主机名",
+              help="访问时使用的主机名（如 dangjian.example.gov.cn，可多次给出）；其他 Host 一律拒绝")
+@click.option("--max-kernels", type=click.IntRange(min=1), default=20, show_default=True,
+              help="同时打开的录入页面（内核）总数上限")
+@click.option("--max-kernels-per-user", type=click.IntRange(min=1), default=3, show_default=True,
+              help="每个账号同时打开的录入页面上限")
+@click.option("--session-minutes", type=click.IntRange(min=1), default=30, show_default=True,
+              help="登录后多少分钟无操作须重新登录")
 @click.option("--pool", "pool_size", type=click.IntRange(min=1), default=2, show_default=True,
               help="预热的内核数：每位访问者占用一个，用后自动补充")
 @IDLE_OPTION
-def serve(db: str | None, port: int, pool_size: int, idle_minutes: int) -> None:
-    """启动 Voila 表单：在浏览器中录入会议各环节，边录边检查。"""
+def serve(db: str | None, port: int, ip: str, certfile, keyfile, hosts, max_kernels: int,
+          max_kernels_per_user: int, session_minutes: int, pool_size: int, idle_minutes: int) -> None:
+    """启动 Voila 表单（须登录）：在浏览器中录入会议各环节，边录边检查。"""
+    from .auth import list_accounts
     from .store import Store, resolve_url
-    from .voila import serve_forever
+    from .voila import Login, serve_forever
 
     url = resolve_url(db)
-    Store(url).close()  # create or upgrade the schema now: a bad --db fails here, not in every kernel
+    with Store(url) as store:  # create or upgrade the schema now: a bad --db fails here, not in every kernel
+        if not any(not account.disabled for account in list_accounts(store)):
+            raise OrglifeError("还没有可用的账号：先用 orglife user add 账号 --role admin（或 secretary --branch …）添加")
+    if bool(certfile) != bool(keyfile):
+        raise OrglifeError("--certfile 和 --keyfile 要一起给出")
+    if ip not in ("127.0.0.1", "localhost", "::1") and not certfile:
+        click.echo("注意：未配置 HTTPS，密码和数据将以明文在网络上传输；正式使用请加 --certfile/--keyfile", err=True)
+    login = Login(certfile=certfile, keyfile=keyfile, max_kernels=max_kernels,
+                  max_kernels_per_user=max_kernels_per_user, idle_minutes=session_minutes, hosts=tuple(hosts))
     serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size,
-                  cull_idle=idle_minutes * 60, echo=click.echo)
+                  cull_idle=idle_minutes * 60, echo=click.echo, login=login, ip=ip)
 
 
 @cli.command()
@@ -399,6 +454,144 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
 
     serve_forever("training.ipynb", port=port or None, preheat=True, pool_size=pool_size,
                   cull_idle=idle_minutes * 60, echo=click.echo)
+
+
+@cli.command()
+@click.option("--meeting", default=None, help="一次会议的全部改动")
+@click.option("--branch", default=None, help="一个支部的全部改动")
+@click.option("--user", default=None, help="一个账号做过的全部操作（命令行的操作记为“命令行”）")
+@click.option("--db", default=None, help=DB_HELP)
+@AS_OPTION
+def history(meeting: str | None, branch: str | None, user: str | None, db: str | None, actor: str | None) -> None:
+    """审计记录：谁在何时改了什么（旧值 → 新值）；只能追加，不能修改或删除。"""
+    from .store import using
+    from .store.audit import ACTIONS, describe
+
+    if sum(x is not None for x in (meeting, branch, user)) != 1:
+        raise OrglifeError("请给出 --meeting、--branch、--user 三者之一")
+    with using(db, actor=actor) as store:
+        rows = store.history(meeting=meeting, branch=branch, user=None if user == "命令行" else user)
+    if user == "命令行":
+        rows = rows[rows.actor.isna()]
+    if rows.empty:
+        click.echo("没有审计记录")
+        return
+    for _, row in rows.iterrows():  # one entry a block: the values can be long
+        where = " ".join(str(v) for v in (row["branch_id"], row["meeting_id"]) if isinstance(v, str))
+        key = row["record_key"] if isinstance(row["record_key"], str) else ""
+        click.echo(f"{str(row['at'])[:19]}  {row['actor'] or '命令行'}  {ACTIONS.get(row['action'], row['action'])}"
+                   f"  {_record_label(row['record']) or ''} {key}  {where}".rstrip())
+        text = describe(row)
+        if text:
+            click.echo(f"    {text}")
+    click.echo(f"共 {len(rows)} 条")
+
+
+def _record_label(table: str | None) -> str | None:
+    from .models import BY_TABLE
+
+    if table == "accounts":
+        return "账号"
+    return BY_TABLE[table].sheet if table in BY_TABLE else table
+
+
+# ---- accounts ---------------------------------------------------------------------------------------------------
+
+
+def _read_password(password_file: Path | None, confirm: bool = True) -> str:
+    """The new password: the first line of --password-file, else typed twice without echo at a terminal, else
+    the first line of standard input (scripts). Never an option value: it would show in ps and shell history."""
+    if password_file is not None:
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise OrglifeError(f"无法读取密码文件 {password_file}：{getattr(error, 'strerror', None) or error}") from None
+        return lines[0] if lines else ""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次" if confirm else False,
+                            err=True)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+@cli.group()
+def user() -> None:
+    """账号管理：添加、改密码、列出、停用（账号存在数据库中，密码以 argon2 散列保存）。"""
+
+
+PASSWORD_FILE = click.option("--password-file", type=click.Path(dir_okay=False, exists=False, path_type=Path),
+                             default=None, help="从文件第一行读取密码（默认在终端输入两次，不回显；或从标准输入读一行）")
+
+
+@user.command(name="add")
+@click.argument("name")
+@click.option("--role", type=ChoiceType(["secretary", "superior", "analyst", "admin"]), required=True,
+              help="secretary 支部书记 / superior 上级党组织 / analyst 分析人员 / admin 管理员")
+@click.option("--branch", "branches", multiple=True, help="支部书记：所管支部编号（可多次给出）")
+@click.option("--superior", default=None, help="上级党组织账号：上级党组织名称（与“支部”表的“上级党组织”一致）")
+@click.option("--confidential", is_flag=True, help="分析人员：可以读取保密内容（会议记录、批评、测评、评定、意见、小结）")
+@PASSWORD_FILE
+@click.option("--db", default=None, help=DB_HELP)
+def user_add(name, role, branches, superior, confidential, password_file, db) -> None:
+    """添加账号。"""
+    from .auth import add_account, branches_in_scope
+    from .store import Store
+
+    with Store(db) as store:  # like import, the first account may come before any data
+        account = add_account(store, name, role, _read_password(password_file), branches=list(branches),
+                              superior=superior, confidential=confidential)
+        with store.engine.connect() as connection:
+            scope = branches_in_scope(connection, account)
+    click.echo(f"已添加账号 {account.name}（{account.role.label}；范围：{account.scope_text}）")
+    if scope is not None and not scope:
+        click.echo(f"注意：目前没有支部的上级党组织是“{account.superior}”，该账号暂时看不到任何支部", err=True)
+
+
+@user.command(name="passwd")
+@click.argument("name")
+@PASSWORD_FILE
+@click.option("--db", default=None, help=DB_HELP)
+def user_passwd(name, password_file, db) -> None:
+    """设置账号的新密码。"""
+    from .auth import set_password
+    from .store import Store, existing_url
+
+    with Store(existing_url(db)) as store:
+        set_password(store, name, _read_password(password_file))
+    click.echo(f"已更新账号 {name} 的密码")
+
+
+@user.command(name="list")
+@click.option("--db", default=None, help=DB_HELP)
+def user_list(db) -> None:
+    """列出全部账号（不显示密码）。"""
+    from .auth import list_accounts
+    from .store import Store, existing_url
+    from .textable import render
+
+    with Store(existing_url(db)) as store:
+        accounts = list_accounts(store)
+    if not accounts:
+        click.echo("还没有账号（orglife user add 添加）")
+        return
+    click.echo(render(["账号", "角色", "范围", "保密内容", "状态"],
+                      [[a.name, a.role.label, a.scope_text,
+                        "可读" if a.confidential or a.role.value in ("secretary", "superior", "admin") else "不可读",
+                        "已停用" if a.disabled else "可用"] for a in accounts]))
+
+
+@user.command(name="disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="重新启用已停用的账号")
+@click.option("--db", default=None, help=DB_HELP)
+def user_disable(name, enable, db) -> None:
+    """停用账号（不能再登录；记录保留）。--enable 重新启用。"""
+    from .auth import set_disabled
+    from .store import Store, existing_url
+
+    with Store(existing_url(db)) as store:
+        account = set_disabled(store, name, not enable)
+    click.echo(f"账号 {account.name} 已{'停用' if account.disabled else '启用'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -738,6 +738,7 @@ def run_demo(out: Path, db: str | None = None, branches: int | None = None, seed
         target = db
     with Store(target) as store:
         save_demo(store, branches, seed)
+        accounts = demo_accounts(store)
         counts = store.counts()
         branch_frame = store.read(Branch)
         meeting_frame = store.read(Meeting)
@@ -753,11 +754,34 @@ def run_demo(out: Path, db: str | None = None, branches: int | None = None, seed
     if branches is None:
         echo(f"其中完全合规的支部：{'、'.join(COMPLIANT_BRANCHES)}；其余支部按规则目录埋设了问题，供检查演示。")
     echo(f"演示数据以 {DEMO_AS_OF.isoformat()} 为“今天”：此后召开的会议处于准备阶段。")
+    if accounts:
+        echo(f"演示账号（密码均为 {DEMO_PASSWORD}，仅供演示）：" + "，".join(accounts)
+             + f"；启动表单：orglife serve --db {shown}")
     if branches is None:
         _echo_checks(target, echo)
     if reports:
         _write_reports(target, out, workers, echo)
     return target
+
+
+DEMO_PASSWORD = "orglife-demo"
+
+
+def demo_accounts(store) -> list[str]:
+    """A login per role for trying the forms (only into a store that has no accounts yet): the admin, the
+    secretary of the first branch, the superior of the first branch's 上级党组织, an analyst without the grant."""
+    from .auth import add_account, list_accounts
+
+    if list_accounts(store):
+        return []
+    branches = store.read(Branch).sort_values("branch_id")
+    first = branches.iloc[0]
+    made = [add_account(store, "admin", "admin", DEMO_PASSWORD),
+            add_account(store, f"sec-{first.branch_id}", "secretary", DEMO_PASSWORD, branches=[first.branch_id])]
+    if first.superior:
+        made.append(add_account(store, "superior", "superior", DEMO_PASSWORD, superior=first.superior))
+    made.append(add_account(store, "analyst", "analyst", DEMO_PASSWORD))
+    return [f"{a.name}（{a.role.label}：{a.scope_text}）" for a in made]
 
 
 def _write_reports(target, out: Path, workers: int, echo) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -32,10 +33,34 @@ def free_port() -> int:
 CULL_IDLE = 600  # seconds a kernel whose page is gone may sit idle before Voila shuts it down
 
 
+@dataclass(frozen=True)
+class Login:
+    """The forms behind a login (orglife_nb.auth.server): accounts from the store, TLS, caps, allowed hosts."""
+
+    db: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    max_kernels: int = 20
+    max_kernels_per_user: int = 3
+    idle_minutes: int = 30
+    hosts: tuple[str, ...] = ()
+
+    def options(self) -> list[str]:
+        options = [f"--OrglifeVoila.max_kernels={self.max_kernels}",
+                   f"--OrglifeVoila.max_kernels_per_user={self.max_kernels_per_user}",
+                   f"--OrglifeIdentityProvider.idle_minutes={self.idle_minutes}"]
+        if self.certfile:
+            options += [f"--OrglifeVoila.certfile={self.certfile}", f"--OrglifeVoila.keyfile={self.keyfile or ''}"]
+        if self.hosts:
+            options.append(f"--OrglifeVoila.allowed_hosts={list(self.hosts)!r}")
+        return options
+
+
 def voila_command(notebook: Path, port: int, *, preheat: bool = True, pool_size: int = 1,
-                  ip: str = "127.0.0.1", cull_idle: float = CULL_IDLE) -> list[str]:
-    command = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
-               "--show_tracebacks=False", "--theme=light"]
+                  ip: str = "127.0.0.1", cull_idle: float = CULL_IDLE, login: Login | None = None) -> list[str]:
+    module = "orglife_nb.auth.server" if login else "voila"
+    command = [sys.executable, "-m", module, str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
+               "--show_tracebacks=False", "--theme=light"] + (login.options() if login else [])
     if preheat:
         # a preheated kernel has already executed the notebook; the pool refills itself after each visitor
         command += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
@@ -65,7 +90,8 @@ class VoilaServer:
 
 def start(notebook: str | Path, *, db: str | None = None, port: int | None = None, preheat: bool = True,
           pool_size: int = 1, env: dict[str, str] | None = None, ready_timeout: float = 60,
-          log: Path | None = None, cull_idle: float = CULL_IDLE) -> VoilaServer:
+          log: Path | None = None, cull_idle: float = CULL_IDLE, login: Login | None = None,
+          ip: str = "127.0.0.1") -> VoilaServer:
     """Start Voila in the background and return once it answers HTTP (raises OrglifeError otherwise).
 
     ``notebook`` is a path or the name of a notebook in ``notebooks/``.
@@ -79,17 +105,28 @@ def start(notebook: str | Path, *, db: str | None = None, port: int | None = Non
     child_env = {**os.environ, **(env or {})}
     if db:
         child_env["ORGLIFE_DB"] = db
+    if login:
+        import secrets
+
+        from .auth.identity import KEY_ENV
+
+        child_env[KEY_ENV] = secrets.token_hex(32)  # signs the identity the server hands its kernels
     output = open(log, "ab") if log else subprocess.DEVNULL
-    process = subprocess.Popen(voila_command(path, port, preheat=preheat, pool_size=pool_size, cull_idle=cull_idle),
+    process = subprocess.Popen(voila_command(path, port, preheat=preheat, pool_size=pool_size, cull_idle=cull_idle,
+                                             login=login, ip=ip),
                                cwd=path.parent, env=child_env, stdout=output, stderr=subprocess.STDOUT)
-    server = VoilaServer(process, f"http://127.0.0.1:{port}/")
+    scheme = "https" if login and login.certfile else "http"
+    host = "127.0.0.1" if ip in ("", "0.0.0.0", "::") else (f"[{ip}]" if ":" in ip else ip)
+    server = VoilaServer(process, f"{scheme}://{host}:{port}/")
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise OrglifeError(f"Voila 启动失败（退出码 {process.returncode}）" + (f"，日志见 {log}" if log else ""))
         try:
             # any HTTP answer means the server listens; the page itself would take a preheated kernel
-            with urllib.request.urlopen(server.url + "api/status", timeout=2):
+            # our own server on loopback: its certificate (often self-signed) is not what is being checked here
+            context = ssl._create_unverified_context() if scheme == "https" else None
+            with urllib.request.urlopen(server.url + "api/status", timeout=2, context=context):
                 return server
         except urllib.error.HTTPError:
             return server

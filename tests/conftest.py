@@ -90,6 +90,15 @@ def store(db_url):
 
 # ---- browser tests: pytest-playwright drives the Debian chromium (Playwright's own download is unavailable) ----
 
+# An expectation waits for its condition up to this bound (Playwright's default of 5 s is shorter than a loaded
+# 2-core machine may take to refresh a widget after a save; the wait still ends as soon as the condition holds).
+try:
+    from playwright.sync_api import expect as _expect
+
+    _expect.set_options(timeout=30_000)
+except ImportError:  # the browser tests are skipped without playwright
+    pass
+
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):

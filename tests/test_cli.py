@@ -36,3 +36,11 @@ def test_an_unusable_database_is_one_line_in_a_real_process(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("错误：无法打开数据库") and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_export_refuses_a_missing_store_file_like_the_other_read_commands(tmp_path, capsys):
+    """``export --db typo.db`` made an empty store and exited 0; now it is refused and no file appears."""
+    typo = tmp_path / "typo.db"
+    code, _, err = run(capsys, "export", str(tmp_path / "out.xlsx"), "--db", str(typo))
+    assert code == 2 and err.startswith("错误：数据库文件不存在") and str(typo) in err
+    assert not typo.exists() and not (tmp_path / "out.xlsx").exists()

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
+from orglife_nb.auth import add_account
 from orglife_nb.forms import Session
 from orglife_nb.models import Ballot, Branch, Meeting, Member, Talk
 from orglife_nb.store import Store
@@ -21,6 +22,7 @@ from orglife_nb.voila import free_port
 from test_forms import SOON, TODAY, XSS, seed
 
 TIMEOUT = 90_000  # ms: a page that finds the kernel pool empty waits for a fresh kernel
+ADMIN, SECRETARY, PASSWORD = "admin1", "sec-b2", "forms-ui-pass-1"
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +36,13 @@ def server(tmp_path_factory):
                                            "role": "secretary"}]),
                     Meeting: pd.DataFrame([{"meeting_id": "N-MT", "branch_id": "B2", "kind": "regular",
                                             "topic": "二支部会议", "date": SOON}])})
+        add_account(store, ADMIN, "admin", PASSWORD)
+        add_account(store, SECRETARY, "secretary", PASSWORD, branches=["B2"])
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", "from orglife_nb.cli import main; main()", "serve", "--db", db, "--port", str(port),
-         "--pool", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+         "--pool", "2", "--max-kernels", "40", "--max-kernels-per-user", "40"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     line = process.stdout.readline()  # serve prints the URL once Voila answers (or fails within a minute)
     if "已启动" not in line:
         process.kill()
@@ -52,8 +57,12 @@ def server(tmp_path_factory):
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def open_app(page: Page, server, meeting: str | None = None) -> Page:
+def open_app(page: Page, server, meeting: str | None = None, account: str = "admin1") -> Page:
     page.goto(server.url)
+    if "/login" in page.url:  # orglife serve asks every visitor to log in first
+        page.fill("#username", account)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
     page.wait_for_selector(".f-meetings--save", timeout=TIMEOUT)
     if meeting:
         choose(page, ".f-meeting", meeting)
@@ -238,6 +247,24 @@ def test_a_workbook_uploaded_with_problems_is_listed_and_not_stored_and_an_expor
     assert download.value.suggested_filename == "导出-B1.xlsx"
     exported = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
     assert exported["党员"].max_row == 1 + 3
+
+
+def test_a_secretary_sees_only_her_branch_and_who_she_is(server, browser):
+    page = open_app(browser.new_context().new_page(), server, account=SECRETARY)
+    options = page.locator(".f-branch select option").all_text_contents()
+    assert options == ["第二支部（B2）"]
+    who = page.locator(".f-who")
+    expect(who).to_contain_text("当前账号：sec-b2（支部书记；范围：支部 B2）")
+    assert "sqlite" not in page.content() and server.db not in page.content()  # the store's address never shows
+    tab(page, "工作簿")
+    page.locator(".f-workbook--scope select").select_option(index=1)  # "all branches" is all of hers
+    page.locator(".f-workbook--export").click()
+    with page.expect_download() as download:
+        page.locator(".f-workbook--link a").click()
+    exported = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    assert {row[1] for row in exported["党员"].iter_rows(min_row=2, values_only=True)} == {"B2"}
+    page.locator(".f-logout").click()
+    expect(page.locator(".message")).to_have_text("已退出登录。")
 
 
 def test_a_closed_page_gives_its_kernel_back_and_an_open_one_keeps_it(tmp_path, browser):

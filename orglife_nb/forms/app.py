@@ -38,8 +38,10 @@ TABS: list[tuple[str, tuple]] = [
 
 
 class FormsApp:
-    def __init__(self, db=None, *, as_of: dt.date | None = None, profile=None, first_tab: int = 1) -> None:
-        self.session = db if isinstance(db, Session) else Session(db, as_of=as_of, profile=profile)
+    def __init__(self, db=None, *, as_of: dt.date | None = None, profile=None, first_tab: int = 1,
+                 actor=None) -> None:
+        # ``actor``: the logged-in account (or its name); every read and save is checked against it in the store
+        self.session = db if isinstance(db, Session) else Session(db, as_of=as_of, profile=profile, actor=actor)
         self.scope = Scope()
         self.forms: dict[object, object] = {}  # record class / panel class → built form
         self.branch = w.Dropdown(description="支部", layout=w.Layout(width="360px"))
@@ -61,7 +63,7 @@ class FormsApp:
         self.tabs.selected_index = first_tab
         self.refresh_guidance()
         header = w.HTML(f"{STYLE}<h2>组织生活会 · 民主生活会 · 民主评议党员 · 录入</h2>"
-                        f"<p>数据库：{esc(_display(self.session.store.url))}；检查日期：{self.session.as_of}</p>")
+                        f"<p class='f-who'>{_who(self.session.store.actor)}检查日期：{self.session.as_of}</p>")
         side = w.VBox([w.HTML("<h3>实时提示</h3>"), self.guidance], layout=w.Layout(width="42%"))
         self.widget = w.VBox([header, w.HBox([self.branch, self.meeting]),
                               w.HBox([w.Box([self.tabs], layout=w.Layout(width="58%")), side])])
@@ -170,14 +172,32 @@ class FormsApp:
                                                self.session.as_of)
 
 
-def _display(url: str) -> str:
-    from sqlalchemy.engine import make_url
+def _who(actor) -> str:
+    """Who is logged in (never where the store is: its address may carry a password)."""
+    if actor is None:
+        return ""
+    return (f"当前账号：<b>{esc(actor.name)}</b>（{esc(actor.role.label)}；范围：{esc(actor.scope_text)}）"
+            "　<a href='/logout' class='f-logout'>退出登录</a>；")
 
-    return make_url(url).render_as_string(hide_password=True)
+
+class LoginNeeded:
+    """What a kernel of the login server shows when no valid identity reached it (the login expired meanwhile)."""
+
+    def __init__(self) -> None:
+        self.widget = w.HTML(f"{STYLE}<h2>组织生活会 · 民主生活会 · 民主评议党员 · 录入</h2>"
+                             "<p class='f-login-needed'>登录已过期或未登录，请<a href='/login'>重新登录</a>。</p>")
 
 
-def app(db=None, **options) -> FormsApp:
-    """Build the app on ``db`` (default: ``ORGLIFE_DB``, as ``orglife serve`` sets it for the kernels)."""
+def app(db=None, **options) -> FormsApp | LoginNeeded:
+    """Build the app on ``db`` (default: ``ORGLIFE_DB``, as ``orglife serve`` sets it for the kernels). Behind the
+    login server the account comes from the server (``auth.identity``), never from the page."""
+    from ..auth.identity import behind_login, request_identity
+
+    if behind_login() and "actor" not in options:
+        name = request_identity()
+        if name is None:
+            return LoginNeeded()
+        options["actor"] = name
     return FormsApp(db if db is not None else os.environ.get("ORGLIFE_DB"), **options)
 
 

@@ -15,18 +15,20 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from ..errors import OrglifeError
 from ..models import Meeting, Member, Record
 from ..store import Store
-from ..store.writer import (CountClosed, Edit, SaveSummary, VersionConflict, apply_edits, close_count,
-                            closed_counts, versioned_rows)
+from ..store.scope import Account
+from ..store.writer import CountClosed, Edit, SaveSummary, VersionConflict
 
 __all__ = ["Session", "Edit", "VersionConflict", "CountClosed"]
 
 
 class Session:
     def __init__(self, db: Store | str | os.PathLike | None = None, *, as_of: dt.date | None = None,
-                 profile=None) -> None:
+                 profile=None, actor: Account | None = None) -> None:
         from ..rules import load_profile
 
-        self.store = db if isinstance(db, Store) else Store(db)
+        # every read and save goes through the store with the visitor's account: scope is checked there
+        store = db if isinstance(db, Store) else Store(db)
+        self.store = store.as_actor(actor) if actor is not None else store
         self._as_of = as_of
         self.profile = load_profile(profile)
 
@@ -43,8 +45,7 @@ class Session:
         return self.store.branch_names()
 
     def rows(self, record: type[Record], **equal) -> pd.DataFrame:
-        with self.store.engine.connect() as connection:
-            return versioned_rows(connection, record, **equal)
+        return self.store.versioned(record, **equal)
 
     def members(self, branch_id: str | None) -> pd.DataFrame:
         return self.rows(Member, branch_id=branch_id)
@@ -53,8 +54,7 @@ class Session:
         return self.rows(Meeting, branch_id=branch_id)
 
     def count_closed(self, meeting_id: str) -> bool:
-        with self.store.engine.connect() as connection:
-            return bool(closed_counts(connection, [meeting_id]))
+        return self.store.count_closed(meeting_id)
 
     def frames(self, branch_id: str):
         """The branch's typed frames (a one-branch read goes through this process's own connection, so a form
@@ -68,8 +68,7 @@ class Session:
     def save(self, edits: Iterable[Edit]) -> SaveSummary:
         """Apply the edits in one transaction; VersionConflict / CountClosed leave the store untouched."""
         try:
-            with self.store.transaction() as connection:
-                summary, _ = apply_edits(connection, edits)
+            summary, _ = self.store.apply(edits)
             return summary
         except (VersionConflict, CountClosed):
             raise
@@ -80,8 +79,7 @@ class Session:
 
     def close_count(self, meeting_id: str) -> dt.datetime:
         try:
-            with self.store.transaction() as connection:
-                return close_count(connection, meeting_id)
+            return self.store.close_count(meeting_id)
         except IntegrityError:  # the secretary on another PC closed it a moment earlier
             raise CountClosed(f"会议 {meeting_id} 的测评已经结束计票") from None
 

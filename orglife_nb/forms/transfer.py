@@ -31,8 +31,10 @@ class WorkbookPanel:
         self.import_button.on_click(lambda _: self.import_uploaded())
         self.result = w.HTML("")
         self.result.add_class(f"{PREFIX}--result")
-        self.scope_choice = w.Dropdown(options=[("当前支部", "branch"), ("全部支部", "all")], value="branch",
+        self.scope_choice = w.Dropdown(options=[("当前支部", "branch"), ("全部支部（本账号范围内）", "all")],
+                                       value="branch",
                                        description="导出范围")
+        self.scope_choice.add_class(f"{PREFIX}--scope")
         self.export_button = w.Button(description="生成导出文件")
         self.export_button.add_class(f"{PREFIX}--export")
         self.export_button.on_click(lambda _: self.export())
@@ -82,7 +84,7 @@ class WorkbookPanel:
         name = f"导出-{branches[0]}.xlsx" if branches else "导出-全部.xlsx"
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "export.xlsx"
-            summary = export_store(path, db=self.session.store.url, branches=branches)
+            summary = export_store(path, db=self.session.store, branches=branches)  # the visitor's scope
             content = path.read_bytes()
         data = base64.b64encode(content).decode("ascii")
         self.link.value = (f"<p>{esc(summary)}</p><a class='f-download' download='{esc(name)}' "

@@ -101,14 +101,16 @@ def filter_findings(findings: pd.DataFrame, branches=None, meetings=None, severi
     return findings[keep].reset_index(drop=True)
 
 
-def load_input(workbook: str | Path | None = None, db: str | None = None, branches=None):
-    """Frames from a workbook (read whole, problems → OrglifeError listing them) or from a store."""
+def load_input(workbook: str | Path | None = None, db=None, branches=None, *, actor=None):
+    """Frames from a workbook (read whole, problems → OrglifeError listing them) or from a store (``db``: a Store
+    or what ``--db`` accepts; ``actor``: whose scope, see ``Store``)."""
     from .. import frames as frames_module
 
     if workbook is None:
-        from ..store import existing_url
+        from ..store import using
 
-        return frames_module.load(existing_url(db), branches, skip=UNREAD_BY_RULES)
+        with using(db, actor=actor) as store:
+            return frames_module.load(store, branches, skip=UNREAD_BY_RULES)
     from ..workbook.read import read_workbook
 
     path = Path(workbook)

@@ -2,6 +2,13 @@
 
 ``Store`` is the one facade the rest of the package talks to (as nbgrader's Gradebook): it opens or creates the
 database, upgrades an older schema on open, and reads and writes record batches in single transactions.
+
+Writers take turns: every write goes through ``Store.transaction()`` (``write_transaction``), which holds the
+store's one write lock from its first statement to its commit, so what a writer reads inside it (stored child
+rows, known ids, versions) cannot change under it. SQLite: ``BEGIN IMMEDIATE`` (pysqlite would otherwise begin
+lazily, at the first INSERT, after the reads). PostgreSQL: a transaction-level advisory lock, the same one-writer
+rule as SQLite (SERIALIZABLE would instead abort and redo a whole large import whenever a form saved meanwhile).
+Readers never wait for it. A writer that waits longer than ``write_wait`` seconds gets a Chinese OrglifeError.
 """
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ import datetime as dt
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pandas as pd
 from sqlalchemy import Connection, create_engine, event, inspect, select
@@ -17,8 +24,12 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ..errors import OrglifeError
-from ..models import RECORDS, Record, fields_of
+from ..models import RECORDS, Ballot, Record, fields_of
+from . import audit
 from .schema import ROW_ID, TABLES, metadata, table_of
+
+if TYPE_CHECKING:
+    from .scope import Account
 
 DEFAULT_DB = "orglife.db"
 # Reading more branches than this (or all) from an SQLite file goes through ADBC/Arrow in a child process; a few
@@ -50,24 +61,45 @@ def existing_url(db: str | os.PathLike | None = None) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers (reports, forms) do not block a writer
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster bulk writes
-    cursor.close()
+# How long a writer waits for the write lock (another import or save in progress) before giving up.
+WRITE_WAIT_SECONDS = 60.0
+# Execution option marking a connection whose transaction writes (see ``write_transaction``).
+_WRITE = "orglife_write"
+# pg_advisory_xact_lock key of the store's write lock (any constant; "orglife" in ASCII).
+_PG_WRITE_LOCK = 0x6F72676C696665
 
 
-def make_engine(url: str) -> Engine:
+def _sqlite_setup(write_wait: float):
+    def on_connect(dbapi_connection, _record) -> None:
+        # SQLAlchemy's pysqlite recipe: the driver must not begin transactions itself (it would begin lazily, at
+        # the first INSERT, after a writer's reads); the ``begin`` event below emits BEGIN instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers (reports, forms) do not block a writer
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(write_wait * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster bulk writes
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # a writer takes the write lock at BEGIN, before it reads; a reader's deferred BEGIN gives it one snapshot
+    write = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str, *, write_wait: float = WRITE_WAIT_SECONDS) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             folder = Path(parsed.database).parent
             if not folder.is_dir():
                 raise OrglifeError(f"数据库文件所在目录不存在：{folder}")
-        engine = create_engine(url, connect_args={"timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": write_wait})
+        event.listen(engine, "connect", _sqlite_setup(write_wait))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True)
@@ -106,13 +138,56 @@ def migrate(connection: Connection, revision: str = "head") -> None:
     command.upgrade(_alembic_config(connection), revision)
 
 
-def _ensure_schema(engine: Engine, url: str) -> str:
+@contextmanager
+def write_transaction(engine: Engine, write_wait: float = WRITE_WAIT_SECONDS) -> Iterator[Connection]:
+    """The one way to write: a transaction holding the store's write lock from its start to its commit.
+
+    Waiting longer than ``write_wait`` seconds for the lock is an OrglifeError (nothing written)."""
+    with engine.connect() as connection:
+        try:
+            if connection.dialect.name == "sqlite":
+                transaction = connection.execution_options(**{_WRITE: True}).begin()  # BEGIN IMMEDIATE
+            else:
+                transaction = connection.begin()
+                if connection.dialect.name == "postgresql":
+                    # bounded wait for the lock only; LOCAL ends with the transaction
+                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(write_wait * 1000)}")
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})")
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+        except OperationalError as error:
+            if _busy(error):
+                raise StoreBusy(write_wait) from None
+            raise
+        with transaction:
+            yield connection
+
+
+class StoreBusy(OrglifeError):
+    """Another writer held the store's write lock for longer than this one would wait."""
+
+    def __init__(self, write_wait: float) -> None:
+        super().__init__(f"数据库正忙：另一个导入或保存正在写入，等待 {write_wait:g} 秒仍未轮到，"
+                         "未写入任何内容，请稍后再试")
+
+
+def _busy(error: OperationalError) -> bool:
+    """The driver's "waited too long for a lock" (SQLite: locked/busy; PostgreSQL: lock_not_available)."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "55P03":
+        return True
+    return "locked" in str(original) or "busy" in str(original)
+
+
+def _ensure_schema(engine: Engine, url: str, write_wait: float = WRITE_WAIT_SECONDS) -> str:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory(str(MIGRATIONS))
     head = script.get_current_head()
-    with engine.begin() as connection:
-        revision = current_revision(connection)
+    with engine.connect() as connection:  # the usual case, an up-to-date store, takes no write lock
+        if current_revision(connection) == head:
+            return head
+    with write_transaction(engine, write_wait) as connection:
+        revision = current_revision(connection)  # again under the lock: another process may have just migrated
         if revision == head:
             return head
         if revision is None:
@@ -142,14 +217,21 @@ def _display(url: str) -> str:
 
 
 class Store:
-    """An open store. ``Store(db)`` accepts what ``--db`` accepts; the schema is created or upgraded on open."""
+    """An open store. ``Store(db)`` accepts what ``--db`` accepts; the schema is created or upgraded on open.
 
-    def __init__(self, db: str | os.PathLike | None = None, *, upgrade: bool = True) -> None:
+    ``write_wait``: seconds a write waits for another writer to finish before it gives up (``StoreBusy``).
+    ``actor``: the account (or an account name) every read and write is checked against (``store.scope``);
+    None = the command line, trusted as admin (whoever holds the store's file or credentials)."""
+
+    def __init__(self, db: str | os.PathLike | None = None, *, upgrade: bool = True,
+                 write_wait: float = WRITE_WAIT_SECONDS, actor: "Account | str | None" = None) -> None:
         self.url = resolve_url(db)
-        self.engine = make_engine(self.url)
+        self.actor = actor  # who is asking: None is the command line acting as admin
+        self.write_wait = write_wait
+        self.engine = make_engine(self.url, write_wait=write_wait)
         try:
             if upgrade:
-                self.revision = _ensure_schema(self.engine, self.url)
+                self.revision = _ensure_schema(self.engine, self.url, write_wait)
             else:
                 with self.engine.connect() as connection:
                     self.revision = current_revision(connection)
@@ -159,6 +241,15 @@ class Store:
         except (OperationalError, SQLAlchemyError) as error:
             self.engine.dispose()
             raise OrglifeError(f"无法打开数据库 {_display(self.url)}：{_reason(error)}") from None
+        if isinstance(actor, str):  # an account name (--as NAME): it must exist and be enabled
+            from .scope import acting_as
+
+            try:
+                with self.engine.connect() as connection:
+                    self.actor = acting_as(connection, actor)
+            except OrglifeError:
+                self.engine.dispose()
+                raise
 
     @property
     def dialect(self) -> str:
@@ -176,10 +267,34 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({_display(self.url)!r})"
 
+    def as_actor(self, actor: "Account | str | None") -> "Store":
+        """The same database seen by another actor (shares the engine: no new connections)."""
+        if isinstance(actor, str):
+            from .scope import acting_as
+
+            with self.engine.connect() as connection:
+                actor = acting_as(connection, actor)
+        other = object.__new__(Store)
+        other.__dict__.update(self.__dict__)
+        other.actor = actor
+        return other
+
+    def visible(self, branch_ids: Iterable[str] | None = None, connection: Connection | None = None):
+        """Branch ids a read may return (None: all): the actor's scope, refusing named branches outside it."""
+        from .scope import visible
+
+        if self.actor is None:
+            return None if branch_ids is None else list(branch_ids)
+        if connection is None:
+            with self.engine.connect() as connection:
+                return visible(connection, self.actor, branch_ids)
+        return visible(connection, self.actor, branch_ids)
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One all-or-nothing unit of work."""
-        with self.engine.begin() as connection:
+        """One all-or-nothing unit of work, holding the store's write lock throughout (``write_transaction``):
+        read what the write depends on inside it."""
+        with write_transaction(self.engine, self.write_wait) as connection:
             yield connection
 
     # ---- reading ---------------------------------------------------------------------------------------------
@@ -199,7 +314,10 @@ class Store:
         ``frames.typed`` to convert whole columns at once: SQLAlchemy's per-value result processing is most of the
         time of a bulk read (figures in benchmarks/checks_bench.py).
         """
-        return self._read(record, _columns(record, store_columns), branch_ids, raw=raw)
+        from .scope import redact
+
+        frame = self._read(record, _columns(record, store_columns), self.visible(branch_ids), raw=raw)
+        return redact(self.actor, record, frame)
 
     def _read(self, record: type[Record], names: list[str], branch_ids, *, raw: bool) -> pd.DataFrame:
         with self.engine.connect() as connection:
@@ -215,8 +333,10 @@ class Store:
         cursor on the whole store."""
         records = list(records)
         skip = set(skip)
+        from .scope import redact
+
         columns = {r: [c for c in _columns(r) if f"{r.table}.{c}" not in skip] for r in records}
-        ids = None if branch_ids is None else list(branch_ids)
+        ids = self.visible(branch_ids)
         database = make_url(self.url).database
         bulk = ids is None or len(ids) > BULK_READ_FROM_BRANCHES
         if self.dialect == "sqlite" and bulk and database and database != ":memory:":
@@ -226,18 +346,23 @@ class Store:
                                                               compile_kwargs={"literal_binds": True}))
                        for r in records]
             counts = self.counts()
-            return dict(zip(records, read_sqlite(database, queries, [counts[r] for r in records])))
-        return {r: self._read(r, columns[r], ids, raw=True) for r in records}
+            frames = dict(zip(records, read_sqlite(database, queries, [counts[r] for r in records])))
+        else:
+            frames = {r: self._read(r, columns[r], ids, raw=True) for r in records}
+        return {r: redact(self.actor, r, frame) for r, frame in frames.items()}
 
-    def id_index(self) -> dict[str, dict[str, str]]:
-        """Known ids for reference checks: branch ids, member → branch, meeting → branch."""
+    def id_index(self, connection: Connection | None = None) -> dict[str, dict[str, str]]:
+        """Known ids for reference checks: branch ids, member → branch, meeting → branch (read on ``connection``,
+        e.g. inside a write transaction, when given)."""
+        if connection is None:
+            with self.engine.connect() as connection:
+                return self.id_index(connection)
         branches, members, meetings = (table_of(r) for r in RECORDS[:3])
-        with self.engine.connect() as connection:
-            return {
-                "branches": {b: b for (b,) in connection.execute(select(branches.c.branch_id))},
-                "members": dict(connection.execute(select(members.c.member_id, members.c.branch_id)).all()),
-                "meetings": dict(connection.execute(select(meetings.c.meeting_id, meetings.c.branch_id)).all()),
-            }
+        return {
+            "branches": {b: b for (b,) in connection.execute(select(branches.c.branch_id))},
+            "members": dict(connection.execute(select(members.c.member_id, members.c.branch_id)).all()),
+            "meetings": dict(connection.execute(select(meetings.c.meeting_id, meetings.c.branch_id)).all()),
+        }
 
     def branch_ids(self) -> list[str]:
         return list(self.branch_names())
@@ -246,21 +371,153 @@ class Store:
         """Branch id → name, in id order."""
         table = table_of(RECORDS[0])
         with self.engine.connect() as connection:
-            return dict(connection.execute(select(table.c.branch_id, table.c.name).order_by(table.c.branch_id)).all())
+            query = select(table.c.branch_id, table.c.name).order_by(table.c.branch_id)
+            ids = self.visible(None, connection)
+            if ids is not None:
+                query = query.where(table.c.branch_id.in_(ids))
+            return dict(connection.execute(query).all())
+
+    def versioned(self, record: type[Record], **equal) -> pd.DataFrame:
+        """Stored rows of ``record`` whose columns equal ``equal`` (``branch_id=…`` or ``meeting_id=…``), with
+        ``version`` (and ``row_id``): what a form reads before it edits. The branch must be in scope."""
+        from .scope import redact
+        from .writer import versioned_rows
+
+        with self.engine.connect() as connection:
+            ids = self._check_rows_scope(connection, equal, record)
+            rows = versioned_rows(connection, record, **equal)
+            if ids is not None:  # no branch named (the branch list itself): the branches in scope
+                rows = rows[rows["branch_id"].isin(ids)].reset_index(drop=True)
+            return redact(self.actor, record, rows)
+
+    def count_closed(self, meeting_id: str) -> bool:
+        from .writer import closed_counts
+
+        with self.engine.connect() as connection:
+            self._check_rows_scope(connection, {"meeting_id": meeting_id})
+            return bool(closed_counts(connection, [meeting_id]))
+
+    def _check_rows_scope(self, connection: Connection, equal: dict, record: type[Record] | None = None):
+        """Refuse rows of a branch outside the scope; with no branch or meeting named, the ids in scope to filter
+        on (None: no filter needed)."""
+        if self.actor is None:
+            return None
+        branch = equal.get("branch_id")
+        if branch is None and "meeting_id" in equal:
+            meetings = TABLES[RECORDS[2]]
+            branch = connection.execute(select(meetings.c.branch_id).where(
+                meetings.c.meeting_id == equal["meeting_id"])).scalar()
+            if branch is None:  # no such meeting: nothing to show, nothing revealed
+                return None
+        if branch is None:
+            if record is None or "branch_id" not in record.model_fields:
+                from .scope import ScopeError
+
+                raise ScopeError("读取记录必须指明支部或会议")
+            return self.visible(None, connection)
+        self.visible([branch], connection)
+        return None
 
     # ---- writing ---------------------------------------------------------------------------------------------
 
-    def save(self, batch: dict[type[Record], pd.DataFrame], *, connection: Connection | None = None):
-        """Store a validated batch in one transaction (see writer.save_batch for the merge rules)."""
+    def apply(self, edits) -> tuple:
+        """Single-record edits (the forms) in one transaction with version checks (writer.apply_edits), within
+        the actor's scope."""
+        from .scope import check_write
+        from .writer import apply_edits
+
+        edits = list(edits)
+        batch: dict = {}
+        row_ids: dict = {}
+        for edit in edits:
+            batch.setdefault(edit.record, []).append(edit.values)
+            if edit.row_id is not None:
+                row_ids.setdefault(edit.record, []).append(edit.row_id)
+        frames = {record: pd.DataFrame(values) for record, values in batch.items()}
+        with self.transaction() as connection:
+            check_write(connection, self.actor, frames, row_ids)
+            summary, versions = apply_edits(connection, edits)
+            self._audited(connection, summary)
+            return summary, versions
+
+    def close_count(self, meeting_id: str):
+        from .scope import check_write
+        from .writer import close_count
+
+        with self.transaction() as connection:
+            check_write(connection, self.actor, {Ballot: pd.DataFrame({"meeting_id": [meeting_id]})})
+            closed = close_count(connection, meeting_id)
+            self.log(connection, [audit.entry("close_count", meeting=meeting_id)])
+            return closed
+
+    @property
+    def actor_name(self) -> str | None:
+        return None if self.actor is None else self.actor.name
+
+    def log(self, connection: Connection, entries: list[dict]) -> None:
+        """Append audit entries in the caller's write transaction, filling in each entry's branch."""
+        missing = [e["meeting_id"] for e in entries if e.get("branch_id") is None and e.get("meeting_id")]
+        if missing:
+            branches = audit.meeting_branches(connection, missing)
+            for e in entries:
+                if e.get("branch_id") is None and e.get("meeting_id"):
+                    e["branch_id"] = branches.get(e["meeting_id"])
+        audit.append(connection, self.actor_name, entries)
+
+    def _audited(self, connection: Connection, summary, source: str | None = None):
+        entries = list(summary.audit)
+        if source is not None:
+            entries.append(audit.entry("import", key=source, detail={"summary": summary.describe()}))
+        self.log(connection, entries)
+        return summary
+
+    def history(self, *, meeting: str | None = None, branch: str | None = None,
+                user: str | None = None) -> pd.DataFrame:
+        """The audit trail within the actor's scope (``orglife history``, the forms' record history)."""
+        with self.engine.connect() as connection:
+            if branch is not None:
+                self.visible([branch], connection)
+            if meeting is not None:
+                self._check_rows_scope(connection, {"meeting_id": meeting})
+            return audit.history(connection, meeting=meeting, branch=branch, user=user,
+                                 branches=self.visible(None, connection))
+
+    def save(self, batch: dict[type[Record], pd.DataFrame], *, connection: Connection | None = None,
+             source: str | None = None):
+        """Store a validated batch in one transaction (see writer.save_batch for the merge rules), with its audit
+        entries; ``source`` names where it came from (an imported file) for one more entry."""
+        from .scope import check_write
         from .writer import save_batch
 
         if connection is not None:
-            return save_batch(connection, batch)
+            check_write(connection, self.actor, batch)
+            return self._audited(connection, save_batch(connection, batch), source)
         try:
             with self.transaction() as connection:
-                return save_batch(connection, batch)
+                check_write(connection, self.actor, batch)
+                return self._audited(connection, save_batch(connection, batch), source)
         except SQLAlchemyError as error:
-            raise OrglifeError(f"写入数据库失败，未保存任何内容：{_reason(error)}") from None
+            raise write_failed(error) from None
+
+
+@contextmanager
+def using(db: "Store | str | os.PathLike | None", *, actor: "Account | str | None" = None,
+          must_exist: bool = True) -> Iterator[Store]:
+    """A store for one command: ``db`` itself when it is an open Store (the caller owns it), else opened here
+    (an SQLite file that does not exist is an error when ``must_exist``) and closed afterwards."""
+    if isinstance(db, Store):
+        yield db if actor is None else db.as_actor(actor)
+        return
+    store = Store(existing_url(db) if must_exist else db, actor=actor)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def write_failed(error: SQLAlchemyError) -> OrglifeError:
+    """A driver's failure during a batch write, as the one-line Chinese error (the transaction was rolled back)."""
+    return OrglifeError(f"写入数据库失败，未保存任何内容：{_reason(error)}")
 
 
 def _columns(record: type[Record], store_columns: bool = False) -> list[str]:
@@ -295,5 +552,5 @@ def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-__all__ = ["Store", "resolve_url", "make_engine", "migrate", "head_revision", "current_revision", "metadata",
-           "TABLES", "table_of", "now"]
+__all__ = ["Store", "StoreBusy", "using", "write_transaction", "write_failed", "resolve_url", "existing_url", "make_engine", "migrate",
+           "head_revision", "current_revision", "metadata", "TABLES", "table_of", "now"]

@@ -68,3 +68,43 @@ BALLOT_COUNTS = Table(
     Column("closed_at", DateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
 )
+
+
+# Accounts of the people who use the forms and commands (not workbook records: never exported). A secretary's
+# branches are rows of ACCOUNT_BRANCHES; a superior's scope is every branch whose 上级党组织 equals ``superior``.
+ACCOUNTS = Table(
+    "accounts", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("superior", Text, nullable=True),
+    Column("confidential", Boolean, nullable=False, server_default="0"),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+)
+
+ACCOUNT_BRANCHES = Table(
+    "account_branches", metadata,
+    Column("account", String(64), ForeignKey("accounts.name", ondelete="CASCADE"), primary_key=True),
+    Column("branch_id", String(64), ForeignKey("branches.branch_id"), primary_key=True),
+)
+
+# The audit trail: appended by every change, never changed (the migration adds triggers that refuse UPDATE and
+# DELETE on both backends, so not even a direct SQL session through the app's own connection can rewrite it).
+AUDIT = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=True),  # None: the command line acting as admin
+    Column("action", String(16), nullable=False),
+    Column("record", String(32), nullable=True),  # table name
+    Column("record_key", Text, nullable=True),
+    Column("branch_id", String(64), nullable=True),
+    Column("meeting_id", String(64), nullable=True),
+    Column("detail", Text, nullable=True),  # JSON: old → new values, counts, reasons
+    Index("ix_audit_branch_id", "branch_id"),
+    Index("ix_audit_meeting_id", "meeting_id"),
+    Index("ix_audit_actor", "actor"),
+)

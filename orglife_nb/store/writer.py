@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, delete, select
 
 from ..errors import OrglifeError
 from ..models import RECORDS, Ballot, Record, fields_of
+from . import audit
 from .schema import BALLOT_COUNTS, ROW_ID, table_of
 
 _CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
@@ -28,6 +29,7 @@ class SaveSummary:
     updated: dict[type[Record], int] = field(default_factory=dict)
     unchanged: dict[type[Record], int] = field(default_factory=dict)
     deleted: dict[type[Record], int] = field(default_factory=dict)  # only single-record edits delete
+    audit: list[dict] = field(default_factory=list)  # audit.entry() rows for the change, appended by the store
 
     @property
     def changed(self) -> int:
@@ -101,6 +103,9 @@ def _upsert(connection: Connection, record: type[Record], rows: list[tuple], sta
     new = [row for row in rows if row[key_pos] not in existing]
     changed = [row for row in rows if row[key_pos] in existing and existing[row[key_pos]] != row]
     summary.inserted[record] = _insert(connection, record, new, stamp)
+    summary.audit += [_keyed_entry("insert", record, dict(zip(names, row))) for row in new]
+    summary.audit += [_keyed_entry("update", record, dict(zip(names, row)), dict(zip(names, existing[row[key_pos]])))
+                      for row in changed]
     if changed:
         statement = (table.update().where(table.c[key] == bindparam("_key"))
                      .values({n: bindparam(n) for n in names if n != key}
@@ -135,8 +140,18 @@ def _replace_children(connection: Connection, record: type[Record], rows: list[t
         connection.execute(delete(table).where(table.c[record.parent].in_(part)))
     inserted = _insert(connection, record, (row for meeting in changed for row in incoming[meeting]), stamp)
     summary.inserted[record] = inserted
+    summary.audit += [audit.entry("replace", record=record, meeting=meeting,
+                                  detail={"before": len(stored.get(meeting, [])), "after": len(incoming[meeting])})
+                      for meeting in changed]
     summary.updated[record] = 0
     summary.unchanged[record] = len(rows) - inserted
+
+
+def _keyed_entry(action: str, record: type[Record], values: dict, old: dict | None = None) -> dict:
+    detail = audit.changes_detail(record, old, values) if old is not None else audit.values_detail(record, values)
+    return audit.entry(action, record=record, key=values.get(record.key[0]), branch=values.get("branch_id"),
+                       meeting=values.get("meeting_id") if record.table != "meetings" else values.get(record.key[0]),
+                       detail=detail)
 
 
 def save_batch(connection: Connection, batch: dict[type[Record], pd.DataFrame]) -> SaveSummary:
@@ -267,9 +282,11 @@ def apply_edits(connection: Connection, edits: Iterable[Edit]) -> tuple[SaveSumm
             if not record.key:
                 edit.row_id = result.inserted_primary_key[0]
             summary.inserted[record] = summary.inserted.get(record, 0) + 1
+            summary.audit.append(_edit_entry("insert", record, values, edit.row_id))
             versions.append(1)
             continue
         guarded = condition & (table.c.version == edit.version)
+        before, _ = _current(connection, record, condition)  # for the audit trail: old → new
         if edit.delete:
             done = connection.execute(delete(table).where(guarded)).rowcount
         else:
@@ -279,8 +296,34 @@ def apply_edits(connection: Connection, edits: Iterable[Edit]) -> tuple[SaveSumm
             raise VersionConflict(record, where, edit.version, *_current(connection, record, condition))
         counter = summary.deleted if edit.delete else summary.updated
         counter[record] = counter.get(record, 0) + 1
+        summary.audit.append(_edit_entry("delete", record, before, edit.row_id) if edit.delete
+                             else _edit_entry("update", record, values, edit.row_id, before))
         versions.append(None if edit.delete else edit.version + 1)
+    summary.audit = _ballots_as_counts(summary.audit)
     return summary, versions
+
+
+def _edit_entry(action: str, record: type[Record], values: dict, row_id: int | None, old: dict | None = None):
+    if record.key:
+        return _keyed_entry(action, record, values, old)
+    detail = audit.changes_detail(record, old, values) if old is not None else audit.values_detail(record, values)
+    return audit.entry(action, record=record, key=row_id, meeting=values.get("meeting_id"),
+                       detail=None if record is Ballot else detail)
+
+
+def _ballots_as_counts(entries: list[dict]) -> list[dict]:
+    """Ballot edits leave one entry per meeting and action with a count: nothing that could tie a slip to a time
+    or an order of entry."""
+    kept, counts = [], {}
+    for item in entries:
+        if item["record"] == Ballot.table:
+            key = (item["action"], item["meeting_id"])
+            counts[key] = counts.get(key, 0) + 1
+        else:
+            kept.append(item)
+    kept += [audit.entry(action, record=Ballot, meeting=meeting, detail={"rows": number})
+             for (action, meeting), number in sorted(counts.items(), key=str)]
+    return kept
 
 
 def versioned_rows(connection: Connection, record: type[Record], **equal: Any) -> pd.DataFrame:

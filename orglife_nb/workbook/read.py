@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 import python_calamine
 from openpyxl.utils.cell import get_column_letter
-from sqlalchemy import select
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import OrglifeError
 from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Member, Record, Role, blank, fields_of,
                       parse_text)
-from ..store import Store, table_of
+from ..store import Store, table_of, write_failed
 from ..store.writer import SaveSummary
 from .archive import Inspection, SheetScan, inspect_xlsx
 
@@ -507,22 +508,28 @@ def read_workbook(source: Source, known: Known | None = None) -> tuple[dict[type
     return batch, problems
 
 
-def known_ids(store: Store) -> Known:
-    """What a file may refer to in the store: ``Store.id_index()`` plus each branch's stored secretary."""
-    known: Known = store.id_index()
+def known_ids(store: Store, connection: Connection | None = None) -> Known:
+    """What a file may refer to in the store: ``Store.id_index()`` plus each branch's stored secretary.
+
+    ``connection``: read inside the caller's write transaction (``import_file``), so they cannot change before
+    it writes."""
+    if connection is None:
+        with store.engine.connect() as connection:
+            return known_ids(store, connection)
+    known: Known = store.id_index(connection)
     table = table_of(Member)
     secretaries: dict[str, list[str]] = {}
-    with store.engine.connect() as connection:
-        query = select(table.c.branch_id, table.c.member_id).where(table.c.role == Role.secretary.value)
-        for branch, member in connection.execute(query):
-            secretaries.setdefault(branch, []).append(member)
+    query = select(table.c.branch_id, table.c.member_id).where(table.c.role == Role.secretary.value)
+    for branch, member in connection.execute(query):
+        secretaries.setdefault(branch, []).append(member)
     known["secretaries"] = secretaries
     return known
 
 
-def _keep_stored_values(store: Store, batch: dict[type[Record], pd.DataFrame]) -> None:
+def _keep_stored_values(connection: Connection, batch: dict[type[Record], pd.DataFrame]) -> None:
     """A column left out of a sheet keeps the stored values of records with ids (an old template must not
-    blank them); for new records, and for child rows (replaced as a whole), it is simply empty."""
+    blank them); for new records, and for child rows (replaced as a whole), it is simply empty. Read on the
+    write transaction's ``connection``: the values kept are the ones stored when the file is written."""
     for record, frame in batch.items():
         absent = [spec.name for spec in fields_of(record) if spec.name not in frame.columns]
         if not (record.key and absent):
@@ -530,25 +537,45 @@ def _keep_stored_values(store: Store, batch: dict[type[Record], pd.DataFrame]) -
         table, key = table_of(record), record.key[0]
         ids = frame[key].tolist()
         stored: dict[str, tuple] = {}
-        with store.engine.connect() as connection:
-            for start in range(0, len(ids), 500):
-                query = select(table.c[key], *[table.c[n] for n in absent]).where(
-                    table.c[key].in_(ids[start:start + 500]))
-                stored.update((row[0], tuple(row[1:])) for row in connection.execute(query))
+        for start in range(0, len(ids), 500):
+            query = select(table.c[key], *[table.c[n] for n in absent]).where(
+                table.c[key].in_(ids[start:start + 500]))
+            stored.update((row[0], tuple(row[1:])) for row in connection.execute(query))
         for position, name in enumerate(absent):
             frame[name] = pd.Series([stored[i][position] if i in stored else None for i in ids], dtype=object,
                                     index=frame.index)
 
 
 def import_file(source: Source, store: Store, *, name: str | None = None) -> ImportResult:
-    """Validate one workbook against the store and, when it has no problem, store it in one transaction."""
+    """Validate one workbook against the store and, when it has no problem, store it in one transaction.
+
+    Parsing and validating (the slow part) runs before the store's write lock is taken, against the ids stored
+    then. Inside the write transaction the ids are read again; only if another writer changed them meanwhile is
+    the file validated again, there, so that what is written was checked against what is stored (two imports at
+    once cannot both add a 书记 to one branch). The write's own reads (stored child rows, stored values) are made
+    under the lock too, so two imports cannot both add a meeting's child rows."""
     result = ImportResult(name or _name(source))
-    try:
-        batch, result.problems = read_workbook(source, known_ids(store))
+
+    def validate(known: Known) -> dict[type[Record], pd.DataFrame]:
+        batch, result.problems = read_workbook(workbook, known)
         result.rows = sum(len(frame) for frame in batch.values())
-        if not result.problems:
-            _keep_stored_values(store, batch)
-            result.summary = store.save(batch)
+        return batch
+
+    try:
+        workbook = open_workbook(source)
+        known = known_ids(store)
+        batch = validate(known)
+        if result.problems:
+            return result
+        with store.transaction() as connection:
+            stored = known_ids(store, connection)
+            if stored != known:
+                batch = validate(stored)
+            if not result.problems:
+                _keep_stored_values(connection, batch)
+                result.summary = store.save(batch, connection=connection, source=result.name)
+    except SQLAlchemyError as error:
+        result.error = str(write_failed(error))
     except OrglifeError as error:
         result.error = str(error)
     return result
@@ -566,7 +593,7 @@ def _stored_keys(store: Store) -> dict[str, set[str]]:
 
 
 def import_files(paths: list[str | os.PathLike], db: str | None = None,
-                 echo: Callable[[str], Any] = print) -> bool:
+                 echo: Callable[[str], Any] = print, *, actor: str | None = None) -> bool:
     """``orglife import``: each file stands or falls alone; True when every file was stored.
 
     An id new to the store belongs to the first file that adds it: a later file of the same command adding it
@@ -582,7 +609,7 @@ def import_files(paths: list[str | os.PathLike], db: str | None = None,
     if len(paths) == 1 and unreadable:
         raise OrglifeError(unreadable[0])  # the CLI prints the one line and exits 2
     results: list[ImportResult] = []
-    store = Store(db) if opened else None
+    store = Store(db, actor=actor) if opened else None  # the account's scope is checked where the batch is saved
     try:
         before = _stored_keys(store) if len(opened) > 1 else {}
         claimed: dict[str, dict[str, str]] = {}

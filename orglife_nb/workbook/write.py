@@ -16,7 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from ..errors import OrglifeError
 from ..models import RECORDS, FieldSpec, Record, fields_of
 from ..outputs import check_target
-from ..store import Store
+from ..store import using
 from ..store.writer import frame_rows
 from .template import NO, YES, add_sheet, new_workbook, save
 
@@ -80,11 +80,14 @@ def write_workbook(out: str | os.PathLike, batch: dict[type[Record], pd.DataFram
     return written
 
 
-def export_store(out: str | os.PathLike, db: str | None = None, branches: list[str] | None = None) -> str:
-    """``orglife export``: the store (optionally some branches' rows of every sheet) → workbook; a Chinese summary."""
+def export_store(out: str | os.PathLike, db=None, branches: list[str] | None = None, *, actor=None) -> str:
+    """``orglife export``: the store (optionally some branches' rows of every sheet) → workbook; a Chinese summary.
+    ``actor``: whose scope (an account or its name; see ``Store``): only its branches, confidential sheets only
+    when it may read them."""
     check_target(out)  # a wrong path fails before the store is read
-    with Store(db) as store:
+    with using(db, actor=actor) as store:  # a mistyped path is an error, not a new empty store
         if branches:
+            store.visible(branches)  # a branch outside the actor's scope is refused as such
             missing = sorted(set(branches) - set(store.branch_ids()))
             if missing:
                 raise OrglifeError(f"数据库中没有这些支部：{'、'.join(missing)}")

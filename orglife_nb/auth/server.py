@@ -1,0 +1,427 @@
+"""The forms server behind a login: Voila standalone with an identity provider backed by the store's accounts.
+
+Run as ``python -m orglife_nb.auth.server NOTEBOOK [Voila options]`` (``orglife serve`` does). What it adds to Voila:
+
+- a Chinese login page (``/login``) and ``/logout``; every page and kernel API needs the signed login cookie, so an
+  anonymous request gets the login page and never a kernel; failed logins are throttled per account and address;
+- the identity reaches the visitor's (preheated) kernel from the server only: after the cookie is checked, the
+  server *sets* the ``X-Orglife-Identity`` request header (dropping any the visitor sent) to the account name
+  signed with a per-server key; Voila hands that header to the kernel (``http_header_envs``; preheated kernels get
+  it through ``voila.utils.wait_for_request``) and the kernel checks the signature (``identity_from_environ``);
+- a kernel belongs to the account whose page took it: nobody else may open its websocket or API;
+- caps on kernels per account and in total, idle logins expire, a Host allow-list (DNS rebinding), XSRF cookies,
+  secure cookies and HTTPS (``certfile``/``keyfile``).
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+from collections import defaultdict, deque
+from urllib.parse import urlparse
+
+from jupyter_server.auth.authorizer import Authorizer
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.base.handlers import JupyterHandler
+from tornado import web
+from traitlets import Int, List, Unicode, default
+
+from .identity import (IDENTITY_ENV, IDENTITY_HEADER, KEY_ENV, identity_from_environ,  # noqa: F401 (re-exported)
+                       sign_identity, verify_identity)
+COOKIE = "orglife-login"
+LOGIN_FAILURES = 5  # failed logins allowed per account within LOGIN_WINDOW seconds
+ADDRESS_FAILURES = 30  # per address: higher, since a whole office may share one address
+LOGIN_WINDOW = 600
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Kernels and their owners
+
+
+class KernelOwners:
+    """Which account's page took which kernel (one registry per server process)."""
+
+    owners: dict[str, str] = {}
+
+    @classmethod
+    def claim(cls, kernel_id: str, payload: dict) -> None:
+        name = verify_identity(payload.get(IDENTITY_ENV))
+        if name:
+            cls.owners[kernel_id] = name
+
+    @classmethod
+    def live(cls, kernel_manager) -> dict[str, str]:
+        alive = set(kernel_manager.list_kernel_ids())
+        for kernel_id in [k for k in cls.owners if k not in alive]:
+            del cls.owners[kernel_id]
+        return cls.owners
+
+    @classmethod
+    def of(cls, name: str, kernel_manager) -> list[str]:
+        return [k for k, owner in cls.live(kernel_manager).items() if owner == name]
+
+
+def _install_owner_hook() -> None:
+    """Voila hands a preheated kernel its request info through ``RequestInfoSocketHandler.send_updates``: record
+    the kernel's owner there (the payload holds the signed identity the server set)."""
+    import voila.handler
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    class OwnedRequestInfo(RequestInfoSocketHandler):
+        @classmethod
+        def send_updates(cls, msg: dict) -> None:
+            KernelOwners.claim(msg["kernel_id"], msg.get("payload") or {})
+            super().send_updates(msg)
+
+    voila.handler.RequestInfoSocketHandler = OwnedRequestInfo
+
+
+class OwnerAuthorizer(Authorizer):
+    """A logged-in account may use only the kernels its own pages took."""
+
+    def is_authorized(self, handler, user: User, action: str, resource: str) -> bool:
+        if resource != "kernels":
+            return True
+        kernel_id = (getattr(handler, "path_kwargs", None) or {}).get("kernel_id")
+        if kernel_id is None:  # listing or starting kernels is not something a forms page does
+            return False
+        return KernelOwners.live(handler.kernel_manager).get(kernel_id) == user.username
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Login
+
+
+class Throttle:
+    """Failed logins per key (account name, address) within a sliding window."""
+
+    def __init__(self, limit: int = LOGIN_FAILURES, window: float = LOGIN_WINDOW) -> None:
+        self.limit, self.window = limit, window
+        self.failures: dict[str, deque] = defaultdict(deque)
+
+    def wait(self, *keys: str, now: float | None = None) -> float:
+        """Seconds until another try is allowed (0 when it is)."""
+        now = now if now is not None else time.monotonic()
+        longest = 0.0
+        for key in keys:
+            times = self.failures[key]
+            while times and now - times[0] > self.window:
+                times.popleft()
+            if len(times) >= self.limit:
+                longest = max(longest, self.window - (now - times[0]))
+        return longest
+
+    def fail(self, *keys: str, now: float | None = None) -> None:
+        now = now if now is not None else time.monotonic()
+        for key in keys:
+            self.failures[key].append(now)
+
+    def clear(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+
+ACCOUNT_THROTTLE = Throttle()
+ADDRESS_THROTTLE = Throttle(limit=ADDRESS_FAILURES)
+
+_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · 组织生活会录入</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; background: #f5f5f5;
+       margin: 0; color: #222; }}
+main {{ max-width: 22rem; margin: 12vh auto; background: #fff; padding: 2rem 2rem 1.5rem;
+       border-top: 4px solid #b71c1c; box-shadow: 0 1px 4px rgba(0,0,0,.15); }}
+h1 {{ font-size: 1.25rem; margin: 0 0 1.25rem; }}
+label {{ display: block; margin: .75rem 0 .25rem; }}
+input {{ width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; border: 1px solid #bbb; }}
+button {{ margin-top: 1.25rem; width: 100%; padding: .6rem; font-size: 1rem; color: #fff; background: #b71c1c;
+         border: 0; cursor: pointer; }}
+.message {{ margin: 0 0 1rem; padding: .5rem .75rem; background: #fdecea; color: #8a1c1c; }}
+.info {{ background: #eef5ee; color: #1e5e1e; }}
+</style></head>
+<body><main>
+<h1>组织生活会 · 民主生活会 · 民主评议党员</h1>
+{body}
+</main></body></html>"""
+
+
+def _safe_next(value: str | None, default: str) -> str:
+    """Only a path on this server (no scheme, no host, no ``//``): a login link cannot send anyone elsewhere."""
+    if not value:
+        return default
+    parsed = urlparse(value)
+    if parsed.scheme or parsed.netloc or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+class LoginHandler(JupyterHandler):
+    """GET shows the form, POST checks the password (argon2) against the store's accounts."""
+
+    def _page(self, message: str = "", kind: str = "", status: int = 200) -> None:
+        next_url = _safe_next(self.get_argument("next", None), self.base_url)
+        note = f'<p class="message {kind}">{html.escape(message)}</p>' if message else ""
+        body = (f"{note}<form method=\"post\" action=\"{html.escape(self.base_url)}login?next="
+                f"{html.escape(next_url, quote=True)}\">{self.xsrf_form_html()}"
+                "<label for=\"username\">账号</label>"
+                "<input id=\"username\" name=\"username\" autocomplete=\"username\" required autofocus>"
+                "<label for=\"password\">密码</label>"
+                "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>"
+                "<button type=\"submit\">登录</button></form>")
+        self.set_status(status)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(_PAGE.format(title="登录", body=body))
+
+    @allow_unauthenticated
+    def get(self) -> None:
+        if self.current_user:
+            self.redirect(_safe_next(self.get_argument("next", None), self.base_url))
+            return
+        self._page()
+
+    @allow_unauthenticated
+    def post(self) -> None:
+        from .accounts import authenticate, log_login
+
+        name = self.get_argument("username", "").strip()
+        password = self.get_argument("password", "")
+        address, account_key = self.request.remote_ip, name
+        wait = max(ACCOUNT_THROTTLE.wait(account_key), ADDRESS_THROTTLE.wait(address))
+        if wait > 0:
+            self._page(f"登录失败次数过多，请 {int(wait // 60) + 1} 分钟后再试", status=429)
+            return
+        store = self.identity_provider.store
+        account = authenticate(store, name, password) if name and password else None
+        log_login(store, name[:64], account is not None, address)
+        if account is None:
+            ACCOUNT_THROTTLE.fail(account_key)
+            ADDRESS_THROTTLE.fail(address)
+            self.log.warning("failed login for an account name from %s", self.request.remote_ip)
+            self._page("账号或密码不对，或账号已停用", status=403)
+            return
+        ACCOUNT_THROTTLE.clear(account_key)
+        self.identity_provider.login(self, account.name)
+        self.log.info("login: %s", account.name)
+        self.redirect(_safe_next(self.get_argument("next", None), self.base_url))
+
+
+class LogoutHandler(JupyterHandler):
+    """Clears the login and shuts down the account's kernels (its pages stop; memory is freed at once)."""
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        user = self.current_user
+        self.identity_provider.clear_login_cookie(self)
+        if user:
+            for kernel_id in KernelOwners.of(user.username, self.kernel_manager):
+                await self.kernel_manager.shutdown_kernel(kernel_id)
+        body = ('<p class="message info">已退出登录。</p>'
+                f'<p><a href="{html.escape(self.base_url)}login">重新登录</a></p>')
+        self.set_header("Cache-Control", "no-store")
+        self.finish(_PAGE.format(title="已退出", body=body))
+
+
+class OrglifeIdentityProvider(IdentityProvider):
+    """Who is asking: the account in the signed login cookie, if it is still enabled and not idle too long."""
+
+    idle_minutes = Int(30, config=True, help="a login unused this long must log in again")
+    db = Unicode("", config=True, help="the store (SQLAlchemy URL); default ORGLIFE_DB")
+
+    @property
+    def auth_enabled(self) -> bool:
+        return True
+
+    @property
+    def login_available(self) -> bool:
+        return True
+
+    @property
+    def logout_available(self) -> bool:
+        return True
+
+    @default("login_handler_class")
+    def _login_handler_default(self):
+        return LoginHandler
+
+    @default("logout_handler_class")
+    def _logout_handler_default(self):
+        return LogoutHandler
+
+    @property
+    def store(self):
+        if getattr(self, "_store", None) is None:
+            from ..store import Store
+
+            self._store = Store(self.db or None)
+        return self._store
+
+    def get_handlers(self) -> list:
+        return [(r"/login", LoginHandler), (r"/logout", LogoutHandler)]
+
+    def _cookie_options(self, handler) -> dict:
+        return {"httponly": True, "samesite": "Lax", "path": handler.base_url,
+                "secure": handler.request.protocol == "https"}
+
+    def login(self, handler, name: str) -> None:
+        handler.set_secure_cookie(COOKIE, json.dumps([name, int(time.time())]), expires_days=None,
+                                  **self._cookie_options(handler))
+
+    def clear_login_cookie(self, handler) -> None:
+        handler.clear_cookie(COOKIE, path=handler.base_url)
+
+    async def get_user(self, handler) -> User | None:
+        # the identity header is the server's word only: whatever the visitor sent under that name is dropped
+        if IDENTITY_HEADER in handler.request.headers:
+            del handler.request.headers[IDENTITY_HEADER]
+        raw = handler.get_secure_cookie(COOKIE, max_age_days=1)
+        if not raw:
+            return None
+        try:
+            name, stamp = json.loads(raw)
+        except (ValueError, TypeError):
+            return None
+        now = time.time()
+        if now - stamp > self.idle_minutes * 60:
+            return None
+        from . import get_account
+        from ..errors import OrglifeError
+
+        try:
+            account = get_account(self.store, name)
+        except OrglifeError:
+            return None
+        if account.disabled:
+            return None
+        websocket = handler.request.headers.get("Upgrade", "").lower() == "websocket"
+        if not websocket and now - stamp > 60:  # sliding expiry: activity keeps the login
+            self.login(handler, name)
+        handler.request.headers[IDENTITY_HEADER] = sign_identity(name)
+        return User(username=name, name=name, display_name=name)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The Voila application
+
+
+class RefusedHost(web.RequestHandler):
+    def prepare(self) -> None:
+        self.set_status(403)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish("拒绝访问：不认识的主机名（Host）。请用服务器管理员给出的网址访问。\n")
+
+
+def _voila_class():
+    from voila.app import Voila
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    class CappedVoilaHandler(TornadoVoilaHandler):
+        """The page that takes a kernel: refused when the account or the server has too many already."""
+
+        @web.authenticated
+        async def get(self, path=None):
+            app = self.settings["orglife_app"]
+            owners = KernelOwners.live(self.kernel_manager)
+            mine = sum(1 for owner in owners.values() if owner == self.current_user.username)
+            if mine >= app.max_kernels_per_user:
+                raise web.HTTPError(429, reason="Too many pages")
+            if len(owners) >= app.max_kernels:
+                raise web.HTTPError(503, reason="Server busy")
+            return await super().get(path)
+
+        def write_error(self, status_code: int, **kwargs) -> None:
+            messages = {429: f"您已打开 {self.settings['orglife_app'].max_kernels_per_user} 个录入页面，"
+                             "请先关闭不用的页面（关闭后几分钟内释放），再刷新本页。",
+                        503: "服务器正忙：同时打开的录入页面已达上限，请稍后再试。"}
+            if status_code not in messages:
+                return super().write_error(status_code, **kwargs)
+            body = f'<p class="message">{html.escape(messages[status_code])}</p>'
+            self.finish(_PAGE.format(title="请稍后", body=body))
+
+    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+
+    class OwnedShutdown(VoilaShutdownKernelHandler):
+        """A page shuts its kernel down when it closes; only the kernel's own account may do that."""
+
+        @web.authenticated
+        async def post(self, kernel_id):
+            if KernelOwners.live(self.kernel_manager).get(kernel_id) != self.current_user.username:
+                raise web.HTTPError(403)
+            return await super().post(kernel_id)
+
+    class OrglifeVoila(Voila):
+        name = "orglife-forms"
+        allowed_hosts = List(Unicode(), config=True, help="host names the server answers to (besides loopback)")
+        certfile = Unicode("", config=True, help="TLS certificate (PEM) for HTTPS")
+        keyfile = Unicode("", config=True, help="TLS private key (PEM) for HTTPS")
+        max_kernels = Int(20, config=True, help="pages (kernels) open at once on this server")
+        max_kernels_per_user = Int(3, config=True, help="pages (kernels) one account may have open")
+
+        @default("identity_provider_class")
+        def _identity_provider_default(self):
+            return OrglifeIdentityProvider
+
+        def initialize(self, argv=None) -> None:
+            super().initialize(argv)
+            # Voila copies these request headers into the kernel's request info (the only way in for preheated
+            # kernels); get_user sets this one, so only the server's word arrives
+            self.voila_configuration.http_header_envs = [IDENTITY_HEADER]
+
+        def init_settings(self) -> dict:
+            settings = super().init_settings()
+            settings["xsrf_cookies"] = True
+            settings["orglife_app"] = self
+            settings["authorizer"] = self.authorizer = OwnerAuthorizer(
+                parent=self, log=self.log, identity_provider=self.identity_provider)
+            return settings
+
+        def init_handlers(self) -> list:
+            handlers = []
+            for spec in super().init_handlers():
+                if len(spec) > 1 and spec[1] is TornadoVoilaHandler:
+                    spec = (spec[0], CappedVoilaHandler, *spec[2:])
+                elif len(spec) > 1 and spec[1] is VoilaShutdownKernelHandler:
+                    spec = (spec[0], OwnedShutdown, *spec[2:])
+                handlers.append(spec)
+            return handlers
+
+        def start(self) -> None:
+            import tempfile
+
+            import tornado.web
+
+            _install_owner_hook()
+            self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
+            self.app = tornado.web.Application(**self.init_settings())
+            self.app.settings.update(self.tornado_settings)
+            hosts = ["localhost", "127.0.0.1", "::1", *self.allowed_hosts]
+            if self.ip not in ("", "0.0.0.0", "::"):
+                hosts.append(self.ip)
+            pattern = "^(" + "|".join(re.escape(h.strip("[]")) for h in dict.fromkeys(hosts)) + ")$"
+            # a request naming any other host (DNS rebinding) matches no rule but the refusal
+            self.app.add_handlers(pattern, self.init_handlers())
+            self.app.wildcard_router.add_rules([(r".*", RefusedHost)])
+            if self.certfile:
+                import ssl
+
+                context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                context.load_cert_chain(self.certfile, self.keyfile or None)
+                listen = self.app.listen
+                self.app.listen = lambda port, address="", **kw: listen(port, address, ssl_options=context, **kw)
+            self.listen()
+
+        def _url(self, ip):  # the address printed at start: https when serving TLS
+            url = super()._url(ip)
+            return url.replace("http://", "https://", 1) if self.certfile else url
+
+    return OrglifeVoila
+
+
+def main() -> None:
+    _voila_class().launch_instance()
+
+
+if __name__ == "__main__":
+    main()

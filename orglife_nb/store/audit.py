@@ -1,0 +1,148 @@
+"""The audit trail: who changed what, when, from which value to which — appended in the same transaction as the
+change itself, never changed (the database refuses UPDATE and DELETE on the table: see migration 0004).
+
+What an entry holds:
+- a record with an id (branch, member, meeting, rectification item): the new values of an insert, the changed
+  fields old → new of an update, the old values of a deletion;
+- rows without ids of their own (talks, attendance, criticism, ballots, …): per meeting, how many rows there were
+  and are — ballots and other confidential rows never leave more than counts;
+- a confidential field (summary, superior's comment, criticism text) shows only that it changed;
+- imports, logins (and failed ones), account changes, closing a ballot count, the review steps.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Iterable
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from ..models import RECORDS, Record, fields_of
+from .schema import AUDIT, TABLES
+
+ACTIONS = {"insert": "新增", "update": "修改", "delete": "删除", "replace": "替换", "import": "导入",
+           "login": "登录", "login_failed": "登录失败", "logout": "退出", "account": "账号变更",
+           "close_count": "结束计票", "submit": "提交", "approve": "审核通过", "return": "退回", "reopen": "重新打开"}
+HIDDEN = "（保密内容，已改动）"
+_BY_TABLE = {record.table: record for record in RECORDS}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()
+    return value
+
+
+def _confidential(record: type[Record]) -> set[str]:
+    return {spec.name for spec in fields_of(record) if spec.confidential or record.confidential}
+
+
+def values_detail(record: type[Record], values: dict[str, Any]) -> dict[str, Any]:
+    """An inserted or deleted record's values, confidential ones replaced by a mark."""
+    hidden = _confidential(record)
+    return {name: (HIDDEN if name in hidden and value is not None else _plain(value))
+            for name, value in values.items() if value is not None}
+
+
+def changes_detail(record: type[Record], old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Changed fields as {field: [old, new]} (confidential ones: only that they changed)."""
+    hidden = _confidential(record)
+    detail = {}
+    for name, value in new.items():
+        before = _plain(old.get(name))
+        after = _plain(value)
+        if before != after:
+            detail[name] = HIDDEN if name in hidden else [before, after]
+    return detail
+
+
+def entry(action: str, *, record: type[Record] | str | None = None, key: Any = None, branch: str | None = None,
+          meeting: str | None = None, detail: dict | None = None) -> dict[str, Any]:
+    table = record if isinstance(record, str) or record is None else record.table
+    return {"action": action, "record": table, "record_key": None if key is None else str(key),
+            "branch_id": branch, "meeting_id": meeting,
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None}
+
+
+def append(connection: Connection, actor: str | None, entries: Iterable[dict[str, Any]],
+           at: dt.datetime | None = None) -> int:
+    """Add entries on ``connection`` (inside the change's own transaction). Returns how many."""
+    from . import now
+
+    stamp = at or now()
+    rows = [{**e, "at": stamp, "actor": actor} for e in entries]
+    for start in range(0, len(rows), 5000):
+        connection.execute(AUDIT.insert(), rows[start:start + 5000])
+    return len(rows)
+
+
+def meeting_branches(connection: Connection, meeting_ids: Iterable[str]) -> dict[str, str]:
+    meetings = TABLES[RECORDS[2]]
+    ids = sorted({m for m in meeting_ids if m is not None})
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        found.update(connection.execute(select(meetings.c.meeting_id, meetings.c.branch_id).where(
+            meetings.c.meeting_id.in_(ids[start:start + 500]))).all())
+    return found
+
+
+def history(connection: Connection, *, meeting: str | None = None, branch: str | None = None,
+            user: str | None = None, branches: Iterable[str] | None = None) -> pd.DataFrame:
+    """Entries, oldest first, filtered by meeting, branch or acting account; ``branches`` limits them to a scope
+    (entries about no branch — logins, accounts — are then left out)."""
+    query = select(AUDIT).order_by(AUDIT.c.id)
+    if meeting is not None:
+        query = query.where(AUDIT.c.meeting_id == meeting)
+    if branch is not None:
+        query = query.where(AUDIT.c.branch_id == branch)
+    if user is not None:
+        query = query.where(AUDIT.c.actor == user)
+    if branches is not None:
+        query = query.where(AUDIT.c.branch_id.in_(list(branches)))
+    rows = connection.execute(query).mappings().all()
+    return pd.DataFrame([dict(row) for row in rows], columns=[c.name for c in AUDIT.columns], dtype=object)
+
+
+def describe(row) -> str:
+    """One entry's detail in words, for the terminal and the forms."""
+    detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else {}
+    record = _BY_TABLE.get(row["record"])
+    specs = {spec.name: spec for spec in fields_of(record)} if record else {}
+    if row["action"] == "replace":
+        return f"{record.sheet if record else row['record']}：{detail.get('before', 0)} 行 → {detail.get('after', 0)} 行"
+    parts = []
+    for name, value in detail.items():
+        spec = specs.get(name)
+        label = spec.header if spec else _WORDS.get(name, name)
+        if isinstance(value, list) and len(value) == 2:
+            parts.append(f"{label}：{_shown(value[0], spec)} → {_shown(value[1], spec)}")
+        else:
+            parts.append(f"{label}：{_shown(value, spec)}")
+    return "；".join(parts)
+
+
+_WORDS = {"rows": "行数", "summary": "结果", "address": "地址", "add": "新建账号，角色", "branches": "支部",
+          "superior": "上级党组织", "confidential": "可读保密内容", "password": "密码", "disabled": "停用",
+          "reason": "理由"}
+
+
+def _shown(value: Any, spec=None) -> str:
+    if spec is not None and spec.enum is not None and isinstance(value, str) and value != HIDDEN:
+        try:
+            return spec.enum(value).label
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    if value is None:
+        return "（空）"
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    return str(value)

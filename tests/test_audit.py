@@ -1,0 +1,128 @@
+"""The audit trail: every write leaves entries (who, when, what, old → new) in its own transaction; ballots and
+confidential texts leave only counts and marks; the trail cannot be changed through the app or its connection."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from orglife_nb.auth import add_account, set_disabled, set_password
+from orglife_nb.auth.accounts import log_login
+from orglife_nb.forms import Session
+from orglife_nb.forms.session import Edit
+from orglife_nb.models import Attendance, Ballot, Branch, Criticism, Meeting, Member
+from orglife_nb.store import Store
+from orglife_nb.store.audit import HIDDEN
+
+DAY = dt.date(2026, 6, 20)
+PASSWORD = "audit-test-pass-1"
+
+
+def entries(store: Store, **where) -> list[dict]:
+    frame = Store(store.url).history(**where)
+    return [{**row, "detail": json.loads(row["detail"]) if isinstance(row["detail"], str) else None}
+            for row in frame.to_dict("records")]
+
+
+@pytest.fixture
+def seeded(store):
+    store.save({Branch: pd.DataFrame([{"branch_id": "B1", "name": "一支部", "superior": "机关党委"}]),
+                Member: pd.DataFrame([{"member_id": "M1", "branch_id": "B1", "name": "甲", "role": "secretary"},
+                                      {"member_id": "M2", "branch_id": "B1", "name": "乙"}]),
+                Meeting: pd.DataFrame([{"meeting_id": "MT", "branch_id": "B1", "kind": "regular", "topic": "旧主题",
+                                        "date": DAY, "summary": "保密小结原文"}])})
+    add_account(store, "sec1", "secretary", PASSWORD, branches=["B1"])
+    return store
+
+
+def test_a_batch_write_leaves_inserts_and_updates_with_old_and_new_values(seeded):
+    first = entries(seeded, meeting="MT")
+    assert [(e["action"], e["record"], e["actor"]) for e in first] == [("insert", "meetings", None)]
+    assert first[0]["detail"]["topic"] == "旧主题" and first[0]["detail"]["summary"] == HIDDEN
+    seeded.save({Meeting: pd.DataFrame([{"meeting_id": "MT", "branch_id": "B1", "kind": "regular",
+                                         "topic": "新主题", "date": DAY, "summary": "新的保密小结"}]),
+                 Criticism: pd.DataFrame([{"meeting_id": "MT", "seq": 1, "stage": "assembly", "target": "M1",
+                                           "speaker": "M1", "act": "self_criticism", "content": "批评原文"}])},
+                source="支部.xlsx")
+    seeded.save({Meeting: pd.DataFrame([{"meeting_id": "MT", "branch_id": "B1", "kind": "regular",
+                                         "topic": "新主题", "date": DAY, "summary": "新的保密小结"}])})  # unchanged
+    latest = entries(seeded, meeting="MT")[1:]
+    update, replace = latest
+    assert update["action"] == "update" and update["detail"] == {"topic": ["旧主题", "新主题"], "summary": HIDDEN}
+    assert replace["action"] == "replace" and replace["record"] == "criticisms"
+    assert replace["detail"] == {"before": 0, "after": 1} and replace["branch_id"] == "B1"
+    imports = [e for e in _all(seeded) if e["action"] == "import"]
+    assert [e["record_key"] for e in imports] == ["支部.xlsx"]
+    everything = json.dumps(_all(seeded), ensure_ascii=False, default=str)
+    assert "批评原文" not in everything and "保密小结原文" not in everything and "新的保密小结" not in everything
+
+
+def _all(store: Store) -> list[dict]:
+    with store.engine.connect() as connection:
+        return [dict(row) for row in connection.execute(text("select * from audit order by id")).mappings()]
+
+
+def test_form_edits_are_logged_with_the_account_and_ballots_only_as_counts(seeded):
+    session = Session(seeded, actor="sec1")
+    session.save([Edit(Attendance, {"meeting_id": "MT", "member_id": "M2", "presence": "present"})])
+    row = session.rows(Attendance, meeting_id="MT").iloc[0]
+    session.save([Edit(Attendance, {"meeting_id": "MT", "member_id": "M2", "presence": "leave", "reason": "出差"},
+                       version=int(row.version), row_id=int(row.row_id))])
+    session.save([Edit(Ballot, {"meeting_id": "MT", "ballot_no": n, "rated_id": m, "level": "good"})
+                  for n in (1, 2) for m in ("M1", "M2")])
+    session.close_count("MT")
+    logged = [e for e in entries(seeded, meeting="MT") if e["actor"] == "sec1"]
+    assert [(e["action"], e["record"]) for e in logged] == [
+        ("insert", "attendance"), ("update", "attendance"), ("insert", "ballots"), ("close_count", None)]
+    assert logged[1]["detail"] == {"presence": ["present", "leave"], "reason": [None, "出差"]}
+    assert logged[2]["detail"] == {"rows": 4} and logged[2]["record_key"] is None  # no ballot number, no order
+    assert all(e["branch_id"] == "B1" for e in logged)
+
+
+def test_accounts_and_logins_are_logged_without_secrets(seeded):
+    set_password(seeded, "sec1", "another-pass-2")
+    set_disabled(seeded, "sec1")
+    log_login(seeded, "sec1", False, "10.0.0.7")
+    log_login(seeded, "my-password-typed-here", False, "10.0.0.7")
+    logged = [e for e in _all(seeded) if e["record"] == "accounts"]
+    assert [(e["action"], e["record_key"]) for e in logged] == [
+        ("account", "sec1"), ("account", "sec1"), ("account", "sec1"), ("login_failed", "sec1"),
+        ("login_failed", "（不存在的账号）")]
+    dumped = json.dumps(logged, ensure_ascii=False, default=str)
+    assert PASSWORD not in dumped and "another-pass-2" not in dumped and "argon2" not in dumped
+    assert "my-password-typed-here" not in dumped
+
+
+def test_the_trail_cannot_be_changed_or_removed(seeded):
+    before = _all(seeded)
+    for statement in ("update audit set actor = 'someone'", "delete from audit"):
+        with pytest.raises(DBAPIError, match="audit rows cannot be changed"):
+            with seeded.engine.begin() as connection:
+                connection.execute(text(statement))
+    assert _all(seeded) == before
+    assert not any(name.startswith(("delete", "edit", "clear")) for name in dir(seeded) if "history" in name)
+
+
+def test_history_is_scoped_and_printed(seeded, tmp_path):
+    seeded.save({Branch: pd.DataFrame([{"branch_id": "B2", "name": "二支部"}])})
+    with Store(seeded.url, actor="sec1") as mine:
+        assert set(mine.history(user=None).branch_id) == {"B1"}  # B2's entries and logins are not hers
+        with pytest.raises(Exception, match="无权查看支部 B2"):
+            mine.history(branch="B2")
+    if seeded.dialect != "sqlite":
+        return
+    db = seeded.url.removeprefix("sqlite:///")
+    shown = subprocess.run(["orglife", "history", "--meeting", "MT", "--db", db], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "命令行  新增  会议 MT  B1 MT" in shown.stdout and "主题：旧主题" in shown.stdout
+    assert "会议类型：组织生活会" in shown.stdout and "保密小结原文" not in shown.stdout
+    refused = subprocess.run(["orglife", "history", "--branch", "B2", "--db", db, "--as", "sec1"],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "无权查看支部 B2" in refused.stderr
+    both = subprocess.run(["orglife", "history", "--db", db], capture_output=True, text=True)
+    assert both.returncode == 2 and "三者之一" in both.stderr

@@ -1,0 +1,222 @@
+"""The forms server behind a login, in real Chromium: no page and no kernel without logging in, the identity the
+kernel sees comes from the server only, throttling, logout, kernel caps and owners, the Host allow-list."""
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import nbformat
+import psutil
+import pytest
+from playwright.sync_api import Page, expect
+
+from orglife_nb.auth import add_account
+from orglife_nb.auth.server import IDENTITY_HEADER, Throttle, _safe_next, sign_identity, verify_identity
+from orglife_nb.store import Store
+from orglife_nb.voila import Login, start
+
+TIMEOUT = 90_000
+PASSWORD = "login-test-pass-1"
+
+# A page that shows who the server says is logged in (what the forms notebook does before it opens the store).
+WHOAMI = """from voila.utils import wait_for_request
+wait_for_request()
+from orglife_nb.auth.server import identity_from_environ
+import ipywidgets
+ipywidgets.HTML(f"<p class='who'>身份：{identity_from_environ()}</p>")"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("login")
+    db = f"sqlite:///{folder / 'store.db'}"
+    with Store(db) as store:
+        for name in ("alice", "bob", "carol"):
+            add_account(store, name, "admin" if name == "alice" else "analyst", PASSWORD)
+    notebook = folder / "whoami.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WHOAMI)]), notebook)
+    server = start(notebook, db=db, pool_size=1, log=folder / "voila.log", cull_idle=0,
+                   login=Login(max_kernels_per_user=1, max_kernels=3))
+    server.db = db
+    yield server
+    server.stop()
+
+
+def kernels(server) -> int:
+    return sum(1 for child in psutil.Process(server.process.pid).children(recursive=True)
+               if "ipykernel" in " ".join(child.cmdline()))
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, str]:
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def login(page: Page, server, name: str, password: str = PASSWORD) -> None:
+    page.goto(server.url + "login")
+    page.fill("#username", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def test_anonymous_requests_get_the_login_page_and_start_no_kernel(server):
+    # the pool is full once the server answers the page; wait for it to settle before counting
+    deadline = time.monotonic() + 60
+    while kernels(server) < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    before = kernels(server)
+    for path in ("", "?x=1", "voila/render/whoami.ipynb", "api/kernels"):
+        status, headers, _ = fetch(server.url + path)
+        assert status in (302, 403), path
+        if status == 302:
+            assert headers["Location"].startswith("/login?next=")
+    assert kernels(server) == before == 1
+
+
+def test_a_request_for_another_host_is_refused(server):
+    status, _, body = fetch(server.url, headers={"Host": "evil.example"})
+    assert status == 403 and "不认识的主机名" in body
+    status, _, _ = fetch(server.url + "login", headers={"Host": "evil.example:8866"})
+    assert status == 403
+
+
+def test_login_shows_the_identity_the_server_vouches_for(server, browser):
+    context = browser.new_context(extra_http_headers={IDENTITY_HEADER: "forged"})
+    page = context.new_page()
+    page.goto(server.url)
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    expect(page.locator("h1")).to_have_text("组织生活会 · 民主生活会 · 民主评议党员")
+    login(page, server, "bob", "wrong-password-0")
+    expect(page.locator(".message")).to_have_text("账号或密码不对，或账号已停用")
+    login(page, server, "bob")
+    # a visitor's own X-Orglife-Identity header is dropped: the kernel hears the server's word only
+    expect(page.locator(".who")).to_have_text("身份：bob", timeout=TIMEOUT)
+    page.goto(server.url + "logout")
+    expect(page.locator(".message")).to_have_text("已退出登录。")
+    page.goto(server.url)
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    context.close()
+
+
+def test_one_account_gets_one_page_and_nobody_uses_anothers_kernel(server, browser):
+    first = browser.new_context()
+    page = first.new_page()
+    login(page, server, "alice")
+    expect(page.locator(".who")).to_have_text("身份：alice", timeout=TIMEOUT)
+    kernel_id = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"|kernel_id\s*=\s*"([0-9a-f-]{36})"|([0-9a-f]{8}-[0-9a-f]{4}-'
+                          r'[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})', page.content())
+    assert kernel_id
+    kernel_id = next(g for g in kernel_id.groups() if g)
+    second = first.new_page()  # the same account, a second page: over its cap of one
+    response = second.goto(server.url)
+    assert response.status == 429
+    expect(second.locator(".message")).to_contain_text("您已打开 1 个录入页面")
+    other = browser.new_context()
+    intruder = other.new_page()
+    login(intruder, server, "carol")
+    expect(intruder.locator(".who")).to_have_text("身份：carol", timeout=TIMEOUT)
+    answer = intruder.request.get(server.url + f"api/kernels/{kernel_id}")
+    assert answer.status == 403  # alice's kernel is not carol's to use
+    assert page.request.get(server.url + f"api/kernels/{kernel_id}").status == 200
+    for context in (first, other):
+        context.close()
+
+
+def test_failed_logins_are_throttled(server, browser):
+    page = browser.new_context().new_page()
+    for _ in range(5):
+        login(page, server, "carol", "not-the-password")
+        expect(page.locator(".message")).to_have_text("账号或密码不对，或账号已停用")
+    login(page, server, "carol")  # even the right password waits now
+    expect(page.locator(".message")).to_contain_text("登录失败次数过多")
+
+
+def test_the_login_form_needs_its_xsrf_token(server):
+    data = urllib.parse.urlencode({"username": "alice", "password": PASSWORD}).encode()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                         _NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(server.url + "login", data=data, timeout=30)
+    assert refused.value.code == 403
+
+
+def test_signed_identities_and_redirects(monkeypatch):
+    monkeypatch.setenv("ORGLIFE_IDENTITY_KEY", "k" * 64)
+    signed = sign_identity("王书记", now=1000)
+    assert verify_identity(signed, now=1100) == "王书记"
+    assert verify_identity(signed, now=1000 + 3601) is None  # too old
+    assert verify_identity(signed.replace(signed[-1], "0" if signed[-1] != "0" else "1"), now=1100) is None
+    assert verify_identity("王书记", now=1100) is None
+    monkeypatch.setenv("ORGLIFE_IDENTITY_KEY", "x" * 64)
+    assert verify_identity(signed, now=1100) is None  # another server's key
+    for unsafe in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", ""):
+        assert _safe_next(unsafe, "/") == "/"
+    assert _safe_next("/voila/render/x.ipynb?a=1", "/") == "/voila/render/x.ipynb?a=1"
+
+
+@pytest.mark.parametrize("failures, waited, allowed", [(4, 0, True), (5, 0, False), (5, 601, True)])
+def test_throttle_window(failures, waited, allowed):
+    throttle = Throttle(limit=5, window=600)
+    for i in range(failures):
+        throttle.fail("account:x", now=100 + i * 0.001)
+    assert (throttle.wait("account:x", now=100 + waited) == 0) is allowed
+
+
+def test_https_with_a_certificate_and_secure_cookies(tmp_path):
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    with Store(db) as store:
+        add_account(store, "alice", "admin", PASSWORD)
+    notebook = tmp_path / "whoami.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WHOAMI)]), notebook)
+    server = start(notebook, db=db, pool_size=1, cull_idle=0,
+                   login=Login(certfile=str(tmp_path / "cert.pem"), keyfile=str(tmp_path / "key.pem")))
+    try:
+        assert server.url.startswith("https://")
+        context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        context.check_hostname = False
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
+                                             urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+        page = opener.open(server.url + "login", timeout=30).read().decode()
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"_xsrf": xsrf, "username": "alice", "password": PASSWORD}).encode()
+        with pytest.raises(urllib.error.HTTPError) as redirected:  # a successful login redirects
+            opener.open(server.url + "login", data=data, timeout=30)
+        assert redirected.value.code == 302
+        cookie = next(c for c in jar if c.name == "orglife-login")
+        assert cookie.secure and cookie.has_nonstandard_attr("HttpOnly")
+        with pytest.raises(OSError):  # plain HTTP on the TLS port gets nothing (reset or refused)
+            urllib.request.urlopen(server.url.replace("https://", "http://") + "login", timeout=10)
+    finally:
+        server.stop()
