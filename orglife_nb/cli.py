@@ -272,14 +272,15 @@ def deadlines(kind, meeting_date, profile: str | None, fmt: str, out: Path | Non
               show_default=True, metavar="MB", help="每个报告内核的内存上限（MB）：超出的那份报告失败，其余照常")
 @click.option("--timeout", type=click.IntRange(min=1), default=DEFAULT_TIMEOUT, show_default=True, metavar="秒",
               help="每份报告的时限（秒）：超时的那份报告失败，其余照常")
+@AS_OPTION
 def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: int, profile, resume: bool,
-           scheduler: str | None, engine: str, ipynb: bool, max_memory: int, timeout: int) -> None:
+           scheduler: str | None, engine: str, ipynb: bool, max_memory: int, timeout: int, actor: str | None) -> None:
     """运行参数化笔记本：每个支部一份 HTML 报告，外加汇总报告、索引页和清单。"""
     from .reports.runner import run_reports
 
     summary = run_reports(db, branches=list(branches) or None, as_of=as_of, out=out, audience=audience, pdf=pdf,
                           workers=workers, profile=profile, resume=resume, scheduler=scheduler, engine=engine,
-                          notebooks=ipynb, timeout=timeout, memory=max_memory, echo=click.echo)
+                          notebooks=ipynb, timeout=timeout, memory=max_memory, echo=click.echo, actor=actor)
     click.echo(summary.describe())
     for outcome in summary.outcomes:
         if outcome.status == "failed":

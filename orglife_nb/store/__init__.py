@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pandas as pd
 from sqlalchemy import Connection, create_engine, event, inspect, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ..errors import OrglifeError
@@ -48,6 +48,17 @@ def resolve_url(db: str | os.PathLike | None = None) -> str:
             raise OrglifeError(f"数据库地址无效：{value}") from None
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def without_password(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password, and the environment that carries the password instead (libpq's PGPASSWORD):
+    what is handed to notebooks, workers and kernels, so that no parameter, saved notebook or report holds it."""
+    parsed = make_url(url)
+    if parsed.password is None or parsed.get_backend_name() != "postgresql":
+        return url, {}
+    bare = URL.create(parsed.drivername, username=parsed.username, host=parsed.host, port=parsed.port,
+                      database=parsed.database, query=parsed.query)  # .set(password=None) would keep it
+    return bare.render_as_string(hide_password=False), {"PGPASSWORD": str(parsed.password)}
 
 
 def existing_url(db: str | os.PathLike | None = None) -> str:
@@ -552,5 +563,5 @@ def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-__all__ = ["Store", "StoreBusy", "using", "write_transaction", "write_failed", "resolve_url", "existing_url", "make_engine", "migrate",
+__all__ = ["Store", "StoreBusy", "using", "without_password", "write_transaction", "write_failed", "resolve_url", "existing_url", "make_engine", "migrate",
            "head_revision", "current_revision", "metadata", "TABLES", "table_of", "now"]
