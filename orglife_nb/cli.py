@@ -272,14 +272,15 @@ def deadlines(kind, meeting_date, profile: str | None, fmt: str, out: Path | Non
               show_default=True, metavar="MB", help="每个报告内核的内存上限（MB）：超出的那份报告失败，其余照常")
 @click.option("--timeout", type=click.IntRange(min=1), default=DEFAULT_TIMEOUT, show_default=True, metavar="秒",
               help="每份报告的时限（秒）：超时的那份报告失败，其余照常")
+@AS_OPTION
 def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: int, profile, resume: bool,
-           scheduler: str | None, engine: str, ipynb: bool, max_memory: int, timeout: int) -> None:
+           scheduler: str | None, engine: str, ipynb: bool, max_memory: int, timeout: int, actor: str | None) -> None:
     """运行参数化笔记本：每个支部一份 HTML 报告，外加汇总报告、索引页和清单。"""
     from .reports.runner import run_reports
 
     summary = run_reports(db, branches=list(branches) or None, as_of=as_of, out=out, audience=audience, pdf=pdf,
                           workers=workers, profile=profile, resume=resume, scheduler=scheduler, engine=engine,
-                          notebooks=ipynb, timeout=timeout, memory=max_memory, echo=click.echo)
+                          notebooks=ipynb, timeout=timeout, memory=max_memory, echo=click.echo, actor=actor)
     click.echo(summary.describe())
     for outcome in summary.outcomes:
         if outcome.status == "failed":
@@ -346,7 +347,13 @@ def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]
     from .rules.status import status as compute_status
 
     chosen = load_profile(profile)
-    click.echo(status_text(compute_status(load_input(None, db, list(branches) or None, actor=actor), as_of, chosen)))
+    from .store import using
+    from .store.review import review_frame
+
+    frames = load_input(None, db, list(branches) or None, actor=actor)
+    with using(db, actor=actor) as store, store.engine.connect() as connection:
+        reviews = review_frame(connection, frames.meetings.meeting_id.dropna())
+    click.echo(status_text(compute_status(frames, as_of, chosen), reviews))
 
 
 @cli.command()
@@ -490,9 +497,29 @@ def history(meeting: str | None, branch: str | None, user: str | None, db: str |
 def _record_label(table: str | None) -> str | None:
     from .models import BY_TABLE
 
-    if table == "accounts":
-        return "账号"
+    if table in ("accounts", "reviews"):
+        return {"accounts": "账号", "reviews": "审核"}[table]
     return BY_TABLE[table].sheet if table in BY_TABLE else table
+
+
+@cli.command()
+@click.argument("action", type=ChoiceType(["submit", "approve", "return", "reopen"]))
+@click.option("--meeting", "meeting_id", required=True, help="会议编号")
+@click.option("--as", "actor", required=True, metavar="账号",
+              help="以哪个账号操作：提交由支部书记，审核通过、退回、重新打开由上级党组织")
+@click.option("--reason", default=None, help="退回、重新打开的理由；提交时还有违规的，说明原因")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="提交时检查的日期（默认今天）")
+@click.option("--profile", default=None, help="规则配置：内置名称或 YAML 文件（默认 default）")
+@click.option("--db", default=None, help=DB_HELP)
+def review(action: str, meeting_id: str, actor: str, reason: str | None, as_of, profile: str | None,
+           db: str | None) -> None:
+    """审核流程：submit 提交（草稿/退回 → 已提交）、approve 审核通过（→ 已审核，记录锁定）、return 退回、reopen 重新打开。"""
+    from .auth.review import review as take_step
+    from .store import using
+
+    with using(db, actor=actor) as store:
+        state = take_step(store, action, meeting_id, reason=reason, as_of=as_of, profile=profile)
+    click.echo(f"会议 {meeting_id}：{state}")
 
 
 # ---- accounts ---------------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ TABS: list[tuple[str, tuple]] = [
 
 class FormsApp:
     def __init__(self, db=None, *, as_of: dt.date | None = None, profile=None, first_tab: int = 1,
-                 actor=None) -> None:
+                 actor=None, defer_guidance: bool = False) -> None:
         # ``actor``: the logged-in account (or its name); every read and save is checked against it in the store
         self.session = db if isinstance(db, Session) else Session(db, as_of=as_of, profile=profile, actor=actor)
         self.scope = Scope()
@@ -61,7 +61,13 @@ class FormsApp:
         self.tabs.observe(lambda change: self.open_tab(change["new"]), "selected_index")
         self.open_tab(first_tab)
         self.tabs.selected_index = first_tab
-        self.refresh_guidance()
+        # behind the login the app is built after the visitor arrives: the checks behind the guidance then run in
+        # the notebook's next cell (``finish``), while the page loads, instead of before the form shows
+        self._deferred = defer_guidance
+        if defer_guidance:
+            self.guidance.value = "<p>正在计算实时提示……</p>"
+        else:
+            self.refresh_guidance()
         header = w.HTML(f"{STYLE}<h2>组织生活会 · 民主生活会 · 民主评议党员 · 录入</h2>"
                         f"<p class='f-who'>{_who(self.session.store.actor)}检查日期：{self.session.as_of}</p>")
         side = w.VBox([w.HTML("<h3>实时提示</h3>"), self.guidance], layout=w.Layout(width="42%"))
@@ -163,6 +169,12 @@ class FormsApp:
             self._refresh_forms(skip=form)
         self.refresh_guidance()
 
+    def finish(self) -> None:
+        """The notebook's last cell: compute what was deferred."""
+        if self._deferred:
+            self._deferred = False
+            self.refresh_guidance()
+
     def refresh_guidance(self) -> None:
         if not (self.scope.branch_id and self.scope.meeting_id):
             self.guidance.value = "<p>选择支部和会议后，这里显示谈心谈话、批评与自我批评的覆盖情况、检查结果和时间节点。</p>"
@@ -187,18 +199,29 @@ class LoginNeeded:
         self.widget = w.HTML(f"{STYLE}<h2>组织生活会 · 民主生活会 · 民主评议党员 · 录入</h2>"
                              "<p class='f-login-needed'>登录已过期或未登录，请<a href='/login'>重新登录</a>。</p>")
 
+    def finish(self) -> None:
+        pass
+
 
 def app(db=None, **options) -> FormsApp | LoginNeeded:
     """Build the app on ``db`` (default: ``ORGLIFE_DB``, as ``orglife serve`` sets it for the kernels). Behind the
     login server the account comes from the server (``auth.identity``), never from the page."""
     from ..auth.identity import behind_login, request_identity
+    from ..errors import OrglifeError
 
-    if behind_login() and "actor" not in options:
-        name = request_identity()
-        if name is None:
-            return LoginNeeded()
-        options["actor"] = name
-    return FormsApp(db if db is not None else os.environ.get("ORGLIFE_DB"), **options)
+    db = db if db is not None else os.environ.get("ORGLIFE_DB")
+    if not behind_login() or "actor" in options:
+        return FormsApp(db, **options)
+    # what does not depend on who asks is done while the preheated kernel waits for its visitor
+    session = Session(db, as_of=options.pop("as_of", None), profile=options.pop("profile", None))
+    name = request_identity()
+    try:
+        session.store = session.store.as_actor(name) if name else None
+    except OrglifeError:  # the account was disabled or removed since the login
+        session.store = None
+    if session.store is None:
+        return LoginNeeded()
+    return FormsApp(session, defer_guidance=True, **options)
 
 
 __all__ = ["FormsApp", "app", "TABS"]

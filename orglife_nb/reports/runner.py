@@ -422,26 +422,36 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
                 profile: str | None = None, engine: str = DEFAULT_ENGINE, progress: bool = True,
                 resume: bool = False, scheduler=None, timeout: float = DEFAULT_TIMEOUT,
                 memory: int | None = DEFAULT_MEMORY_MB, notebooks: bool = False,
-                echo: Callable[[str], None] = print) -> RunSummary:
+                echo: Callable[[str], None] = print, actor: str | None = None) -> RunSummary:
     """Run the branch report for every (or the given) branch and the summary; write index and manifest.
 
     ``resume`` skips reports still fresh from an earlier run into ``out``; ``scheduler`` (a Dask scheduler
     address or a ``distributed`` cluster/client) runs the reports there instead of in local processes;
     ``notebooks`` also keeps each executed notebook (papermill's injected cell and metadata) under ``notebooks/``;
-    ``timeout`` (seconds) and ``memory`` (MB) bound each report's kernel: a report past either fails alone."""
-    from ..store import Store, existing_url
+    ``timeout`` (seconds) and ``memory`` (MB) bound each report's kernel: a report past either fails alone;
+    ``actor`` (an account name): only the branches in its scope, and only the public audience unless it may read
+    confidential texts."""
+    from ..store import Store, existing_url, without_password
 
     if audience not in AUDIENCES:
         raise OrglifeError(f"--audience 只能是 {' 或 '.join(AUDIENCES)}，而不是 {audience}")
     if engine not in ENGINES:
         raise OrglifeError(f"--engine 只能是 {'、'.join(ENGINES)}，而不是 {engine}")
     as_of = as_of or dt.date.today()
-    with Store(existing_url(db)) as store:
+    with Store(existing_url(db), actor=actor) as store:
         url = store.url
-        known = store.branch_names()
+        known = store.branch_names()  # the actor's branches only
         signatures = data_signatures(store)
+        if store.actor is not None and audience == "internal" and not store.actor.reads_confidential:
+            raise OrglifeError(f"账号 {store.actor.name}（{store.actor.role.label}）未获授权查看保密内容，"
+                               "不能出内部版报告；可出公示版（--audience public）")
+        if branches:
+            store.visible(branches)
     if not known:
-        raise OrglifeError(f"数据库中没有任何支部，无报告可出：{url}")
+        raise OrglifeError(f"数据库中没有任何支部，无报告可出：{_shown_url(url)}")
+    # the password reaches workers and kernels through the environment, never as a notebook parameter
+    url, secret = without_password(url)
+    os.environ.update(secret)
     wanted = list(dict.fromkeys(branches)) if branches else list(known)
     unknown = [b for b in wanted if b not in known]
     if unknown:
@@ -455,7 +465,7 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
                 data=_signature_text(*signatures.get(b, (None, 0)))) for b in wanted]
     last_any = max((last for last, _ in signatures.values() if last), default=None)
     summary_job = Job(key="summary", notebook=SUMMARY_NOTEBOOK,
-                      parameters={**common, "branch_ids": wanted if branches else []},
+                      parameters={**common, "branch_ids": wanted if branches or actor else []},
                       html=out / "summary.html", engine=engine, timeout=timeout, memory=memory,
                       ipynb=out / "notebooks" / "summary.ipynb" if notebooks else None,
                       data=_signature_text(last_any, sum(rows for _, rows in signatures.values())))
@@ -494,6 +504,12 @@ def run_reports(db: str | None = None, *, branches: Iterable[str] | None = None,
     write_index(out, outcomes, summary_outcome, known, as_of, audience)
     summary.outcomes.append(summary_outcome)
     return summary
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _print_pdfs(outcomes: list[Outcome]) -> None:

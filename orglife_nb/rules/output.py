@@ -66,8 +66,9 @@ def to_table(findings: pd.DataFrame, as_of=None) -> str:
     return "\n".join(lines)
 
 
-def status_text(result) -> str:
-    """``orglife status``: open steps per meeting with days left, then the ledger by bucket."""
+def status_text(result, reviews: pd.DataFrame | None = None) -> str:
+    """``orglife status``: open steps per meeting with days left, the ledger by bucket, then (``reviews``: one row per
+    meeting from ``store.review.review_frame``) where each meeting stands in the review chain."""
     from .status import BUCKETS
 
     lines = [f"截至 {result.as_of:%Y-%m-%d}", "", "一、各会议未完成事项"]
@@ -96,7 +97,24 @@ def status_text(result) -> str:
             left = "" if pd.isna(row.days_left) else (
                 f"，还剩 {row.days_left} 天" if row.days_left >= 0 else f"，已超期 {-row.days_left} 天")
             lines.append(f"    {row.item_id} {row.problem}（{row.branch_name}，责任人 {row.owner_name}，{when}{left}）")
+    if reviews is not None:
+        lines += ["", *review_lines(reviews)]
     return "\n".join(lines)
+
+
+def review_lines(reviews: pd.DataFrame) -> list[str]:
+    """The review chain in words: counts per state, then what waits for review and what was sent back."""
+    from ..store.review import STATES
+
+    counts = reviews.state.value_counts().reindex(list(STATES), fill_value=0)
+    lines = ["三、审核状态", "  " + "，".join(f"{STATES[s]} {int(n)} 个" for s, n in counts.items())]
+    waiting = reviews[reviews.state.eq("submitted")].sort_values("submitted_at")
+    for row in waiting.itertuples(index=False):
+        note = f"；提交说明：{row.explanation}" if isinstance(row.explanation, str) else ""
+        lines.append(f"  待审核 {row.meeting_id}（{row.updated_by} 于 {str(row.submitted_at)[:16]} 提交{note}）")
+    for row in reviews[reviews.state.eq("returned")].itertuples(index=False):
+        lines.append(f"  退回 {row.meeting_id}（{row.updated_by}：{row.reason}）")
+    return lines
 
 
 def rules_text(table: pd.DataFrame, fmt: str = "table") -> str:

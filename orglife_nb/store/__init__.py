@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pandas as pd
 from sqlalchemy import Connection, create_engine, event, inspect, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ..errors import OrglifeError
@@ -48,6 +48,17 @@ def resolve_url(db: str | os.PathLike | None = None) -> str:
             raise OrglifeError(f"数据库地址无效：{value}") from None
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def without_password(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password, and the environment that carries the password instead (libpq's PGPASSWORD):
+    what is handed to notebooks, workers and kernels, so that no parameter, saved notebook or report holds it."""
+    parsed = make_url(url)
+    if parsed.password is None or parsed.get_backend_name() != "postgresql":
+        return url, {}
+    bare = URL.create(parsed.drivername, username=parsed.username, host=parsed.host, port=parsed.port,
+                      database=parsed.database, query=parsed.query)  # .set(password=None) would keep it
+    return bare.render_as_string(hide_password=False), {"PGPASSWORD": str(parsed.password)}
 
 
 def existing_url(db: str | os.PathLike | None = None) -> str:
@@ -423,7 +434,6 @@ class Store:
     def apply(self, edits) -> tuple:
         """Single-record edits (the forms) in one transaction with version checks (writer.apply_edits), within
         the actor's scope."""
-        from .scope import check_write
         from .writer import apply_edits
 
         edits = list(edits)
@@ -435,20 +445,29 @@ class Store:
                 row_ids.setdefault(edit.record, []).append(edit.row_id)
         frames = {record: pd.DataFrame(values) for record, values in batch.items()}
         with self.transaction() as connection:
-            check_write(connection, self.actor, frames, row_ids)
+            self._check_write(connection, frames, row_ids)
             summary, versions = apply_edits(connection, edits)
             self._audited(connection, summary)
             return summary, versions
 
     def close_count(self, meeting_id: str):
-        from .scope import check_write
         from .writer import close_count
 
         with self.transaction() as connection:
-            check_write(connection, self.actor, {Ballot: pd.DataFrame({"meeting_id": [meeting_id]})})
+            self._check_write(connection, {Ballot: pd.DataFrame({"meeting_id": [meeting_id]})})
+            from .review import check_unlocked
+
+            check_unlocked(connection, [meeting_id])
             closed = close_count(connection, meeting_id)
             self.log(connection, [audit.entry("close_count", meeting=meeting_id)])
             return closed
+
+    def _check_write(self, connection: Connection, batch: dict, row_ids: dict | None = None) -> None:
+        """The gate before every write: the actor's scope (the review lock is checked on what actually changes,
+        in ``_audited``, so re-importing an approved meeting unchanged is no error)."""
+        from .scope import check_write
+
+        check_write(connection, self.actor, batch, row_ids)
 
     @property
     def actor_name(self) -> str | None:
@@ -465,7 +484,12 @@ class Store:
         audit.append(connection, self.actor_name, entries)
 
     def _audited(self, connection: Connection, summary, source: str | None = None):
+        """Refuse the write if it changed an approved meeting's records (the caller's transaction rolls back), else
+        log what it changed."""
+        from .review import check_unlocked
+
         entries = list(summary.audit)
+        check_unlocked(connection, {e["meeting_id"] for e in entries if e.get("meeting_id")})
         if source is not None:
             entries.append(audit.entry("import", key=source, detail={"summary": summary.describe()}))
         self.log(connection, entries)
@@ -486,15 +510,14 @@ class Store:
              source: str | None = None):
         """Store a validated batch in one transaction (see writer.save_batch for the merge rules), with its audit
         entries; ``source`` names where it came from (an imported file) for one more entry."""
-        from .scope import check_write
         from .writer import save_batch
 
         if connection is not None:
-            check_write(connection, self.actor, batch)
+            self._check_write(connection, batch)
             return self._audited(connection, save_batch(connection, batch), source)
         try:
             with self.transaction() as connection:
-                check_write(connection, self.actor, batch)
+                self._check_write(connection, batch)
                 return self._audited(connection, save_batch(connection, batch), source)
         except SQLAlchemyError as error:
             raise write_failed(error) from None
@@ -552,5 +575,5 @@ def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-__all__ = ["Store", "StoreBusy", "using", "write_transaction", "write_failed", "resolve_url", "existing_url", "make_engine", "migrate",
+__all__ = ["Store", "StoreBusy", "using", "without_password", "write_transaction", "write_failed", "resolve_url", "existing_url", "make_engine", "migrate",
            "head_revision", "current_revision", "metadata", "TABLES", "table_of", "now"]

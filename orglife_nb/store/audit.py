@@ -128,7 +128,7 @@ def describe(row) -> str:
 
 _WORDS = {"rows": "行数", "summary": "结果", "address": "地址", "add": "新建账号，角色", "branches": "支部",
           "superior": "上级党组织", "confidential": "可读保密内容", "password": "密码", "disabled": "停用",
-          "reason": "理由"}
+          "reason": "理由", "state": "状态", "errors": "提交时的违规条数"}
 
 
 def _shown(value: Any, spec=None) -> str:

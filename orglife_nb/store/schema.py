@@ -108,3 +108,17 @@ AUDIT = Table(
     Index("ix_audit_meeting_id", "meeting_id"),
     Index("ix_audit_actor", "actor"),
 )
+
+# The review chain of a meeting's records: 草稿 → 已提交 → 已审核 / 退回. No row means a draft. An approved meeting's
+# records are locked (the store refuses to change them) until a reviewer reopens it.
+REVIEWS = Table(
+    "reviews", metadata,
+    Column("meeting_id", String(64), ForeignKey("meetings.meeting_id", ondelete="CASCADE"), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("reason", Text, nullable=True),  # why it was returned or reopened
+    Column("explanation", Text, nullable=True),  # the secretary's word on errors left at submission
+    Column("updated_by", String(64), nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+    Column("submitted_at", DateTime, nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),
+)

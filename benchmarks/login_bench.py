@@ -1,0 +1,93 @@
+"""Benchmark: what the login adds to the forms, in Chromium, on the bundled demo store (14 branches).
+
+Both servers preheat a pool of kernels (``orglife serve``'s mode) on the same notebook (``notebooks/forms.ipynb``):
+- without login (plain Voila): navigation → the meeting form's save button enabled;
+- behind the login server: the login form submitted → the same button enabled (the password check, the redirect,
+  the identity handed to the preheated kernel and the forms built for the account's scope);
+- the difference, median of the rounds (goal: ≤ 0.2 s added). Each round waits for the pool to refill first.
+
+    python benchmarks/login_bench.py [--rounds N]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+from playwright.sync_api import sync_playwright
+
+from orglife_nb.browser import launch_args
+from orglife_nb.demo import DEMO_PASSWORD, demo_accounts, save_demo
+from orglife_nb.store import Store
+from orglife_nb.voila import Login, running
+
+READY = ".f-meetings--save:not([disabled])"
+
+
+def pool_ready(server, size: int, timeout: float = 180) -> None:
+    """Wait until the pool holds ``size`` idle kernels (the server's kernels minus the pages' ones)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = [p for p in psutil.Process(server.process.pid).children(recursive=True)
+                    if "ipykernel" in " ".join(p.cmdline())]
+        if len(children) >= size and all(p.cpu_percent(interval=0.2) < 5 for p in children):
+            return
+        time.sleep(0.5)
+
+
+def plain(browser, url: str) -> float:
+    page = browser.new_context().new_page()
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=180_000)
+    elapsed = time.perf_counter() - started
+    page.context.close()
+    return elapsed
+
+
+def behind_login(browser, url: str, account: str) -> float:
+    page = browser.new_context().new_page()
+    page.goto(url)  # → the login page
+    page.fill("#username", account)
+    page.fill("#password", DEMO_PASSWORD)
+    started = time.perf_counter()
+    page.click("button[type=submit]")
+    page.wait_for_selector(READY, timeout=180_000)
+    elapsed = time.perf_counter() - started
+    page.context.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = f"sqlite:///{Path(folder) / 'demo.db'}"
+        with Store(db) as store:
+            save_demo(store)
+            demo_accounts(store)
+        figures: dict[str, list[float]] = {"plain": [], "login": []}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(**launch_args())
+            for mode in ("plain", "login"):
+                login = Login(max_kernels_per_user=50, max_kernels=50) if mode == "login" else None
+                with running("forms.ipynb", db=db, pool_size=1, login=login, cull_idle=0) as server:
+                    for _ in range(args.rounds):
+                        pool_ready(server, 1 + len(figures[mode]))
+                        took = plain(browser, server.url) if mode == "plain" else behind_login(
+                            browser, server.url, "admin")
+                        figures[mode].append(took)
+            browser.close()
+    for mode, values in figures.items():
+        print(f"{mode:6s} first form usable: median {statistics.median(values):.2f} s "
+              f"(min {min(values):.2f}, max {max(values):.2f}, {len(values)} rounds)")
+    added = statistics.median(figures["login"]) - statistics.median(figures["plain"])
+    print(f"added by the login: {added:+.2f} s (goal ≤ 0.20 s)")
+
+
+if __name__ == "__main__":
+    main()

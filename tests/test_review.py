@@ -1,0 +1,134 @@
+"""The review chain 草稿 → 已提交 → 已审核 / 退回: who may take which step, the checks at submission, the lock on an
+approved meeting's records (forms, import, batch writes), reopening, the audit entries — on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+
+import pandas as pd
+import pytest
+
+from orglife_nb.auth import add_account
+from orglife_nb.auth.review import review
+from orglife_nb.errors import OrglifeError
+from orglife_nb.forms import Session
+from orglife_nb.forms.session import Edit
+from orglife_nb.models import Attendance, Branch, Meeting, Member
+from orglife_nb.store import Store
+from orglife_nb.store.review import Locked, review_frame
+from orglife_nb.store.scope import ScopeError
+
+DAY = dt.date(2026, 6, 20)
+AFTER = dt.date(2026, 9, 1)  # past every deadline of the meeting: what is missing is an error
+PASSWORD = "review-test-pass-1"
+
+
+def seed(store: Store) -> Store:
+    store.save({Branch: pd.DataFrame([{"branch_id": "B1", "name": "一支部", "superior": "机关党委"},
+                                      {"branch_id": "B2", "name": "二支部", "superior": "街道党工委"}]),
+                Member: pd.DataFrame([{"member_id": "M1", "branch_id": "B1", "name": "甲", "role": "secretary"},
+                                      {"member_id": "M2", "branch_id": "B1", "name": "乙"}]),
+                Meeting: pd.DataFrame([{"meeting_id": "MT", "branch_id": "B1", "kind": "regular", "topic": "主题",
+                                        "date": DAY}])})
+    add_account(store, "sec1", "secretary", PASSWORD, branches=["B1"])
+    add_account(store, "sup1", "superior", PASSWORD, superior="机关党委")
+    add_account(store, "sup2", "superior", PASSWORD, superior="街道党工委")
+    return store
+
+
+@pytest.fixture
+def chain(store):
+    return seed(store)
+
+
+def as_(store: Store, name: str) -> Store:
+    return store.as_actor(name)
+
+
+def state(store: Store) -> str:
+    with store.engine.connect() as connection:
+        return review_frame(connection, ["MT"]).state.iloc[0]
+
+
+def test_submit_needs_an_explanation_while_violations_remain(chain):
+    with pytest.raises(OrglifeError, match=r"会议 MT 还有 \d+ 处违规：.*用 --reason 说明原因后提交"):
+        review(as_(chain, "sec1"), "submit", "MT", as_of=AFTER)
+    assert state(chain) == "draft"
+    assert review(as_(chain, "sec1"), "submit", "MT", as_of=AFTER, reason="会议记录正在整理") == "已提交"
+    with chain.engine.connect() as connection:
+        row = review_frame(connection, ["MT"]).iloc[0]
+    assert row.explanation == "会议记录正在整理" and row.updated_by == "sec1"
+
+
+def test_the_whole_chain_with_its_refusals(chain):
+    sec, sup, other = as_(chain, "sec1"), as_(chain, "sup1"), as_(chain, "sup2")
+    with pytest.raises(OrglifeError, match="现在是“草稿”，不能审核通过"):
+        review(sup, "approve", "MT")
+    review(sec, "submit", "MT", as_of=AFTER, reason="说明")
+    with pytest.raises(ScopeError, match="不能审核通过：只有上级党组织、管理员可以"):
+        review(sec, "approve", "MT")
+    with pytest.raises(ScopeError, match="无权查看支部 B1"):
+        review(other, "approve", "MT")  # another superior's branch
+    with pytest.raises(OrglifeError, match="退回须说明理由"):
+        review(sup, "return", "MT")
+    assert review(sup, "return", "MT", reason="缺少会议记录") == "退回"
+    assert review(sec, "submit", "MT", as_of=AFTER, reason="已补充") == "已提交"
+    assert review(sup, "approve", "MT") == "已审核"
+    with pytest.raises(OrglifeError, match="现在是“已审核”，不能提交"):
+        review(sec, "submit", "MT", as_of=AFTER, reason="再交一次")
+    assert review(sup, "reopen", "MT", reason="主题有误") == "退回"
+    steps = [(e["action"], e["actor"]) for e in chain.history(meeting="MT").to_dict("records")
+             if e["record"] == "reviews"]
+    assert steps == [("submit", "sec1"), ("return", "sup1"), ("submit", "sec1"), ("approve", "sup1"),
+                     ("reopen", "sup1")]
+    with pytest.raises(OrglifeError, match="要指明账号"):
+        review(chain, "submit", "MT")
+
+
+def test_an_approved_meeting_is_locked_for_every_writer_until_reopened(chain):
+    review(as_(chain, "sec1"), "submit", "MT", as_of=AFTER, reason="说明")
+    review(as_(chain, "sup1"), "approve", "MT")
+    sec = as_(chain, "sec1")
+    session = Session(sec)
+    with pytest.raises(Locked, match="会议 MT 已审核，记录已锁定"):
+        session.save([Edit(Attendance, {"meeting_id": "MT", "member_id": "M2", "presence": "present"})])
+    changed = {Meeting: pd.DataFrame([{"meeting_id": "MT", "branch_id": "B1", "kind": "regular", "topic": "改了",
+                                       "date": DAY}])}
+    with pytest.raises(Locked):
+        sec.save(changed)
+    with pytest.raises(Locked):
+        chain.save(changed)  # the command line too: the lock is in the store, not in the forms
+    # the same records unchanged (a branch re-imported as exported) are no change and pass
+    chain.save({Meeting: pd.DataFrame([{"meeting_id": "MT", "branch_id": "B1", "kind": "regular", "topic": "主题",
+                                        "date": DAY}])})
+    # a member of the branch is not a meeting's record: still editable
+    sec.save({Member: pd.DataFrame([{"member_id": "M3", "branch_id": "B1", "name": "丙"}])})
+    assert chain.read(Meeting).topic.tolist() == ["主题"] and chain.read(Attendance).empty
+    review(as_(chain, "sup1"), "reopen", "MT", reason="补录出席")
+    session.save([Edit(Attendance, {"meeting_id": "MT", "member_id": "M2", "presence": "present"})])
+    assert len(chain.read(Attendance)) == 1
+
+
+def test_the_review_command(tmp_path):
+    db = tmp_path / "store.db"
+    with Store(db) as store:
+        seed(store)
+
+    def orglife(*argv):
+        return subprocess.run(["orglife", *argv, "--db", str(db)], capture_output=True, text=True)
+
+    refused = orglife("review", "submit", "--meeting", "MT", "--as", "sec1", "--as-of", "2026-09-01")
+    assert refused.returncode == 2 and "处违规" in refused.stderr and "Traceback" not in refused.stderr
+    done = orglife("review", "submit", "--meeting", "MT", "--as", "sec1", "--as-of", "2026-09-01",
+                   "--reason", "记录整理中")
+    assert done.returncode == 0 and done.stdout.strip() == "会议 MT：已提交"
+    assert orglife("review", "approve", "--meeting", "MT", "--as", "sup1").stdout.strip() == "会议 MT：已审核"
+    wrong = orglife("review", "approve", "--meeting", "MT", "--as", "sup2")
+    assert wrong.returncode == 2 and "无权查看支部 B1" in wrong.stderr
+    missing = orglife("review", "approve", "--meeting", "MT")
+    assert missing.returncode == 2 and "缺少选项 --as" in missing.stderr
+    history = orglife("history", "--meeting", "MT")
+    assert "sup1  审核通过  审核 MT" in history.stdout and "状态：已提交 → 已审核" in history.stdout
+    status = orglife("status", "--as-of", "2026-09-01", "--as", "sup1")
+    assert status.returncode == 0, status.stderr
+    assert "三、审核状态\n  草稿 0 个，已提交 0 个，已审核 1 个，退回 0 个" in status.stdout
