@@ -225,6 +225,12 @@ def test_ballot_levels_follow_the_meetings_scheme(session):
     assert [label for label, _ in form.levels["M1"].options] == ["（不评）", "好", "一般", "差"]
 
 
+def test_ballot_form_of_a_meeting_without_a_scheme_offers_the_four_levels(session):
+    # MT0 was held without 民主评议: its 测评方案 is blank (NaN from the store), which used to raise ValueError
+    form = BallotForm(session, scope("MT0"))
+    assert [label for label, _ in form.levels["M1"].options] == ["（不评）", "优秀", "合格", "基本合格", "不合格"]
+
+
 # ---- escaping ----------------------------------------------------------------------------------------------------
 
 
