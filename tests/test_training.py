@@ -98,6 +98,39 @@ def test_false_alarms_cost_points_and_are_explained(cases):
     assert case.score([]).score == 0
 
 
+# (real problems, found, decoys ticked) → score: each find earns 100/real, each decoy takes one share back, ≥ 0
+SCORES = [
+    (4, 4, 0, 100), (4, 3, 0, 75), (4, 2, 0, 50), (4, 1, 0, 25), (4, 0, 0, 0),
+    (4, 4, 1, 75), (4, 3, 1, 50), (4, 2, 1, 25), (4, 1, 1, 0), (4, 4, 2, 50), (4, 1, 2, 0), (4, 4, 4, 0),
+    (3, 1, 0, 33), (3, 2, 0, 67), (3, 3, 1, 67), (3, 2, 1, 33),
+    (0, 0, 0, 100), (0, 0, 1, 0),
+]
+
+
+@pytest.mark.parametrize("real, found, wrong, score", SCORES)
+def test_score_table(cases, real, found, wrong, score):
+    from orglife_nb.training.practice import Result
+
+    pool = cases[1].candidates
+    result = Result(hits=pool[:found], misses=pool[found:real], false_alarms=pool[real:real + wrong])
+    assert result.score == score
+    assert result.summary() == (f"得分 {score} 分（满分 100）：真实问题 {real} 个，找到 {found} 个，"
+                                f"漏掉 {real - found} 个，误判 {wrong} 个")
+
+
+def test_score_of_the_default_case_from_ticks():
+    """The notebook's default case (seed DEFAULT_SEED) has 4 real problems and 4 decoys: literal scores."""
+    from orglife_nb.training.practice import DEFAULT_SEED
+
+    case = make_case(DEFAULT_SEED)
+    assert (len(case.real), len(case.decoys)) == (4, 4)
+    real, decoys = [c.key for c in case.real], [c.key for c in case.decoys]
+    assert case.score(real[1:]).score == 75
+    assert case.score(real + decoys[:1]).score == 75
+    assert case.score(real[:2] + decoys[:1]).score == 25
+    assert case.score(real[:1] + decoys[:2]).score == 0
+
+
 def test_result_html_escapes_statement_text(cases):
     from dataclasses import replace
 

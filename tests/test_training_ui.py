@@ -44,8 +44,8 @@ def test_trainee_ticks_answers_and_sees_the_score(page, training_server, case):
     _tick(page, [c.key for c in case.real[1:]])
     page.get_by_role("button", name="检查答案").click()
     result = page.locator(".practice-result")
-    expected = case.score([c.key for c in case.real[1:]])
-    result.get_by_text(expected.summary()).wait_for()
+    # the default case has 4 real problems (test_training.py pins it): 3 found of 4 is 75, written out here
+    result.get_by_text("得分 75 分（满分 100）：真实问题 4 个，找到 3 个，漏掉 1 个，误判 0 个").wait_for()
     assert result.locator(f'.miss[data-rule="{missed.rule}"]').count() == 1
     assert missed.source in result.inner_text()
     _tick(page, [missed.key])
