@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from orglife_nb.forms import BallotForm, RecordForm, Scope, Session, WorkbookPanel, app
-from orglife_nb.models import (RECORDS, Attendance, Ballot, Branch, Meeting, Member, Talk, field_of, fields_of,
-                               parse_date)
+from orglife_nb.models import (RECORDS, Attendance, Ballot, Branch, CellError, Meeting, Member, Talk, field_of,
+                               fields_of, parse_date)
 from orglife_nb.store import Store
 from orglife_nb.store.writer import CountClosed, Edit, VersionConflict
 
@@ -90,7 +90,7 @@ def test_each_invalid_field_shows_the_parsers_chinese_reason_and_blocks_save(ses
     assert "该月没有这一天" in form.inputs["date"].message.value
     assert form.save_button.disabled
     form.inputs["date"].text = "明天"
-    with pytest.raises(Exception) as reason:
+    with pytest.raises(CellError) as reason:
         parse_date("明天")
     assert form.errors()["date"] == str(reason.value)
     assert form.save() is False

@@ -2,11 +2,15 @@
 ticks answers in the practice case, presses 检查答案 and sees the score; the deadline calculator downloads .ics."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from orglife_nb.training import make_case
 from orglife_nb.training.practice import DEFAULT_SEED
 from orglife_nb.voila import running
+
+from test_training import ics_events
 
 LOAD_TIMEOUT = 180_000  # ms: Voila executes the whole notebook before the page shows; slow on 2 shared cores
 
@@ -62,4 +66,13 @@ def test_deadline_calculator_downloads_ics(page, training_server):
         link.click()
     path = download.value.path()
     assert download.value.suggested_filename.endswith(".ics")
-    assert open(path, "rb").read().startswith(b"BEGIN:VCALENDAR")
+    name, events = ics_events(open(path, "rb").read())
+    rows = page.locator(".deadline-calculator table tr").count() - 1  # less the header row
+    # the notebook's defaults: a 组织生活会 today; one event per row of the table, each a whole day
+    assert name.startswith("组织生活会 ") and name.endswith(" 时间表") and len(events) == rows
+    assert [summary for _, _, summary in events][0] == "【组织生活会】会议方案报上级党组织审核"
+    assert all(summary.startswith("【组织生活会】") and (end - start).days == 1 for start, end, summary in events)
+    meeting_day = dt.date.fromisoformat(name.split()[1])
+    # the meeting's own event: on its day, or the working day before it when that is a day off
+    (held,) = [start for start, _, summary in events if summary == "【组织生活会】召开组织生活会"]
+    assert dt.timedelta(0) <= meeting_day - held <= dt.timedelta(days=9)
