@@ -206,3 +206,62 @@ def test_status_countdown_of_a_missing_report_reaches_zero_on_its_deadline(basel
         steps = status(frames.from_batch(batch), as_of).steps
         report = steps[steps.rule.eq("POST-REPORT")]
         assert report.days_left.tolist() == [left] and report.overdue.tolist() == [overdue]
+
+
+# ---- status: the open steps of a held meeting and the ledger, literally --------------------------------------
+
+
+def _open_after_meeting(baseline):
+    """Year-end meeting B001-2025-R2 (2025-12-12) with its report, list publication and absentee's briefing open;
+    R1-Z1 finished by a done date alone (no 状态), R1-Z2 neither done nor marked (open, past its 时限)."""
+    batch = _with_meeting(baseline, "regular_h2", report_sent=None, rectification_published=None)
+    att = batch[Attendance]
+    att.loc[att.meeting_id.eq(R2) & att.presence.eq("leave"), "informed_date"] = None
+    batch = _with_item(batch, "B001-2025-R1-Z1", status=None, done_date=D(2025, 10, 1))
+    return _with_item(batch, "B001-2025-R1-Z2", status=None, done_date=None)
+
+
+def test_status_lists_exactly_the_open_steps_after_the_meeting(baseline):
+    result = status(frames.from_batch(_open_after_meeting(baseline)), D(2025, 12, 20))
+    steps = result.steps
+    assert [(r.meeting_id, r.step, r.rule, r.due.date(), r.days_left, r.overdue) for r in steps.itertuples()] == [
+        (R2, "情况报告报送（向上级报送会议情况报告和会议记录）", "POST-REPORT", D(2025, 12, 22), 2, False),
+        (R2, "整改清单公示（公示整改清单）", "RECT-PUBLIC", D(2025, 12, 22), 2, False),
+        (R2, "会后转告缺席人 孙丽娟", "POST-ABSENTEE-INFORMED", D(2025, 12, 22), 2, False),
+    ]
+    assert steps.kind_label.tolist() == ["组织生活会"] * 3 and steps.branch_name.eq("市财政局机关第一党支部").all()
+
+
+def test_no_list_publication_step_for_a_meeting_without_items(baseline):
+    batch = _with_meeting(baseline, "regular_h2", rectification_published=None)
+    batch[Rectification] = batch[Rectification][batch[Rectification].meeting_id.ne(R2)]
+    assert status(frames.from_batch(batch), D(2025, 12, 20)).steps.empty
+
+
+def test_status_uses_the_given_profile(baseline):
+    from orglife_nb.rules import load_profile
+
+    batch = _with_meeting(baseline, "regular_h2", report_sent=None)
+    longer = load_profile(None).model_copy(update={"report_days": 12})
+    steps = status(frames.from_batch(batch), D(2025, 12, 20), longer).steps
+    assert steps[steps.rule.eq("POST-REPORT")].due.dt.date.tolist() == [D(2025, 12, 24)]
+
+
+def test_ledger_items_buckets_and_counts(baseline):
+    result = status(frames.from_batch(_open_after_meeting(baseline)), D(2025, 12, 20))
+    book = result.ledger
+    assert [(r.item_id, r.bucket, r.days_left, r.finished, r.owner_name) for r in book.itertuples()] == [
+        ("B001-2025-R1-Z1", "已销号", -63, True, "张建国"),
+        ("B001-2025-R1-Z2", "超期", -33, False, "张建国"),
+        ("B001-2025-S1-Z1", "其余", 28, False, "李红梅"),
+        ("B001-2025-S1-Z2", "其余", 58, False, "张建国"),
+        ("B001-2025-L1-Z1", "其余", 91, False, "赵卫东"),
+        ("B001-2025-R2-Z1", "其余", 112, False, "张建国"),
+        ("B001-2025-L1-Z2", "其余", 121, False, "张建国"),
+        ("B001-2025-R2-Z2", "其余", 142, False, "王志强"),
+        ("B001-2025-L1-Z3", "其余", 151, False, "张建国"),
+    ]
+    assert book.branch_name.eq("市财政局机关第一党支部").all()
+    assert book.status_label.iloc[2:].eq("未完成").all() and book.status_label.iloc[:2].isna().all()
+    assert list(result.buckets.columns) == ["已销号", "超期", "10 天内到期", "20 天内到期", "其余"]
+    assert result.buckets.loc["B001"].tolist() == [1, 1, 0, 0, 7]
