@@ -265,3 +265,10 @@ def test_ledger_items_buckets_and_counts(baseline):
     assert book.status_label.iloc[2:].eq("未完成").all() and book.status_label.iloc[:2].isna().all()
     assert list(result.buckets.columns) == ["已销号", "超期", "10 天内到期", "20 天内到期", "其余"]
     assert result.buckets.loc["B001"].tolist() == [1, 1, 0, 0, 7]
+    assert result.as_of == pd.Timestamp(2025, 12, 20)
+
+
+def test_open_item_without_a_deadline_is_in_the_last_bucket(baseline):
+    batch = _with_item(baseline, "B001-2025-S1-Z1", status="open", done_date=None, deadline=None)
+    book = status(frames.from_batch(batch), D(2025, 12, 31)).ledger.set_index("item_id")
+    assert book.loc["B001-2025-S1-Z1", "bucket"] == "其余" and pd.isna(book.loc["B001-2025-S1-Z1", "days_left"])
