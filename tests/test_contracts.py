@@ -151,3 +151,25 @@ def test_rules_command_lists_exactly_the_rules_md_ids_and_severities(capsys):
     assert exit_info.value.code == 0
     listed = json.loads(capsys.readouterr().out)
     assert [(r["rule"], r["severity"]) for r in listed] == RULES
+
+
+def test_template_notes_widths_and_drop_down_messages_are_as_written(template):
+    """What a clerk sees in the blank template, for a sample of columns of each kind, written out."""
+    meetings = template["会议"]
+    notes = {cell: meetings[cell].comment.text for cell in ("A1", "C1", "J1", "S1")}
+    assert notes == {
+        "A1": "会议的唯一编号（文本）\n必填\n编号按文本处理（001 保持为 001）",
+        "C1": "组织生活会、专题组织生活会或民主生活会\n可选值：组织生活会、专题组织生活会、民主生活会",
+        "J1": "主持人的党员编号\n须为“党员”表或数据库中已有的编号",
+        "S1": "上级点评内容（保密）\n保密内容",
+    }
+    assert template["谈心谈话"]["C1"].comment.text == (
+        "党员编号，或“上级”\n必填\n须为“党员”表或数据库中已有的编号，或填“上级”")
+    assert template["会议"]["M1"].comment.text == (
+        "通知应到会人员的日期\n日期：Excel 日期，或文本 YYYY-MM-DD、YYYY/MM/DD、YYYY年M月D日")
+    # widths: the kind's width, the header's (CJK counts double, + 3) or the longest label's (+ 4)
+    widths = {letter: meetings.column_dimensions[letter].width for letter in ("A", "C", "H", "L", "S", "AA")}
+    assert widths == {"A": 12, "C": 18, "H": 13, "L": 15, "S": 24, "AA": 19}
+    (kind,) = [dv for dv in meetings.data_validations.dataValidation if str(dv.sqref) == "C2:C1048576"]
+    assert (kind.type, kind.allow_blank, kind.showErrorMessage, kind.errorTitle, kind.error) == (
+        "list", True, True, "会议类型", "请从下拉列表中选择：组织生活会、专题组织生活会、民主生活会")
