@@ -168,8 +168,8 @@ def test_template_notes_widths_and_drop_down_messages_are_as_written(template):
     assert template["会议"]["M1"].comment.text == (
         "通知应到会人员的日期\n日期：Excel 日期，或文本 YYYY-MM-DD、YYYY/MM/DD、YYYY年M月D日")
     # widths: the kind's width, the header's (CJK counts double, + 3) or the longest label's (+ 4)
-    widths = {letter: meetings.column_dimensions[letter].width for letter in ("A", "C", "H", "L", "S", "AA")}
-    assert widths == {"A": 12, "C": 18, "H": 13, "L": 15, "S": 24, "AA": 19}
+    widths = {letter: meetings.column_dimensions[letter].width for letter in ("A", "C", "E", "H", "L", "S", "AA")}
+    assert widths == {"A": 12, "C": 18, "E": 12, "H": 13, "L": 15, "S": 24, "AA": 19}
     (kind,) = [dv for dv in meetings.data_validations.dataValidation if str(dv.sqref) == "C2:C1048576"]
     assert (kind.type, kind.allow_blank, kind.showErrorMessage, kind.errorTitle, kind.error) == (
         "list", True, True, "会议类型", "请从下拉列表中选择：组织生活会、专题组织生活会、民主生活会")
