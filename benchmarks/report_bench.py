@@ -2,11 +2,12 @@
 
     python benchmarks/report_bench.py [--branches 24 96] [--baseline-sample N] [--big 1000] [--skip-dask]
 
-In one run, on generated demo branches (each batch size in turn): the stock ``papermill`` CLI per branch (the baseline; it does
-not even export HTML),
+In one run, on generated demo branches (each batch size in turn): the stock ``papermill`` CLI per branch, one after another and two
+processes in parallel (the baselines; they do not even export HTML),
 ``orglife report --workers 1``, ``--workers 2`` and ``--scheduler`` on a 2-worker ``distributed.LocalCluster``.
 Each command is timed end to end (process start, kernel start, the summary report included) and divided by the
-number of branch reports; the ratio is baseline seconds per report ÷ this run's. ``--big N`` also runs N branches
+number of branch reports; the ratios are each baseline's seconds per report ÷ this run's (--workers 1 against the
+serial baseline, 2 workers against the two-in-parallel one). ``--big N`` also runs N branches
 with ``--workers 2`` and prints wall time and the peak memory of each worker process and of each kernel (sampled).
 A second table splits one warm report into its parts (engine round trips, the notebook's cells, HTML export).
 """
@@ -14,66 +15,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import measure  # noqa: E402  (benchmarks/measure.py, beside this script)
 
 AS_OF = "2026-07-15"
 
 
-class TreeMemory:
-    """Samples the resident memory of ``root`` and every process under it (workers, kernels) until stopped."""
-
-    def __init__(self, root: int, every: float = 0.5) -> None:
-        self.root, self.every, self.peaks, self.names = root, every, {}, {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        import psutil
-
-        while not self._stop.is_set():
-            try:
-                root = psutil.Process(self.root)
-                processes = [root, *root.children(recursive=True)]
-            except psutil.Error:
-                return
-            for process in processes:
-                try:
-                    rss = process.memory_info().rss
-                    kind = ("main" if process.pid == self.root else
-                            "kernel" if "ipykernel" in " ".join(process.cmdline()) else "worker")
-                    self.names.setdefault(process.pid, kind)
-                except psutil.Error:
-                    continue
-                self.peaks[process.pid] = max(self.peaks.get(process.pid, 0), rss)
-            self._stop.wait(self.every)
-
-    def stop(self) -> dict[str, list[float]]:
-        self._stop.set()
-        self._thread.join()
-        out: dict[str, list[float]] = {}
-        for pid, peak in self.peaks.items():
-            out.setdefault(self.names.get(pid, "worker"), []).append(peak / 2**20)
-        return {kind: sorted(values, reverse=True) for kind, values in out.items()}
-
-
 def timed(command: list[str], *, memory: bool = False) -> tuple[float, dict]:
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    sampler = TreeMemory(process.pid) if memory else None
-    _, err = process.communicate()
-    seconds = time.perf_counter() - started
-    peaks = sampler.stop() if sampler else {}
-    if process.returncode not in (0, 1):  # 1 = some report failed: still a measurement, said below
-        raise SystemExit(f"{' '.join(command[:3])} … 失败（{process.returncode}）：{err[-2000:]}")
-    if process.returncode == 1:
-        print(f"  注意：{' '.join(command[:3])} 有报告失败", file=sys.stderr)
-    return seconds, peaks
+    """A whole command's wall time and, if asked, each process's peak memory (1 = some report failed: still a
+    measurement, said on stderr)."""
+    seconds, sampler = measure.timed(command, memory=memory, ok=(0, 1))
+    return seconds, sampler.stop() if sampler else {}
 
 
 def make_store(folder: Path, branches: int) -> tuple[str, list[str]]:
@@ -143,12 +101,22 @@ def compare(folder: Path, args) -> None:
 
     url, branches = stores[sizes[0]]
     sample = branches[: args.baseline_sample or len(branches)]
+
+    def stock(branch: str) -> None:
+        timed(["papermill", str(BRANCH_NOTEBOOK), str(folder / f"stock-{branch}.ipynb"), "-p", "db", url,
+               "-p", "branch_id", branch, "-p", "as_of", AS_OF, "-p", "audience", "internal", "--no-progress-bar"])
+
+    # the baselines export no HTML at all: that only flatters them
     started = time.perf_counter()
     for branch in sample:
-        timed(["papermill", str(BRANCH_NOTEBOOK), str(folder / "stock.ipynb"), "-p", "db", url, "-p", "branch_id",
-               branch, "-p", "as_of", AS_OF, "-p", "audience", "internal", "--no-progress-bar"])
-    # the baseline exports no HTML at all: that only flatters it
-    rows.append(("stock papermill CLI, one branch after another", time.perf_counter() - started, len(sample)))
+        stock(branch)
+    serial = (time.perf_counter() - started) / len(sample)
+    rows.append(("stock papermill CLI, one branch after another", serial * len(sample), len(sample)))
+    started = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:  # two stock processes at a time: the fair match for --workers 2
+        list(pool.map(stock, sample))
+    parallel = (time.perf_counter() - started) / len(sample)
+    rows.append(("stock papermill CLI, two processes in parallel", parallel * len(sample), len(sample)))
 
     for size in sizes:
         url, branches = stores[size]
@@ -162,13 +130,13 @@ def compare(folder: Path, args) -> None:
                 seconds, _ = timed(orglife(url, folder / f"dask-{size}", "--scheduler", cluster.scheduler_address))
             rows.append((f"{size} 支部: --scheduler (LocalCluster, 2 workers)", seconds, len(branches)))
 
-    base = rows[0][1] / rows[0][2]
-    print(f"\n{'run':<56}{'reports':>8}{'wall s':>9}{'s/report':>10}{'× baseline':>12}")
+    print(f"\n{'run':<56}{'reports':>8}{'wall s':>9}{'s/report':>10}{'× serial':>10}{'× 2 parallel':>14}")
     for name, seconds, count in rows:
         per = seconds / count
-        print(f"{name:<56}{count:>8}{seconds:>9.1f}{per:>10.3f}{base / per:>12.1f}")
+        print(f"{name:<56}{count:>8}{seconds:>9.1f}{per:>10.3f}{serial / per:>10.1f}{parallel / per:>14.1f}")
     print("(wall time of the whole command ÷ branch reports: process and kernel start, the chunk loads and the "
-          "summary report are included)")
+          "summary report are included. Compare like with like: --workers 1 with the serial baseline, --workers 2 "
+          "and the 2-worker cluster with the two-in-parallel baseline)")
 
     url, branches = stores[sizes[0]]
     print("\nwhere one warm report's time goes (seconds, median of 5 reports in a prepared chunk):")

@@ -32,9 +32,13 @@ def test_arrow_typing_matches_the_pandas_typing(dates):
 
 
 def test_a_bad_date_still_fails_the_arrow_way():
-    _, arrow = _raw({"meeting_id": ["m1"], "date": ["not a date"]})
-    with pytest.raises(Exception):
-        frames.typed(Meeting, arrow)
+    # the Arrow path must refuse the text as the plain path does (a date parse error naming the value), not turn
+    # it into NaT or fail on something else
+    plain, arrow = _raw({"meeting_id": ["m1"], "date": ["not a date"]})
+    for raw in (plain, arrow):
+        with pytest.raises(ValueError, match="not a date"):
+            frames.typed(Meeting, raw)
+    assert frames.typed(Meeting, _raw({"meeting_id": ["m1"], "date": ["2025-03-01"]})[1]).date.notna().all()
 
 
 def test_matched_on_codes_equals_a_merge():

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from orglife_nb.forms import BallotForm, RecordForm, Scope, Session, WorkbookPanel, app
-from orglife_nb.models import (RECORDS, Attendance, Ballot, Branch, Meeting, Member, Talk, field_of, fields_of,
-                               parse_date)
+from orglife_nb.models import (RECORDS, Attendance, Ballot, Branch, CellError, Meeting, Member, Talk, field_of,
+                               fields_of, parse_date)
 from orglife_nb.store import Store
 from orglife_nb.store.writer import CountClosed, Edit, VersionConflict
 
@@ -90,7 +90,7 @@ def test_each_invalid_field_shows_the_parsers_chinese_reason_and_blocks_save(ses
     assert "该月没有这一天" in form.inputs["date"].message.value
     assert form.save_button.disabled
     form.inputs["date"].text = "明天"
-    with pytest.raises(Exception) as reason:
+    with pytest.raises(CellError) as reason:
         parse_date("明天")
     assert form.errors()["date"] == str(reason.value)
     assert form.save() is False
@@ -223,6 +223,12 @@ def test_ballot_levels_follow_the_meetings_scheme(session):
     session.save([Edit(Meeting, {**meeting.drop(["version"]).to_dict(), "rating_scheme": "three"}, version=1)])
     form = BallotForm(session, scope("MT4"))
     assert [label for label, _ in form.levels["M1"].options] == ["（不评）", "好", "一般", "差"]
+
+
+def test_ballot_form_of_a_meeting_without_a_scheme_offers_the_four_levels(session):
+    # MT0 was held without 民主评议: its 测评方案 is blank (NaN from the store), which used to raise ValueError
+    form = BallotForm(session, scope("MT0"))
+    assert [label for label, _ in form.levels["M1"].options] == ["（不评）", "优秀", "合格", "基本合格", "不合格"]
 
 
 # ---- escaping ----------------------------------------------------------------------------------------------------

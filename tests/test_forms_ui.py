@@ -128,7 +128,10 @@ def test_an_invalid_date_shows_its_message_and_stores_nothing(server, page: Page
     page.locator(".f-talks-date input").fill("下周三")
     expect(message_of(page, ".f-talks-date")).to_contain_text("日期格式不对")
     save.click(force=True)  # even a click on the disabled button must not store anything
-    page.wait_for_timeout(500)
+    # the kernel handles the page's widget messages in order: once the next edit's message shows, the click
+    # before it has been dealt with (no fixed wait)
+    page.locator(".f-talks-date input").fill("2026-02-31")
+    expect(message_of(page, ".f-talks-date")).to_have_text("不是有效的日期（该月没有这一天）")
     with Store(server.db) as store:
         assert store.read(Talk).query("meeting_id == 'MT2'").empty
 
@@ -209,7 +212,9 @@ def test_a_script_in_user_text_is_shown_as_text_and_never_runs(server, page: Pag
     # the HTML guidance (matrix headers) and the drop-downs show the payload literally
     expect(page.locator(".f-guidance .g-talks")).to_contain_text(XSS)
     expect(page.locator(".f-meeting select")).to_contain_text(XSS)
-    page.wait_for_timeout(300)
+    # the payload's text is on the page (checked above), so the DOM holds its final form: an injected <img> would
+    # be there now, and its onerror could only fire if it were
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")
     assert page.locator("img[src='x']").count() == 0
     assert dialogs == []
     with Store(server.db) as store:

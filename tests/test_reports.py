@@ -246,7 +246,8 @@ def test_payloads_show_as_text_and_run_nothing(payload_report, page, page_name):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_timeout(200)  # give an injected onerror handler the time to fire
+    # the load event comes after every image has loaded or failed (an injected onerror would have run by then)
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")
     assert page.evaluate("window.__xss") is None
     assert not dialogs
     text = page.inner_text("body")

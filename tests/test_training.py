@@ -98,6 +98,39 @@ def test_false_alarms_cost_points_and_are_explained(cases):
     assert case.score([]).score == 0
 
 
+# (real problems, found, decoys ticked) → score: each find earns 100/real, each decoy takes one share back, ≥ 0
+SCORES = [
+    (4, 4, 0, 100), (4, 3, 0, 75), (4, 2, 0, 50), (4, 1, 0, 25), (4, 0, 0, 0),
+    (4, 4, 1, 75), (4, 3, 1, 50), (4, 2, 1, 25), (4, 1, 1, 0), (4, 4, 2, 50), (4, 1, 2, 0), (4, 4, 4, 0),
+    (3, 1, 0, 33), (3, 2, 0, 67), (3, 3, 1, 67), (3, 2, 1, 33),
+    (0, 0, 0, 100), (0, 0, 1, 0),
+]
+
+
+@pytest.mark.parametrize("real, found, wrong, score", SCORES)
+def test_score_table(cases, real, found, wrong, score):
+    from orglife_nb.training.practice import Result
+
+    pool = cases[1].candidates
+    result = Result(hits=pool[:found], misses=pool[found:real], false_alarms=pool[real:real + wrong])
+    assert result.score == score
+    assert result.summary() == (f"得分 {score} 分（满分 100）：真实问题 {real} 个，找到 {found} 个，"
+                                f"漏掉 {real - found} 个，误判 {wrong} 个")
+
+
+def test_score_of_the_default_case_from_ticks():
+    """The notebook's default case (seed DEFAULT_SEED) has 4 real problems and 4 decoys: literal scores."""
+    from orglife_nb.training.practice import DEFAULT_SEED
+
+    case = make_case(DEFAULT_SEED)
+    assert (len(case.real), len(case.decoys)) == (4, 4)
+    real, decoys = [c.key for c in case.real], [c.key for c in case.decoys]
+    assert case.score(real[1:]).score == 75
+    assert case.score(real + decoys[:1]).score == 75
+    assert case.score(real[:2] + decoys[:1]).score == 25
+    assert case.score(real[:1] + decoys[:2]).score == 0
+
+
 def test_result_html_escapes_statement_text(cases):
     from dataclasses import replace
 
@@ -175,7 +208,30 @@ def test_checklists_html_and_pdf(tmp_path):
     for kind in MeetingKind:
         html = (tmp_path / f"checklist-{kind.value}-2026-06-24.html").read_text(encoding="utf-8")
         assert f"{kind.label}工作清单" in html and "<script" not in html.split("</head>")[1]
-        assert (tmp_path / f"checklist-{kind.value}-2026-06-24.pdf").read_bytes().startswith(b"%PDF")
+        text = pdf_text(tmp_path / f"checklist-{kind.value}-2026-06-24.pdf")
+        assert f"{kind.label}工作清单" in text and "2026-06-24" in text
+
+
+def pdf_text(pdf) -> str:
+    """The text poppler's pdftotext reads from a PDF (a path or its bytes): a PDF by content, not by magic bytes."""
+    import subprocess
+    import tempfile
+
+    if isinstance(pdf, bytes):
+        with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as handle:
+            handle.write(pdf)
+        pdf = handle.name
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout.replace("\n", "")
+
+
+def ics_events(data: bytes) -> tuple[str, list[tuple[dt.date, dt.date, str]]]:
+    """(calendar name, [(start, end, summary)]) of an .ics, read with the icalendar parser."""
+    from icalendar import Calendar
+
+    calendar = Calendar.from_ical(data)
+    events = [(e.decoded("dtstart"), e.decoded("dtend"), str(e.get("summary"))) for e in calendar.walk("VEVENT")]
+    return str(calendar.get("x-wr-calname")), events
 
 
 # ---- deadline calculator ---------------------------------------------------------------------------------------
@@ -199,9 +255,25 @@ def test_deadline_widget_uses_the_timeline_and_offers_the_ics():
     expected = timeline("special", dt.date(2026, 10, 12))
     assert list(calculator.frame.due) == list(expected.due)
     encoded = re.search(r'href="data:text/calendar;base64,([^"]+)"', calculator.download.value).group(1)
-    ics = base64.b64decode(encoded)
-    assert ics.count(b"BEGIN:VEVENT") == len(expected) == to_ics(expected, dt.date(2026, 10, 12),
-                                                                "special").count(b"BEGIN:VEVENT")
+    name, events = ics_events(base64.b64decode(encoded))
+    assert name == "专题组织生活会 2026-10-12 时间表"
+    # one all-day event per step, on the due date or, where that is a day off (国庆), the working day before it
+    assert [(start.isoformat(), summary) for start, _, summary in events] == [
+        ("2026-09-24", "【专题组织生活会】会议方案报上级党组织审核"),
+        ("2026-09-30", "【专题组织生活会】通知应到会人员（会议日期和议题）"),
+        ("2026-09-30", "【专题组织生活会】报告上级党组织（以便派人参加）"),
+        ("2026-09-30", "【专题组织生活会】完成会前学习（原则上不少于1天，其中集中学习不少于半天）"),
+        ("2026-09-30", "【专题组织生活会】征求党员群众意见并形成书面汇总"),
+        ("2026-09-30", "【专题组织生活会】完成谈心谈话（书记与每名党员、委员之间、上级与书记）"),
+        ("2026-09-30", "【专题组织生活会】提交对照检查材料（或发言提纲）"),
+        ("2026-10-09", "【专题组织生活会】涉及班子成员的意见反馈本人"),
+        ("2026-10-10", "【专题组织生活会】上级审核把关对照检查材料"),
+        ("2026-10-12", "【专题组织生活会】召开专题组织生活会"),
+        ("2026-10-19", "【专题组织生活会】向缺席人员转告会议情况和批评意见"),
+        ("2026-10-22", "【专题组织生活会】会议情况报告和会议记录报上级党组织"),
+        ("2026-10-22", "【专题组织生活会】整改清单公示（目标、措施、责任人、时限）"),
+    ]
+    assert all(end - start == dt.timedelta(days=1) for start, end, _ in events)
     assert 'download="deadlines-special-2026-10-12.ics"' in calculator.download.value
     calculator.kind.value = "leadership"  # the table follows the controls
     assert len(calculator.frame) == len(timeline("leadership", dt.date(2026, 10, 12)))
@@ -280,4 +352,5 @@ def test_checklist_widget_offers_html_and_pdf_downloads():
     assert "2026-11-20" in widget.view.value and 'download="checklist-leadership-2026-11-20.html"' in widget.links.value
     widget.make_pdf()  # Chromium in a worker thread, as inside the kernel's event loop
     encoded = re.search(r'href="data:application/pdf;base64,([^"]+)"', widget.links.value).group(1)
-    assert base64.b64decode(encoded).startswith(b"%PDF")
+    text = pdf_text(base64.b64decode(encoded))
+    assert "民主生活会工作清单" in text and "2026-11-20" in text

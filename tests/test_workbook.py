@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import importlib.util
 import inspect
 
 import openpyxl
@@ -605,8 +604,6 @@ def test_round_trip_of_every_field(db_url, tmp_path):
 
 
 def test_round_trip_of_demo_data(db_url, tmp_path):
-    if importlib.util.find_spec("orglife_nb.demo") is None:
-        pytest.skip("orglife_nb.demo 尚未提供")
     from orglife_nb import demo
 
     options = {"seed": 7}

@@ -72,7 +72,9 @@ class BallotForm:
             self.count.value = self.tally.value = ""
             self._update_buttons()
             return
-        self.scheme = RatingScheme(meeting["rating_scheme"] or RatingScheme.four.value)
+        # a meeting not combined with 民主评议 has no scheme (NaN from the store): ballots default to 四档
+        scheme = meeting["rating_scheme"]
+        self.scheme = RatingScheme(RatingScheme.four.value if pd.isna(scheme) or not scheme else scheme)
         members = self.session.members(self.scope.branch_id)
         if meeting["kind"] == MeetingKind.leadership.value:  # 民主生活会: the leadership group is rated
             members = members[members.leadership_member.fillna(False).astype(bool)]

@@ -1,0 +1,82 @@
+"""What the benchmarks share: memory of a whole process tree (the process, its bulk-read children, workers,
+kernels) and whole-command timing, so that a figure covers what the user waits for and what the machine holds."""
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import threading
+import time
+
+
+class TreeMemory:
+    """Samples the resident memory of ``root`` and every process under it until stopped: per-process peaks and
+    the peak of their sum (what the machine must hold at once)."""
+
+    def __init__(self, root: int, every: float = 0.05) -> None:
+        self.root, self.every, self.peaks, self.names, self.peak_total = root, every, {}, {}, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.root)
+                processes = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            total = 0
+            for process in processes:
+                try:
+                    rss = process.memory_info().rss
+                    kind = ("main" if process.pid == self.root else
+                            "kernel" if "ipykernel" in " ".join(process.cmdline()) else "worker")
+                    self.names.setdefault(process.pid, kind)
+                except psutil.Error:
+                    continue
+                total += rss
+                self.peaks[process.pid] = max(self.peaks.get(process.pid, 0), rss)
+            self.peak_total = max(self.peak_total, total)
+            self._stop.wait(self.every)
+
+    def stop(self) -> dict[str, list[float]]:
+        """Per kind of process (main, worker, kernel), the peaks in MiB, largest first."""
+        self._stop.set()
+        self._thread.join()
+        out: dict[str, list[float]] = {}
+        for pid, peak in self.peaks.items():
+            out.setdefault(self.names.get(pid, "worker"), []).append(peak / 2**20)
+        return {kind: sorted(values, reverse=True) for kind, values in out.items()}
+
+    @property
+    def peak_total_mb(self) -> float:
+        return self.peak_total / 2**20
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    """(this process's peak RSS, the largest peak RSS of its waited-for children) in MiB (Linux: ru_maxrss in KiB).
+    The children's figure is a maximum, not a sum: ``TreeMemory`` gives the sum at one moment."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def timed(command: list[str], *, memory: bool = False, ok: tuple[int, ...] = (0,),
+          stdout=subprocess.DEVNULL) -> tuple[float, TreeMemory | None]:
+    """Wall time of a whole command (interpreter start, imports, output included) and, if asked, its tree's
+    memory. A return code outside ``ok`` stops the benchmark with the command's error output."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    sampler = TreeMemory(process.pid) if memory else None
+    _, err = process.communicate()
+    seconds = time.perf_counter() - started
+    if sampler:
+        sampler.stop()
+    if process.returncode not in ok:
+        raise SystemExit(f"{' '.join(command[:3])} … 失败（{process.returncode}）：{err[-2000:]}")
+    if process.returncode:
+        print(f"  注意：{' '.join(command[:3])} 退出码 {process.returncode}", file=sys.stderr)
+    return seconds, sampler
