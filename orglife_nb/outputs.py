@@ -98,9 +98,9 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
     rename) is raised as ``OrglifeError`` naming ``path``. For a special target the temporary file lies in the
     system's temporary directory and is copied into the target at the end."""
     path = check_target(path)
-    if path.is_symlink():  # write the file it points to, not a new file over the link
+    special = _special(path)  # through any link: /dev/stdout → a pipe or terminal is written in place
+    if path.is_symlink() and not special:  # write the file it points to, not a new file over the link
         path = Path(os.path.realpath(path))
-    special = _special(path)
     try:
         handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART,
                                         dir=None if special else path.parent)

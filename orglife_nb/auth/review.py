@@ -47,7 +47,7 @@ def review(store: Store, action: str, meeting_id: str, *, reason: str | None = N
     starts, target, roles = STEPS[action]
     if actor.role not in roles:
         raise ScopeError(f"账号 {actor.name}（{actor.role.label}）不能{_VERB[action]}：只有"
-                         f"{'、'.join(r.label for r in roles)}可以")
+                         f"{'、'.join(r.label for r in AccountRole if r in roles)}可以")
     reason = (reason or "").strip() or None
     if action in NEEDS_REASON and not reason:
         raise OrglifeError(f"{_VERB[action]}须说明理由：--reason 文本")
