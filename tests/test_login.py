@@ -23,11 +23,9 @@ TIMEOUT = 90_000
 PASSWORD = "login-test-pass-1"
 
 # A page that shows who the server says is logged in (what the forms notebook does before it opens the store).
-WHOAMI = """from voila.utils import wait_for_request
-wait_for_request()
-from orglife_nb.auth.server import identity_from_environ
+WHOAMI = """from orglife_nb.auth.identity import request_identity
 import ipywidgets
-ipywidgets.HTML(f"<p class='who'>身份：{identity_from_environ()}</p>")"""
+ipywidgets.HTML(f"<p class='who'>身份：{request_identity()}</p>")"""
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +173,7 @@ def test_throttle_window(failures, waited, allowed):
     assert (throttle.wait("account:x", now=100 + waited) == 0) is allowed
 
 
-def test_https_with_a_certificate_and_secure_cookies(tmp_path):
+def test_https_with_a_certificate_and_secure_cookies(tmp_path, browser):
     import datetime as dt
     import ssl
 
@@ -218,5 +216,11 @@ def test_https_with_a_certificate_and_secure_cookies(tmp_path):
         assert cookie.secure and cookie.has_nonstandard_attr("HttpOnly")
         with pytest.raises(OSError):  # plain HTTP on the TLS port gets nothing (reset or refused)
             urllib.request.urlopen(server.url.replace("https://", "http://") + "login", timeout=10)
+        # and the preheated kernel still learns who logged in (its request info comes over loopback)
+        context = browser.new_context(ignore_https_errors=True)
+        page = context.new_page()
+        login(page, server, "alice")
+        expect(page.locator(".who")).to_have_text("身份：alice", timeout=TIMEOUT)
+        context.close()
     finally:
         server.stop()

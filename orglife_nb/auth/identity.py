@@ -14,6 +14,7 @@ import time
 IDENTITY_HEADER = "X-Orglife-Identity"
 IDENTITY_ENV = "HTTP_X_ORGLIFE_IDENTITY"  # how Voila names the header in the kernel's request info
 KEY_ENV = "ORGLIFE_IDENTITY_KEY"  # per-server random key, in the server's and its kernels' environment only
+QUERY_URL_ENV = "ORGLIFE_QUERY_URL"  # where a kernel of a TLS server fetches its request info (plain, loopback)
 
 
 
@@ -64,5 +65,5 @@ def request_identity() -> str | None:
     before anyone asked), then the account the server vouched for, or None."""
     from voila.utils import wait_for_request
 
-    wait_for_request()
+    wait_for_request(os.environ.get(QUERY_URL_ENV))
     return identity_from_environ()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import time
 from collections import defaultdict, deque
@@ -28,8 +29,8 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 from traitlets import Int, List, Unicode, default
 
-from .identity import (IDENTITY_ENV, IDENTITY_HEADER, KEY_ENV, identity_from_environ,  # noqa: F401 (re-exported)
-                       sign_identity, verify_identity)
+from .identity import (IDENTITY_ENV, IDENTITY_HEADER, KEY_ENV, QUERY_URL_ENV,  # noqa: F401 (re-exported)
+                       identity_from_environ, sign_identity, verify_identity)
 COOKIE = "orglife-login"
 LOGIN_FAILURES = 5  # failed logins allowed per account within LOGIN_WINDOW seconds
 ADDRESS_FAILURES = 30  # per address: higher, since a whole office may share one address
@@ -368,6 +369,14 @@ def _voila_class():
             # Voila copies these request headers into the kernel's request info (the only way in for preheated
             # kernels); get_user sets this one, so only the server's word arrives
             self.voila_configuration.http_header_envs = [IDENTITY_HEADER]
+            if self.certfile:
+                # a kernel fetches its request info over a websocket to this server; over TLS it would have to
+                # trust the certificate, so that one route is also served in plain text on loopback only
+                from jupyter_server.utils import url_path_join
+
+                self._query_port = _free_loopback_port()
+                os.environ[QUERY_URL_ENV] = f"ws://127.0.0.1:{self._query_port}" + url_path_join(
+                    self.server_url or self.base_url or "/", "voila/query")
 
         def init_settings(self) -> dict:
             settings = super().init_settings()
@@ -406,6 +415,11 @@ def _voila_class():
             if self.certfile:
                 import ssl
 
+                from voila.request_info_handler import RequestInfoSocketHandler
+
+                tornado.web.Application([(r".*/voila/query/(.*)", RequestInfoSocketHandler)]).listen(
+                    self._query_port, "127.0.0.1")
+
                 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
                 context.load_cert_chain(self.certfile, self.keyfile or None)
                 listen = self.app.listen
@@ -417,6 +431,14 @@ def _voila_class():
             return url.replace("http://", "https://", 1) if self.certfile else url
 
     return OrglifeVoila
+
+
+def _free_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def main() -> None:
