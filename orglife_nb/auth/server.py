@@ -136,6 +136,7 @@ body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-
 main {{ max-width: 22rem; margin: 12vh auto; background: #fff; padding: 2rem 2rem 1.5rem;
        border-top: 4px solid #b71c1c; box-shadow: 0 1px 4px rgba(0,0,0,.15); }}
 h1 {{ font-size: 1.25rem; margin: 0 0 1.25rem; }}
+h1 span {{ white-space: nowrap; }}
 label {{ display: block; margin: .75rem 0 .25rem; }}
 input {{ width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; border: 1px solid #bbb; }}
 button {{ margin-top: 1.25rem; width: 100%; padding: .6rem; font-size: 1rem; color: #fff; background: #b71c1c;
@@ -144,7 +145,7 @@ button {{ margin-top: 1.25rem; width: 100%; padding: .6rem; font-size: 1rem; col
 .info {{ background: #eef5ee; color: #1e5e1e; }}
 </style></head>
 <body><main>
-<h1>组织生活会 · 民主生活会 · 民主评议党员</h1>
+<h1><span>组织生活会</span> · <span>民主生活会</span> · <span>民主评议党员</span></h1>
 {body}
 </main></body></html>"""
 
