@@ -14,7 +14,7 @@ from orglife_nb.auth import add_account
 from orglife_nb.forms import Session
 from orglife_nb.forms.session import Edit
 from orglife_nb.frames import load
-from orglife_nb.models import Attendance, Branch, Criticism, Meeting, Member, Rating, Talk
+from orglife_nb.models import Attendance, Branch, Criticism, Meeting, Member, Rating, Rectification, Talk
 from orglife_nb.store import Store
 from orglife_nb.store.scope import ScopeError
 
@@ -37,6 +37,7 @@ def seed(store: Store) -> Store:
                                   "speaker": s, "act": "self_criticism", "content": f"{b} 批评内容"}
                                  for b, s in (("B1", "M1"), ("B2", "N1"))]),
         Attendance: pd.DataFrame([{"meeting_id": "B2-MT", "member_id": "N2", "presence": "present"}]),
+        Rectification: pd.DataFrame([{"item_id": "R-B2", "meeting_id": "B2-MT", "problem": "二支部的问题"}]),
     })
     for name, role, extra in [("sec1", "secretary", {"branches": ["B1"]}), ("sup", "superior", {"superior": "机关党委"}),
                               ("ana", "analyst", {}), ("ana2", "analyst", {"confidential": True})]:
@@ -78,6 +79,8 @@ def test_a_secretary_writes_only_her_branch(two_branches):
             {Member: pd.DataFrame([{"member_id": "N2", "branch_id": "B1", "name": "丁"}])},
             {Talk: pd.DataFrame([{"meeting_id": "B2-MT", "talker": "N1", "talkee": "N2", "date": DAY}])},
             {Meeting: pd.DataFrame([{"meeting_id": "B2-MT", "branch_id": "B1", "kind": "regular", "date": DAY}])},
+            # B2's rectification item re-hung on B1's meeting: the item lives in B2 now
+            {Rectification: pd.DataFrame([{"item_id": "R-B2", "meeting_id": "B1-MT", "problem": "挪走"}])},
         ]
         for batch in refused:
             with pytest.raises(ScopeError, match="无权修改支部 B2"):

@@ -154,12 +154,15 @@ def check_write(connection: Connection, actor: Account | None, batch: dict[type[
             touched.update(frame["branch_id"].dropna())
         elif meeting_key in frame.columns:
             wanted_meetings.update(m for m in frame[meeting_key].dropna() if m not in meeting_branch)
-        if record.key and record.key[0] in frame.columns and "branch_id" in record.model_fields:
+        if record.key and record.key[0] in frame.columns:
+            # where a stored record with this id lives now: its branch, or the meeting it hangs on
             table, key = TABLES[record], record.key[0]
+            home = "branch_id" if "branch_id" in record.model_fields else meeting_key
             ids = list(frame[key].dropna())
             for start in range(0, len(ids), 500):
-                touched.update(connection.execute(select(table.c.branch_id).where(
-                    table.c[key].in_(ids[start:start + 500]))).scalars())
+                found = connection.execute(select(table.c[home]).where(
+                    table.c[key].in_(ids[start:start + 500]))).scalars()
+                (touched if home == "branch_id" else wanted_meetings).update(found)
     for record, ids in (row_ids or {}).items():
         table = TABLES[record]
         wanted_meetings.update(connection.execute(select(table.c[meeting_key]).where(
