@@ -16,7 +16,7 @@ import datetime as dt
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import pandas as pd
 from sqlalchemy import Connection, create_engine, event, inspect, select
@@ -26,10 +26,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from ..errors import OrglifeError
 from ..models import RECORDS, Ballot, Record, fields_of
 from . import audit
+from .review import check_unlocked
 from .schema import ROW_ID, TABLES, metadata, table_of
-
-if TYPE_CHECKING:
-    from .scope import Account
+from .scope import Account, ScopeError, acting_as, check_write, redact, visible
 
 DEFAULT_DB = "orglife.db"
 # Reading more branches than this (or all) from an SQLite file goes through ADBC/Arrow in a child process; a few
@@ -235,7 +234,7 @@ class Store:
     None = the command line, trusted as admin (whoever holds the store's file or credentials)."""
 
     def __init__(self, db: str | os.PathLike | None = None, *, upgrade: bool = True,
-                 write_wait: float = WRITE_WAIT_SECONDS, actor: "Account | str | None" = None) -> None:
+                 write_wait: float = WRITE_WAIT_SECONDS, actor: Account | str | None = None) -> None:
         self.url = resolve_url(db)
         self.actor = actor  # who is asking: None is the command line acting as admin
         self.write_wait = write_wait
@@ -253,8 +252,6 @@ class Store:
             self.engine.dispose()
             raise OrglifeError(f"无法打开数据库 {_display(self.url)}：{_reason(error)}") from None
         if isinstance(actor, str):  # an account name (--as NAME): it must exist and be enabled
-            from .scope import acting_as
-
             try:
                 with self.engine.connect() as connection:
                     self.actor = acting_as(connection, actor)
@@ -278,11 +275,9 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({_display(self.url)!r})"
 
-    def as_actor(self, actor: "Account | str | None") -> "Store":
+    def as_actor(self, actor: Account | str | None) -> "Store":
         """The same database seen by another actor (shares the engine: no new connections)."""
         if isinstance(actor, str):
-            from .scope import acting_as
-
             with self.engine.connect() as connection:
                 actor = acting_as(connection, actor)
         other = object.__new__(Store)
@@ -292,8 +287,6 @@ class Store:
 
     def visible(self, branch_ids: Iterable[str] | None = None, connection: Connection | None = None):
         """Branch ids a read may return (None: all): the actor's scope, refusing named branches outside it."""
-        from .scope import visible
-
         if self.actor is None:
             return None if branch_ids is None else list(branch_ids)
         if connection is None:
@@ -325,8 +318,6 @@ class Store:
         ``frames.typed`` to convert whole columns at once: SQLAlchemy's per-value result processing is most of the
         time of a bulk read (figures in benchmarks/checks_bench.py).
         """
-        from .scope import redact
-
         frame = self._read(record, _columns(record, store_columns), self.visible(branch_ids), raw=raw)
         return redact(self.actor, record, frame)
 
@@ -344,8 +335,6 @@ class Store:
         cursor on the whole store."""
         records = list(records)
         skip = set(skip)
-        from .scope import redact
-
         columns = {r: [c for c in _columns(r) if f"{r.table}.{c}" not in skip] for r in records}
         ids = self.visible(branch_ids)
         database = make_url(self.url).database
@@ -391,7 +380,6 @@ class Store:
     def versioned(self, record: type[Record], **equal) -> pd.DataFrame:
         """Stored rows of ``record`` whose columns equal ``equal`` (``branch_id=…`` or ``meeting_id=…``), with
         ``version`` (and ``row_id``): what a form reads before it edits. The branch must be in scope."""
-        from .scope import redact
         from .writer import versioned_rows
 
         with self.engine.connect() as connection:
@@ -422,8 +410,6 @@ class Store:
                 return None
         if branch is None:
             if record is None or "branch_id" not in record.model_fields:
-                from .scope import ScopeError
-
                 raise ScopeError("读取记录必须指明支部或会议")
             return self.visible(None, connection)
         self.visible([branch], connection)
@@ -455,8 +441,6 @@ class Store:
 
         with self.transaction() as connection:
             self._check_write(connection, {Ballot: pd.DataFrame({"meeting_id": [meeting_id]})})
-            from .review import check_unlocked
-
             check_unlocked(connection, [meeting_id])
             closed = close_count(connection, meeting_id)
             self.log(connection, [audit.entry("close_count", meeting=meeting_id)])
@@ -465,8 +449,6 @@ class Store:
     def _check_write(self, connection: Connection, batch: dict, row_ids: dict | None = None) -> None:
         """The gate before every write: the actor's scope (the review lock is checked on what actually changes,
         in ``_audited``, so re-importing an approved meeting unchanged is no error)."""
-        from .scope import check_write
-
         check_write(connection, self.actor, batch, row_ids)
 
     @property
@@ -486,8 +468,6 @@ class Store:
     def _audited(self, connection: Connection, summary, source: str | None = None):
         """Refuse the write if it changed an approved meeting's records (the caller's transaction rolls back), else
         log what it changed."""
-        from .review import check_unlocked
-
         entries = list(summary.audit)
         check_unlocked(connection, {e["meeting_id"] for e in entries if e.get("meeting_id")})
         if source is not None:
@@ -524,7 +504,7 @@ class Store:
 
 
 @contextmanager
-def using(db: "Store | str | os.PathLike | None", *, actor: "Account | str | None" = None,
+def using(db: "Store | str | os.PathLike | None", *, actor: Account | str | None = None,
           must_exist: bool = True) -> Iterator[Store]:
     """A store for one command: ``db`` itself when it is an open Store (the caller owns it), else opened here
     (an SQLite file that does not exist is an error when ``must_exist``) and closed afterwards."""
