@@ -56,10 +56,15 @@ class Login:
         return options
 
 
-def voila_command(notebook: Path, port: int, *, preheat: bool = True, pool_size: int = 1,
-                  ip: str = "127.0.0.1", cull_idle: float = CULL_IDLE, login: Login | None = None) -> list[str]:
+def voila_command(notebook: Path, port: int, *, login: Login | None = None, **options) -> list[str]:
     module = "orglife_nb.auth.server" if login else "voila"
-    command = [sys.executable, "-m", module, str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
+    return [sys.executable, "-m", module] + voila_arguments(notebook, port, login=login, **options)
+
+
+def voila_arguments(notebook: Path, port: int, *, preheat: bool = True, pool_size: int = 1,
+                    ip: str = "127.0.0.1", cull_idle: float = CULL_IDLE, login: Login | None = None) -> list[str]:
+    """Voila's command line after the program (the JupyterHub single-user server runs the same one)."""
+    command = [str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
                "--show_tracebacks=False", "--theme=light"] + (login.options() if login else [])
     if preheat:
         # a preheated kernel has already executed the notebook; the pool refills itself after each visitor

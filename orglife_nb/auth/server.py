@@ -388,8 +388,15 @@ def _voila_class():
             return settings
 
         def init_handlers(self) -> list:
+            from jupyter_server.utils import url_path_join
+
             handlers = []
+            # Voila adds the identity provider's routes without the base URL; the server may live under a prefix
+            # (JupyterHub serves it under /user/NAME/)
+            own = {spec[0] for spec in self.identity_provider.get_handlers()}
             for spec in super().init_handlers():
+                if spec[0] in own and not spec[0].startswith(self.server_url.rstrip("/") + "/"):
+                    spec = (url_path_join(self.server_url, spec[0]), *spec[1:])
                 if len(spec) > 1 and spec[1] is TornadoVoilaHandler:
                     spec = (spec[0], CappedVoilaHandler, *spec[2:])
                 elif len(spec) > 1 and spec[1] is VoilaShutdownKernelHandler:

@@ -189,7 +189,7 @@ def _who(actor) -> str:
     if actor is None:
         return ""
     return (f"当前账号：<b>{esc(actor.name)}</b>（{esc(actor.role.label)}；范围：{esc(actor.scope_text)}）"
-            "　<a href='/logout' class='f-logout'>退出登录</a>；")
+            "　<a href='logout' class='f-logout'>退出登录</a>；")
 
 
 class LoginNeeded:
@@ -197,7 +197,7 @@ class LoginNeeded:
 
     def __init__(self) -> None:
         self.widget = w.HTML(f"{STYLE}<h2>组织生活会 · 民主生活会 · 民主评议党员 · 录入</h2>"
-                             "<p class='f-login-needed'>登录已过期或未登录，请<a href='/login'>重新登录</a>。</p>")
+                             "<p class='f-login-needed'>登录已过期或未登录，请<a href='./'>重新登录</a>。</p>")
 
     def finish(self) -> None:
         pass

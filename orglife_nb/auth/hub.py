@@ -1,0 +1,158 @@
+"""JupyterHub: the store's accounts log in to the hub, and each account's forms run in its own single-user server.
+
+- ``OrglifeAuthenticator`` checks the name and password against the store's accounts (argon2, disabled accounts
+  refused, failed logins throttled and audited), exactly as the login page of ``orglife serve`` does.
+- The single-user server (``python -m orglife_nb.auth.hub``, the Spawner's ``cmd``) is the forms server of
+  ``orglife serve`` (preheated kernels, kernel owners and caps, Host allow-list, no code execution from the page)
+  with its identity from the hub's OAuth instead of a login page: only the server's owner (``JUPYTERHUB_USER``)
+  gets in, and the kernel receives that name signed by the server, as behind the login server. A JupyterLab or
+  ``jupyterhub-singleuser`` server would let the user run code next to the store's credentials instead.
+
+``deploy/jupyterhub_config.py`` shows the whole set-up.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from jupyterhub.auth import Authenticator
+from jupyterhub.singleuser.extension import JupyterHubIdentityProvider
+from tornado import web
+from traitlets import Unicode
+
+from .identity import IDENTITY_HEADER, KEY_ENV, sign_identity
+from .server import ADDRESS_FAILURES, Throttle
+
+
+def _enabled(store, name: str) -> bool:
+    from ..errors import OrglifeError
+    from .accounts import get_account
+
+    try:
+        return not get_account(store, name).disabled
+    except OrglifeError:
+        return False
+
+
+class OrglifeAuthenticator(Authenticator):
+    """Hub logins checked against the store's accounts (``orglife user add``)."""
+
+    db = Unicode("", config=True, help="the store (SQLAlchemy URL); default the ORGLIFE_DB environment variable")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._store = None
+        self._accounts = Throttle()
+        self._addresses = Throttle(limit=ADDRESS_FAILURES)
+
+    @property
+    def store(self):
+        if self._store is None:
+            from ..store import Store
+
+            self._store = Store(self.db or os.environ.get("ORGLIFE_DB") or None)
+        return self._store
+
+    def normalize_username(self, username: str) -> str:
+        # account names are case-sensitive in the store (sec-B001); the hub's default lower-casing would lose them
+        from .accounts import check_name
+        from ..errors import OrglifeError
+
+        try:
+            return check_name(username)
+        except OrglifeError:
+            return username.strip()
+
+    def check_allowed(self, username: str, authentication=None) -> bool:
+        # every enabled account of the store may use the hub; nothing else may
+        return _enabled(self.store, username)
+
+    async def authenticate(self, handler, data: dict) -> dict | None:
+        from .accounts import authenticate, log_login
+
+        name = (data.get("username") or "").strip()
+        password = data.get("password") or ""
+        address = handler.request.remote_ip if handler is not None else ""
+        if max(self._accounts.wait(name), self._addresses.wait(address)) > 0:
+            self.log.warning("login throttled from %s", address)
+            raise web.HTTPError(429, "登录失败次数过多，请稍后再试")
+        # argon2 takes a noticeable time: off the hub's event loop
+        account = await asyncio.to_thread(authenticate, self.store, name, password) if name and password else None
+        await asyncio.to_thread(log_login, self.store, name[:64], account is not None, address)
+        if account is None:
+            self._accounts.fail(name)
+            self._addresses.fail(address)
+            return None
+        self._accounts.clear(name)
+        # never a hub admin: a hub admin may open other users' servers, and would act as them there
+        return {"name": account.name, "admin": False}
+
+    async def refresh_user(self, user, handler=None):
+        # an account disabled since the login must log in again (and will be refused)
+        return await asyncio.to_thread(_enabled, self.store, user.name)
+
+
+class HubIdentityProvider(JupyterHubIdentityProvider):
+    """The single-user forms server's visitor: the hub's OAuth user, who must be this server's owner."""
+
+    def _store(self):
+        if getattr(self, "_opened", None) is None:
+            from ..store import Store
+
+            self._opened = Store(os.environ.get("ORGLIFE_DB") or None)
+        return self._opened
+
+    async def get_user(self, handler):
+        from jupyterhub import __version__
+
+        handler.set_header("X-JupyterHub-Version", __version__)  # the hub checks it answers a compatible server
+        # the identity header is the server's word only: whatever the visitor sent under that name is dropped
+        if IDENTITY_HEADER in handler.request.headers:
+            del handler.request.headers[IDENTITY_HEADER]
+        user = await super().get_user(handler)
+        if user is None:
+            return None
+        owner = os.environ.get("JUPYTERHUB_USER")
+        if user.username != owner:
+            raise web.HTTPError(403, "这是另一个账号的录入页面")
+        if not await asyncio.to_thread(_enabled, self._store(), owner):  # disabled since the hub's last check
+            raise web.HTTPError(403, "账号已停用")
+        handler.request.headers[IDENTITY_HEADER] = sign_identity(owner)
+        return user
+
+
+def singleuser_arguments(environ=os.environ) -> list[str]:
+    """The forms server's command line from what the hub puts in a spawned server's environment."""
+    from urllib.parse import urlparse
+
+    from ..resources import notebook
+    from ..voila import Login, voila_arguments
+
+    url = urlparse(environ["JUPYTERHUB_SERVICE_URL"])
+    prefix = environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    hosts = tuple(h.strip() for h in environ.get("ORGLIFE_ALLOW_HOSTS", "").split(",") if h.strip())
+    login = Login(max_kernels=int(environ.get("ORGLIFE_MAX_KERNELS", "3")),
+                  max_kernels_per_user=int(environ.get("ORGLIFE_MAX_KERNELS", "3")), hosts=hosts)
+    return voila_arguments(notebook("forms.ipynb"), url.port or 80, ip=url.hostname or "127.0.0.1",
+                           pool_size=int(environ.get("ORGLIFE_POOL", "1")), login=login) + [
+        f"--Voila.base_url={prefix}",
+        "--OrglifeVoila.identity_provider_class=orglife_nb.auth.hub.HubIdentityProvider",
+    ]
+
+
+def main() -> None:
+    """The Spawner's command: run the forms server for the hub user this process was spawned for."""
+    from .server import _voila_class
+
+    if "JUPYTERHUB_SERVICE_URL" not in os.environ:
+        sys.exit("orglife_nb.auth.hub 由 JupyterHub 启动（见 deploy/jupyterhub_config.py），不能直接运行")
+    os.environ[KEY_ENV] = secrets.token_hex(32)  # the kernels inherit it: it signs the identity handed to them
+    os.chdir(Path(singleuser_arguments()[0]).parent)
+    _voila_class().launch_instance(singleuser_arguments())
+
+
+if __name__ == "__main__":
+    main()
