@@ -13,7 +13,7 @@ from typing import Callable
 import ipywidgets as w
 import pandas as pd
 
-from ..auth.review import NEEDS_REASON, STEPS, meeting_errors, review
+from ..auth.review import ERRORS_SHOWN, NEEDS_REASON, STEPS, meeting_errors, review
 from ..errors import OrglifeError
 from ..reports.html import esc, table
 from ..store.audit import describe, headline
@@ -39,7 +39,8 @@ STYLE = """<style>
 .orglife-forms .r-approved{background:#dafbe1;color:#1a7f37}.orglife-forms .r-returned{background:#fff1e5;color:#a15c00}
 .orglife-forms .f-review--actions{flex-wrap:wrap;align-items:center}
 .orglife-forms .f-review--actions .widget-button{width:auto;min-width:88px}
-.orglife-forms .f-review--errors ol{margin:2px 0 4px 18px;padding:0;font-size:12px;color:#b3261e}
+.orglife-forms .f-review--errors ol{margin:2px 0 4px;padding-left:2.2em;font-size:12px;color:#b3261e}
+.orglife-forms .f-review--errors p{margin:0 0 4px;font-size:12px}
 .orglife-forms .f-locked{color:#1a7f37;font-weight:bold;background:#dafbe1;padding:4px 8px;border-radius:4px}
 .orglife-forms .f-history table{border-collapse:collapse;font-size:12px}
 .orglife-forms .f-history th,.orglife-forms .f-history td{border:1px solid #ccc;padding:2px 5px;text-align:left;
@@ -76,7 +77,8 @@ class ReviewBar:
         actions = w.HBox(list(self.buttons.values()), layout=w.Layout(flex_flow="row wrap"))
         actions.add_class(f"{PREFIX}--actions")
         top = w.HBox([self.state_html, actions], layout=w.Layout(flex_flow="row wrap", align_items="center"))
-        self.widget = w.VBox([w.HTML(STYLE), top, self.errors, self.text, self.message, self.history.widget])
+        # the message first: a refusal is read before the list of what caused it
+        self.widget = w.VBox([w.HTML(STYLE), top, self.message, self.errors, self.text, self.history.widget])
         self.widget.add_class(PREFIX)
         self.show()
 
@@ -150,7 +152,9 @@ class ReviewBar:
                 errors = self._errors()
             if errors:  # the checks refused it: list what is wrong and ask for the explanation
                 self.explaining = True
-                self.errors.value = ("<ol>" + "".join(f"<li>{esc(e)}</li>" for e in errors) + "</ol>")
+                more = len(errors) - ERRORS_SHOWN  # the guidance beside the forms lists them all
+                self.errors.value = ("<ol>" + "".join(f"<li>{esc(e)}</li>" for e in errors[:ERRORS_SHOWN])
+                                     + "</ol>" + (f"<p>……另有 {more} 处，见右侧“检查结果”。</p>" if more > 0 else ""))
                 self.show(_bad(f"还有 {len(errors)} 处违规，未提交。请改正后再提交，或在下面说明原因后再点“提交审核”。"))
             else:
                 self.show(_bad(str(error)))  # also when the state changed meanwhile: the bar shows the new one
