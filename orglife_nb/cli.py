@@ -472,7 +472,7 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
 def history(meeting: str | None, branch: str | None, user: str | None, db: str | None, actor: str | None) -> None:
     """审计记录：谁在何时改了什么（旧值 → 新值）；只能追加，不能修改或删除。"""
     from .store import using
-    from .store.audit import ACTIONS, describe
+    from .store.audit import describe, headline
 
     if sum(x is not None for x in (meeting, branch, user)) != 1:
         raise OrglifeError("请给出 --meeting、--branch、--user 三者之一")
@@ -484,22 +484,12 @@ def history(meeting: str | None, branch: str | None, user: str | None, db: str |
         click.echo("没有审计记录")
         return
     for _, row in rows.iterrows():  # one entry a block: the values can be long
-        where = " ".join(str(v) for v in (row["branch_id"], row["meeting_id"]) if isinstance(v, str))
-        key = row["record_key"] if isinstance(row["record_key"], str) else ""
-        click.echo(f"{str(row['at'])[:19]}  {row['actor'] or '命令行'}  {ACTIONS.get(row['action'], row['action'])}"
-                   f"  {_record_label(row['record']) or ''} {key}  {where}".rstrip())
+        words = headline(row)
+        click.echo(f"{words['at']}  {words['actor']}  {words['action']}  {words['record']}  {words['where']}".rstrip())
         text = describe(row)
         if text:
             click.echo(f"    {text}")
     click.echo(f"共 {len(rows)} 条")
-
-
-def _record_label(table: str | None) -> str | None:
-    from .models import BY_TABLE
-
-    if table in ("accounts", "reviews"):
-        return {"accounts": "账号", "reviews": "审核"}[table]
-    return BY_TABLE[table].sheet if table in BY_TABLE else table
 
 
 @cli.command()

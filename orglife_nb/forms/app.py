@@ -17,6 +17,7 @@ from ..reports.html import esc
 from .ballots import BallotForm
 from .guidance import STYLE, meeting_guidance
 from .record import NEW, RecordForm, Scope
+from .review import ReviewBar
 from .session import Session
 from .transfer import WorkbookPanel
 
@@ -55,6 +56,8 @@ class FormsApp:
         for index, (title, _) in enumerate(TABS):
             self.tabs.set_title(index, title)
         self._reload_branches()
+        # before any form is built: it sets whether the chosen meeting is locked
+        self.review = ReviewBar(self.session, self.scope, on_changed=self._reviewed)
         # the page's own resets of these drop-downs (new options) are not choices: _muted keeps them quiet
         self.branch.observe(lambda change: self._muted or self.choose_branch(change["new"]), "value")
         self.meeting.observe(lambda change: self._muted or self.choose_meeting(change["new"]), "value")
@@ -71,7 +74,7 @@ class FormsApp:
         header = w.HTML(f"{STYLE}<h2>组织生活会 · 民主生活会 · 民主评议党员 · 录入</h2>"
                         f"<p class='f-who'>{_who(self.session.store.actor)}检查日期：{self.session.as_of}</p>")
         side = w.VBox([w.HTML("<h3>实时提示</h3>"), self.guidance], layout=w.Layout(width="42%"))
-        self.widget = w.VBox([header, w.HBox([self.branch, self.meeting]),
+        self.widget = w.VBox([header, w.HBox([self.branch, self.meeting]), self.review.widget,
                               w.HBox([w.Box([self.tabs], layout=w.Layout(width="58%")), side])])
         self.widget.add_class("orglife-forms")
 
@@ -114,6 +117,7 @@ class FormsApp:
         self.scope.branch_id = branch_id
         self.scope.meeting_id = None
         self._reload_meetings()
+        self.review.show()
         self._refresh_forms()
         self.refresh_guidance()
 
@@ -121,6 +125,7 @@ class FormsApp:
         if meeting_id == self.scope.meeting_id:
             return
         self.scope.meeting_id = meeting_id
+        self.review.show()
         self._refresh_forms()
         self.refresh_guidance()
 
@@ -165,8 +170,14 @@ class FormsApp:
             self._reload_branches(select=chosen)
         elif record is Meeting:
             self._reload_meetings(select=chosen)
+        self.review.show()  # the chosen meeting may be another now; an open history shows the save
         if record in (Branch, Member, Meeting) or isinstance(form, WorkbookPanel):
             self._refresh_forms(skip=form)
+        self.refresh_guidance()
+
+    def _reviewed(self) -> None:
+        """After a review step: the forms (locked or not) and the guidance."""
+        self._refresh_forms()
         self.refresh_guidance()
 
     def finish(self) -> None:

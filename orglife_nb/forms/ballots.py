@@ -15,7 +15,7 @@ from ..errors import OrglifeError
 from ..models import SCHEME_LEVELS, Ballot, MeetingKind, RatingScheme, field_of
 from ..reports.html import esc, table
 from .fields import FieldInput
-from .record import Scope
+from .record import LOCKED, Scope
 from .session import Edit, Session
 
 PREFIX = "f-ballots"
@@ -47,10 +47,12 @@ class BallotForm:
         self.status = w.HTML("")
         self.status.add_class("f-status")
         self.status.add_class(f"{PREFIX}--status")
+        self.lock_note = w.HTML("")
+        self.lock_note.add_class(f"{PREFIX}--locked")
         self.widget = w.VBox([
             w.HTML("<h3>民主测评票</h3><p>每张票只记录对每位党员的测评等次，不记录投票人。"
                    "计票结束前不显示统计结果。</p>"),
-            self.voter_type.box, self.grid, w.HBox([self.save_button]), self.status, self.count,
+            self.lock_note, self.voter_type.box, self.grid, w.HBox([self.save_button]), self.status, self.count,
             w.HBox([self.confirm, self.close_button]), self.tally])
         self.widget.add_class(PREFIX)
         self.refresh()
@@ -108,11 +110,13 @@ class BallotForm:
 
     def _update_buttons(self) -> None:
         chosen = any(d.value for d in self.levels.values())
-        self.save_button.disabled = self.closed or not chosen or bool(self.voter_type.error)
-        self.close_button.disabled = self.closed or not self.levels or not self.confirm.value
+        frozen = self.closed or self.scope.locked  # an approved meeting's ballots are locked like its records
+        self.save_button.disabled = frozen or not chosen or bool(self.voter_type.error)
+        self.close_button.disabled = frozen or not self.levels or not self.confirm.value
         for dropdown in self.levels.values():
-            dropdown.disabled = self.closed
-        self.voter_type.disable(self.closed)
+            dropdown.disabled = frozen
+        self.voter_type.disable(frozen)
+        self.lock_note.value = LOCKED if self.scope.locked and self.scope.meeting_id else ""
 
     # ---- writing ---------------------------------------------------------------------------------------------
 
@@ -125,7 +129,8 @@ class BallotForm:
     def save(self) -> bool:
         """Store this ballot (one row per member rated) in one transaction, under the next ballot number."""
         if self.save_button.disabled:
-            self.status.value = "<div class='f-bad'>请至少为一位党员选择等次。</div>" if not self.closed else ""
+            frozen = self.closed or self.scope.locked
+            self.status.value = "" if frozen else "<div class='f-bad'>请至少为一位党员选择等次。</div>"
             return False
         stored = self.session.rows(Ballot, meeting_id=self.scope.meeting_id)
         numbers = pd.to_numeric(stored.ballot_no, errors="coerce") if len(stored) else pd.Series(dtype=float)

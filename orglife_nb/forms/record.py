@@ -19,6 +19,8 @@ from .fields import FieldInput, shown
 from .session import Edit, Session, VersionConflict
 
 NEW = "__new__"
+# what a form of an approved meeting says (the store refuses the change anyway: store.review.check_unlocked)
+LOCKED = "<p class='f-locked'>本次会议已审核，记录已锁定；如需修改，请上级党组织重新打开。</p>"
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Scope:
 
     branch_id: str | None = None
     meeting_id: str | None = None
+    locked: bool = False  # the chosen meeting is approved (set by the page's review bar)
 
 
 def _scope_fields(record: type[Record]) -> tuple[str, ...]:
@@ -78,7 +81,9 @@ class RecordForm:
         self.status.add_class(f"{self.prefix}--status")
         buttons = [self.save_button] + ([self.delete_button] if self.deletable else []) + [self.reload_button]
         self.notice = w.HTML("")
-        self.widget = w.VBox([w.HTML(f"<h3>{esc(record.label)}</h3>"), self.notice, self.chooser]
+        self.lock_note = w.HTML("")
+        self.lock_note.add_class(f"{self.prefix}--locked")
+        self.widget = w.VBox([w.HTML(f"<h3>{esc(record.label)}</h3>"), self.notice, self.lock_note, self.chooser]
                              + [field.box for field in self.inputs.values()]
                              + [w.HBox(buttons), self.status])
         self.widget.add_class(self.prefix)
@@ -96,12 +101,23 @@ class RecordForm:
         """The page's choice the form depends on is made."""
         return all(getattr(self.scope, name, None) for name in self.fixed)
 
+    @property
+    def locked(self) -> bool:
+        """The shown record belongs to the approved meeting chosen at the top (or is that meeting)."""
+        if not self.scope.locked:
+            return False
+        if "meeting_id" in self.fixed:
+            return True
+        return self.record.key == ("meeting_id",) and self.chooser.value == self.scope.meeting_id
+
     def errors(self) -> dict[str, str]:
         return {name: field.error for name, field in self.inputs.items() if field.error}
 
     def _update_buttons(self) -> None:
-        self.save_button.disabled = bool(self.errors()) or not self.ready
-        self.delete_button.disabled = self.version is None or not self.ready
+        locked = self.locked
+        self.save_button.disabled = bool(self.errors()) or not self.ready or locked
+        self.delete_button.disabled = self.version is None or not self.ready or locked
+        self.lock_note.value = LOCKED if locked else ""
 
     # ---- reading ---------------------------------------------------------------------------------------------
 

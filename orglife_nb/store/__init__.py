@@ -476,15 +476,16 @@ class Store:
         return summary
 
     def history(self, *, meeting: str | None = None, branch: str | None = None,
-                user: str | None = None) -> pd.DataFrame:
-        """The audit trail within the actor's scope (``orglife history``, the forms' record history)."""
+                user: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """The audit trail within the actor's scope (``orglife history``, the forms' record history); ``limit``:
+        only the latest so many entries (still oldest first)."""
         with self.engine.connect() as connection:
             if branch is not None:
                 self.visible([branch], connection)
             if meeting is not None:
                 self._check_rows_scope(connection, {"meeting_id": meeting})
             return audit.history(connection, meeting=meeting, branch=branch, user=user,
-                                 branches=self.visible(None, connection))
+                                 branches=self.visible(None, connection), limit=limit)
 
     def save(self, batch: dict[type[Record], pd.DataFrame], *, connection: Connection | None = None,
              source: str | None = None):

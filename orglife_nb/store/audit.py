@@ -92,10 +92,10 @@ def meeting_branches(connection: Connection, meeting_ids: Iterable[str]) -> dict
 
 
 def history(connection: Connection, *, meeting: str | None = None, branch: str | None = None,
-            user: str | None = None, branches: Iterable[str] | None = None) -> pd.DataFrame:
+            user: str | None = None, branches: Iterable[str] | None = None, limit: int | None = None) -> pd.DataFrame:
     """Entries, oldest first, filtered by meeting, branch or acting account; ``branches`` limits them to a scope
-    (entries about no branch — logins, accounts — are then left out)."""
-    query = select(AUDIT).order_by(AUDIT.c.id)
+    (entries about no branch — logins, accounts — are then left out); ``limit``: only the latest so many."""
+    query = select(AUDIT).order_by(AUDIT.c.id.desc() if limit is not None else AUDIT.c.id)
     if meeting is not None:
         query = query.where(AUDIT.c.meeting_id == meeting)
     if branch is not None:
@@ -104,8 +104,28 @@ def history(connection: Connection, *, meeting: str | None = None, branch: str |
         query = query.where(AUDIT.c.actor == user)
     if branches is not None:
         query = query.where(AUDIT.c.branch_id.in_(list(branches)))
+    if limit is not None:
+        query = query.limit(limit)
     rows = connection.execute(query).mappings().all()
+    if limit is not None:
+        rows = rows[::-1]
     return pd.DataFrame([dict(row) for row in rows], columns=[c.name for c in AUDIT.columns], dtype=object)
+
+
+def record_label(table: str | None) -> str | None:
+    """A table's name as people say it (the workbook's sheet name)."""
+    if table in ("accounts", "reviews"):
+        return {"accounts": "账号", "reviews": "审核"}[table]
+    return _BY_TABLE[table].sheet if table in _BY_TABLE else table
+
+
+def headline(row) -> dict[str, str]:
+    """One entry's who/when/what as words (its detail is ``describe``): the terminal and the forms show the same."""
+    key = row["record_key"] if isinstance(row["record_key"], str) else ""
+    return {"at": str(row["at"])[:19], "actor": row["actor"] or "命令行",
+            "action": ACTIONS.get(row["action"], row["action"]),
+            "record": f"{record_label(row['record']) or ''} {key}",
+            "where": " ".join(str(v) for v in (row["branch_id"], row["meeting_id"]) if isinstance(v, str))}
 
 
 def describe(row) -> str:

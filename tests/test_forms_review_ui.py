@@ -1,0 +1,98 @@
+"""The review bar in real Chromium behind the login: a superior returns a submitted meeting with a reason, the
+secretary (on a phone-sized screen) then sees 退回 and the reason. ``ORGLIFE_SHOTS=<folder>`` keeps screenshots."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from orglife_nb.auth import add_account
+from orglife_nb.auth.review import review
+from orglife_nb.models import Branch, Meeting, Member
+from orglife_nb.store import Store
+from orglife_nb.voila import Login, start
+
+TIMEOUT = 90_000  # ms: a page that finds the kernel pool empty waits for a fresh kernel
+PASSWORD = "review-ui-pass-1"
+REASON = "缺少会议记录<b>请补充</b>"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("review-ui")
+    db = f"sqlite:///{folder / 'store.db'}"
+    with Store(db) as store:
+        store.save({Branch: pd.DataFrame([{"branch_id": "B1", "name": "第一党支部", "superior": "机关党委"}]),
+                    Member: pd.DataFrame([{"member_id": "M1", "branch_id": "B1", "name": "张书记",
+                                           "role": "secretary"},
+                                          {"member_id": "M2", "branch_id": "B1", "name": "王党员"}]),
+                    Meeting: pd.DataFrame([{"meeting_id": "MT", "branch_id": "B1", "kind": "regular",
+                                            "topic": "年度组织生活会",  # past its deadlines: the checks find
+                                            # errors, so the submission keeps its explanation
+                                            "date": dt.date.today() - dt.timedelta(days=120)}])})
+        add_account(store, "sec1", "secretary", PASSWORD, branches=["B1"])
+        add_account(store, "sup1", "superior", PASSWORD, superior="机关党委")
+        review(store.as_actor("sec1"), "submit", "MT", reason="会议记录正在整理")
+    server = start("forms.ipynb", db=db, pool_size=1, cull_idle=0, log=folder / "voila.log",
+                   login=Login(max_kernels=6, max_kernels_per_user=2))
+    server.db = db
+    yield server
+    server.stop()
+
+
+def log_in(browser: Browser, server, account: str, width: int) -> Page:
+    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page.goto(server.url + "login")
+    page.fill("#username", account)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator(".f-review--state")).to_contain_text("审核状态", timeout=TIMEOUT)
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    folder = os.environ.get("ORGLIFE_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
+
+
+def test_a_superior_returns_the_meeting_and_the_secretary_sees_the_reason(server, browser):
+    superior = log_in(browser, server, "sup1", 1366)
+    bar = superior.locator(".f-review")
+    expect(bar.locator(".f-review--state")).to_contain_text("已提交")
+    expect(bar.locator(".f-review--state")).to_contain_text("提交说明：会议记录正在整理")
+    expect(bar.locator(".f-review--approve")).to_be_visible()
+    shot(superior, "superior-1366")
+    bar.locator(".f-review--return").click()  # no reason yet: refused in words, nothing changes
+    expect(bar.locator(".f-review--message")).to_contain_text("退回须说明理由")
+    expect(bar.locator(".f-review--state")).to_contain_text("已提交")
+    bar.locator(".f-review--text textarea").fill(REASON)
+    bar.locator(".f-review--return").click()
+    expect(bar.locator(".f-review--state")).to_contain_text("退回理由：" + REASON)
+    expect(bar.locator(".f-review--return")).to_be_hidden()
+    expect(bar.locator(".f-review--message")).to_contain_text("会议现在是“退回”")
+    with Store(server.db) as store, store.engine.connect() as connection:
+        from orglife_nb.store.review import review_frame
+
+        row = review_frame(connection, ["MT"]).iloc[0]
+    assert (row.state, row.reason, row.updated_by) == ("returned", REASON, "sup1")
+    superior.context.close()
+
+    secretary = log_in(browser, server, "sec1", 390)
+    state = secretary.locator(".f-review--state")
+    expect(state).to_contain_text("退回")
+    expect(state).to_contain_text("sup1")
+    expect(state.locator(".f-review--reason")).to_have_text("退回理由：" + REASON)  # shown as text, not markup
+    expect(secretary.locator(".f-review--submit")).to_be_visible()
+    for hidden in ("approve", "return", "reopen"):
+        expect(secretary.locator(f".f-review--{hidden}")).to_be_hidden()
+    # on a phone the bar stays within the screen
+    width = secretary.evaluate("document.querySelector('.f-review').getBoundingClientRect().right")
+    assert width <= 390
+    shot(secretary, "secretary-390")
+    secretary.context.close()
