@@ -346,13 +346,11 @@ def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]
     from .rules.output import status_text
     from .rules.status import status as compute_status
 
-    chosen = load_profile(profile)
-    from .store import using
-    from .store.review import review_frame
+    from .store.review import per_meeting
 
-    frames = load_input(None, db, list(branches) or None, actor=actor)
-    with using(db, actor=actor) as store, store.engine.connect() as connection:
-        reviews = review_frame(connection, frames.meetings.meeting_id.dropna())
+    chosen = load_profile(profile)
+    frames = load_input(None, db, list(branches) or None, actor=actor)  # the review rows come with the frames
+    reviews = per_meeting(frames.reviews, sorted(frames.meetings.meeting_id.dropna()))
     click.echo(status_text(compute_status(frames, as_of, chosen), reviews))
 
 

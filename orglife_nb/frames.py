@@ -7,13 +7,14 @@ text → pandas strings.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Iterable, Iterator
 
 import pandas as pd
 
 from .models import RECORDS, Record, fields_of
 from .store import Store
+from .store import review as review_store
 
 
 def _dtype(spec) -> object:
@@ -83,7 +84,9 @@ def typed(record: type[Record], frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class Frames:
-    """One typed DataFrame per record kind, named by table (``frames.meetings``) or reached by record class."""
+    """One typed DataFrame per record kind, named by table (``frames.meetings``) or reached by record class;
+    plus ``reviews``, the stored review rows of the meetings (not a workbook record: iteration, ``rows`` and the
+    checks leave it out; a meeting without a row is a draft, ``store.review.per_meeting``)."""
 
     branches: pd.DataFrame
     members: pd.DataFrame
@@ -97,6 +100,7 @@ class Frames:
     ballots: pd.DataFrame
     ratings: pd.DataFrame
     rectifications: pd.DataFrame
+    reviews: pd.DataFrame = field(default_factory=lambda: review_store.rows([]))
 
     def __getitem__(self, record: type[Record] | str) -> pd.DataFrame:
         return getattr(self, record if isinstance(record, str) else record.table)
@@ -109,7 +113,7 @@ class Frames:
         return sum(len(frame) for _, frame in self)
 
 
-assert [f.name for f in fields(Frames)] == [r.table for r in RECORDS]  # keep the dataclass in model order
+assert [f.name for f in fields(Frames)] == [r.table for r in RECORDS] + ["reviews"]  # model order, then reviews
 
 
 def subset(frames: Frames, branch_ids: Iterable[str]) -> Frames:
@@ -120,7 +124,7 @@ def subset(frames: Frames, branch_ids: Iterable[str]) -> Frames:
     for record, frame in frames:
         keep = frame.branch_id.isin(wanted) if "branch_id" in frame.columns else frame.meeting_id.isin(meetings)
         parts[record.table] = frame[keep].reset_index(drop=True)
-    return Frames(**parts)
+    return Frames(**parts, reviews=frames.reviews[frames.reviews.meeting_id.isin(meetings)].reset_index(drop=True))
 
 
 def from_batch(batch: dict[type[Record], pd.DataFrame]) -> Frames:
@@ -134,11 +138,13 @@ def load(db: Store | str | os.PathLike | None = None, branches: Iterable[str] | 
     """Read the store (a ``Store`` or what ``--db`` accepts) into typed frames, optionally for some branches.
 
     ``skip``: ``table.column`` names left unread (all missing in the frames), e.g. free texts a job never reads.
+    The review rows come along (one small query in the same scope): what reports and ``orglife status`` show.
     """
     store = db if isinstance(db, Store) else Store(db)
     try:
         ids = None if branches is None else list(branches)
-        return Frames(**{r.table: typed(r, frame) for r, frame in store.read_many(RECORDS, ids, skip).items()})
+        records = {r.table: typed(r, frame) for r, frame in store.read_many(RECORDS, ids, skip).items()}
+        return Frames(**records, reviews=store.read_reviews(ids))
     finally:
         if store is not db:
             store.close()

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -56,6 +57,13 @@ def pg_admin_url():
 
 @pytest.fixture
 def pg_url(pg_admin_url):
+    with pg_database(pg_admin_url) as url:
+        yield url
+
+
+@contextmanager
+def pg_database(pg_admin_url: str):
+    """A fresh database on the server, dropped afterwards (also for fixtures of a wider scope than pg_url)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 

@@ -17,10 +17,13 @@ AS_OF = demo.DEMO_AS_OF
 PUBLIC_BRANCH = [
     ("h2", "会议召开情况"), ("table", ["召开日期", "会议类型", "主题", "地点"]),
     ("h2", "整改清单"), ("table", ["编号", "问题", "责任类别", "责任人", "目标", "措施", "时限", "状态", "分档"]),
+    ("h2", "审核情况"), ("table", ["会议", "日期", "类型", "状态", "提交日期", "审核人", "审核日期"]),
 ]
 PUBLIC_SUMMARY = [
     ("h2", "三、整改超期情况"), ("table", ["支部编号", "支部名称", "已销号", "超期", "10 天内到期", "20 天内到期", "其余"]),
     ("h2", "四、召开频次一览"), ("table", ["支部名称", "2025年上半年", "2025年下半年", "2026年上半年"]),
+    ("h2", "六、审核情况"), ("table", ["上级党组织", "已提交", "已审核", "退回", "草稿", "最久待审核会议", "所在支部",
+                                   "提交日期", "已等待（天）"]),
 ]
 # the public view of the data: table → the columns that may hold anything; every other table is empty
 PUBLIC_COLUMNS = {
@@ -29,11 +32,12 @@ PUBLIC_COLUMNS = {
     "meetings": ["meeting_id", "branch_id", "kind", "year", "half", "topic", "date", "place"],
     "rectifications": ["item_id", "meeting_id", "problem", "category", "owner", "goal", "measures", "deadline",
                        "status", "done_date"],
+    "reviews": ["meeting_id", "state", "updated_by", "updated_at", "submitted_at", "version"],
 }
 BRANCH_SECTIONS = ("header", "verdict", "meetings_list", "timelines", "talk_coverage", "criticism_coverage",
-                   "attendance", "evaluation", "rectification", "cadence", "findings_list")
+                   "attendance", "evaluation", "rectification", "cadence", "findings_list", "review_status")
 SUMMARY_SECTIONS = ("header", "compliance_by_rule", "branch_ranking", "overdue_rectification", "cadence_grid",
-                    "report_lateness")
+                    "report_lateness", "review_by_superior")
 
 
 def outline(html: str) -> list[tuple[str, object]]:
@@ -94,9 +98,18 @@ def test_public_meeting_and_rectification_fields_are_the_allow_list():
 
 
 def test_the_public_view_of_the_data_holds_only_the_allowed_columns(demo_frames):
-    from orglife_nb.reports.branch import publishable
+    import dataclasses
+    import datetime as dt
 
-    public = publishable(demo_frames)
+    from orglife_nb.reports.branch import publishable
+    from orglife_nb.store.review import rows
+
+    # the demo has no review rows: one with every column filled (a returned meeting's reason and explanation)
+    stamp = dt.datetime(2026, 11, 1, 9, 0)
+    reviews = rows([{"meeting_id": demo_frames.meetings.meeting_id.iloc[0], "state": "returned", "reason": "理由",
+                     "explanation": "说明", "updated_by": "sup", "updated_at": stamp, "submitted_at": stamp,
+                     "version": 2}])
+    public = publishable(dataclasses.replace(demo_frames, reviews=reviews))
     for table, frame in ((name, getattr(public, name)) for name in demo_frames.__dataclass_fields__):
         filled = [column for column in frame.columns if frame[column].notna().any()]
         allowed = PUBLIC_COLUMNS.get(table, [])

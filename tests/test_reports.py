@@ -21,9 +21,9 @@ from orglife_nb.store import Store
 
 AS_OF = dt.date(2026, 11, 25)
 BRANCH_SECTIONS = ("header", "verdict", "meetings_list", "timelines", "talk_coverage", "criticism_coverage",
-                   "attendance", "evaluation", "rectification", "cadence", "findings_list")
+                   "attendance", "evaluation", "rectification", "cadence", "findings_list", "review_status")
 SUMMARY_SECTIONS = ("header", "compliance_by_rule", "branch_ranking", "overdue_rectification", "cadence_grid",
-                    "report_lateness")
+                    "report_lateness", "review_by_superior")
 CONFIDENTIAL_SECTIONS = ("verdict", "timelines", "talk_coverage", "criticism_coverage", "attendance", "evaluation",
                          "cadence", "findings_list")
 
@@ -47,7 +47,7 @@ def test_every_section_renders_for_every_demo_branch(demo_frames):
         assert report.branch["name"] in html
         # every section is there with its reading, in order
         headings = re.findall(r"<h2>(.*?)</h2>", html)
-        assert headings[0] == "一、总体结论" and headings[-1] == "九、检查发现的全部问题"
+        assert headings[0] == "一、总体结论" and headings[-1] == "十、审核情况"
         assert html.count('<p class="reading">') == len(headings)
 
 
@@ -57,7 +57,8 @@ def test_a_prepared_chunk_gives_each_report_what_it_computes_alone(demo_store, d
     from orglife_nb.reports import batch
 
     branch_ids = list(demo_frames.branches.branch_id)
-    sections = BRANCH_SECTIONS if audience == "internal" else ("header", "meetings_list", "rectification")
+    sections = BRANCH_SECTIONS if audience == "internal" else ("header", "meetings_list", "rectification",
+                                                               "review_status")
     alone = {b: _render(BranchReport(demo_store, b, as_of=AS_OF, audience=audience), sections) for b in branch_ids}
     batch.prepare(demo_store, branch_ids, AS_OF.isoformat(), None)
     try:

@@ -65,7 +65,9 @@ class Chunk:
         for record, frame in self.frames:
             rows = self._rows_by_branch[record.table].get(branch_id, np.array([], dtype=np.intp))
             parts[record.table] = frame.iloc[rows].reset_index(drop=True)
-        return Frames(**parts)
+        reviews = self.frames.reviews
+        return Frames(**parts, reviews=reviews[reviews.meeting_id.isin(parts["meetings"].meeting_id)]
+                      .reset_index(drop=True))
 
     @cached_property
     def profile(self):

@@ -15,10 +15,12 @@ import pandas as pd
 from ..frames import Frames, load, subset
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
+from ..store.review import INTERNAL as INTERNAL_REVIEW_FIELDS
+from ..store.review import STATES, counts, per_meeting
 from ..textable import clip
 from . import charts
-from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, section, severity_badge, subsection,
-                   table, talk_coverage_table)
+from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, nowrap, section, severity_badge,
+                   subsection, table, talk_coverage_table)
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
 
@@ -46,6 +48,15 @@ def _dates(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
 
 
+# The review states as reports list them: what waits for the superior first, drafts last.
+REVIEW_ORDER = ["submitted", "approved", "returned", "draft"]
+
+
+def review_reading(reviews: pd.DataFrame) -> str:
+    """Meetings per review state in words (``reviews``: ``store.review.per_meeting`` rows)."""
+    return "，".join(f"{STATES[state]} {n} 次" for state, n in counts(reviews)[REVIEW_ORDER].items())
+
+
 def _label(enum, code) -> str:
     return "" if pd.isna(code) else enum(code).label
 
@@ -55,15 +66,19 @@ def _yes_no(value) -> str:
 
 
 def publishable(frames: Frames) -> Frames:
-    """Only what may be publicised: branches, member names, meeting date/topic, the rectification list."""
+    """Only what may be publicised: branches, member names, meeting date/topic, the rectification list, each
+    meeting's review state without its internal words (return reason, submission explanation)."""
     empty = {name: frame.iloc[0:0] for name, frame in
              ((r.table, f) for r, f in frames)}
+    reviews = frames.reviews.assign(**{name: pd.Series(pd.NA, index=frames.reviews.index, dtype="string")
+                                       for name in INTERNAL_REVIEW_FIELDS})
     return Frames(**{**empty,
                      "branches": frames.branches,
                      "members": frames.members[["member_id", "branch_id", "name", "role"]].reindex(
                          columns=frames.members.columns),
                      "meetings": frames.meetings[PUBLIC_MEETING_FIELDS].reindex(columns=frames.meetings.columns),
-                     "rectifications": frames.rectifications[PUBLIC_RECTIFICATION_FIELDS]})
+                     "rectifications": frames.rectifications[PUBLIC_RECTIFICATION_FIELDS],
+                     "reviews": reviews})
 
 
 class AudienceReport:
@@ -166,6 +181,11 @@ class BranchReport(AudienceReport):
     def meetings(self) -> pd.DataFrame:
         return self.frames.meetings.sort_values(["date", "meeting_id"]).reset_index(drop=True)
 
+    @cached_property
+    def reviews(self) -> pd.DataFrame:
+        """Each meeting's review row, in meeting order (a draft when it has none)."""
+        return per_meeting(self.frames.reviews, self.meetings.meeting_id)
+
     def meeting_title(self, meeting) -> str:
         """``meeting``: a row (Series or itertuples tuple) with date, kind and meeting_id."""
         return f"{_date(meeting.date)} {_label(MeetingKind, meeting.kind)}（{meeting.meeting_id}）"
@@ -192,17 +212,17 @@ class BranchReport(AudienceReport):
                   .pivot_table(index="meeting_id", columns="severity", values="rule", aggfunc="count", fill_value=0)
                   .reindex(columns=["error", "warning", "info"], fill_value=0))
         rows = []
-        for meeting in self.meetings.itertuples(index=False):
+        for meeting, state in zip(self.meetings.itertuples(index=False), self.reviews.state):
             c = counts.loc[meeting.meeting_id] if meeting.meeting_id in counts.index else None
             rows.append({"会议": meeting.meeting_id, "类型": _label(MeetingKind, meeting.kind),
-                         "日期": _date(meeting.date), "主题": meeting.topic,
+                         "日期": _date(meeting.date), "主题": meeting.topic, "审核": STATES[state],
                          "错误": 0 if c is None else int(c["error"]), "警告": 0 if c is None else int(c["warning"]),
                          "待办": 0 if c is None else int(c["info"])})
         if "—" in counts.index:
             c = counts.loc["—"]
-            rows.append({"会议": "—", "类型": "频次（全年）", "日期": "", "主题": "",
+            rows.append({"会议": "—", "类型": "频次（全年）", "日期": "", "主题": "", "审核": "",
                          "错误": int(c["error"]), "警告": int(c["warning"]), "待办": int(c["info"])})
-        frame = pd.DataFrame(rows, columns=["会议", "类型", "日期", "主题", "错误", "警告", "待办"])
+        frame = pd.DataFrame(rows, columns=["会议", "类型", "日期", "主题", "审核", "错误", "警告", "待办"])
         classes = frame.copy().astype(object)
         classes[:] = ""
         classes.loc[frame["错误"] > 0, "错误"] = "late"
@@ -214,7 +234,7 @@ class BranchReport(AudienceReport):
             worst = frame.sort_values("错误", ascending=False).iloc[0]
             reading = (f"共 {len(self.meetings)} 次会议，发现违规 {totals['error']} 条、提醒 {totals['warning']} 条、"
                        f"待办 {totals['info']} 条；违规最多的是 {worst['会议']}（{worst['错误']} 条）。")
-        return section("一、总体结论", reading, table(frame, classes=classes))
+        return section("一、总体结论", reading, table(frame, classes=classes, formatters={"会议": nowrap, "审核": nowrap}))
 
     def meetings_list(self) -> Html:
         """Public: the meetings held (date, kind, topic) — publishable facts only."""
@@ -384,6 +404,31 @@ class BranchReport(AudienceReport):
         reading = "没有发现问题。" if f.empty else f"共 {len(f)} 条，按会议和规则排列。"
         return section("九、检查发现的全部问题", reading,
                        table(shown, formatters={"级别": severity_badge}))
+
+    def review_status(self) -> Html:
+        """Where each meeting stands in the review chain: state, when submitted, who approved or returned it and
+        when; the internal report adds the return reasons and the explanations given at submission (the public one
+        reads frames that ``publishable`` has stripped of them)."""
+        m, r = self.meetings, self.reviews
+        decided = r.state.isin(["approved", "returned"]).to_numpy()
+        shown = pd.DataFrame({"会议": m.meeting_id.to_numpy(), "日期": _dates(m.date),
+                              "类型": m.kind.map(lambda k: _label(MeetingKind, k)).to_numpy(),
+                              "状态": r.state.map(STATES).to_numpy(), "提交日期": _dates(r.submitted_at),
+                              "审核人": r.updated_by.where(decided, "").fillna("").to_numpy(dtype=object),
+                              "审核日期": np.where(decided, _dates(r.updated_at), "")})
+        classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
+        classes.loc[r.state.eq("returned").to_numpy(), "状态"] = "late"
+        classes.loc[r.state.eq("approved").to_numpy(), "状态"] = "cell-ok"
+        parts = [table(shown, classes=classes, formatters={"会议": nowrap, "状态": nowrap})]
+        # the words in a table of their own, only for the meetings that have any: the state table stays narrow
+        worded = (r.reason.notna() | r.explanation.notna()).to_numpy()
+        if not self.public and worded.any():
+            words = pd.DataFrame({"会议": m.meeting_id.to_numpy()[worded], "状态": shown["状态"].to_numpy()[worded],
+                                  "退回理由": r.reason.to_numpy(dtype=object)[worded],
+                                  "提交说明": r.explanation.to_numpy(dtype=object)[worded]})
+            parts.append(subsection("退回理由与提交说明", table(words, formatters={"会议": nowrap, "状态": nowrap})))
+        reading = f"共 {len(m)} 次会议：{review_reading(r)}。" if len(m) else "没有会议。"
+        return section("审核情况" if self.public else "十、审核情况", reading, *parts)
 
 
 def _burn_down(ledger: pd.DataFrame, as_of: pd.Timestamp) -> str:

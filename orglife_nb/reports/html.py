@@ -85,6 +85,11 @@ def _texts(values: list, formatter: Callable[[object], str]) -> list[str]:
     return out
 
 
+def nowrap(value: object) -> str:
+    """A ``table`` formatter for short cells (an id, a state) that a narrow column must not break."""
+    return f'<span class="nowrap">{text_cell(value)}</span>'
+
+
 def _assemble(head: list, labels: list[str] | None, columns: list[list[str]], css) -> str:
     rows = []
     for row in range(len(columns[0]) if columns else 0):

@@ -9,8 +9,9 @@ import pandas as pd
 
 from ..frames import Frames, load, subset
 from ..models import MeetingKind
+from ..store.review import STATES, counts, per_meeting
 from . import charts
-from .branch import AUDIENCES, AudienceReport
+from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, _date, review_reading
 from .html import Html, esc, figure, section, table
 
 
@@ -121,3 +122,49 @@ class SummaryReport(AudienceReport):
                    f"{int(days.isna().sum())} 次尚未报送。")
         svg = charts.histogram(sent, title="情况报告报送：超过时限的天数（≤0 为按时）", xlabel="天")
         return section("五、情况报告报送时效", reading, figure(svg))
+
+    @cached_property
+    def reviews(self) -> pd.DataFrame:
+        """Each meeting's review row (a draft when it has none) with its branch and 上级党组织."""
+        m, b = self.frames.meetings, self.frames.branches
+        superior = pd.Series(b.superior.fillna(NO_SUPERIOR).to_numpy(dtype=object), index=b.branch_id.to_numpy())
+        return per_meeting(self.frames.reviews, m.meeting_id).assign(
+            branch_id=m.branch_id.to_numpy(dtype=object), superior=m.branch_id.map(superior).to_numpy(dtype=object))
+
+    def review_by_superior(self) -> Html:
+        """Per 上级党组织: meetings in each review state and the submission that has waited longest; the superiors
+        with the oldest waiting submission first, then those with the most returned meetings; a total row last."""
+        r = self.reviews
+        superiors = pd.Index(sorted(set(self.frames.branches.superior.fillna(NO_SUPERIOR))), name="superior")
+        tally = pd.crosstab(r.superior, r.state).reindex(index=superiors, columns=REVIEW_ORDER, fill_value=0)
+        waiting = r[r.state.eq("submitted")].sort_values(["submitted_at", "meeting_id"])
+        # whole days to the as-of date; a submission after it counts 0 (the state shown is today's)
+        waiting = waiting.assign(days=(self.as_of - waiting.submitted_at.dt.normalize()).dt.days.clip(lower=0))
+        oldest = waiting.drop_duplicates("superior").set_index("superior").reindex(superiors)
+        ranked = pd.DataFrame({"days": oldest.days.to_numpy(dtype=float), "returned": tally["returned"].to_numpy(),
+                               "submitted": tally["submitted"].to_numpy(), "name": superiors})\
+            .sort_values(["days", "returned", "submitted", "name"], ascending=[False, False, False, True],
+                         na_position="last").index
+        first = waiting.iloc[0] if len(waiting) else None
+        shown = pd.DataFrame([*(self._review_row(superiors[i], tally.iloc[i], oldest.iloc[i]) for i in ranked),
+                              self._review_row("合计", counts(r), first)])
+        classes = pd.DataFrame(np.where(shown["已等待（天）"].ne("").to_numpy()[:, None]
+                                        & (shown.columns == "已等待（天）"), "late", ""), columns=shown.columns)
+        classes.iloc[-1] = (classes.iloc[-1] + " total").str.strip()
+        reading = f"{len(superiors)} 个上级党组织，会议 {len(r)} 次：{review_reading(r)}。"
+        if first is not None:
+            total = shown.iloc[-1]
+            reading += (f"等待审核最久的是 {total['最久待审核会议']}（{total['所在支部']}，{total['提交日期']} 提交，"
+                        f"已等待 {total['已等待（天）']} 天）。")
+        return section("六、审核情况", reading, table(shown, classes=classes))
+
+    def _review_row(self, name: str, tally: pd.Series, oldest: pd.Series | None) -> dict:
+        waits = oldest is not None and not pd.isna(oldest.meeting_id)
+        return {"上级党组织": name, **{STATES[state]: int(tally[state]) for state in REVIEW_ORDER},
+                "最久待审核会议": oldest.meeting_id if waits else "",
+                "所在支部": self.branch_names.get(oldest.branch_id, oldest.branch_id) if waits else "",
+                "提交日期": _date(oldest.submitted_at) if waits else "",
+                "已等待（天）": str(int(oldest.days)) if waits else ""}
+
+
+NO_SUPERIOR = "（未填上级党组织）"

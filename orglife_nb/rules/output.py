@@ -68,7 +68,7 @@ def to_table(findings: pd.DataFrame, as_of=None) -> str:
 
 def status_text(result, reviews: pd.DataFrame | None = None) -> str:
     """``orglife status``: open steps per meeting with days left, the ledger by bucket, then (``reviews``: one row per
-    meeting from ``store.review.review_frame``) where each meeting stands in the review chain."""
+    meeting from ``store.review.per_meeting``) where each meeting stands in the review chain."""
     from .status import BUCKETS
 
     lines = [f"截至 {result.as_of:%Y-%m-%d}", "", "一、各会议未完成事项"]
@@ -104,10 +104,9 @@ def status_text(result, reviews: pd.DataFrame | None = None) -> str:
 
 def review_lines(reviews: pd.DataFrame) -> list[str]:
     """The review chain in words: counts per state, then what waits for review and what was sent back."""
-    from ..store.review import STATES
+    from ..store.review import STATES, counts
 
-    counts = reviews.state.value_counts().reindex(list(STATES), fill_value=0)
-    lines = ["三、审核状态", "  " + "，".join(f"{STATES[s]} {int(n)} 个" for s, n in counts.items())]
+    lines = ["三、审核状态", "  " + "，".join(f"{STATES[s]} {n} 个" for s, n in counts(reviews).items())]
     waiting = reviews[reviews.state.eq("submitted")].sort_values("submitted_at")
     for row in waiting.itertuples(index=False):
         note = f"；提交说明：{row.explanation}" if isinstance(row.explanation, str) else ""

@@ -26,8 +26,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from ..errors import OrglifeError
 from ..models import RECORDS, Ballot, Record, fields_of
 from . import audit
-from .review import check_unlocked
-from .schema import ROW_ID, TABLES, metadata, table_of
+from .review import check_unlocked, read as read_review_rows
+from .schema import REVIEWS, ROW_ID, TABLES, metadata, table_of
 from .scope import Account, ScopeError, acting_as, check_write, redact, visible
 
 DEFAULT_DB = "orglife.db"
@@ -351,6 +351,13 @@ class Store:
             frames = {r: self._read(r, columns[r], ids, raw=True) for r in records}
         return {r: redact(self.actor, r, frame) for r, frame in frames.items()}
 
+    def read_reviews(self, branch_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """The stored review rows (``store.review.rows``) of the meetings of the branches in scope; a meeting
+        without one is a draft (``store.review.per_meeting``)."""
+        ids = self.visible(branch_ids)
+        with self.engine.connect() as connection:
+            return read_review_rows(connection, None if ids is None else _branch_filter(REVIEWS, list(ids)))
+
     def id_index(self, connection: Connection | None = None) -> dict[str, dict[str, str]]:
         """Known ids for reference checks: branch ids, member → branch, meeting → branch (read on ``connection``,
         e.g. inside a write transaction, when given)."""
@@ -533,15 +540,15 @@ def _query(record: type[Record], names: list[str], branch_ids: Iterable[str] | N
     table = table_of(record)
     query = select(*[table.c[n] for n in names])
     if branch_ids is not None:
-        query = query.where(_branch_filter(record, list(branch_ids)))
+        query = query.where(_branch_filter(table, list(branch_ids)))
     if not record.key:
         return query.order_by(table.c[ROW_ID])
     return query.order_by(*[table.c[k] for k in record.key])
 
 
-def _branch_filter(record: type[Record], ids: list[str]):
-    table = table_of(record)
-    if "branch_id" in record.model_fields:
+def _branch_filter(table, ids: list[str]):
+    """Rows of ``table`` that belong to the branches: by their branch column, else through their meeting."""
+    if "branch_id" in table.c:
         return table.c.branch_id.in_(ids)
     meetings = TABLES[RECORDS[2]]
     return table.c.meeting_id.in_(select(meetings.c.meeting_id).where(meetings.c.branch_id.in_(ids)))
