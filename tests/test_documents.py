@@ -14,8 +14,8 @@ from orglife_nb.cli import main
 from orglife_nb.errors import OrglifeError
 from orglife_nb.frames import from_batch
 from orglife_nb.models import Ballot, Branch, Criticism, Meeting, Member, Opinion, Rating, Rectification, Talk
-from orglife_nb.reports import documents
-from orglife_nb.reports.documents import document_context, meeting_context, render_documents, roster
+from orglife_nb import documents
+from orglife_nb.documents import document_context, meeting_context, render_documents, roster
 from orglife_nb.store import Store
 
 AS_OF = demo.BASELINE_AS_OF

@@ -107,7 +107,7 @@ def report_outputs(hostile):
 @pytest.fixture(scope="module")
 def document_outputs(hostile, tmp_path_factory):
     """The text of every .docx of every meeting: name → XML of its body (parsed, so markup there is a failure)."""
-    from orglife_nb.reports.documents import render_documents
+    from orglife_nb.documents import render_documents
 
     url, _, batch, _ = hostile
     out = tmp_path_factory.mktemp("docs")

@@ -5,7 +5,7 @@ change and the files can be rebuilt byte for byte (fixed zip timestamps and core
 docxtpl's: ``{%p ...%}`` for a paragraph of its own, ``{%tr ...%}`` for a table row, ``{%tc ...%}`` for a column.
 Every tag sits in a single run (python-docx writes each string as one run), as docxtpl requires.
 
-Variables the templates read are built by ``orglife_nb.reports.documents.meeting_context``; every value is text.
+Variables the templates read are built by ``orglife_nb.documents.meeting_context``; every value is text.
 """
 from __future__ import annotations
 
