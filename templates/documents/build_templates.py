@@ -271,7 +271,7 @@ def save(doc, path: Path) -> None:
 
 
 def notice():
-    doc = letter("会议通知", "关于召开{{ meeting.title_kind }}的通知", "{{ notice.addressee }}",
+    doc = letter("会议通知", "{{ notice.title }}", "{{ notice.addressee }}",
                  "经研究，定于{{ meeting.date }}召开{{ meeting.kind }}。现将有关事项通知如下：")
     heading(doc, "一、会议主题")
     para(doc, "{{ meeting.topic }}")
@@ -302,44 +302,42 @@ def notice():
 def report():
     doc = letter("会议情况报告", "关于召开{{ meeting.title_kind }}情况的报告", "{{ report.addressee }}",
                  "{{ report.opening }}")
-    heading(doc, "一、会议基本情况")
+    heading(doc, "{{ report.no.basics }}、会议基本情况")
     facts_table(doc, "report.basics")
     heading(doc, "（一）请假和缺席人员", font=SUBHEADING_FONT)
     loop_table(doc, ["姓名", "出席情况", "原因", "书面发言", "会上宣读"],
                ["{{ a.name }}", "{{ a.presence }}", "{{ a.reason }}", "{{ a.written }}", "{{ a.read_out }}"],
                "a in report.absentees", [3, 2.5, 5.1, 2.5, 2.5], centered=(0, 1, 3, 4),
                empty="无请假或缺席人员。")
-    heading(doc, "二、会前准备情况")
+    heading(doc, "{{ report.no.preparation }}、会前准备情况")
     facts_table(doc, "report.preparation")
-    heading(doc, "三、开展批评与自我批评情况")
+    heading(doc, "{{ report.no.criticism }}、开展批评与自我批评情况")
     loop_table(doc, ["阶段", "自我批评（次）", "批评（次）", "表态（次）", "发言人数"],
                ["{{ c.stage }}", "{{ c.self_criticism }}", "{{ c.criticism }}", "{{ c.response }}",
                 "{{ c.speakers }}"], "c in report.criticism", [3.6, 3, 3, 3, 3], centered=(0, 1, 2, 3, 4),
                empty="未登记批评与自我批评情况。")
     para(doc, "{{ report.criticism_note }}")
-    heading(doc, "四、民主评议党员情况")
     tag(doc, "{%p if report.evaluation %}")
+    heading(doc, "{{ report.no.evaluation }}、民主评议党员情况")
     facts_table(doc, "report.evaluation.facts")
     para(doc, "评为优秀的党员（予以表扬）：{{ report.evaluation.excellent }}")
     para(doc, "评为不合格的党员及处理意见：{{ report.evaluation.unqualified }}")
-    tag(doc, "{%p else %}")
-    para(doc, "本次会议未结合开展民主评议党员。")
     tag(doc, "{%p endif %}")
-    heading(doc, "五、检查出来的主要问题及整改措施")
+    heading(doc, "{{ report.no.rectifications }}、检查出来的主要问题及整改措施")
     loop_table(doc, ["序号", "问题", "责任类别", "责任人", "整改措施", "时限", "状态"],
                ["{{ r.no }}", "{{ r.problem }}", "{{ r.category }}", "{{ r.owner }}", "{{ r.measures }}",
                 "{{ r.deadline }}", "{{ r.status }}"],
                "r in report.rectifications", [1.0, 3.6, 1.4, 1.6, 3.4, 1.8, 2.8], centered=(0, 2, 3, 5, 6),
                empty="未列出整改事项。")
-    heading(doc, "六、对照制度检查情况")
+    heading(doc, "{{ report.no.checks }}、对照制度自查情况")
     para(doc, "{{ report.checks_note }}")
-    loop_table(doc, ["规则", "级别", "情况"], ["{{ k.rule }}", "{{ k.severity }}", "{{ k.message }}"],
-               "k in report.findings", [4.2, 1.6, 9.8], centered=(1,), empty="")
-    heading(doc, "七、对上级党组织的意见建议")
-    para(doc, "（由党支部填写）")
+    tag(doc, "{%p for k in report.findings %}")
+    para(doc, "{{ loop.index }}. {{ k }}")
+    tag(doc, "{%p endfor %}")
     para(doc)
-    para(doc, "附件：1. 会议原始记录复印件", indent=False)
-    para(doc, "　　　2. 领导班子和个人征求意见汇总材料", indent=False)
+    tag(doc, "{%p for a in report.attachments %}")
+    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}{{ loop.index }}. {{ a }}", indent=False)
+    tag(doc, "{%p endfor %}")
     signature(doc, ["{{ branch.name }}", "{{ report.date }}"])
     return doc
 
