@@ -234,10 +234,10 @@ def facts_table(doc, rows: str, widths_cm=(4.0, 11.6)) -> None:
                centered=())
 
 
-def when(doc, condition: str, text: str, *, indent: bool = True) -> None:
+def when(doc, condition: str, text: str, *, indent: bool = True, keep: bool = False) -> None:
     """A paragraph shown only when ``condition`` holds."""
     tag(doc, "{%p if " + condition + " %}")
-    para(doc, text, indent=indent)
+    para(doc, text, indent=indent, keep=keep)
     tag(doc, "{%p endif %}")
 
 
@@ -346,7 +346,7 @@ def rectification():
     doc = new_document("整改清单", landscape=True)
     title(doc, "{{ branch.name }}{{ meeting.title_kind }}问题整改清单")
     para(doc, "（会议日期：{{ meeting.date }}　主题：{{ meeting.topic }}）", indent=False,
-         align=WD_ALIGN_PARAGRAPH.CENTER)
+         align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
     loop_table(doc, ["序号", "问题", "责任类别", "整改目标", "整改措施", "责任人", "整改时限", "完成情况"],
                ["{{ r.no }}", "{{ r.problem }}", "{{ r.category }}", "{{ r.goal }}", "{{ r.measures }}",
                 "{{ r.owner }}", "{{ r.deadline }}", "{{ r.status }}"],
@@ -363,7 +363,8 @@ def ballot():
     para(doc, "（{{ branch.name }}　{{ meeting.title_kind }}　{{ meeting.date }}）", indent=False,
          align=WD_ALIGN_PARAGRAPH.CENTER)
     para(doc, "{{ ballot.instruction }}")
-    when(doc, "ballot.voter_types", "身份类别（只勾选类别）：{{ ballot.voter_types }}", indent=False)
+    when(doc, "ballot.voter_types", "身份类别（只勾选类别）：{{ ballot.voter_types }}", indent=False,
+         keep=True)
     # level columns come from the meeting's scheme: {%tc for %} repeats the cell between the two tag cells
     levels = "{%tc for level in ballot.levels %}"
     loop_table(doc, ["序号", "姓名", levels, "{{ level }}", "{%tc endfor %}"],
