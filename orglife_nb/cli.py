@@ -368,7 +368,7 @@ def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...]
 def docs(meeting_id: str, db: str | None, out: Path, as_of, profile: str | None, ballot: bool | None,
          actor: str | None) -> None:
     """生成一次会议的文书（.docx）：会议通知、会议情况报告、整改清单、民主测评表。"""
-    from .reports.documents import render_documents
+    from .documents import render_documents
     from .store import using
 
     with using(db, actor=actor) as store:

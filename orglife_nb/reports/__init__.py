@@ -1,1 +1,1 @@
-"""Reports: section builders, charts, HTML/PDF export, the batch runner and Word documents."""
+"""Reports: section builders, charts, HTML/PDF export and the batch runner (Word documents: orglife_nb.documents)."""

@@ -5,7 +5,7 @@ change and the files can be rebuilt byte for byte (fixed zip timestamps and core
 docxtpl's: ``{%p ...%}`` for a paragraph of its own, ``{%tr ...%}`` for a table row, ``{%tc ...%}`` for a column.
 Every tag sits in a single run (python-docx writes each string as one run), as docxtpl requires.
 
-Variables the templates read are built by ``orglife_nb.reports.documents.meeting_context``; every value is text.
+Variables the templates read are built by ``orglife_nb.documents.meeting_context``; every value is text.
 """
 from __future__ import annotations
 
@@ -17,19 +17,36 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 HERE = Path(__file__).resolve().parent
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)  # zip member times: identical bytes on every build
 
-BODY_FONT = "仿宋"      # 党政机关公文: 正文仿宋, 标题小标宋/黑体 (GB/T 9704); fonts found on every Windows/WPS
+# GB/T 9704 (党政机关公文格式): title 小标宋 二号, level-1 headings 黑体, level-2 楷体, body 仿宋_GB2312 三号.
+# Each face names its usual stand-in (w:altName, taken by Word/WPS where the face is missing); LibreOffice picks a
+# substitute by the text's language instead, hence zh-CN on every run (the old ja-JP default gave Japanese glyphs).
+TITLE_FONT = "方正小标宋简体"
 HEADING_FONT = "黑体"
-TITLE_FONT = "宋体"
-BODY_SIZE = Pt(14)      # 四号: readable when printed, fits A4 tables better than 三号
-TABLE_SIZE = Pt(10.5)   # 五号
+SUBHEADING_FONT = "楷体_GB2312"
+BODY_FONT = "仿宋_GB2312"
+FONTS = {  # name → (altName, w:family, panose-1)
+    TITLE_FONT: ("宋体", "roman", "02010600030101010101"),
+    HEADING_FONT: ("SimHei", "modern", "02010609060101010101"),
+    SUBHEADING_FONT: ("楷体", "roman", "02010609030101010101"),
+    BODY_FONT: ("仿宋", "roman", "02010609030101010101"),
+}
+LANGUAGE = "zh-CN"
+TITLE_SIZE = Pt(22)     # 二号
+BODY_SIZE = Pt(16)      # 三号
+TABLE_SIZE = Pt(10.5)   # 五号: a table of seven or eight columns still fits the 156 mm type area
+BALLOT_SIZE = Pt(14)    # 四号: a ballot is read and marked by hand
+# 22 lines of 28 characters on the 156 × 225 mm type area (GB/T 9704 5.2.2): 225 mm / 22 = 28.95 pt a line
+LINE_PITCH = Pt(28.95)
+INDENT = Pt(32)         # two characters of 三号
 
 
 # ---- low-level helpers -------------------------------------------------------------------------------------------
@@ -45,6 +62,46 @@ def _set_fonts(target, name: str, size=None, bold: bool | None = None) -> None:
         target.font.bold = bold
 
 
+def _language(rpr) -> None:
+    """East-Asian language zh-CN on one w:rPr (Latin text stays en-US)."""
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), LANGUAGE)
+
+
+def _chinese(doc) -> None:
+    """zh-CN as the style default, the theme language and on every run; the fonts' stand-ins in the font table."""
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    fonts = defaults.find(qn("w:rFonts"))
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)
+    for script in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(script), BODY_FONT)
+    _language(defaults)
+    theme_lang = doc.settings.element.find(qn("w:themeFontLang"))
+    if theme_lang is not None:
+        theme_lang.set(qn("w:eastAsia"), LANGUAGE)
+    for run in doc.element.body.iter(qn("w:r")):
+        _language(run.get_or_add_rPr())
+
+
+def _font_table(xml: bytes) -> bytes:
+    """Add the four faces to word/fontTable.xml with their stand-ins and the GB2312 character set."""
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    for name, (alt, family, panose) in FONTS.items():
+        font = etree.SubElement(root, qn("w:font"))
+        font.set(qn("w:name"), name)
+        for tag, value in (("w:altName", alt), ("w:panose1", panose), ("w:charset", "86"), ("w:family", family),
+                           ("w:pitch", "variable")):
+            etree.SubElement(font, qn(tag)).set(qn("w:val"), value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 def new_document(title: str, *, landscape: bool = False):
     doc = Document()
     section = doc.sections[0]
@@ -57,8 +114,10 @@ def new_document(title: str, *, landscape: bool = False):
     section.left_margin, section.right_margin = (Cm(2.5), Cm(2.5)) if landscape else (Cm(2.8), Cm(2.6))
     normal = doc.styles["Normal"]
     _set_fonts(normal, BODY_FONT, BODY_SIZE)
-    normal.paragraph_format.line_spacing = 1.25
-    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing = LINE_PITCH  # exact: 22 lines on a portrait page
+    normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.widow_control = True
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = title, "orglife-nb", "orglife-nb"
     props.created = props.modified = datetime(*FIXED_TIME)
@@ -67,26 +126,30 @@ def new_document(title: str, *, landscape: bool = False):
     return doc
 
 
-def title(doc, text: str, *, size=Pt(22)) -> None:
+def title(doc, text: str, *, size=TITLE_SIZE, font: str = TITLE_FONT) -> None:
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.paragraph_format.space_after = Pt(6)
-    _set_fonts(p.add_run(text), TITLE_FONT, size, bold=True)
+    p.paragraph_format.keep_with_next = True
+    _set_fonts(p.add_run(text), font, size)
 
 
-def heading(doc, text: str) -> None:
+def heading(doc, text: str, *, font: str = HEADING_FONT) -> None:
+    """A numbered heading (一、…: 黑体; （一）…: 楷体), kept on the page of what follows it."""
     p = doc.add_paragraph()
-    p.paragraph_format.first_line_indent = Cm(0.99)
-    p.paragraph_format.space_before = Pt(6)
-    _set_fonts(p.add_run(text), HEADING_FONT)
+    p.paragraph_format.first_line_indent = INDENT
+    p.paragraph_format.keep_with_next = True
+    _set_fonts(p.add_run(text), font)
 
 
-def para(doc, text: str = "", *, indent: bool = True, align=None, bold: bool = False, size=None):
+def para(doc, text: str = "", *, indent: bool = True, align=None, bold: bool = False, size=None,
+         keep: bool = False):
     p = doc.add_paragraph()
     if indent:
-        p.paragraph_format.first_line_indent = Cm(0.99)  # two characters of 四号
+        p.paragraph_format.first_line_indent = INDENT
     if align is not None:
         p.alignment = align
+    if keep:
+        p.paragraph_format.keep_with_next = True
     if text:
         run = p.add_run(text)
         if bold or size is not None:
@@ -100,19 +163,23 @@ def tag(doc, text: str) -> None:
 
 
 def signature(doc, lines: list[str]) -> None:
-    para(doc)
-    for line in lines:
-        para(doc, line, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    para(doc, keep=True)
+    for i, line in enumerate(lines):
+        # the signature stays together; right-aligned with a margin of four characters (GB/T 9704 7.3.5.1)
+        p = para(doc, line, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=i < len(lines) - 1)
+        p.paragraph_format.right_indent = INDENT * 2
 
 
-def _cell(cell, text: str, *, bold: bool = False, center: bool = False) -> None:
+def _cell(cell, text: str, *, bold: bool = False, center: bool = False, size=TABLE_SIZE) -> None:
     p = cell.paragraphs[0]
     if center:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.paragraph_format.first_line_indent = Cm(0)
-    p.paragraph_format.line_spacing = 1.0
+    p.paragraph_format.first_line_indent = Pt(0)
+    p.paragraph_format.line_spacing = 1.0  # tables are set solid, not on the body's line grid
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
     if text:
-        _set_fonts(p.add_run(text), BODY_FONT, TABLE_SIZE, bold=bold or None)
+        _set_fonts(p.add_run(text), HEADING_FONT if bold else BODY_FONT, size)
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
 
 
 def _widths(table, widths_cm: list[float]) -> None:
@@ -123,8 +190,19 @@ def _widths(table, widths_cm: list[float]) -> None:
         column.width = Cm(width)
 
 
+def _row(row, *, header: bool = False, height=None) -> None:
+    """A row never splits over two pages; a header row repeats on every page (w:tblHeader)."""
+    trpr = row._tr.get_or_add_trPr()
+    trpr.append(OxmlElement("w:cantSplit"))
+    if header:
+        trpr.append(OxmlElement("w:tblHeader"))
+    if height is not None:
+        row.height, row.height_rule = height, WD_ROW_HEIGHT_RULE.AT_LEAST
+
+
 def loop_table(doc, headers: list[str], cells: list[str], loop: str, widths_cm: list[float],
-               centered: tuple[int, ...] = (0,), empty: str | None = None) -> None:
+               centered: tuple[int, ...] = (0,), empty: str | None = None, size=TABLE_SIZE,
+               row_height=None) -> None:
     """Header row, then one data row repeated by ``{%tr for <loop> %}`` … ``{%tr endfor %}``.
 
     With ``empty`` the table is left out when the list is empty, and ``empty`` (if not "") is said instead."""
@@ -135,12 +213,14 @@ def loop_table(doc, headers: list[str], cells: list[str], loop: str, widths_cm: 
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for i, text in enumerate(headers):
-        _cell(table.cell(0, i), text, bold=True, center=True)
+        _cell(table.cell(0, i), text, bold=True, center=True, size=size)
     _cell(table.cell(1, 0), "{%tr for " + loop + " %}")
     for i, text in enumerate(cells):
-        _cell(table.cell(2, i), text, center=i in centered)
+        _cell(table.cell(2, i), text, center=i in centered, size=size)
     _cell(table.cell(3, 0), "{%tr endfor %}")
     _widths(table, widths_cm)
+    _row(table.rows[0], header=True)
+    _row(table.rows[2], height=row_height)
     if empty:
         tag(doc, "{%p else %}")
         para(doc, empty)
@@ -148,30 +228,24 @@ def loop_table(doc, headers: list[str], cells: list[str], loop: str, widths_cm: 
         tag(doc, "{%p endif %}")
 
 
-def facts_table(doc, rows: str, widths_cm=(4.5, 11.1)) -> None:
+def facts_table(doc, rows: str, widths_cm=(4.0, 11.6)) -> None:
     """Two columns (item, value) filled from a list of ``{"label": …, "value": …}``."""
     loop_table(doc, ["项目", "情况"], ["{{ f.label }}", "{{ f.value }}"], f"f in {rows}", list(widths_cm),
                centered=())
 
 
-def when(doc, condition: str, text: str, *, indent: bool = True) -> None:
+def when(doc, condition: str, text: str, *, indent: bool = True, keep: bool = False) -> None:
     """A paragraph shown only when ``condition`` holds."""
     tag(doc, "{%p if " + condition + " %}")
-    para(doc, text, indent=indent)
+    para(doc, text, indent=indent, keep=keep)
     tag(doc, "{%p endif %}")
 
 
-def titled(name: str, subtitle: str):
-    """A document headed by the branch name over the document's own title."""
+def letter(name: str, heading_text: str, addressee: str, opening: str):
+    """A document titled like an official letter: title, addressee line, then the opening paragraph."""
     doc = new_document(name)
-    title(doc, "{{ branch.name }}")
-    title(doc, subtitle, size=Pt(18))
-    return doc
-
-
-def letter(name: str, subtitle: str, addressee: str, opening: str):
-    """A titled document that begins like a letter: addressee line, then the opening paragraph."""
-    doc = titled(name, subtitle)
+    title(doc, heading_text)
+    para(doc)
     para(doc, addressee + "：", indent=False)
     para(doc, opening)
     return doc
@@ -179,6 +253,7 @@ def letter(name: str, subtitle: str, addressee: str, opening: str):
 
 def save(doc, path: Path) -> None:
     """Save with fixed zip member times and order, so a rebuild gives the same bytes."""
+    _chinese(doc)
     raw = io.BytesIO()
     doc.save(raw)
     out = io.BytesIO()
@@ -187,7 +262,8 @@ def save(doc, path: Path) -> None:
             info = zipfile.ZipInfo(name, FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(name))
+            data = src.read(name)
+            dst.writestr(info, _font_table(data) if name == "word/fontTable.xml" else data)
     path.write_bytes(out.getvalue())
 
 
@@ -195,7 +271,7 @@ def save(doc, path: Path) -> None:
 
 
 def notice():
-    doc = letter("会议通知", "关于召开{{ meeting.title_kind }}的通知", "{{ notice.addressee }}",
+    doc = letter("会议通知", "{{ notice.title }}", "{{ notice.addressee }}",
                  "经研究，定于{{ meeting.date }}召开{{ meeting.kind }}。现将有关事项通知如下：")
     heading(doc, "一、会议主题")
     para(doc, "{{ meeting.topic }}")
@@ -226,44 +302,42 @@ def notice():
 def report():
     doc = letter("会议情况报告", "关于召开{{ meeting.title_kind }}情况的报告", "{{ report.addressee }}",
                  "{{ report.opening }}")
-    heading(doc, "一、会议基本情况")
+    heading(doc, "{{ report.no.basics }}、会议基本情况")
     facts_table(doc, "report.basics")
-    para(doc, "缺席人员：", indent=False)
+    heading(doc, "（一）请假和缺席人员", font=SUBHEADING_FONT)
     loop_table(doc, ["姓名", "出席情况", "原因", "书面发言", "会上宣读"],
                ["{{ a.name }}", "{{ a.presence }}", "{{ a.reason }}", "{{ a.written }}", "{{ a.read_out }}"],
                "a in report.absentees", [3, 2.5, 5.1, 2.5, 2.5], centered=(0, 1, 3, 4),
                empty="无请假或缺席人员。")
-    heading(doc, "二、会前准备情况")
+    heading(doc, "{{ report.no.preparation }}、会前准备情况")
     facts_table(doc, "report.preparation")
-    heading(doc, "三、开展批评与自我批评情况")
+    heading(doc, "{{ report.no.criticism }}、开展批评与自我批评情况")
     loop_table(doc, ["阶段", "自我批评（次）", "批评（次）", "表态（次）", "发言人数"],
                ["{{ c.stage }}", "{{ c.self_criticism }}", "{{ c.criticism }}", "{{ c.response }}",
                 "{{ c.speakers }}"], "c in report.criticism", [3.6, 3, 3, 3, 3], centered=(0, 1, 2, 3, 4),
                empty="未登记批评与自我批评情况。")
     para(doc, "{{ report.criticism_note }}")
-    heading(doc, "四、民主评议党员情况")
     tag(doc, "{%p if report.evaluation %}")
+    heading(doc, "{{ report.no.evaluation }}、民主评议党员情况")
     facts_table(doc, "report.evaluation.facts")
     para(doc, "评为优秀的党员（予以表扬）：{{ report.evaluation.excellent }}")
     para(doc, "评为不合格的党员及处理意见：{{ report.evaluation.unqualified }}")
-    tag(doc, "{%p else %}")
-    para(doc, "本次会议未结合开展民主评议党员。")
     tag(doc, "{%p endif %}")
-    heading(doc, "五、检查出来的主要问题及整改措施")
+    heading(doc, "{{ report.no.rectifications }}、检查出来的主要问题及整改措施")
     loop_table(doc, ["序号", "问题", "责任类别", "责任人", "整改措施", "时限", "状态"],
                ["{{ r.no }}", "{{ r.problem }}", "{{ r.category }}", "{{ r.owner }}", "{{ r.measures }}",
                 "{{ r.deadline }}", "{{ r.status }}"],
-               "r in report.rectifications", [1.2, 3.8, 1.8, 1.8, 3.8, 2.0, 1.2], centered=(0, 2, 3, 5, 6),
+               "r in report.rectifications", [1.0, 3.6, 1.4, 1.6, 3.4, 1.8, 2.8], centered=(0, 2, 3, 5, 6),
                empty="未列出整改事项。")
-    heading(doc, "六、对照制度检查情况")
+    heading(doc, "{{ report.no.checks }}、对照制度自查情况")
     para(doc, "{{ report.checks_note }}")
-    loop_table(doc, ["规则", "级别", "情况"], ["{{ k.rule }}", "{{ k.severity }}", "{{ k.message }}"],
-               "k in report.findings", [4.2, 1.6, 9.8], centered=(1,), empty="")
-    heading(doc, "七、对上级党组织的意见建议")
-    para(doc, "（由党支部填写）")
+    tag(doc, "{%p for k in report.findings %}")
+    para(doc, "{{ loop.index }}. {{ k }}")
+    tag(doc, "{%p endfor %}")
     para(doc)
-    para(doc, "附件：1. 会议原始记录复印件", indent=False)
-    para(doc, "　　　2. 领导班子和个人征求意见汇总材料", indent=False)
+    tag(doc, "{%p for a in report.attachments %}")
+    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}{{ loop.index }}. {{ a }}", indent=False)
+    tag(doc, "{%p endfor %}")
     signature(doc, ["{{ branch.name }}", "{{ report.date }}"])
     return doc
 
@@ -272,11 +346,11 @@ def rectification():
     doc = new_document("整改清单", landscape=True)
     title(doc, "{{ branch.name }}{{ meeting.title_kind }}问题整改清单")
     para(doc, "（会议日期：{{ meeting.date }}　主题：{{ meeting.topic }}）", indent=False,
-         align=WD_ALIGN_PARAGRAPH.CENTER)
+         align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
     loop_table(doc, ["序号", "问题", "责任类别", "整改目标", "整改措施", "责任人", "整改时限", "完成情况"],
                ["{{ r.no }}", "{{ r.problem }}", "{{ r.category }}", "{{ r.goal }}", "{{ r.measures }}",
                 "{{ r.owner }}", "{{ r.deadline }}", "{{ r.status }}"],
-               "r in rectification.entries", [1.2, 5.2, 2.0, 4.0, 5.6, 2.2, 2.6, 2.6], centered=(0, 2, 5, 6, 7),
+               "r in rectification.entries", [1.0, 5.0, 1.6, 4.0, 5.4, 1.8, 2.4, 3.5], centered=(0, 2, 5, 6, 7),
                empty="本次会议未列出整改事项。")
     para(doc, "以上整改事项予以公示，接受党员群众监督。如有意见建议，请向{{ branch.name }}反映。")
     signature(doc, ["{{ branch.name }}", "{{ rectification.date }}"])
@@ -284,15 +358,18 @@ def rectification():
 
 
 def ballot():
-    doc = titled("民主测评表", "民主评议党员测评表")
-    para(doc, "（{{ meeting.title_kind }}　{{ meeting.date }}）", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    doc = new_document("民主测评表")
+    title(doc, "民主评议党员测评表")
+    para(doc, "（{{ branch.name }}　{{ meeting.title_kind }}　{{ meeting.date }}）", indent=False,
+         align=WD_ALIGN_PARAGRAPH.CENTER)
     para(doc, "{{ ballot.instruction }}")
-    when(doc, "ballot.voter_types", "身份类别（只勾选类别）：{{ ballot.voter_types }}", indent=False)
+    when(doc, "ballot.voter_types", "身份类别（只勾选类别）：{{ ballot.voter_types }}", indent=False,
+         keep=True)
     # level columns come from the meeting's scheme: {%tc for %} repeats the cell between the two tag cells
     levels = "{%tc for level in ballot.levels %}"
     loop_table(doc, ["序号", "姓名", levels, "{{ level }}", "{%tc endfor %}"],
                ["{{ m.no }}", "{{ m.name }}", levels, "", "{%tc endfor %}"], "m in ballot.members",
-               [1.5, 4.0, 0.1, 2.5, 0.1], centered=(0, 1, 3))
+               [1.5, 4.0, 0.1, 2.5, 0.1], centered=(0, 1, 3), size=BALLOT_SIZE, row_height=Cm(1.1))
     para(doc)
     para(doc, "{{ ballot.footer }}", indent=False)
     return doc

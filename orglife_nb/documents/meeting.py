@@ -32,13 +32,17 @@ from ..resources import templates
 from ..frames import Frames
 from ..models import (SUPERIOR, CriticismAct, CriticismStage, Level, Material, MaterialType, Meeting, MeetingKind,
                       MemberStatus, OpinionMethod, OpinionSource, Presence, RatingScheme, RectStatus, Responsibility,
-                      Role, StudyForm, UnitType, VoterType, field_of)
+                      Role, StudyForm, VoterType, field_of)
 
 TEMPLATE_DIR = templates() / "documents"
 MISSING = "未填写"
 YES_NO = {True: "是", False: "否"}
-# 000 第三篇 第三步 4: only these units may invite 群众代表 to vote, so only their ballots ask for the category
-PUBLIC_VOTER_UNITS = {UnitType.service.value, UnitType.enforcement.value}
+# a finding's rule id never reaches a document (the reader is a party committee, not the rule table)
+RULE_ID = re.compile(r"\b(?:PREP|MEET|EVAL|RECT|POST|FREQ)-[A-Z0-9-]+")
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+# the documents that exist before a meeting is held; the others report on it
+BEFORE_MEETING = ("notice", "ballot")
+NUMERALS = "一二三四五六七八九十"
 # the preparation steps of the deadline timeline that attendees themselves must do (deadlines.STEPS keys)
 ATTENDEE_STEPS = ("study", "opinions", "talks", "materials")
 STUDY_FORMS = {StudyForm.concentrated.value: "集中学习", StudyForm.self_study.value: "自学"}  # 自学 is already a verb
@@ -91,6 +95,26 @@ def cn_date(value: Any, missing: str = "") -> str:
         return missing
     day = pd.Timestamp(value)
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _day(value: Any) -> dt.date | None:
+    return None if _blank(value) else pd.Timestamp(value).date()
+
+
+def cn_dates(value: str) -> str:
+    """ISO dates inside a sentence (a check's message) written the Chinese way."""
+    return ISO_DATE.sub(lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", value)
+
+
+def report_day(row: pd.Series, as_of: dt.date) -> dt.date:
+    """The date a 情况报告 speaks as of: when it was sent, else ``as_of``."""
+    return _day(row.report_sent) or as_of
+
+
+def held(row: pd.Series, as_of: dt.date) -> bool:
+    """Whether the meeting has taken place by ``as_of`` (an undated meeting counts as held: nothing to wait for)."""
+    day = _day(row.date)
+    return day is None or day <= as_of
 
 
 def number(value: Any) -> str:
@@ -156,6 +180,7 @@ class _Meeting:
         self.row = m = meetings.iloc[0]
         self.kind = m.kind if not _blank(m.kind) else MeetingKind.regular.value
         self.profile, self.as_of = profile, as_of
+        self.report_day = report_day(m, as_of)
         branches = frames.branches[frames.branches.branch_id == m.branch_id]
         self.branch = branches.iloc[0] if len(branches) else pd.Series({"name": m.branch_id, "superior": None})
         self.members = roster(frames.members[frames.members.branch_id == m.branch_id])
@@ -230,11 +255,16 @@ def _notice(mt: _Meeting) -> dict[str, Any]:
     asks = [f"{step}，请于{cn_date(day)}前完成。" for step, day in zip(steps.step, due)]
     if mt.evaluated:
         asks.append("本次会议结合开展民主评议党员，请每名正式党员对照合格党员标准撰写个人小结，会上进行自评。")
+    notice_day = _day(m.notice_date) or mt.as_of
+    # a notice announces what is still to come: study sessions already held before it are not listed
+    days = pd.to_datetime(mt.studies.date)
+    coming = mt.studies[days.isna() | (days >= pd.Timestamp(notice_day))]
     studies = [
         "；".join(filter(None, (cn_date(s.date), STUDY_FORMS.get(s.form, ""),
                                 "" if _blank(s.hours) else f"{number(s.hours)}小时", text(s.content))))
-        for s in mt.studies.sort_values("date", kind="stable").itertuples()]
+        for s in coming.sort_values("date", kind="stable").itertuples()]
     return {
+        "title": _notice_title(mt),
         "addressee": "各位班子成员" if mt.kind == MeetingKind.leadership.value else "各位党员",
         "attendees": "、".join(mt.called.display),
         "attendee_count": str(len(mt.called)),
@@ -243,8 +273,18 @@ def _notice(mt: _Meeting) -> dict[str, Any]:
         "studies": studies,
         "leave_rule": (f"因故不能参加会议的，须事先{'' if mt.kind == MeetingKind.leadership.value else '向党支部书记'}"
                        "请假；可提交书面发言，由主持人在会上宣读并列入会议记录。"),
-        "date": cn_date(m.notice_date, cn_date(mt.as_of)),
+        "date": cn_date(notice_day),
     }
+
+
+def _notice_title(mt: _Meeting) -> str:
+    """关于召开…的通知: a 专题 meeting is named by its topic (the topic often already ends in 专题组织生活会)."""
+    m, kind = mt.row, MeetingKind(mt.kind).label
+    year = "" if _blank(m.year) else f"{int(m.year)}年度"
+    topic = text(m.topic)
+    if mt.kind != MeetingKind.special.value or not topic:
+        return f"关于召开{year}{kind}的通知"
+    return f"关于召开{topic}的通知" if topic.endswith(kind) else f"关于召开“{topic}”{kind}的通知"
 
 
 # ---- 会议情况报告 ------------------------------------------------------------------------------------------------
@@ -257,7 +297,12 @@ def _report(mt: _Meeting, meeting: dict[str, str], findings: pd.DataFrame | None
         f"{text(mt.branch.get('name'), str(m.branch_id))}于{meeting['date']}", f"在{place}" if place else "",
         f"召开{meeting['title_kind']}", f"，主题为“{topic}”" if topic else "", f"，{host}主持会议" if host else "",
         f"，{superior}到会指导" if superior else "", "。现将有关情况报告如下："))
+    evaluation = _evaluation(mt) if mt.evaluated and mt.kind != MeetingKind.leadership.value else None
+    # sections that do not apply are left out, so the numbers are counted, not fixed
+    present = ["basics", "preparation", "criticism"] + (["evaluation"] if evaluation else []) + ["rectifications",
+                                                                                                  "checks"]
     return {
+        "no": {key: NUMERALS[i] for i, key in enumerate(present)},
         "addressee": text(mt.branch.get("superior"), "上级党组织"),
         "opening": opening,
         "basics": _basics(mt, meeting),
@@ -268,11 +313,22 @@ def _report(mt: _Meeting, meeting: dict[str, str], findings: pd.DataFrame | None
         "preparation": _preparation(mt),
         "criticism": _criticism(mt),
         "criticism_note": "批评与自我批评的具体内容见会议原始记录，本报告不予摘录。",
-        "evaluation": _evaluation(mt) if mt.evaluated else None,
-        "rectifications": _items(mt),
+        "evaluation": evaluation,
+        "rectifications": _items(mt, mt.report_day),
         **_checks(mt, findings),
-        "date": cn_date(m.report_sent, cn_date(mt.as_of)),
+        "attachments": _attachments(mt),
+        "date": cn_date(mt.report_day),
     }
+
+
+def _attachments(mt: _Meeting) -> list[str]:
+    """What goes with the report; the 领导班子 part of the opinions only where the branch has a leadership team."""
+    team = (mt.kind == MeetingKind.leadership.value
+            or bool(mt.members.leadership_member.fillna(False).astype(bool).any()))
+    out = ["会议原始记录复印件"]
+    if len(mt.opinions):
+        out.append(("领导班子和个人" if team else "") + "征求意见汇总材料")
+    return out
 
 
 def _basics(mt: _Meeting, meeting: dict[str, str]) -> list[dict[str, str]]:
@@ -374,18 +430,20 @@ def _checks(mt: _Meeting, findings: pd.DataFrame | None) -> dict[str, Any]:
         return {"checks_note": "未进行制度检查。", "findings": []}
     if _blank(mt.row.kind):  # the rules apply by meeting kind
         return {"checks_note": "会议类型未填写，未能对照制度规定检查。", "findings": []}
-    from ..rules.registry import SEVERITY_LABELS
+    from ..rules.registry import get_rule
 
-    mine = findings[findings.meeting_id == mt.row.meeting_id]
+    # what was not done (errors and warnings); pending steps (info) are not shortcomings of a meeting reported on
+    mine = findings[(findings.meeting_id == mt.row.meeting_id) & findings.severity.isin(("error", "warning"))]
+    day = cn_date(mt.report_day)
     if mine.empty:
-        return {"checks_note": f"截至{cn_date(mt.as_of)}，对照制度规定逐项检查，未发现问题。", "findings": []}
-    counts = mine.severity.value_counts()
-    summary = _counted(((SEVERITY_LABELS[s], int(counts.get(s, 0))) for s in SEVERITY_LABELS), "项")
-    return {
-        "checks_note": f"截至{cn_date(mt.as_of)}，对照制度规定逐项检查，发现以下{len(mine)}项（{summary}）：",
-        "findings": [{"rule": text(f.rule), "severity": SEVERITY_LABELS.get(f.severity, text(f.severity)),
-                      "message": text(f.message)} for f in mine.itertuples()],
-    }
+        return {"checks_note": f"截至{day}，对照制度规定逐项自查，各项均已按要求完成。", "findings": []}
+
+    def said(f) -> str:
+        rule = get_rule(f.rule)
+        return RULE_ID.sub("", cn_dates(f"{rule.title}：{text(f.message)}")).strip()
+
+    return {"checks_note": f"截至{day}，对照制度规定逐项自查，以下{len(mine)}项未完全按要求完成：",
+            "findings": [said(f) for f in mine.itertuples()]}
 
 
 # ---- 整改清单 (公示) ---------------------------------------------------------------------------------------------
@@ -393,15 +451,23 @@ def _checks(mt: _Meeting, findings: pd.DataFrame | None) -> dict[str, Any]:
 PUBLIC_ITEM_FIELDS = ("problem", "category", "goal", "measures", "owner", "deadline", "status", "done_date")
 
 
-def _items(mt: _Meeting) -> list[dict[str, str]]:
-    """The rectification items from their public fields only (the 公示 list reads nothing else)."""
+def _state(status: Any, done: Any, day: dt.date) -> str:
+    """An item's state as it was on ``day``: one finished later was still 未完成 then."""
+    finished = _day(done)
+    if finished is not None and finished > day:
+        return RectStatus.open.label
+    state = label(RectStatus, status, MISSING)
+    # the date on a line of its own: the column stays narrow and the state word never breaks
+    return state + (f"\n（{cn_date(finished)}）" if finished else "")
+
+
+def _items(mt: _Meeting, day: dt.date) -> list[dict[str, str]]:
+    """The rectification items from their public fields only (the 公示 list reads nothing else), as of ``day``."""
     items = mt.rectifications.loc[:, list(PUBLIC_ITEM_FIELDS)]
     items = items.sort_values(["deadline"], kind="stable", na_position="last")
     out = []
     for no, r in enumerate(items.itertuples(), start=1):
-        status = label(RectStatus, r.status, MISSING)
-        if not _blank(r.done_date):
-            status += f"（{cn_date(r.done_date)}）"
+        status = _state(r.status, r.done_date, day)
         out.append({"no": str(no), "problem": text(r.problem), "category": label(Responsibility, r.category, MISSING),
                     "goal": text(r.goal, MISSING), "measures": text(r.measures, MISSING),
                     "owner": mt.name(r.owner) or MISSING, "deadline": cn_date(r.deadline, MISSING),
@@ -410,7 +476,8 @@ def _items(mt: _Meeting) -> list[dict[str, str]]:
 
 
 def _rectification(mt: _Meeting) -> dict[str, Any]:
-    return {"entries": _items(mt), "date": cn_date(mt.row.rectification_published, cn_date(mt.as_of))}
+    day = _day(mt.row.rectification_published) or mt.as_of
+    return {"entries": _items(mt, day), "date": cn_date(day)}
 
 
 # ---- 民主测评表 --------------------------------------------------------------------------------------------------
@@ -420,14 +487,13 @@ def _ballot(mt: _Meeting) -> dict[str, Any]:
     """A blank anonymous ballot: the full members to be rated and the scheme's levels; no voter field."""
     # 正式党员 are rated; a member whose status is not filled in is listed rather than silently left off
     rated = mt.members[mt.members.status.astype("string").fillna("") != MemberStatus.probationary.value]
-    unit = mt.branch.get("unit_type")
     return {
         "levels": [lv.label for lv in mt.levels()],
         "members": [{"no": str(i), "name": name} for i, name in enumerate(rated.display, start=1)],
         "instruction": "请在每名党员对应的等次栏内划“√”，每人只选一个等次，多选或不选的该项无效。"
                        "本表不记名，请勿填写姓名或作任何标记。",
-        "voter_types": ("　".join(f"□{v.label}" for v in VoterType) if not _blank(unit) and unit in PUBLIC_VOTER_UNITS
-                        else ""),
+        # every ballot records who cast it (党员 or 群众代表), so every ballot asks
+        "voter_types": "　".join(f"□{v.label}" for v in VoterType),
         "footer": f"共{len(rated)}名正式党员参加测评。测评情况由党组织掌握，严格保密。",
     }
 
@@ -511,9 +577,15 @@ def render_documents(db_or_frames, meeting_id: str, out_dir: str | os.PathLike, 
     frames = db_or_frames if isinstance(db_or_frames, Frames) else _open_frames(db_or_frames, meeting_id)
     if not (frames.meetings.meeting_id == meeting_id).any():
         raise OrglifeError(f"没有编号为 {meeting_id} 的会议")
+    row = frames.meetings[frames.meetings.meeting_id == meeting_id].iloc[0]
     out = output_dir(out_dir)  # before any work: a wrong --out is the only message
+    if not held(row, as_of):
+        skipped = [BY_KEY[key].title for key in BY_KEY if key in wanted and key not in BEFORE_MEETING]
+        if skipped and echo is not None:
+            echo(f"会议定于{cn_date(row.date)}召开，尚未举行：未生成{'、'.join(skipped)}，只生成会前所需的文书。")
+        wanted &= set(BEFORE_MEETING)
     if findings is None and "report" in wanted:  # the checks cost more than all four documents together
-        findings = _findings(frames, as_of, profile)
+        findings = _findings(frames, report_day(row, as_of), profile)  # the report states facts as of its date
     context = meeting_context(frames, meeting_id, findings, as_of=as_of, profile=profile)
     if ballot is False or (ballot is None and not context["ballot_expected"]):
         if "ballot" in wanted and echo is not None:

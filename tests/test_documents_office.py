@@ -1,0 +1,107 @@
+"""The meeting documents as their readers open them: LibreOffice converts every kind for a regular, a special and a
+leadership meeting and a meeting not yet held; text shaped as Simplified Chinese; the report speaks as of its date."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+from docx import Document
+from lxml import etree
+
+from orglife_nb import demo
+from orglife_nb.documents import render_documents
+from orglife_nb.documents.meeting import RULE_ID
+from orglife_nb.store import Store
+
+pytestmark = pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdffonts")),
+                                reason="LibreOffice and poppler-utils are needed (.ci/run installs them)")
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+HELD = ("B001-2025-R2", "B001-2025-L1", "B003-2025-S1")  # regular (evaluated), leadership, special (社区, no 班子)
+NOT_HELD = "B001-2026-R2"
+CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    root = tmp_path_factory.mktemp("office")
+    with Store(root / "demo.db") as store:
+        demo.save_demo(store, branches=3, progress=False)
+        said: list[str] = []
+        paths = {m: render_documents(store, m, root / m, demo.DEMO_AS_OF, ballot=True, echo=said.append)
+                 for m in (*HELD, NOT_HELD)}
+    return paths, said
+
+
+@pytest.fixture(scope="module")
+def pdfs(written, tmp_path_factory):
+    """Every .docx converted in one LibreOffice run (private profile: tests never touch the user's)."""
+    out = tmp_path_factory.mktemp("pdf")
+    docs = [str(p) for paths in written[0].values() for p in paths]
+    env = {**os.environ, "HOME": str(tmp_path_factory.mktemp("home"))}
+    done = subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(out), *docs], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return {p: out / (os.path.basename(p)[:-5] + ".pdf") for p in docs}
+
+
+def test_every_document_converts(pdfs, written):
+    paths, said = written
+    assert len(paths[NOT_HELD]) == 2 and [p.name.split("-")[0] for p in paths[NOT_HELD]] == ["会议通知", "民主测评表"]
+    assert any("尚未举行" in line and "会议情况报告" in line and "整改清单" in line for line in said)
+    assert all(len(paths[m]) == 4 for m in HELD)
+    for docx, pdf in pdfs.items():
+        assert pdf.is_file() and pdf.stat().st_size > 5000, docx
+
+
+def test_text_is_tagged_and_shaped_as_simplified_chinese(pdfs):
+    for docx in pdfs:
+        with zipfile.ZipFile(docx) as z:
+            assert b"ja-JP" not in z.read("word/styles.xml") + z.read("word/settings.xml"), docx
+            body = etree.fromstring(z.read("word/document.xml"))
+        runs = list(body.iter(f"{W}r"))
+        untagged = [r for r in runs if r.find(f"{W}rPr/{W}lang[@{W}eastAsia='zh-CN']") is None]
+        assert runs and not untagged, docx
+    # LibreOffice 7.4 names every Noto CJK face of the collection after its shared CFF (…CJKjp…, even for an
+    # explicit "Noto Sans CJK SC"), so pdffonts tells the family, not the glyph forms: the zh-CN tag above does
+    for pdf in pdfs.values():
+        faces = re.findall(r"^\w{6}\+(\S+)", subprocess.run(["pdffonts", str(pdf)], capture_output=True,
+                                                            text=True).stdout, re.M)
+        assert faces and all(re.match(r"Noto(Sans|Serif)CJK|DejaVu", face) for face in faces), (pdf, faces)
+
+
+def _cn(day: str) -> tuple[int, int, int]:
+    return tuple(int(x) for x in CN_DATE.search(day).groups())
+
+
+def test_report_speaks_as_of_its_date_without_rule_ids(written):
+    for meeting in HELD:
+        (report,) = [p for p in written[0][meeting] if p.name.startswith("会议情况报告")]
+        doc = Document(str(report))
+        text = "\n".join(p.text for p in doc.paragraphs)
+        cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+        assert not RULE_ID.search(text + cells) and "错误" not in text and not re.search(r"\d{4}-\d{2}-\d{2}", text)
+        assert "（由党支部填写）" not in text
+        signed = _cn([p.text for p in doc.paragraphs if CN_DATE.fullmatch(p.text.strip())][-1])
+        for table in doc.tables:
+            header = [c.text for c in table.rows[0].cells]
+            if "状态" in header:
+                column = header.index("状态")
+                for row in table.rows[1:]:
+                    for day in CN_DATE.findall(row.cells[column].text):
+                        assert tuple(map(int, day)) <= signed, (meeting, row.cells[column].text)
+        if meeting == "B001-2025-L1":
+            assert "民主评议党员情况" not in text  # a 民主生活会 has no such section
+
+
+def test_header_rows_repeat_and_headings_keep_with_tables(pdfs):
+    for docx in pdfs:
+        doc = Document(docx)
+        for table in doc.tables:
+            assert table.rows[0]._tr.find(f"{W}trPr/{W}tblHeader") is not None, docx
+            before = table._tbl.getprevious()
+            if before is not None and before.tag == f"{W}p" and "".join(before.itertext()).strip():
+                assert before.find(f"{W}pPr/{W}keepNext") is not None, (docx, "".join(before.itertext()))
