@@ -4,7 +4,8 @@ Both servers preheat a pool of kernels (``orglife serve``'s mode) on the same no
 - without login (plain Voila): navigation → the meeting form's save button enabled;
 - behind the login server: the login form submitted → the same button enabled (the password check, the redirect,
   the identity handed to the preheated kernel and the forms built for the account's scope);
-- the difference, median of the rounds (goal: ≤ 0.2 s added). Each round waits for the pool to refill first;
+- the difference, median of the rounds (goal: ≤ 0.2 s added). Both servers run at once and their rounds alternate,
+  so that both see the same load on a shared machine; each round waits for both pools to refill first;
 - where the time goes, from the page's Navigation Timing (medians): the login POST with its redirect, the page
   request to its first byte, the page's HTML (Voila streams it while the kernel runs the notebook's cells for the
   visitor), and the page's scripts and widgets after the HTML until the form is usable.
@@ -18,6 +19,7 @@ import os
 import statistics
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import psutil
@@ -38,14 +40,15 @@ _TIMING = """() => { const n = performance.getEntriesByType('navigation')[0];
         .map(ms => ms / 1000); }"""
 
 
-def pool_ready(server, size: int, timeout: float = 180) -> None:
-    """Wait until the pool holds ``size`` idle kernels (the server's kernels minus the pages' ones)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def pool_ready(server, size: int, timeout: float = 180, settled: int = 3) -> None:
+    """Wait until the server holds ``size`` kernels (the pool's and the pages' ones), all idle in ``settled``
+    checks in a row (on a shared machine one quiet moment is not yet a refilled pool)."""
+    deadline, quiet = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline and quiet < settled:
         children = [p for p in psutil.Process(server.process.pid).children(recursive=True)
                     if "ipykernel" in " ".join(p.cmdline())]
-        if len(children) >= size and all(p.cpu_percent(interval=0.2) < 5 for p in children):
-            return
+        idle = len(children) >= size and all(p.cpu_percent(interval=0.2) < 5 for p in children)
+        quiet = quiet + 1 if idle else 0
         time.sleep(0.5)
 
 
@@ -87,11 +90,15 @@ def main() -> None:
         phases: dict[str, list[list[float]]] = {"plain": [], "login": []}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(**launch_args())
-            for mode in ("plain", "login"):
-                login = Login(max_kernels_per_user=50, max_kernels=50) if mode == "login" else None
-                with running("forms.ipynb", db=db, pool_size=1, login=login, cull_idle=0) as server:
-                    for _ in range(args.rounds):
-                        pool_ready(server, 1 + len(figures[mode]))
+            with ExitStack() as servers:
+                login = Login(max_kernels_per_user=50, max_kernels=50)
+                by_mode = {mode: servers.enter_context(running("forms.ipynb", db=db, pool_size=1, cull_idle=0,
+                                                                login=login if mode == "login" else None))
+                            for mode in figures}
+                for _ in range(args.rounds):
+                    for mode, server in by_mode.items():
+                        for other, each in by_mode.items():
+                            pool_ready(each, 1 + len(figures[other]))
                         took, parts = plain(browser, server.url) if mode == "plain" else behind_login(
                             browser, server.url, "admin")
                         figures[mode].append(took)
@@ -106,6 +113,10 @@ def main() -> None:
     for index, name in enumerate(PHASES):
         print(f"  {name:28s} " + "  ".join(f"{mode} {statistics.median(p[index] for p in phases[mode]):5.2f}"
                                            for mode in phases))
+    for mode in phases:
+        for took, parts in zip(figures[mode], phases[mode]):
+            print(f"  {mode} round: {took:.2f} s = " + " + ".join(f"{x:.2f}" for x in parts)
+                  + f" (+ {took - sum(parts):.2f} outside the page's timing)")
     print(f"machine load (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
 
 

@@ -179,12 +179,13 @@ class FormsApp:
         self._refresh_forms()
 
     def finish(self, background: bool = True) -> None:
-        """The notebook's last cell: compute what was deferred. In the background: Voila sends the page's scripts
-        only after the last cell, so the form is usable while the checks run; a choice made meanwhile wins."""
+        """The notebook's last cell: compute what was deferred. In the background, once the page has its widgets
+        (Voila sends the page's scripts only after the last cell): the form is usable while the checks run; a
+        choice made meanwhile wins."""
         if self._deferred:
             self._deferred = False
             if background:
-                threading.Thread(target=self.refresh_guidance, daemon=True).start()
+                _after_page_loaded(lambda: _background(self.refresh_guidance))
             else:
                 self.refresh_guidance()
 
@@ -200,6 +201,43 @@ class FormsApp:
         with self._guidance_lock:
             if turn == self._guidance_turn:  # a later refresh (the visitor chose meanwhile) is the one shown
                 self.guidance.value = value
+
+
+PAGE_LOAD_WAIT = 5.0  # seconds after which deferred work starts even if the page never asked for its widgets
+
+
+def _after_page_loaded(run) -> None:
+    """Call ``run`` once, when the page has fetched its widgets' states from this kernel (the widget manager's
+    ``request_states``, answered first), or after PAGE_LOAD_WAIT seconds: deferred work does not slow the reply."""
+    done = threading.Lock()
+
+    def once() -> None:
+        if done.acquire(blocking=False):
+            run()
+
+    original = w.Widget.__dict__["_handle_control_comm_msg"].__func__
+
+    def handle(cls, msg) -> None:
+        original(cls, msg)
+        if (msg.get("content") or {}).get("data", {}).get("method") == "request_states":
+            once()
+
+    w.Widget._handle_control_comm_msg = classmethod(handle)
+    timer = threading.Timer(PAGE_LOAD_WAIT, once)
+    timer.daemon = True
+    timer.start()
+
+
+def _background(work) -> None:
+    """``work`` in a thread of lower priority (Linux: per thread), so the kernel answers the page first."""
+    def run() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except (AttributeError, OSError):
+            pass
+        work()
+
+    threading.Thread(target=run, daemon=True).start()
 
 
 def _header(session: Session) -> str:
