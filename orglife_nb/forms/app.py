@@ -229,10 +229,10 @@ def _after_page_loaded(run) -> None:
 
 
 def _background(work) -> None:
-    """``work`` in a thread of lower priority (Linux: per thread), so the kernel answers the page first."""
+    """``work`` in a thread of the lowest priority (Linux: per thread): the page and the other visitors come first."""
     def run() -> None:
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         except (AttributeError, OSError):
             pass
         work()
