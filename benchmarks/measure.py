@@ -7,6 +7,9 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from contextlib import contextmanager
+from typing import Iterator
 
 
 class TreeMemory:
@@ -80,3 +83,28 @@ def timed(command: list[str], *, memory: bool = False, ok: tuple[int, ...] = (0,
     if process.returncode:
         print(f"  注意：{' '.join(command[:3])} 退出码 {process.returncode}", file=sys.stderr)
     return seconds, sampler
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` of ``values`` lie (nearest rank on the sorted values; no interpolation)."""
+    ordered = sorted(values)
+    return ordered[int(share * (len(ordered) - 1))]
+
+
+@contextmanager
+def scratch_postgres(admin_url: str, prefix: str = "orglife_bench") -> Iterator[str]:
+    """A fresh PostgreSQL database for one run (``admin_url`` may create databases): its URL, dropped afterwards
+    even when the run fails."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'create database "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()

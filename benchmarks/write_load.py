@@ -13,12 +13,15 @@ import argparse
 import datetime as dt
 import multiprocessing
 import statistics
+import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import percentile, scratch_postgres  # noqa: E402  (benchmarks/measure.py, beside this script)
 
 SPAWN = multiprocessing.get_context("spawn")
 TALKS_PER_IMPORT = 5
@@ -140,7 +143,7 @@ def run(db: str, label: str, processes: int, writes: int, import_every: int) -> 
     imports = sum(1 for n in range(writes) if import_every and (n + 1) % import_every == 0) * processes
     print(f"{label}: {processes} processes × {writes} writes ({imports} imports, {len(latencies) - imports} form "
           f"saves) in {wall:.1f} s → {len(latencies) / wall:.0f} writes/s; latency p50 "
-          f"{statistics.median(latencies) * 1000:.0f} ms, p95 {latencies[int(0.95 * (len(latencies) - 1))] * 1000:.0f} "
+          f"{statistics.median(latencies) * 1000:.0f} ms, p95 {percentile(latencies, 0.95) * 1000:.0f} "
           f"ms, max {latencies[-1] * 1000:.0f} ms; refused {len(refused)}; lost {_losses(db, acknowledged)}")
     for message in sorted(set(refused))[:3]:
         print(f"  refused: {message}")
@@ -159,20 +162,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="orglife-load-db-") as folder:
             run(f"sqlite:///{Path(folder) / 'load.db'}", "SQLite", args.processes, args.writes, args.import_every)
     if args.pg:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        name = f"orglife_load_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'create database "{name}"'))
-        try:
-            url = make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+        with scratch_postgres(args.pg, "orglife_load") as url:
             run(url, "PostgreSQL", args.processes, args.writes, args.import_every)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'drop database if exists "{name}" with (force)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

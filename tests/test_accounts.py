@@ -83,6 +83,28 @@ def test_passwords_are_argon2_hashes_and_verify(store):
     assert authenticate(store, "root", "another pass 7") is not None
 
 
+def _stored_hash(store) -> str:
+    with store.engine.connect() as connection:
+        return connection.execute(select(ACCOUNTS.c.password_hash)).scalar_one()
+
+
+def test_argon2_parameters_are_at_least_the_owasp_minimum_and_old_hashes_are_renewed(store):
+    from argon2 import PasswordHasher
+    from argon2.low_level import Type
+
+    add_account(store, "root", "admin", PASSWORD)
+    params = dict(part.split("=") for part in _stored_hash(store).split("$")[3].split(","))
+    # OWASP Password Storage Cheat Sheet, argon2id: 19 MiB with 2 iterations (or more memory with fewer), 1 lane
+    assert int(params["m"]) >= 19 * 1024 and int(params["m"]) * int(params["t"]) >= 19 * 1024 * 2
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4, type=Type.ID).hash(PASSWORD)
+    with store.transaction() as connection:
+        connection.execute(ACCOUNTS.update().values(password_hash=old))
+    assert authenticate(store, "root", PASSWORD) is not None
+    renewed = _stored_hash(store)
+    assert renewed != old and "m=19456,t=2,p=1" in renewed
+    assert authenticate(store, "root", PASSWORD) is not None
+
+
 def test_a_disabled_account_cannot_log_in_and_the_last_admin_stays(store):
     add_account(store, "root", "admin", PASSWORD)
     with pytest.raises(OrglifeError, match="唯一可用的管理员"):

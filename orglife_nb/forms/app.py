@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -51,6 +52,7 @@ class FormsApp:
         self.meeting.add_class("f-meeting")
         self.guidance = w.HTML("")
         self.guidance.add_class("f-guidance")
+        self._guidance_turn, self._guidance_lock = 0, threading.Lock()
         self._muted = False
         self.tabs = w.Tab(children=[w.VBox([]) for _ in TABS])
         for index, (title, _) in enumerate(TABS):
@@ -71,10 +73,9 @@ class FormsApp:
             self.guidance.value = "<p>正在计算实时提示……</p>"
         else:
             self.refresh_guidance()
-        header = w.HTML(f"{STYLE}<h2>组织生活会 · 民主生活会 · 民主评议党员 · 录入</h2>"
-                        f"<p class='f-who'>{_who(self.session.store.actor)}检查日期：{self.session.as_of}</p>")
+        self.header = w.HTML(_header(self.session))
         side = w.VBox([w.HTML("<h3>实时提示</h3>"), self.guidance], layout=w.Layout(width="42%"))
-        self.widget = w.VBox([header, w.HBox([self.branch, self.meeting]), self.review.widget,
+        self.widget = w.VBox([self.header, w.HBox([self.branch, self.meeting]), self.review.widget,
                               w.HBox([w.Box([self.tabs], layout=w.Layout(width="58%")), side])])
         self.widget.add_class("orglife-forms")
 
@@ -180,19 +181,81 @@ class FormsApp:
         self._refresh_forms()
         self.refresh_guidance()
 
-    def finish(self) -> None:
-        """The notebook's last cell: compute what was deferred."""
+    def arrive(self, store) -> None:
+        """Behind the login: the visitor is known. The app was built before on a session without a store (nothing
+        read); now ``store`` (the visitor's account) fills in what its scope shows."""
+        self.session.store = store
+        self.header.value = _header(self.session)
+        self._reload_branches()
+        self.review.show()  # before the forms: it tells them whether the chosen meeting is locked
+        self._refresh_forms()
+
+    def finish(self, background: bool = True) -> None:
+        """The notebook's last cell: compute what was deferred. In the background, once the page has its widgets
+        (Voila sends the page's scripts only after the last cell): the form is usable while the checks run; a
+        choice made meanwhile wins."""
         if self._deferred:
             self._deferred = False
-            self.refresh_guidance()
+            if background:
+                _after_page_loaded(lambda: _background(self.refresh_guidance))
+            else:
+                self.refresh_guidance()
 
     def refresh_guidance(self) -> None:
+        with self._guidance_lock:
+            self._guidance_turn += 1
+            turn = self._guidance_turn
         if not (self.scope.branch_id and self.scope.meeting_id):
-            self.guidance.value = "<p>选择支部和会议后，这里显示谈心谈话、批评与自我批评的覆盖情况、检查结果和时间节点。</p>"
-            return
-        frames = self.session.frames(self.scope.branch_id)
-        self.guidance.value = meeting_guidance(frames, self.scope.meeting_id, self.session.profile,
-                                               self.session.as_of)
+            value = "<p>选择支部和会议后，这里显示谈心谈话、批评与自我批评的覆盖情况、检查结果和时间节点。</p>"
+        else:
+            frames = self.session.frames(self.scope.branch_id)
+            value = meeting_guidance(frames, self.scope.meeting_id, self.session.profile, self.session.as_of)
+        with self._guidance_lock:
+            if turn == self._guidance_turn:  # a later refresh (the visitor chose meanwhile) is the one shown
+                self.guidance.value = value
+
+
+PAGE_LOAD_WAIT = 5.0  # seconds after which deferred work starts even if the page never asked for its widgets
+
+
+def _after_page_loaded(run) -> None:
+    """Call ``run`` once, when the page has fetched its widgets' states from this kernel (the widget manager's
+    ``request_states``, answered first), or after PAGE_LOAD_WAIT seconds: deferred work does not slow the reply."""
+    done = threading.Lock()
+
+    def once() -> None:
+        if done.acquire(blocking=False):
+            run()
+
+    original = w.Widget.__dict__["_handle_control_comm_msg"].__func__
+
+    def handle(cls, msg) -> None:
+        original(cls, msg)
+        if (msg.get("content") or {}).get("data", {}).get("method") == "request_states":
+            once()
+
+    w.Widget._handle_control_comm_msg = classmethod(handle)
+    timer = threading.Timer(PAGE_LOAD_WAIT, once)
+    timer.daemon = True
+    timer.start()
+
+
+def _background(work) -> None:
+    """``work`` in a thread of the lowest priority (Linux: per thread): the page and the other visitors come first."""
+    def run() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
+        work()
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def _header(session: Session) -> str:
+    actor = getattr(session.store, "actor", None)  # no store yet: built before the visitor arrived
+    return (f"{STYLE}<h2>组织生活会 · 民主生活会 · 民主评议党员 · 录入</h2>"
+            f"<p class='f-who'>{_who(actor)}检查日期：{session.as_of}</p>")
 
 
 def _who(actor) -> str:
@@ -223,16 +286,21 @@ def app(db=None, **options) -> FormsApp | LoginNeeded:
     db = db if db is not None else os.environ.get("ORGLIFE_DB")
     if not behind_login() or "actor" in options:
         return FormsApp(db, **options)
-    # what does not depend on who asks is done while the preheated kernel waits for its visitor
+    # what does not depend on who asks is done while the preheated kernel waits for its visitor: the store opened,
+    # the profile loaded and the whole page built, on a session without a store, so that nothing is read before
+    # the visitor's scope is known (the page's widgets reach the browser only after the visitor arrives)
     session = Session(db, as_of=options.pop("as_of", None), profile=options.pop("profile", None))
+    store, session.store = session.store, None
+    forms = FormsApp(session, defer_guidance=True, **options)
     name = request_identity()
     try:
-        session.store = session.store.as_actor(name) if name else None
+        store = store.as_actor(name) if name else None
     except OrglifeError:  # the account was disabled or removed since the login
-        session.store = None
-    if session.store is None:
+        store = None
+    if store is None:
+        w.Widget.close_all()  # the empty page built in advance is not shown
         return LoginNeeded()
-    return FormsApp(session, defer_guidance=True, **options)
-
+    forms.arrive(store)
+    return forms
 
 __all__ = ["FormsApp", "app", "TABS"]

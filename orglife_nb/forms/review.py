@@ -86,7 +86,7 @@ class ReviewBar:
 
     @property
     def role(self):
-        actor = self.session.store.actor
+        actor = getattr(self.session.store, "actor", None)  # no store: the page is built before the login's visitor
         return None if actor is None else actor.role
 
     def allowed(self) -> list[str]:

@@ -37,12 +37,14 @@ class Session:
         return self._as_of or dt.date.today()  # a kernel left open overnight follows the calendar
 
     def close(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
     # ---- reading ---------------------------------------------------------------------------------------------
 
     def branches(self) -> dict[str, str]:
-        return self.store.branch_names()
+        # no store: the forms are being built before the login's visitor is known, and show no branch yet
+        return {} if self.store is None else self.store.branch_names()
 
     def rows(self, record: type[Record], **equal) -> pd.DataFrame:
         return self.store.versioned(record, **equal)

@@ -62,14 +62,19 @@ class Account:
 
 
 def load_account(connection: Connection, name: str) -> Account | None:
+    """The account with its branches, in one query (every page request and kernel of the login server asks)."""
     from .schema import ACCOUNT_BRANCHES, ACCOUNTS
 
-    row = connection.execute(select(ACCOUNTS).where(ACCOUNTS.c.name == name)).mappings().first()
-    if row is None:
+    rows = connection.execute(
+        select(ACCOUNTS.c.name, ACCOUNTS.c.role, ACCOUNTS.c.superior, ACCOUNTS.c.confidential, ACCOUNTS.c.disabled,
+               ACCOUNT_BRANCHES.c.branch_id.label("scope_branch"))
+        .outerjoin(ACCOUNT_BRANCHES, ACCOUNT_BRANCHES.c.account == ACCOUNTS.c.name)
+        .where(ACCOUNTS.c.name == name)).mappings().all()
+    if not rows:
         return None
-    branches = connection.execute(
-        select(ACCOUNT_BRANCHES.c.branch_id).where(ACCOUNT_BRANCHES.c.account == name)).scalars()
-    return Account(name=row["name"], role=AccountRole(row["role"]), branches=frozenset(branches),
+    row = rows[0]
+    branches = frozenset(r["scope_branch"] for r in rows if r["scope_branch"] is not None)
+    return Account(name=row["name"], role=AccountRole(row["role"]), branches=branches,
                    superior=row["superior"], confidential=bool(row["confidential"]), disabled=bool(row["disabled"]))
 
 
