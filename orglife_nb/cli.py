@@ -123,6 +123,16 @@ def _chinese(error: click.ClickException) -> str:
     return error.format_message()
 
 
+
+def written(what: str, path) -> None:
+    """Say what was written where; when the output itself went to standard output (``-``), say it on stderr."""
+    from .outputs import is_stdout
+
+    if is_stdout(path):
+        click.echo(f"{what}：标准输出", err=True)
+    else:
+        click.echo(f"{what}：{path}")
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """orglife-nb：组织生活会、民主生活会、民主评议党员的数据、检查、报告与表单工具。"""
@@ -172,7 +182,7 @@ def template(out: Path) -> None:
     from .workbook.template import write_template
 
     write_template(out)
-    click.echo(f"已写出空白工作簿：{out}")
+    written("已写出空白工作簿", out)
 
 
 @cli.command(name="import")
@@ -198,7 +208,7 @@ def export(out: Path, db: str | None, branches: tuple[str, ...], actor: str | No
     from .workbook.write import export_store
 
     summary = export_store(out, db=db, branches=list(branches) or None, actor=actor)
-    click.echo(f"已导出到 {out}：{summary}")
+    written(f"已导出（{summary}）", out)
 
 
 @cli.command()
@@ -230,7 +240,7 @@ def restore(source: Path, db: str | None, force: bool) -> None:
 @click.option("--format", "fmt", type=ChoiceType(["table", "ics"]), default="table", show_default=True,
               help="table：终端表格；ics：日历提醒文件")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="ics 文件路径（默认 deadlines-<类型>-<日期>.ics）")
+              help="ics 文件路径（默认 deadlines-<类型>-<日期>.ics；- 为标准输出）")
 @click.option("--holidays", "holidays_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="自备节假日清单（YAML 或 CSV：日期、名称、类型 放假/上班），优先于内置日历")
 def deadlines(kind, meeting_date, profile: str | None, fmt: str, out: Path | None,
@@ -244,7 +254,7 @@ def deadlines(kind, meeting_date, profile: str | None, fmt: str, out: Path | Non
     frame = deadlines_module.timeline(kind, meeting_date, load_profile(profile), calendar)
     if fmt == "ics":
         path = deadlines_module.write_ics(frame, meeting_date, kind, out)
-        click.echo(f"已写出日历提醒（{len(frame)} 项）：{path}")
+        written(f"已写出日历提醒（{len(frame)} 项）", path)
     else:
         click.echo(deadlines_module.format_table(frame))
 
@@ -303,7 +313,7 @@ def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: in
 @click.option("--severity", "severities", multiple=True, type=ChoiceType(["error", "warning", "info"]),
               help="只看这些级别（可多次给出）：error 错误、warning 警告、info 待办")
 @click.option("--rule", "rules", multiple=True, help="只运行这些规则（规则编号，可多次给出）")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件而不是屏幕")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件而不是屏幕（- 为标准输出）")
 @AS_OPTION
 def check(workbook: Path | None, db: str | None, as_of, year: int | None, profile: str | None, fmt: str,
           branches: tuple[str, ...], meetings: tuple[str, ...], severities: tuple[str, ...], rules: tuple[str, ...],
@@ -330,7 +340,7 @@ def check(workbook: Path | None, db: str | None, as_of, year: int | None, profil
         from .outputs import write_text
 
         write_text(out, text)
-        click.echo(f"已写出 {len(findings)} 条检查结果：{out}")
+        written(f"已写出 {len(findings)} 条检查结果", out)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sys
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -90,6 +91,32 @@ def _umask() -> int:
     return mask
 
 
+STDOUT = "-"  # as a file argument: standard output, as everywhere on the command line
+
+
+def is_stdout(path: str | os.PathLike | None) -> bool:
+    return path is not None and os.fspath(path) == STDOUT
+
+
+def _to_stdout() -> Iterator[Path]:
+    """The whole output is written to a temporary file first, then to standard output: a failure midway leaves
+    nothing half-written in the pipe."""
+    handle, temp = tempfile.mkstemp(prefix=".orglife-stdout.", suffix=PART)
+    os.close(handle)
+    temp = Path(temp)
+    try:
+        yield temp
+        with open(temp, "rb") as source:
+            stream = getattr(sys.stdout, "buffer", None)
+            if stream is None:  # a text-only stdout (some embedding hosts): UTF-8 text outputs still go through
+                sys.stdout.write(source.read().decode("utf-8", "replace"))
+            else:
+                shutil.copyfileobj(source, stream)
+            (stream or sys.stdout).flush()
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 @contextmanager
 def replacing(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path to write the whole of ``path`` to; on success it becomes ``path``.
@@ -97,6 +124,9 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
     On any failure the temporary file goes and the target is untouched; an ``OSError`` (in the body or on the
     rename) is raised as ``OrglifeError`` naming ``path``. For a special target the temporary file lies in the
     system's temporary directory and is copied into the target at the end."""
+    if is_stdout(path):
+        yield from _to_stdout()
+        return
     path = check_target(path)
     special = _special(path)  # through any link: /dev/stdout → a pipe or terminal is written in place
     if path.is_symlink() and not special:  # write the file it points to, not a new file over the link

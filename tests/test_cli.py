@@ -44,3 +44,31 @@ def test_export_refuses_a_missing_store_file_like_the_other_read_commands(tmp_pa
     code, _, err = run(capsys, "export", str(tmp_path / "out.xlsx"), "--db", str(typo))
     assert code == 2 and err.startswith("错误：数据库文件不存在") and str(typo) in err
     assert not typo.exists() and not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_dash_is_standard_output_for_every_file_argument(tmp_path, demo_store):
+    """`-` means standard output, as everywhere: the output alone on stdout, the note on stderr, no file named -."""
+    import io
+    import sys
+
+    from openpyxl import load_workbook
+
+    def run_cli(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "orglife_nb.cli", *argv], cwd=tmp_path, capture_output=True,
+                              timeout=300)
+
+    ics = run_cli("deadlines", "--kind", "regular", "--date", "2026-12-01", "--format", "ics", "--out", "-")
+    assert ics.returncode == 0 and ics.stdout.startswith(b"BEGIN:VCALENDAR") and ics.stdout.rstrip().endswith(
+        b"END:VCALENDAR")
+    assert "已写出日历提醒（" in ics.stderr.decode() and "标准输出" in ics.stderr.decode()
+    csv = run_cli("check", "--db", demo_store, "--format", "csv", "--out", "-")
+    assert csv.returncode == 0 and csv.stdout.decode("utf-8-sig").startswith("rule,")
+    assert "条检查结果：标准输出" in csv.stderr.decode()
+    template = run_cli("template", "-")
+    assert template.returncode == 0 and template.stdout[:2] == b"PK"  # the .xlsx itself (a zip)
+    assert "会议" in load_workbook(io.BytesIO(template.stdout)).sheetnames
+    export = run_cli("export", "-", "--db", demo_store)
+    assert export.returncode == 0
+    exported = load_workbook(io.BytesIO(export.stdout))
+    assert exported["支部"].max_row > 1  # the demo's branches, not a blank workbook
+    assert not (tmp_path / "-").exists() and list(tmp_path.iterdir()) == []
