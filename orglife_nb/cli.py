@@ -304,7 +304,9 @@ def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: in
 @click.argument("workbook", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", default=None, help=DB_HELP + "；给出工作簿时不用")
 @click.option("--as-of", "as_of", type=DATE, default=None, help="检查日期（默认今天）：此前到期未做的算问题，未到期的算待办")
-@click.option("--year", type=YEAR, default=None, help="频次检查的年度（默认检查日期所在年度）")
+@click.option("--since", type=DATE, default=None,
+              help="频次检查从哪天起（默认各支部第一次有记录的会议起，直到检查日期）")
+@click.option("--year", type=YEAR, default=None, help="频次检查只看这一年度")
 @click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件（默认 default）")
 @click.option("--format", "fmt", type=ChoiceType(["table", "json", "csv"]), default="table", show_default=True,
               help="table：终端表格；json：一个数组；csv：带 BOM 的 UTF-8（Excel 可直接打开）")
@@ -315,7 +317,7 @@ def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: in
 @click.option("--rule", "rules", multiple=True, help="只运行这些规则（规则编号，可多次给出）")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件而不是屏幕（- 为标准输出）")
 @AS_OPTION
-def check(workbook: Path | None, db: str | None, as_of, year: int | None, profile: str | None, fmt: str,
+def check(workbook: Path | None, db: str | None, as_of, since, year: int | None, profile: str | None, fmt: str,
           branches: tuple[str, ...], meetings: tuple[str, ...], severities: tuple[str, ...], rules: tuple[str, ...],
           out: Path | None, actor: str | None) -> None:
     """按规则目录检查工作簿或数据库，列出问题（错误、警告）和待办。"""
@@ -331,7 +333,9 @@ def check(workbook: Path | None, db: str | None, as_of, year: int | None, profil
         for problem in error.problems:
             click.echo("  " + (problem.line() if hasattr(problem, "line") else str(problem)), err=True)
         sys.exit(2)
-    findings = run_checks(data, chosen, as_of, rules=list(rules) or None, year=year)
+    if since is not None and since > (as_of or dt.date.today()):
+        raise click.BadParameter(f"{since:%Y-%m-%d} 晚于检查日期", param_hint="--since")
+    findings = run_checks(data, chosen, as_of, rules=list(rules) or None, year=year, since=since)
     findings = filter_findings(findings, branches, meetings, severities)
     text = {"json": to_json, "csv": to_csv}.get(fmt, lambda f: to_table(f, as_of or dt.date.today()))(findings)
     if out is None:

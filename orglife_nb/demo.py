@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from .errors import OrglifeError
-from .models import (RECORDS, SCHEME_LEVELS, SUPERIOR, BRANCH_LEADERSHIP, Attendance, Ballot, Branch, Criticism,
-                     Level, Material, Meeting, Member, Opinion, Rating, RatingScheme, Record, Rectification, Study,
-                     Talk, fields_of)
+from .models import (GROUP, NAMED_QUESTIONS, RECORDS, SCHEME_LEVELS, SUPERIOR, BRANCH_LEADERSHIP, Attendance,
+                     Ballot, Branch, Criticism, Level, Material, Meeting, Member, Opinion, Rating, RatingScheme, Record,
+                     Rectification, Response, Study, Talk, fields_of)
 
 if TYPE_CHECKING:  # pandas costs start-up time; imported where frames are built
     import pandas as pd
@@ -95,6 +95,17 @@ SELF_TEXT = ("理论学习不够深入系统，学用结合不紧", "工作标�
              "开展批评时存在顾虑，不愿得罪人", "作风不够扎实，有时存在敷衍应付")
 CRITICISM_TEXT = ("学习抓得不够紧，建议制定个人学习计划", "工作中有时缺乏主动性", "与同事沟通不够充分",
                   "对分管工作督促不够到位", "在落实制度上有时不够严格")
+REPORT_TEXT = ("代表支部班子通报对照检查情况，查摆班子在政治建设、组织生活、联系群众等方面的问题",
+               "代表班子作对照检查，剖析问题根源，提出班子整改方向")
+GROUP_CRITICISM_TEXT = ("班子抓学习的措施还不够实，建议建立学习督促机制", "班子听取基层意见不够经常",
+                        "班子对年轻党员的培养关心不够")
+PEER_TEXT = ("建议在业务学习上更加主动，多和同事交流", "平时工作认真负责，但开展批评还不够大胆",
+             "希望在志愿服务中更好发挥先锋模范作用", "建议多参加支部活动，加强与党员之间的联系")
+ANSWER_TEXT = "对照检查后认为总体较好，查摆出的具体问题已列入整改清单，明确责任人和时限"
+PERSONAL_ITEMS = (("学习不够深入系统", "提高理论素养", "制定个人学习计划，每月撰写一篇学习体会"),
+                  ("开展批评有顾虑", "敢于开展批评", "每季度至少与两名同志开展谈心谈话"),
+                  ("服务群众不够主动", "增强服务意识", "每月参加一次志愿服务或走访群众"),
+                  ("工作标准不够高", "提升工作标准", "对照岗位职责梳理问题清单并逐项改进"))
 RESPONSE_TEXT = ("诚恳接受大家的批评意见，认真抓好整改", "感谢同志们的帮助，对提出的问题照单全收、逐条整改")
 REASONS = ("因公出差", "身体原因住院治疗", "外出参加培训", "家中有急事", "在外地务工（流动党员）")
 RECT_ITEMS = (
@@ -149,7 +160,7 @@ class MeetingPlan:
     superior_notice_days: int = 10
     public_notice_days: int = 18
     report_days: int = 7
-    public_report_days: int = 20
+    public_report_days: int = 15
     rectifications: int = 2
 
 
@@ -193,14 +204,16 @@ def meeting_rows(branch: dict, members: list[dict], plan: MeetingPlan, rng: rand
         plan_sent=d - day(plan.plan_days), plan_approved=True, notice_date=d - day(plan.notice_days),
         superior_notice_date=None if leadership else d - day(plan.superior_notice_days),
         public_notice_date=d - day(plan.public_notice_days) if leadership else None,
-        opinions_compiled=True, prior_rectification_reported=True, superior_attendee=plan.superior_person,
+        start_time="09:00" if leadership else "14:30",
+        opinions_compiled=True, opinions_reported=True, prior_rectification_reported=True,
+        superior_attendee=plan.superior_person,
         superior_comment="准备充分，批评与自我批评开展得较好，查摆问题具体，希望抓好整改落实",
         summary="书记作会议小结，表示认真落实上级点评意见和党员群众意见建议，抓好整改",
         minutes_kept=True, merged=False, with_evaluation=plan.with_evaluation,
         rating_scheme=plan.scheme if plan.with_evaluation else None,
         problem_list_published=d - day(3) if branch["unit_type"] == "community" else None,
         rectification_published=d + day(5), report_sent=d + day(plan.report_days),
-        public_report_date=d + day(plan.public_report_days) if leadership else None,
+        public_report_date=d + day(plan.public_report_days),
     ))
 
     # study: regular/special 1 day incl. half a day concentrated; leadership 3 days incl. 2 concentrated
@@ -210,8 +223,10 @@ def meeting_rows(branch: dict, members: list[dict], plan: MeetingPlan, rng: rand
         rows[Study].append(dict(meeting_id=mid, date=d - day(16 - i), form=form, hours=hours,
                                 content=STUDY_CONTENT[(i + plan.year) % len(STUDY_CONTENT)]))
 
-    # opinions from 党员 and 群众; those about a person are fed back to them before the meeting
+    # opinions from 党员 and 群众; those about a person are fed back to them before the meeting; every 领导干部
+    # attending is asked about (000 第四篇 一)
     about = [m["member_id"] for m in (committee or [secretary])][:3]
+    about += [m["member_id"] for m in attendees if m["leading_cadre"] and m["member_id"] not in about]
     targets = [BRANCH_LEADERSHIP, *about]
     for i, target in enumerate(targets):
         for source, method in (("member", "forum"), ("public", "form" if i % 2 else "visit")):
@@ -244,15 +259,27 @@ def meeting_rows(branch: dict, members: list[dict], plan: MeetingPlan, rng: rand
                                          written_statement=statement, read_out=True if statement else None,
                                          informed_date=d + day(2)))
 
-    rows[Criticism] = _criticisms(mid, kind, [m for m in committee if m in present], present, rng)
+    rows[Criticism] = _criticisms(mid, kind, [m for m in committee if m in present], present, rng,
+                                  has_committee=bool(branch["has_committee"]))
+    if kind in ("special",) and branch["unit_type"] in NAMED_QUESTIONS:
+        for code, _text in NAMED_QUESTIONS[branch["unit_type"]]:
+            rows[Response].append(dict(meeting_id=mid, source="required", question=code,
+                                       responder=secretary["member_id"], summary=ANSWER_TEXT))
     if plan.with_evaluation:
         _evaluation(rows, plan, members, present, rng)
-    rows[Rectification] = _rectifications(plan, members, committee or [secretary], rng)
+    rows[Rectification] = _rectifications(plan, members, committee or [secretary], present, rng)
     return rows
 
 
-def _criticisms(mid: str, kind: str, committee: list[dict], present: list[dict], rng: random.Random) -> list[dict]:
-    """Committee (or 民主生活会) stage: self-criticism, criticism by every other, response; then the assembly."""
+def _criticisms(mid: str, kind: str, committee: list[dict], present: list[dict], rng: random.Random, *,
+                has_committee: bool = True) -> list[dict]:
+    """The criticism records of a compliant meeting.
+
+    民主生活会: the 主要负责同志 gives the 班子's 对照检查 first, then each member: self-criticism, criticism by every
+    other, response. 支委会 (with a committee): each member likewise. 党员大会: the secretary reports the 班子's 对照检查
+    (with a committee; without one, gives their own) and hears a member's criticism; then each member's
+    self-criticism, each followed by another member's opinion (党员互评).
+    """
     out: list[dict] = []
     seq = itertools.count(1)
 
@@ -261,59 +288,91 @@ def _criticisms(mid: str, kind: str, committee: list[dict], present: list[dict],
                         content=rng.choice(texts)))
 
     mutual = "leadership" if kind == "leadership" else "committee"
-    for m in _secretary_first(committee):
+    ordered = _secretary_first(committee)
+    if kind == "leadership" and ordered:
+        say(mutual, GROUP, ordered[0]["member_id"], "report", REPORT_TEXT)
+    for m in ordered:
         say(mutual, m["member_id"], m["member_id"], "self_criticism", SELF_TEXT)
-        for other in _secretary_first(committee):
+        for other in ordered:
             if other is not m:
                 say(mutual, m["member_id"], other["member_id"], "criticism", CRITICISM_TEXT)
         say(mutual, m["member_id"], m["member_id"], "response", RESPONSE_TEXT)
-    if kind != "leadership":
-        for m in _secretary_first(present):
-            say("assembly", m["member_id"], m["member_id"], "self_criticism", SELF_TEXT)
+    if kind == "leadership":
+        return out
+    people = _secretary_first(present)
+    if not people:
+        return out
+    lead = people[0]
+    others = [m for m in people if m is not lead] or [lead]
+    if has_committee:
+        say("assembly", GROUP, lead["member_id"], "report", REPORT_TEXT)
+        say("assembly", GROUP, others[0]["member_id"], "criticism", GROUP_CRITICISM_TEXT)
+    for n, m in enumerate(people):
+        say("assembly", m["member_id"], m["member_id"], "self_criticism", SELF_TEXT)
+        peer = others[n % len(others)] if m is not others[n % len(others)] else lead
+        if m is lead and has_committee:
+            continue  # heard through the 班子's 通报 above
+        say("assembly", m["member_id"], peer["member_id"], "criticism", PEER_TEXT)
     return out
 
 
 def _evaluation(rows: Rows, plan: MeetingPlan, members: list[dict], present: list[dict], rng: random.Random) -> None:
-    """民主评议: every present member and the invited 群众代表 cast one anonymous ballot; full members are rated."""
+    """民主评议: every present member and the invited 群众代表 cast one anonymous ballot in the meeting's ballot scheme
+    (四档 or 三档 好/一般/差); full members get a final rating, always one of the four levels (000 第二篇 二.4); a
+    member rated 基本合格 gets a helper (帮促人, 000 第五篇 (三)1)."""
     levels = SCHEME_LEVELS[RatingScheme(plan.scheme)]
-    top, normal, low = levels[0].value, levels[1].value, levels[2].value
+    three = plan.scheme == RatingScheme.three.value
+    top, low = levels[0].value, levels[-2 if not three else -1].value  # 四档 基本合格; 三档 差
+    normal, lesser = (levels[0].value, levels[1].value) if three else (levels[1].value, levels[0].value)
     rated = [m for m in members if m["status"] == "full" and m["member_id"] not in plan.exempt]
-    final = {m["member_id"]: top if m["member_id"] in plan.excellent and plan.scheme == "four" else
-             low if m["member_id"] in plan.basic else normal for m in rated}
+    final = {m["member_id"]: Level.excellent.value if m["member_id"] in plan.excellent else
+             Level.basic.value if m["member_id"] in plan.basic else Level.qualified.value for m in rated}
+    on_ballot = {Level.excellent.value: top, Level.basic.value: low, Level.qualified.value: normal}
     voters = [("member", i) for i in range(len(present))] + [("public", i) for i in range(plan.public_reps)]
     for number, (voter_type, _) in enumerate(voters, start=1):
         for m in rated:
-            level = final[m["member_id"]]
-            if level == normal and rng.random() < 0.15:
-                level = top  # ballots disagree a little; final ratings follow the majority
+            level = on_ballot[final[m["member_id"]]]
+            if final[m["member_id"]] == Level.qualified.value and rng.random() < 0.15:
+                level = lesser  # ballots disagree a little; final ratings follow the majority
             rows[Ballot].append(dict(meeting_id=plan.meeting_id, ballot_no=f"{number:03d}", rated_id=m["member_id"],
                                      level=level, voter_type=voter_type))
+    secretary = secretary_of(members)["member_id"]
     for m in rated:
         level = final[m["member_id"]]
+        helper = None
+        if level == Level.basic.value:
+            helper = secretary if m["member_id"] != secretary else next(
+                x["member_id"] for x in members if x["member_id"] != secretary)
         rows[Rating].append(dict(meeting_id=plan.meeting_id, member_id=m["member_id"], self_summary=True,
                                  level=level, vote_passed=True if level == Level.excellent.value else None,
-                                 handling=None, feedback_date=plan.date + dt.timedelta(days=4)))
+                                 handling=None, feedback_date=plan.date + dt.timedelta(days=4), helper=helper))
 
 
-def _rectifications(plan: MeetingPlan, members: list[dict], committee: list[dict],
+def _rectifications(plan: MeetingPlan, members: list[dict], committee: list[dict], present: list[dict],
                     rng: random.Random) -> list[dict]:
+    """The meeting's items (单位 / 党组织, owned by the secretary) first, then one personal item per member present
+    (班子 members at a 民主生活会), publicly committed to (000 第二篇 二.5; 000 第五篇 (三)1; 003 民主 四.1)."""
     out = []
     secretary = secretary_of(members)
-    picks = rng.sample(RECT_ITEMS, plan.rectifications)
-    for i, (category, problem, goal, measures) in enumerate(picks, start=1):
-        owner = secretary if category != "individual" else committee[i % len(committee)]
-        deadline = plan.date + dt.timedelta(days=90 + 30 * i)
+    shared = [item for item in RECT_ITEMS if item[0] != "individual"]
+    picks = rng.sample(shared, min(plan.rectifications, len(shared)))
+    personal = [(m, PERSONAL_ITEMS[n % len(PERSONAL_ITEMS)]) for n, m in enumerate(present)]
+    items = [(secretary, category, problem, goal, measures) for category, problem, goal, measures in picks]
+    items += [(m, "individual", problem, goal, measures) for m, (problem, goal, measures) in personal]
+    for i, (owner, category, problem, goal, measures) in enumerate(items, start=1):
+        deadline = plan.date + dt.timedelta(days=90 + 30 * min(i, 3))
         out.append(dict(item_id=f"{plan.meeting_id}-Z{i}", meeting_id=plan.meeting_id, problem=problem,
                         category=category, owner=owner["member_id"], goal=goal, measures=measures,
-                        deadline=deadline, status="closed", done_date=deadline - dt.timedelta(days=10)))
+                        deadline=deadline, status="closed", done_date=deadline - dt.timedelta(days=10),
+                        commitment=True if category == "individual" else None))
     return out
 
 
 # ---- the cut at as_of: what has not happened yet is blank (pending) -----------------------------------------
 
 _MEETING_DAY_FIELDS = ("hours", "superior_attendee", "superior_comment", "summary", "minutes_kept",
-                       "prior_rectification_reported")
-_AFTER_MEETING = (Attendance, Criticism, Ballot, Rating, Rectification)
+                       "prior_rectification_reported", "opinions_reported")
+_AFTER_MEETING = (Attendance, Criticism, Response, Ballot, Rating, Rectification)
 
 
 def cut(rows: Rows, as_of: dt.date) -> Rows:

@@ -97,6 +97,7 @@ class Frames:
     materials: pd.DataFrame
     attendance: pd.DataFrame
     criticisms: pd.DataFrame
+    responses: pd.DataFrame
     ballots: pd.DataFrame
     ratings: pd.DataFrame
     rectifications: pd.DataFrame

@@ -109,6 +109,15 @@ class Level(LabeledEnum):
     poor = "poor", "差"
 
 
+class FinalLevel(LabeledEnum):
+    """The final 评定等次: always four levels, whatever the ballot scheme (000 第二篇 二.4). Codes are Level's."""
+
+    excellent = "excellent", "优秀"
+    qualified = "qualified", "合格"
+    basic = "basic", "基本合格"
+    unqualified = "unqualified", "不合格"
+
+
 SCHEME_LEVELS: dict[RatingScheme, tuple[Level, ...]] = {
     RatingScheme.four: (Level.excellent, Level.qualified, Level.basic, Level.unqualified),
     RatingScheme.three: (Level.good, Level.fair, Level.poor),
@@ -141,6 +150,8 @@ class MaterialType(LabeledEnum):
 
 class Presence(LabeledEnum):
     present = "present", "出席"
+    # took part in another form (送学上门, online) or at the 流入地/流出地 branch: counts as attending (003 一.3)
+    flexible = "flexible", "灵活参加"
     leave = "leave", "请假"
     absent = "absent", "缺席"
 
@@ -155,6 +166,26 @@ class CriticismAct(LabeledEnum):
     self_criticism = "self_criticism", "自我批评"
     criticism = "criticism", "批评"
     response = "response", "表态"
+    # the secretary reports the 班子's 对照检查 to the 党员大会 / the 主要负责同志 gives it for the 班子 (对象 班子)
+    report = "report", "通报"
+
+
+class QuestionSource(LabeledEnum):
+    required = "required", "规定问题"
+    superior = "superior", "上级点明"
+    public = "public", "群众反映"
+
+
+# The questions a unit type must answer in a 专题组织生活会 (000 第三篇 第二步): code (the workbook's drop-down
+# value) → the question as the seed words it.
+ORGAN_QUESTIONS = (("堡垒先锋", "党支部战斗堡垒作用和党员先锋模范作用发挥好不好"), ("围绕中心", "围绕中心意识强不强"),
+                   ("工作标杆", "工作标杆高不高"), ("担当意识", "担当意识强不强"), ("公车私用", "是否存在公车私用"))
+SERVICE_QUESTIONS = (("门难进", "是否存在“门难进、脸难看、事难办”"), ("吃拿卡要", "是否存在“吃、拿、卡、要”"),
+                     ("小金库", "是否私设“小金库”"))
+NAMED_QUESTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "organ": ORGAN_QUESTIONS, "enforcement": SERVICE_QUESTIONS, "service": SERVICE_QUESTIONS,
+}
+QUESTION_TEXT = dict(ORGAN_QUESTIONS + SERVICE_QUESTIONS)
 
 
 class VoterType(LabeledEnum):
@@ -177,6 +208,8 @@ class RectStatus(LabeledEnum):
 # Talk sides and opinion targets may name these instead of a member id.
 SUPERIOR = "上级"
 BRANCH_LEADERSHIP = "支部班子"
+# a criticism record addressed to the group as a whole (通报 of the 班子's 对照检查, criticism of the 班子)
+GROUP = "班子"
 
 # --------------------------------------------------------------------------------------------------------------
 # Cell parsers: the one place where workbook text becomes typed values (shared by pydantic and the bulk reader)
@@ -303,6 +336,30 @@ def parse_text(value: Any) -> str | None:
     return _length_checked(str(value).strip())
 
 
+_TIME = re.compile(r"^(\d{1,2})(?::|时|点)(\d{1,2})?(?::\d{1,2}|分)?$")
+
+
+def parse_time(value: Any) -> str | None:
+    """A time of day as ``HH:MM``: an Excel time (a ``time``, a datetime, or the day fraction 0 ≤ x < 1) or text
+    ``9:30``, ``09:30:00``, ``9时30分``, ``9点``."""
+    if blank(value):
+        return None
+    if isinstance(value, (dt.datetime, dt.time)):
+        return f"{value.hour:02d}:{value.minute:02d}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not (math.isfinite(value) and 0 <= value < 1):
+            raise CellError("时间应为 HH:MM（如 09:30）")
+        minutes = round(value * 24 * 60)
+        return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+    match = _TIME.match(_token(value))
+    if match is None:
+        raise CellError("时间应为 HH:MM（如 09:30）")
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        raise CellError("不是有效的时间（时 0–23，分 0–59）")
+    return f"{hour:02d}:{minute:02d}"
+
+
 def _int_in_range(number: int, low: int = INT_MIN, high: int = INT_MAX) -> int:
     if not low <= number <= high:
         raise CellError(f"超出允许范围（{low} 至 {high}）")
@@ -374,6 +431,7 @@ Bool = _annotated(bool, parse_bool)
 Int = _annotated(int, parse_int)
 Year = _annotated(int, parse_year)
 Number = _annotated(float, parse_number)
+Time = _annotated(str, parse_time)
 
 
 def col(header: str, note: str = "", *, default: Any = None, required: bool = False, **extra: Any) -> Any:
@@ -450,6 +508,7 @@ class Meeting(Record):
     half: Half | None = col("半年", "上半年或下半年")
     topic: Text | None = col("主题", "会议主题（议题）")
     date: Date = col("召开日期", "会议召开日期", required=True)
+    start_time: Time | None = col("开始时间", "会议开始时间，HH:MM（如 09:00），写进会议通知")
     hours: Number | None = col("时长(小时)", "会议时长，单位小时")
     place: Text | None = col("地点", "会议地点")
     host_id: IdText | None = col("主持人", "主持人的党员编号", ref="members")
@@ -459,6 +518,7 @@ class Meeting(Record):
     superior_notice_date: Date | None = col("报告上级日期", "提前报告上级党组织的日期")
     public_notice_date: Date | None = col("会前公告日期", "民主生活会：会前向党内外群众公告的日期")
     opinions_compiled: Bool | None = col("意见汇总", "征求到的意见是否形成书面汇总：是/否")
+    opinions_reported: Bool | None = col("通报征求意见", "会上是否通报会前征求到的党员群众意见：是/否")
     prior_rectification_reported: Bool | None = col("通报上次整改", "会上是否通报上次会议整改情况：是/否")
     superior_attendee: Text | None = col("上级参会人", "上级党组织与会指导同志姓名")
     superior_comment: Text | None = col("上级点评", "上级点评内容（保密）", confidential=True)
@@ -470,7 +530,7 @@ class Meeting(Record):
     problem_list_published: Date | None = col("问题清单公示日期", "社区支部问题清单公示日期")
     rectification_published: Date | None = col("整改公示日期", "整改清单公示日期")
     report_sent: Date | None = col("情况报告报送日期", "会议情况报告报送上级的日期")
-    public_report_date: Date | None = col("会后通报日期", "民主生活会：会后向干部群众通报的日期")
+    public_report_date: Date | None = col("会后通报日期", "会后向干部群众通报会议情况和整改措施的日期")
 
 
 class Study(Record):
@@ -532,7 +592,8 @@ class Attendance(Record):
 
     meeting_id: IdText = col("会议编号", "所属会议编号", required=True, ref="meetings")
     member_id: IdText = col("党员编号", "党员编号", required=True, ref="members")
-    presence: Presence = col("出席情况", "出席、请假或缺席", required=True)
+    presence: Presence = col("出席情况", "出席、灵活参加（以其他形式或在流入地/流出地参加）、请假或缺席",
+                             required=True)
     reason: Text | None = col("原因", "请假原因")
     written_statement: Bool | None = col("书面发言", "缺席者是否提交书面发言：是/否")
     read_out: Bool | None = col("会上宣读", "书面发言是否在会上宣读：是/否")
@@ -548,10 +609,25 @@ class Criticism(Record):
     meeting_id: IdText = col("会议编号", "所属会议编号", required=True, ref="meetings")
     seq: Int = col("序号", "会上发言顺序", required=True)
     stage: CriticismStage = col("阶段", "支委会、党员大会或民主生活会", required=True)
-    target: IdText = col("对象", "被批评（对照检查）的党员编号", required=True, ref="members")
+    target: IdText = col("对象", "被批评（对照检查）的党员编号，或“班子”", required=True, ref="members",
+                         ref_or=GROUP)
     speaker: IdText = col("发言人", "发言的党员编号", required=True, ref="members")
-    act: CriticismAct = col("类型", "自我批评、批评或表态", required=True)
+    act: CriticismAct = col("类型", "自我批评、批评、表态或通报（书记通报班子对照检查，对象为“班子”）", required=True)
     content: Text | None = col("内容", "发言内容（保密）", confidential=True)
+
+
+class Response(Record):
+    sheet = "回应"
+    table = "responses"
+    label = "回应问题"
+    confidential = True
+
+    meeting_id: IdText = col("会议编号", "所属会议编号", required=True, ref="meetings")
+    source: QuestionSource = col("来源", "规定问题、上级点明或群众反映", required=True)
+    question: Text = col("问题", "规定问题填代码（机关：堡垒先锋/围绕中心/工作标杆/担当意识/公车私用；执法监管、窗口服务："
+                                 "门难进/吃拿卡要/小金库），其他来源填问题原文", required=True)
+    responder: IdText | None = col("回应人", "作出回应的党员编号", ref="members")
+    summary: Text | None = col("回应摘要", "回应内容摘要（保密）", confidential=True)
 
 
 class Ballot(Record):
@@ -576,10 +652,11 @@ class Rating(Record):
     meeting_id: IdText = col("会议编号", "所属会议编号", required=True, ref="meetings")
     member_id: IdText = col("党员编号", "党员编号", required=True, ref="members")
     self_summary: Bool | None = col("个人小结", "是否提交个人小结（自评）：是/否")
-    level: Level | None = col("评定等次", "支部评定的等次")
+    level: FinalLevel | None = col("评定等次", "支部评定的等次：优秀、合格、基本合格或不合格（与测评方案无关）")
     vote_passed: Bool | None = col("表决通过", "评为优秀是否经大会表决通过：是/否")
     handling: Text | None = col("处理意见", "评为不合格的处理意见")
     feedback_date: Date | None = col("反馈日期", "向本人反馈评定意见的日期")
+    helper: IdText | None = col("帮促人", "评为基本合格、不合格或测评较差的党员：指定帮促的党员编号", ref="members")
 
 
 class Rectification(Record):
@@ -598,11 +675,13 @@ class Rectification(Record):
     deadline: Date | None = col("时限", "整改时限")
     status: RectStatus | None = col("状态", "未完成、已完成或已销号")
     done_date: Date | None = col("完成日期", "完成（销号）日期")
+    commitment: Bool | None = col("承诺", "个人整改事项是否公开承诺：是/否")
 
 
 # Workbook order; also the order in which a store is written (parents before children).
 RECORDS: tuple[type[Record], ...] = (
-    Branch, Member, Meeting, Study, Opinion, Talk, Material, Attendance, Criticism, Ballot, Rating, Rectification,
+    Branch, Member, Meeting, Study, Opinion, Talk, Material, Attendance, Criticism, Response, Ballot, Rating,
+    Rectification,
 )
 BY_SHEET: dict[str, type[Record]] = {r.sheet: r for r in RECORDS}
 BY_TABLE: dict[str, type[Record]] = {r.table: r for r in RECORDS}
@@ -640,7 +719,7 @@ class FieldSpec:
                 metadata += list(annotation.__metadata__)
             parser = next(m.func for m in metadata if isinstance(m, BeforeValidator))
             self.kind = {parse_id: "id", parse_text: "text", parse_date: "date", parse_bool: "bool",
-                         parse_int: "int", parse_year: "int", parse_number: "number"}[parser]
+                         parse_int: "int", parse_year: "int", parse_number: "number", parse_time: "text"}[parser]
             self.parse = parser
 
     def __repr__(self) -> str:

@@ -25,8 +25,8 @@ from typing import Callable
 
 from .demo import (BASELINE_AS_OF, BASELINE_MEETINGS, COMMITTEE_ROLES, HOURS_PER_DAY, Rows, secretary_of, to_batch,
                    to_rows)
-from .models import (SUPERIOR, Attendance, Ballot, Branch, Criticism, Material, Meeting, Member, Opinion, Rating,
-                     Record, Rectification, Study, Talk)
+from .models import (GROUP, SUPERIOR, Attendance, Ballot, Branch, Criticism, Material, Meeting, Member, Opinion,
+                     Rating, Record, Rectification, Response, Study, Talk)
 
 # default profile numbers the mutations step over (rules.md parameter table)
 NOTICE_DAYS, SUPERIOR_NOTICE_DAYS, PLAN_DAYS, PUBLIC_NOTICE_DAYS = 10, 7, 15, 15
@@ -282,9 +282,73 @@ def meet_self_criticism(t: Target):
     raise NotApplicable("no ordinary member's self-criticism")
 
 
+def _drop_first(t: Target, record: type[Record], match: Callable[[dict], bool], why: str):
+    """Drop the first row of the meeting's ``record`` rows that ``match``es (by seq for criticism records)."""
+    rows = sorted(t.of(record), key=lambda r: r.get("seq") or 0)
+    for row in rows:
+        if match(row):
+            t.drop(record, [row])
+            return row
+    raise NotApplicable(why)
+
+
+def prep_leader_opinions(t: Target):
+    """No opinion at all was asked about a 领导干部 outside the committee (group): subject = that cadre."""
+    t.need(t.kind != "leadership")
+    committee = set(t.committee()) | {t.secretary}
+    cadres = [m["member_id"] for m in t.members if m["leading_cadre"] and m["member_id"] not in committee]
+    for cadre in cadres:
+        about = [o for o in t.of(Opinion) if o["target"] == cadre]
+        if about:
+            t.drop(Opinion, about)
+            return cadre
+    raise NotApplicable("no 领导干部 outside the committee asked about")
+
+
+def meet_assembly_report(t: Target):
+    """With a committee: the secretary's 通报 of the 班子's 对照检查 at the 党员大会 is missing; without one: the
+    members' criticism of the secretary there."""
+    t.need(t.kind != "leadership")
+    if t.branch["has_committee"]:
+        _drop_first(t, Criticism, lambda c: c["stage"] == "assembly" and c["act"] == "report", "no 通报")
+    else:
+        _drop_first(t, Criticism, lambda c: c["stage"] == "assembly" and c["act"] == "criticism"
+                    and c["target"] in (t.secretary, GROUP), "no criticism of the secretary")
+
+
+def meet_peer_review(t: Target):
+    """党员大会: the one opinion another member gave an ordinary member after their self-criticism is dropped."""
+    t.need(t.kind != "leadership")
+    ordinary = t.ordinary()
+    row = _drop_first(t, Criticism, lambda c: c["stage"] == "assembly" and c["act"] == "criticism"
+                      and c["target"] in ordinary, "no peer review")
+    return row["target"]
+
+
+def meet_group_check(t: Target):
+    t.need(t.kind == "leadership")
+    _drop_first(t, Criticism, lambda c: c["act"] == "report" and c["target"] == GROUP, "no 班子 对照检查")
+
+
+meet_opinions_reported = _meeting_field("opinions_reported", False)
+
+
+def meet_unit_responses(t: Target):
+    """One of the named questions of the unit type gets no answer; a unit type without named questions gets a
+    question the superior named, left unanswered."""
+    if any(r["source"] == "required" for r in t.of(Response)):
+        _drop_first(t, Response, lambda r: r["source"] == "required", "no named questions")
+    else:
+        t.rows[Response].append(dict(meeting_id=t.meeting_id, source="superior", question="会风会纪是否严肃",
+                                     responder=None, summary=None))
+
+
 def meet_attendance(t: Target):
-    """The 请假 absentee becomes 缺席 with no reason (no written statement; still told afterwards)."""
+    """The 请假 absentee becomes 缺席 with no reason (no written statement; still told afterwards). Not a 年老体弱 or
+    流动 member: their absence is the branch's warning, not an unexcused absence."""
     a = t.absentee()
+    member = next(m for m in t.members if m["member_id"] == a["member_id"])
+    t.need(member["situation"] in (None, "none", "hardship"), "the absentee is frail or mobile")
     a.update(presence="absent", reason=None, written_statement=None, read_out=None)
     return a["member_id"]
 
@@ -345,7 +409,24 @@ eval_self = _rating_edit({"self_summary": False})
 # the level goes, the self-evaluation and feedback stay: only EVAL-RATING breaks
 eval_rating = _rating_edit({"level": None})
 eval_excellent_vote = _rating_edit({"vote_passed": False}, level="excellent")
-eval_unqualified = _rating_edit({"level": "unqualified", "vote_passed": None, "handling": None}, scheme="four")
+def eval_unqualified(t: Target):
+    """An ordinary member rated 不合格 with no handling opinion (a helper is named: EVAL-HELP stays quiet)."""
+    _evaluated(t)
+    rating = t.rated()
+    rating.update(level="unqualified", vote_passed=None, handling=None, helper=t.secretary)
+    return rating["member_id"]
+
+
+def eval_help(t: Target):
+    """An ordinary member rated 基本合格 with no helper (帮促人): the last such member, so that it can share a
+    meeting with the other evaluation mutations (they take the first)."""
+    _evaluated(t)
+    ordinary = t.ordinary()
+    rated = [r for r in t.of(Rating) if r["member_id"] in ordinary]
+    t.need(rated, "no rating")
+    rating = rated[-1]
+    rating.update(level="basic", vote_passed=None, helper=None)
+    return rating["member_id"]
 eval_feedback = _rating_edit({"feedback_date": None})
 
 
@@ -360,6 +441,16 @@ def rect_four_clear(t: Target):
     items = t.of(Rectification)
     t.need(items)
     items[0]["owner"] = None
+
+
+def rect_personal(t: Target):
+    """An ordinary member present has no personal rectification item."""
+    ordinary = t.ordinary()
+    items = [i for i in t.of(Rectification) if i["category"] == "individual" and i["owner"] in ordinary]
+    t.need(items, "no personal items")
+    owner = items[0]["owner"]
+    t.drop(Rectification, [i for i in items if i["owner"] == owner])
+    return owner
 
 
 def rect_public(t: Target):
@@ -394,7 +485,7 @@ def post_public_report(t: Target):
 
 
 def _drop_meeting(t: Target) -> None:
-    for record in (Study, Opinion, Talk, Material, Attendance, Criticism, Ballot, Rating, Rectification):
+    for record in (Study, Opinion, Talk, Material, Attendance, Criticism, Response, Ballot, Rating, Rectification):
         t.drop(record, t.of(record))
     t.drop(Meeting, [t.meeting])
 
@@ -421,7 +512,8 @@ def freq_leadership_year(t: Target):
         ratings = [r for r in t.rows[Rating] if r["meeting_id"] == meeting["meeting_id"]]
         if not ratings:
             continue
-        normal = "good" if meeting["rating_scheme"] == "three" else "qualified"
+        normal = "qualified"  # the final rating is four-level; the ballots use the meeting's scheme
+        on_ballot = "good" if meeting["rating_scheme"] == "three" else "qualified"
         missing = [c for c in cadres if c not in {r["member_id"] for r in ratings}
                    and next(m for m in t.rows[Member] if m["member_id"] == c)["status"] == "full"]
         numbers = sorted({b["ballot_no"] for b in t.rows[Ballot] if b["meeting_id"] == meeting["meeting_id"]})
@@ -430,7 +522,7 @@ def freq_leadership_year(t: Target):
                                        handling=None))
             for number in numbers:
                 t.rows[Ballot].append(dict(meeting_id=meeting["meeting_id"], ballot_no=number, rated_id=c,
-                                           level=normal, voter_type=_voter(t.rows, meeting["meeting_id"], number)))
+                                           level=on_ballot, voter_type=_voter(t.rows, meeting["meeting_id"], number)))
 
 
 def _voter(rows: Rows, meeting_id: str, number: str) -> str | None:
@@ -487,6 +579,7 @@ MUTATIONS: dict[str, Mutation] = {m.rule: m for m in (
     _m("PREP-OPINIONS-FEEDBACK", H1, "对副书记的一条意见未反馈本人", prep_opinions_feedback, "opinions"),
     _m("PREP-TALKS", H1, "删除书记与一名党员的谈心谈话", prep_talks, "talks"),
     _m("PREP-MATERIALS", H1, "一名支委未提交对照检查材料", prep_materials, "materials"),
+    _m("PREP-LEADER-OPINIONS", H1, "未征求对一名领导干部党员的意见", prep_leader_opinions, "opinions"),
     _m("PREP-COMMUNITY-LIST", H1, "支部改为社区支部，上半年组织生活会前未公示问题清单", prep_community_list,
        "problem_list_published"),
     _m("MEET-HOST", H1, "会议改由副书记主持", meet_host, "host_id"),
@@ -495,6 +588,11 @@ MUTATIONS: dict[str, Mutation] = {m.rule: m for m in (
     _m("MEET-ORDER", H1, "先开党员大会、后开支委会", meet_order, "criticisms"),
     _m("MEET-CRITICISM", H1, "支委会上删除一条对副书记的批评", meet_criticism, "criticisms"),
     _m("MEET-SELF-CRITICISM", H1, "党员大会上一名党员未作自我批评", meet_self_criticism, "criticisms"),
+    _m("MEET-ASSEMBLY-REPORT", H1, "党员大会上书记未通报支部班子对照检查情况", meet_assembly_report, "criticisms"),
+    _m("MEET-PEER-REVIEW", H1, "党员大会上一名党员自评后无人对其提出意见", meet_peer_review, "criticisms"),
+    _m("MEET-GROUP-CHECK", LD, "民主生活会上主要负责同志未代表班子作对照检查", meet_group_check, "criticisms"),
+    _m("MEET-OPINIONS-REPORTED", H1, "会上未通报会前征求到的意见", meet_opinions_reported, "opinions_reported"),
+    _m("MEET-UNIT-RESPONSES", SP, "机关专题组织生活会未回应一个规定问题", meet_unit_responses, "responses"),
     _m("MEET-ATTENDANCE", H1, "请假党员改为无故缺席", meet_attendance, "absentee"),
     _m("MEET-WRITTEN-STATEMENT", H1, "缺席党员的书面发言未在会上宣读", meet_written_statement, "absentee"),
     _m("MEET-SUPERIOR-COMMENT", SP, "专题组织生活会无上级点评", meet_superior_comment, "superior_comment"),
@@ -506,17 +604,19 @@ MUTATIONS: dict[str, Mutation] = {m.rule: m for m in (
     _m("EVAL-SELF", H2, "一名正式党员未提交个人小结", eval_self, "evaluation"),
     _m("EVAL-BALLOTS", H2, "测评票比应到投票人数多 3 张", eval_ballots, "evaluation"),
     _m("EVAL-RATING", H2, "一名正式党员没有评定等次", eval_rating, "evaluation"),
+    _m("EVAL-HELP", H2, "一名党员评为基本合格但未指定帮促人", eval_help, "evaluation-help"),
     _m("EVAL-EXCELLENT-VOTE", H2, "评为优秀的党员未经大会表决通过", eval_excellent_vote, "evaluation"),
     _m("EVAL-UNQUALIFIED", H2, "一名党员评为不合格但无处理意见", eval_unqualified, "evaluation"),
     _m("EVAL-FEEDBACK", H2, "一名党员的评定等次未反馈本人", eval_feedback, "evaluation"),
     _m("RECT-PRESENT", H1, "上半年组织生活会没有任何整改事项", rect_present, "rectifications"),
     _m("RECT-FOUR-CLEAR", H1, "一条整改事项未明确责任人", rect_four_clear, "rectifications"),
     _m("RECT-PUBLIC", H1, "整改清单未公示", rect_public, "rectifications"),
+    _m("RECT-PERSONAL", H1, "一名党员没有个人整改事项", rect_personal, "rectifications"),
     _m("RECT-OVERDUE", H1, "一条整改事项已过时限仍未完成", rect_overdue, "rectifications"),
     _m("POST-REPORT", H1, "会议情况报告会后 16 天才报上级", post_report, "report_sent"),
     _m("POST-ABSENTEE-INFORMED", H1, "会后未向请假党员告知会议情况", post_absentee_informed, "absentee"),
     _m("POST-PUBLIC-REPORT", LD, "民主生活会会后 36 天才向干部群众通报", post_public_report, "public_report_date"),
-    _m("FREQ-HALF-YEAR", None, "删除上半年组织生活会（上半年未召开组织生活会）", freq_half_year, "*", on=H1),
+    _m("FREQ-HALF-YEAR", None, "删除下半年组织生活会（下半年未召开组织生活会）", freq_half_year, "*", on=H2),
     _m("FREQ-LEADERSHIP-YEAR", None, "删除全年唯一的民主生活会（班子成员改为参加支部评定）", freq_leadership_year,
        "*", on=LD),
 )}

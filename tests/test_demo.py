@@ -9,8 +9,8 @@ import pytest
 
 from orglife_nb import demo
 from orglife_nb.cli import main
-from orglife_nb.models import (RECORDS, SUPERIOR, BRANCH_LEADERSHIP, Attendance, Ballot, Branch, Criticism,
-                               Material, Meeting, Member, Opinion, Rating, Rectification, Talk, UnitType,
+from orglife_nb.models import (GROUP, RECORDS, SUPERIOR, BRANCH_LEADERSHIP, Attendance, Ballot, Branch, Criticism,
+                               Material, Meeting, Member, Opinion, Rating, Rectification, Response, Talk, UnitType,
                                fields_of)
 from orglife_nb.mutations import MUTATIONS, NotApplicable, apply_mutation
 from orglife_nb.store import Store
@@ -117,9 +117,10 @@ def _check_references(batch: dict) -> None:
     same_branch(Opinion, "target", (BRANCH_LEADERSHIP,))
     same_branch(Talk, "talker", (SUPERIOR,))
     same_branch(Talk, "talkee", (SUPERIOR,))
-    for record, column in ((Material, "member_id"), (Attendance, "member_id"), (Criticism, "target"),
-                           (Criticism, "speaker"), (Ballot, "rated_id"), (Rating, "member_id"),
-                           (Rectification, "owner")):
+    same_branch(Criticism, "target", (GROUP,))
+    for record, column in ((Material, "member_id"), (Attendance, "member_id"), (Criticism, "speaker"),
+                           (Response, "responder"), (Ballot, "rated_id"), (Rating, "member_id"),
+                           (Rating, "helper"), (Rectification, "owner")):
         same_branch(record, column)
 
 
@@ -239,7 +240,9 @@ VARIANTS = [({}, set()),
             ({"has_committee": False}, {"MEET-CRITICISM"}),
             ({"unit_type": "community"}, {"MEET-DURATION"}),
             ({"leadership_group": False}, {"PREP-PLAN-DEADLINE", "PREP-PUBLIC-NOTICE", "MEET-SEPARATE",
-                                           "POST-PUBLIC-REPORT", "FREQ-LEADERSHIP-YEAR"})]
+                                           "POST-PUBLIC-REPORT", "FREQ-LEADERSHIP-YEAR",
+                                           # no 班子 and no 领导干部 in that branch
+                                           "MEET-GROUP-CHECK", "PREP-LEADER-OPINIONS"})]
 
 
 @pytest.mark.parametrize("variant, not_applicable", VARIANTS, ids=["default", "no-committee", "community",

@@ -306,3 +306,30 @@ def test_an_empty_store_starts_with_the_branch_form(sqlite_url):
     assert members.save() and "党员 新增 1 行" in members.status.value
     assert members.inputs["member_id"].input.disabled  # the id names the stored record now
     forms.session.close()
+
+
+def test_named_questions_checklist_ticks_as_answers_are_saved(session):
+    """rev 2: an organ branch's special meeting lists its five named questions; saving an answer ticks it; the
+    criticism form offers 通报 to the 班子, the rating form a helper, attendance 灵活参加."""
+    from orglife_nb.forms.questions import QuestionsPanel
+    from orglife_nb.models import Criticism, Rating, Response
+
+    forms = app(session)
+    forms.choose_meeting("MT1")
+    panel = forms.form(QuestionsPanel)
+    assert "没有本单位类型的规定问题" in panel.list.value  # a 组织生活会: the profile asks it of special meetings
+    meeting = forms.form(Meeting)
+    meeting.set_values(kind="special", start_time="9:00")
+    assert meeting.save() is True and session.rows(Meeting, meeting_id="MT1").start_time.tolist() == ["09:00"]
+    assert panel.list.value.count("未回应") == 5 and "担当意识强不强" in panel.list.value
+    answer = panel.form
+    answer.set_values(source="required", question="担当意识", responder="M1", summary="担当意识较强，个别同志仍需提高")
+    assert answer.save() is True
+    assert panel.list.value.count("未回应") == 4 and "✓ 已回应" in panel.list.value
+    assert session.rows(Response, meeting_id="MT1").question.tolist() == ["担当意识"]
+    # the other stages offer the rev 2 entries
+    criticism = forms.form(Criticism)
+    assert ("班子", "班子") in criticism.inputs["target"].input.options
+    assert "通报" in [label for label, _ in criticism.inputs["act"].input.options]
+    assert "helper" in forms.form(Rating).inputs
+    assert "灵活参加" in [label for label, _ in forms.form(Attendance).inputs["presence"].input.options]

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from orglife_nb.cli import main
-from orglife_nb.models import RECORDS, Attendance, Member, Record, Role, fields_of
+from orglife_nb.models import RECORDS, Attendance, Member, Record, Role, fields_of, parse_time
 from orglife_nb.store import Store
 from orglife_nb.workbook import import_file, problems_frame, read_workbook, write_template
 from orglife_nb.workbook.read import Problem
@@ -146,6 +146,8 @@ def rich_batch(branches: int = 3) -> dict[type[Record], pd.DataFrame]:
             return spec.ref_or if spec.ref_or and i % 3 == 2 else members[i % len(members)]
         if spec.enum is not None:
             return list(spec.enum)[i % len(spec.enum)].value
+        if spec.parse is parse_time:  # a text column of its own format (开始时间)
+            return f"{8 + i % 12:02d}:30"
         return {"bool": i % 2 == 0, "date": day + dt.timedelta(days=i), "int": 2026 + i, "number": 1.5 + i,
                 "id": f"{i:03d}", "text": ["=不是公式", "007", f"{spec.header}{branch}-{i}"][min(i, 2)]}[spec.kind]
 
@@ -218,7 +220,8 @@ def test_template_has_every_sheet_header_note_dropdown_and_format(tmp_path, caps
                 assert "必填" in cell.comment.text
     meeting = book["会议"]
     assert "民主生活会" in meeting["C1"].comment.text  # 会议类型 lists its labels
-    assert "“党员”表" in meeting["J1"].comment.text  # 主持人 says where the id must come from
+    host = next(cell for cell in meeting[1] if cell.value == "主持人")
+    assert "“党员”表" in host.comment.text  # 主持人 says where the id must come from
 
 
 def test_blank_template_imports_as_nothing(tmp_path, db_url, capsys):
@@ -522,7 +525,7 @@ def test_workbook_without_any_of_our_sheets_is_rejected(wb, tmp_path, capsys):
     code, out, err = run(capsys, "import", wb({"Sheet1": [["姓名"], ["张三"]]}), "--db", tmp_path / "s.db")
     assert code == 2 and err == ""
     assert out.splitlines() == ["wb0.xlsx：工作簿中没有可识别的工作表（工作表名应为：支部、党员、会议、学习、征求意见、"
-                                "谈心谈话、对照检查、出席、批评、测评、评定、整改）"]
+                                "谈心谈话、对照检查、出席、批评、回应、测评、评定、整改）"]
 
 
 def test_duplicate_sheet_after_trimming_is_a_problem(wb):
@@ -540,7 +543,7 @@ def test_import_file_without_the_cli(wb, store):
     assert not rejected.stored and rejected.error is None
     table = problems_frame(rejected.problems)
     assert table.to_dict("records") == [{"工作表": "出席", "行": 3, "列": "出席情况", "值": "迟到",
-                                         "问题": "不是允许的值，应为：出席/请假/缺席"}]
+                                         "问题": "不是允许的值，应为：出席/灵活参加/请假/缺席"}]
     assert store.counts()[Attendance] == 0
     stored = import_file(wb(), store)
     assert stored.stored and stored.rows == 31 and stored.summary.changed == 31

@@ -30,8 +30,8 @@ from ..errors import OrglifeError
 from ..outputs import output_dir, replacing
 from ..resources import templates
 from ..frames import Frames
-from ..models import (SUPERIOR, CriticismAct, CriticismStage, Level, Material, MaterialType, Meeting, MeetingKind,
-                      MemberStatus, OpinionMethod, OpinionSource, Presence, RatingScheme, RectStatus, Responsibility,
+from ..models import (SUPERIOR, CriticismAct, CriticismStage, FinalLevel, Level, Material, MaterialType, Meeting,
+                      MeetingKind, MemberStatus, OpinionMethod, OpinionSource, Presence, RatingScheme, RectStatus, Responsibility,
                       Role, StudyForm, VoterType, field_of)
 
 TEMPLATE_DIR = templates() / "documents"
@@ -403,8 +403,9 @@ def _evaluation(mt: _Meeting) -> dict[str, Any]:
     scheme = RatingScheme(m.rating_scheme).label if not _blank(m.rating_scheme) else "未注明（按配置）"
     rated = ratings[ratings.level.notna()]
     counts = rated.level.value_counts()
-    outcome = _counted(((lv.label, int(counts.get(lv.value, 0))) for lv in Level
-                        if lv in levels or counts.get(lv.value, 0)), "人") if len(rated) else "未登记评定结果"
+    # the final rating is four-level whatever the ballot scheme (000 第二篇 二.4)
+    outcome = _counted(((lv.label, int(counts.get(lv.value, 0))) for lv in FinalLevel), "人") \
+        if len(rated) else "未登记评定结果"
 
     def listed(level: Level, note: Callable[[Any], str]) -> str:
         people = rated[rated.level == level.value]

@@ -17,6 +17,7 @@ from ..models import (Attendance, Branch, Criticism, Meeting, MeetingKind, Mater
 from ..reports.html import esc
 from .ballots import BallotForm
 from .guidance import STYLE, meeting_guidance
+from .questions import QuestionsPanel
 from .record import NEW, RecordForm, Scope
 from .review import ReviewBar
 from .session import Session
@@ -32,6 +33,7 @@ TABS: list[tuple[str, tuple]] = [
     ("对照检查", (Material,)),
     ("出席", (Attendance,)),
     ("批评与自我批评", (Criticism,)),
+    ("回应问题", (QuestionsPanel,)),
     ("民主测评", (BallotForm,)),
     ("评定等次", (Rating,)),
     ("整改", (Rectification,)),
@@ -154,7 +156,7 @@ class FormsApp:
     def form(self, kind):
         """The form of a record class (or panel class), built on first use."""
         if kind not in self.forms:
-            if isinstance(kind, type) and kind in (BallotForm, WorkbookPanel):
+            if isinstance(kind, type) and kind in (BallotForm, WorkbookPanel, QuestionsPanel):
                 self.forms[kind] = kind(self.session, self.scope, on_saved=self._saved)
             else:
                 form = RecordForm(self.session, kind, self.scope, on_saved=self._saved)

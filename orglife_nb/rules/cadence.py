@@ -1,7 +1,10 @@
-"""Cadence rules (频次), per branch over the calendar year of as_of (or ``year``).
+"""Cadence rules (频次), per branch over the analysed period: from the branch's first recorded meeting (or the
+check's ``since``) to as_of, every half-year / year in it (``year`` narrows to one calendar year). A branch with no
+meeting at all is looked at from the start of as_of's year.
 
-A period that ended on or before as_of without a meeting is a violation; the period in progress without any
-meeting (not even one scheduled) is pending (info, days left); later periods are not looked at.
+A period that ended on or before as_of without a meeting is a violation (a check in January still reports last
+year's gaps); the period in progress without any meeting (not even one scheduled) is pending (info, days left);
+later periods are not looked at.
 """
 from __future__ import annotations
 
@@ -25,23 +28,37 @@ def _period_label(year: int, start: int, months: int) -> str:
     return f"{year} 年 {start}–{start + months - 1} 月"
 
 
-def _periods(year: int, months: int) -> pd.DataFrame:
-    """The year's periods of ``months`` months: start, end (last day), label."""
-    starts = range(1, 13, months)
-    return pd.DataFrame({
-        "start": [pd.Timestamp(year, s, 1) for s in starts],
-        "end": [pd.Timestamp(year, s, 1) + pd.DateOffset(months=months) - pd.Timedelta(days=1) for s in starts],
-        "label": [_period_label(year, s, months) for s in starts],
-    })
+def _periods(years: range, months: int) -> pd.DataFrame:
+    """The periods of ``months`` months of each year: start, end (last day), label."""
+    rows = [(pd.Timestamp(year, s, 1), pd.Timestamp(year, s, 1) + pd.DateOffset(months=months) - pd.Timedelta(days=1),
+             _period_label(year, s, months)) for year in years for s in range(1, 13, months)]
+    return pd.DataFrame(rows, columns=["start", "end", "label"])
+
+
+def _analysed_from(ctx, branches: pd.DataFrame) -> pd.Series:
+    """Per branch, the first day looked at: ``year``'s 1 January, else ``since``, else the first recorded meeting
+    (any kind), else 1 January of as_of's year."""
+    if ctx.year is not None or not len(branches):
+        return pd.Series(pd.Timestamp(ctx.year or ctx.as_of.year, 1, 1), index=branches.index, dtype="datetime64[ns]")
+    if ctx.since is not None:
+        return pd.Series(ctx.since, index=branches.index)
+    every_kind = getattr(ctx, "ctx", ctx).meetings  # a rule's Scope sees only its own kinds
+    first = every_kind.groupby("branch_id", observed=True).date.min()
+    start = pd.Series(first.reindex(branches.branch_id.astype(object)).to_numpy(), index=branches.index)
+    return pd.to_datetime(start).fillna(pd.Timestamp(ctx.as_of.year, 1, 1))
 
 
 def _uncovered(ctx, branches: pd.DataFrame, kind: str, months: int, what: str) -> pd.DataFrame:
     """Findings for (branch, period) without a meeting of ``kind``: ended → violation, in progress → info."""
-    periods = _periods(ctx.year, months)
+    branches = branches[["branch_id"]].assign(_from=_analysed_from(ctx, branches).to_numpy())
+    last_year = ctx.year if ctx.year is not None else ctx.as_of.year
+    first_year = int(branches._from.min().year) if len(branches) else last_year
+    periods = _periods(range(min(first_year, last_year), last_year + 1), months)
     periods = periods[periods.start.le(ctx.as_of)]
-    grid = branches[["branch_id"]].merge(periods, how="cross")
+    grid = branches.merge(periods, how="cross")
+    grid = grid[grid.end.ge(grid._from)].drop(columns="_from")  # periods from the one holding the first day
     m = ctx.meetings
-    m = m[m.kind.eq(kind).fillna(False) & m.date.dt.year.eq(ctx.year)]
+    m = m[m.kind.eq(kind).fillna(False)]
     first_month = (m.date.dt.month - 1) // months * months + 1  # the period a meeting falls in
     m = m.assign(start=pd.to_datetime(pd.DataFrame({"year": m.date.dt.year, "month": first_month, "day": 1})))
     ended = grid.end.le(ctx.as_of)

@@ -107,6 +107,28 @@ def missing(ctx, rows: pd.DataFrame, message: str, *, due: pd.Series | None = No
                 days=days.where(pending | own_deadline))
 
 
+def recorded_after(ctx, rows: pd.DataFrame, message: pd.Series | str, *, subject: str | None = None,
+                   severity: pd.Series | str | None = None) -> pd.DataFrame:
+    """Findings that rest on a record being *absent* (no minutes, no summary, no criticism or rating rows …).
+
+    Records of a held meeting are entered after it (rules.md): until the meeting's report deadline (inclusive) the
+    finding is pending ('info', days left to enter it); after it, the rule's severity (or ``severity``).
+    ``rows`` carry ``report_due``; ``message`` is final text (or a Series of it).
+    """
+    pending, info, days = open_state(ctx, rows.report_due)
+    text = message if isinstance(message, pd.Series) else pd.Series(message, index=rows.index, dtype=object)
+    frame = rows.assign(_due=rows.report_due, _days=days)
+    tail = pd.Series("", index=rows.index, dtype=object)
+    tail[pending] = fmt("（会后补录：应不晚于 {_due}，还剩 {_days} 天）", frame[pending])
+    if severity is None:
+        severity = info
+    else:
+        base = severity if isinstance(severity, pd.Series) else pd.Series(severity, index=rows.index, dtype=object)
+        severity = base.reindex(rows.index).where(~pending, "info")
+    return emit(rows, text.reindex(rows.index) + tail, subject=subject, severity=severity, due=rows.report_due,
+                days=days.where(pending))
+
+
 @dataclass(frozen=True)
 class Step:
     """A dated step of a meeting with a deadline in days before (``before``) or after the meeting.

@@ -39,11 +39,12 @@ def day_count(delta: pd.Series) -> pd.Series:
 ID_DOMAINS = {
     "branch": {"branches": ["branch_id"], "members": ["branch_id"], "meetings": ["branch_id"]},
     "meeting": {table: ["meeting_id"] for table in ("meetings", "studies", "opinions", "talks", "materials",
-                                                   "attendance", "criticisms", "ballots", "ratings",
+                                                   "attendance", "criticisms", "responses", "ballots", "ratings",
                                                    "rectifications")},
     "person": {"members": ["member_id"], "meetings": ["host_id"], "opinions": ["target"],
                "talks": ["talker", "talkee"], "materials": ["member_id"], "attendance": ["member_id"],
-               "criticisms": ["target", "speaker"], "ballots": ["rated_id"], "ratings": ["member_id"],
+               "criticisms": ["target", "speaker"], "responses": ["responder"], "ballots": ["rated_id"],
+               "ratings": ["member_id", "helper"],
                "rectifications": ["owner"]},
     "ballot": {"ballots": ["ballot_no"]},
 }
@@ -118,12 +119,14 @@ class Context:
     """Frames + profile + as_of, with the precomputed joins the rules share (each computed on first use)."""
 
     def __init__(self, frames: "Frames", profile: "Profile", as_of: dt.date | pd.Timestamp,
-                 year: int | None = None) -> None:
+                 year: int | None = None, since: dt.date | None = None) -> None:
         self.source = frames
         self.frames = categorised(frames)
         self.profile = profile
         self.as_of = pd.Timestamp(as_of).normalize()
-        self.year = int(year) if year is not None else self.as_of.year
+        # cadence: None → every period from each branch's first meeting (or ``since``) to as_of; a year → that one
+        self.year = int(year) if year is not None else None
+        self.since = pd.Timestamp(since).normalize() if since is not None else None
         self._by_kinds: dict[tuple[str, ...], pd.DataFrame] = {}
         self._memo: dict[str, object] = {}
 

@@ -10,9 +10,10 @@ import pandas as pd
 
 from ..models import SUPERIOR, CriticismAct, CriticismStage, MeetingKind
 
-SELF, CRIT, RESPONSE = (a.value for a in CriticismAct)
+SELF, CRIT, RESPONSE, REPORT = (CriticismAct.self_criticism.value, CriticismAct.criticism.value,
+                                CriticismAct.response.value, CriticismAct.report.value)
 LEADERSHIP = MeetingKind.leadership.value
-ACT_MARKS = {SELF: "自", CRIT: "批", RESPONSE: "表"}
+ACT_MARKS = {SELF: "自", CRIT: "批", RESPONSE: "表", REPORT: "通"}
 
 
 def _before(talks: pd.DataFrame, meeting_date: pd.Series) -> pd.Series:

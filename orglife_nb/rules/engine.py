@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import OrglifeError
 from .common import FINDING_COLUMNS
-from .context import Context
+from .context import LEADERSHIP, Context
 from .profile import load_profile
 from .registry import RULES, SEVERITIES, Rule, get_rule
 
@@ -31,19 +31,22 @@ def select_rules(rules: Iterable[str | Rule] | None = None) -> list[Rule]:
     return [r for r in RULES if r.id in wanted]
 
 
-def make_context(frames, profile=None, as_of: dt.date | None = None, year: int | None = None) -> Context:
-    return Context(frames, load_profile(profile), as_of or dt.date.today(), year)
+def make_context(frames, profile=None, as_of: dt.date | None = None, year: int | None = None,
+                 since: dt.date | None = None) -> Context:
+    return Context(frames, load_profile(profile), as_of or dt.date.today(), year, since)
 
 
 def run_checks(frames, profile=None, as_of: dt.date | None = None, rules: Iterable[str | Rule] | None = None,
-               year: int | None = None, context: Context | None = None) -> pd.DataFrame:
+               year: int | None = None, context: Context | None = None,
+               since: dt.date | None = None) -> pd.DataFrame:
     """Run the rules over ``frames`` (a ``Frames``) and return the findings.
 
     ``profile``: a Profile, a bundled name or a YAML path (None → default). ``as_of``: the day of the check (None →
-    today); ``year``: the cadence year (None → as_of's). Columns: see ``COLUMNS``; sorted by branch, meeting (date,
+    today); ``year``: narrows the cadence rules to one year; ``since``: where their analysed period starts (None →
+    each branch's first meeting). Columns: see ``COLUMNS``; sorted by branch, meeting (date,
     id; cadence last), rule catalogue order, subject; stable within that.
     """
-    ctx = context or make_context(frames, profile, as_of, year)
+    ctx = context or make_context(frames, profile, as_of, year, since)
     parts = []
     for rule in select_rules(rules):
         found = rule.check(ctx.bind(rule))
@@ -63,9 +66,10 @@ def finish(ctx: Context, parts: list[pd.DataFrame]) -> pd.DataFrame:
     f = f.merge(table, on="rule", how="left")
     f["severity"] = f.severity.fillna(f._default)
     branches = ctx.branches[["branch_id", "branch_name"]].astype({"branch_id": object})
-    meetings = ctx.meetings[["meeting_id", "kind", "date"]].rename(columns={"date": "meeting_date"})
+    meetings = ctx.meetings[["meeting_id", "kind", "date", "has_committee"]].rename(columns={"date": "meeting_date"})
     f = f.merge(branches, on="branch_id", how="left").merge(
         meetings.astype({"meeting_id": object, "kind": object}), on="meeting_id", how="left")
+    f["source"] = _case_sources(f)
     f["subject_name"] = f.subject.map(ctx.names)
     # stable: within (branch, meeting, rule, subject) a rule's own order of findings stays
     f = f.sort_values(["branch_id", "meeting_date", "meeting_id", "_order", "subject"], na_position="last",
@@ -76,6 +80,24 @@ def finish(ctx: Context, parts: list[pd.DataFrame]) -> pd.DataFrame:
     f["due"] = pd.to_datetime(f.due)
     f["days"] = f.days.astype("Int64")
     return f
+
+
+def _case_sources(f: pd.DataFrame) -> pd.Series:
+    """Each finding's source: the part of its rule's source that governs its case (rules.md "The source fits the
+    case"); findings without a meeting (cadence) cite the rule's catalogue source."""
+    source = f.source.copy()
+    narrowed = [r for r in RULES if r.cases]
+    if not narrowed or not len(f):
+        return source
+    leadership = f.kind.eq(LEADERSHIP).fillna(False).to_numpy()
+    no_committee = (~leadership) & f.meeting_id.notna().to_numpy() & ~f.has_committee.fillna(True).astype(bool)
+    case = np.where(leadership, "leadership", np.where(no_committee, "no_committee", "branch"))
+    case = np.where(f.meeting_id.isna().to_numpy(), "", case)
+    for rule in narrowed:
+        mine = f.rule.eq(rule.id).to_numpy()
+        for name, text in rule.cases:
+            source[mine & (case == name)] = text
+    return source
 
 
 def _empty() -> pd.DataFrame:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import Level, RatingScheme, VoterType
-from .common import concat, emit, fmt, missing
+from .common import concat, emit, fmt, missing, recorded_after
 from .meeting import blank
 from .registry import BRANCH_MEETINGS, REGULAR_ONLY, register
 
@@ -72,13 +72,16 @@ def self_evaluation(ctx) -> pd.DataFrame:
     exempt from the branch rating (see EVAL-RATING) is exempt from its self-evaluation too."""
     r = _full_members(ctx, _evaluated(ctx))
     r = r[~r.self_summary.fillna(False) & ~r.exempt]
-    return emit(r, fmt("正式党员 {name} 未作个人小结（自评）", r), subject="member_id")
+    unset, false = r[r.self_summary.isna()], r[r.self_summary.eq(False).fillna(False)]
+    return concat(recorded_after(ctx, unset, fmt("正式党员 {name} 未作个人小结（自评）", unset), subject="member_id"),
+                  emit(false, fmt("正式党员 {name} 未作个人小结（自评）", false), subject="member_id"))
 
 
-@register("EVAL-BALLOTS", "EVAL", "民主测评票", "error", BRANCH_MEETINGS, "000 第二篇 二.2–3；第三篇 第三步 4")
+@register("EVAL-BALLOTS", "EVAL", "民主测评票", "error", BRANCH_MEETINGS, "000 第二篇 二.3；第三篇 第三步 4")
 def ballots(ctx) -> pd.DataFrame:
-    """Ballots exist; they use the meeting's scheme's levels only; no ballot rates a member twice; member
-    ballots ≤ members present (群众代表's ballots count as their own invited voters)."""
+    """Ballots exist; they use the levels of the meeting's **ballot** scheme only (三档 好/一般/差 or 四档); no
+    ballot rates a member twice; member ballots ≤ members present (群众代表's ballots count as their own invited
+    voters)."""
     m = _evaluated(ctx)
     b = ctx.only(ctx.frames.ballots, m).merge(m[["meeting_id", "branch_id", "scheme"]], on="meeting_id")
     none = m[~m.meeting_id.isin(b.meeting_id)]
@@ -97,7 +100,7 @@ def ballots(ctx) -> pd.DataFrame:
     over = over.assign(present=over.present.fillna(0).astype(int))
     over = over[over.ballots.gt(over.present).fillna(False)].assign(ballots=lambda f: f.ballots.astype(int))
     return concat(
-        emit(none, "结合民主评议党员但未进行民主测评（无测评票）"),
+        recorded_after(ctx, none, "结合民主评议党员但未进行民主测评（无测评票）"),
         emit(foreign, fmt("测评票 {ballot_no} 对 {name} 评为“{level_label}”，不属于{scheme_label}测评方案", foreign),
              subject="rated_id"),
         emit(twice, fmt("测评票 {ballot_no} 对 {name} 评了不止一次", twice), subject="rated_id"),
@@ -112,17 +115,45 @@ def _labelled(ctx, b: pd.DataFrame) -> pd.DataFrame:
 
 @register("EVAL-RATING", "EVAL", "评定等次", "error", BRANCH_MEETINGS, "000 第二篇 二.4；第三篇 第四步、第六步")
 def rating(ctx) -> pd.DataFrame:
-    """Every full member has a final rating (评定等次) of the meeting's scheme, except a 领导干部 who was present at
-    that year's 民主生活会 (000 第三篇 第六步: 可不参加民主测评)."""
+    """Every full member has a final rating (评定等次), always one of the four levels 优秀/合格/基本合格/不合格 (the
+    model admits no other; a 三档 ballot scheme does not change it), except a 领导干部 who was present at that
+    year's 民主生活会 (000 第三篇 第六步: 可不参加民主测评)."""
     r = _full_members(ctx, _evaluated(ctx))
-    r = r.assign(level_label=r.level.astype(object).map(LEVEL_LABELS),
-                 scheme_label=r.scheme.astype(object).map(SCHEME_LABELS))
     unrated = r[r.level.isna() & ~r.exempt]
-    rated = r[r.level.notna()]
-    foreign = rated[~_in_scheme(ctx, rated)]
-    return concat(emit(unrated, fmt("正式党员 {name} 未评定等次", unrated), subject="member_id"),
-                  emit(foreign, fmt("{name} 的评定等次“{level_label}”不属于{scheme_label}测评方案", foreign),
-                       subject="member_id"))
+    return recorded_after(ctx, unrated, fmt("正式党员 {name} 未评定等次", unrated), subject="member_id")
+
+
+LOW_RATINGS = (Level.basic.value, Level.unqualified.value)
+LOW_BALLOTS = (Level.poor.value, Level.basic.value, Level.unqualified.value)
+
+
+@register("EVAL-HELP", "EVAL", "评议较差党员帮促", "warning", BRANCH_MEETINGS, "000 第五篇 (三)1")
+def help_assigned(ctx) -> pd.DataFrame:
+    """A member rated 基本合格 or 不合格, or whose ballots are mostly 差 (三档) or 基本合格/不合格 (四档), has a
+    designated helper (帮促人, another member) for talks and help after the meeting."""
+    m = _evaluated(ctx)
+    ratings = ctx.only(ctx.frames.ratings, m).drop_duplicates(["meeting_id", "member_id"], keep="last")
+    b = ctx.only(ctx.frames.ballots, m)
+    low = b[b.level.isin(LOW_BALLOTS)]
+    # only members with a low ballot can have mostly low ballots: count those members' ballots alone
+    b = b[b.rated_id.isin(low.rated_id.unique())]
+    share = (low.groupby(["meeting_id", "rated_id"], observed=True).size()
+             / b.groupby(["meeting_id", "rated_id"], observed=True).size()).dropna()
+    mostly = share[share.gt(0.5)].index.to_frame(index=False).rename(columns={"rated_id": "member_id"})
+    flagged = pd.concat([ratings.loc[ratings.level.isin(LOW_RATINGS), ["meeting_id", "member_id"]],
+                         mostly[["meeting_id", "member_id"]].astype(ratings[["meeting_id", "member_id"]].dtypes)])
+    flagged = flagged.drop_duplicates().merge(ratings[["meeting_id", "member_id", "level", "helper"]],
+                                              on=["meeting_id", "member_id"], how="left")
+    flagged = flagged.merge(m[["meeting_id", "branch_id", "report_due"]], on="meeting_id")
+    flagged = flagged.assign(name=ctx.name_of(flagged.member_id), why=np.where(
+        flagged.level.isin(LOW_RATINGS), "评定为“" + flagged.level.astype(object).map(LEVEL_LABELS).fillna("") + "”",
+        "民主测评多数票为较差等次"))
+    none = flagged[flagged.helper.isna()]
+    oneself = flagged[flagged.helper.notna() & flagged.helper.astype(object).eq(flagged.member_id.astype(object))]
+    return concat(
+        recorded_after(ctx, none, fmt("{name} {why}，未指定帮促人会后对其谈话帮促", none), subject="member_id"),
+        emit(oneself, fmt("{name} {why}，帮促人应为其他党员，不能是本人", oneself), subject="member_id"),
+    )
 
 
 @register("EVAL-EXCELLENT-VOTE", "EVAL", "优秀经大会表决", "error", BRANCH_MEETINGS, "000 第二篇 二.4")
@@ -130,7 +161,9 @@ def excellent_vote(ctx) -> pd.DataFrame:
     """A member rated 优秀 was approved by the assembly's vote (表决通过)."""
     r = _ratings(ctx)
     r = r[r.level.eq(Level.excellent.value) & ~r.vote_passed.fillna(False)]
-    return emit(r, fmt("{name} 评为优秀，但未经党员大会表决通过", r), subject="member_id")
+    unset, false = r[r.vote_passed.isna()], r[r.vote_passed.eq(False).fillna(False)]
+    return concat(recorded_after(ctx, unset, fmt("{name} 评为优秀，但未经党员大会表决通过", unset), subject="member_id"),
+                  emit(false, fmt("{name} 评为优秀，但未经党员大会表决通过", false), subject="member_id"))
 
 
 @register("EVAL-UNQUALIFIED", "EVAL", "不合格的处理意见", "error", BRANCH_MEETINGS, "000 第二篇 二.4")
@@ -138,7 +171,7 @@ def unqualified(ctx) -> pd.DataFrame:
     """A member rated 不合格 has a handling opinion (处理意见)."""
     r = _ratings(ctx)
     r = r[r.level.eq(Level.unqualified.value) & blank(r.handling)]
-    return emit(r, fmt("{name} 评为不合格，但没有支委会的处理意见", r), subject="member_id")
+    return recorded_after(ctx, r, fmt("{name} 评为不合格，但没有支委会的处理意见", r), subject="member_id")
 
 
 @register("EVAL-FEEDBACK", "EVAL", "评定结果反馈本人", "error", BRANCH_MEETINGS, "000 第三篇 第四步")

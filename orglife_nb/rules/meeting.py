@@ -1,18 +1,26 @@
-"""Meeting rules (召开会议): host, prior rectification, order and coverage of criticism, attendance, superior's
-comment, summary, minutes, duration, held on its own. They look only at meetings held on or before as_of."""
+"""Meeting rules (召开会议): host, prior rectification, order and coverage of criticism, the 党员大会 (通报, 互评),
+the 班子's 对照检查, opinions reported, named questions answered, attendance, superior's comment, summary, minutes,
+duration, held on its own. They look only at meetings held on or before as_of.
+
+Records of a held meeting are entered after it: a finding that rests on a record being absent is pending until
+the report deadline (``common.recorded_after``); a record that is there and wrong is a violation at once.
+"""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ..models import CriticismAct, CriticismStage, Presence, UnitType
-from .common import concat, emit, fmt
+from ..models import GROUP, NAMED_QUESTIONS, CriticismAct, CriticismStage, Presence, QuestionSource, Situation, UnitType
+from .common import concat, emit, fmt, recorded_after
 from .coverage import held_criticism_needs
 from .context import LEADERSHIP
 from .registry import ALL, BRANCH_MEETINGS, LEADERSHIP_ONLY, register
 
-SELF, CRIT, RESPONSE = (a.value for a in CriticismAct)
+SELF, CRIT, RESPONSE, REPORT = (CriticismAct.self_criticism.value, CriticismAct.criticism.value,
+                                CriticismAct.response.value, CriticismAct.report.value)
 STAGE_LABELS = {s.value: s.label for s in CriticismStage}
+ASSEMBLY, COMMITTEE, LEADERSHIP_STAGE = (CriticismStage.assembly.value, CriticismStage.committee.value,
+                                         CriticismStage.leadership.value)
 
 
 def blank(series: pd.Series) -> pd.Series:
@@ -26,6 +34,14 @@ def _criticisms(ctx) -> pd.DataFrame:
     return c.merge(m[["meeting_id", "branch_id", "secretary_id", "kind", "has_committee"]], on="meeting_id")
 
 
+def _unset_or_false(ctx, m: pd.DataFrame, column: str, message: str, severity=None) -> pd.DataFrame:
+    """A yes/no of the meeting record: not recorded → pending until the report deadline; recorded 否 → at once."""
+    unset = m[m[column].isna()]
+    false = m[m[column].eq(False).fillna(False)]
+    return concat(recorded_after(ctx, unset, fmt(message, unset), severity=severity),
+                  emit(false, fmt(message, false), severity=severity))
+
+
 @register("MEET-HOST", "MEET", "书记主持", "error", ALL, "000 第一篇 2.1；第三篇 第二步")
 def host(ctx) -> pd.DataFrame:
     """The meeting is chaired by the secretary (民主生活会: 主要负责同志, the branch secretary)."""
@@ -35,7 +51,7 @@ def host(ctx) -> pd.DataFrame:
     no_host = m[m.secretary_id.notna() & m.host_id.isna()]
     other = m[m.secretary_id.notna() & m.host_id.notna() & m.host_id.ne(m.secretary_id).fillna(False)]
     return concat(emit(no_secretary, "支部未登记书记，无法确认会议由书记主持"),
-                  emit(no_host, fmt("未登记主持人，应由书记 {secretary_name} 主持", no_host)),
+                  recorded_after(ctx, no_host, fmt("未登记主持人，应由书记 {secretary_name} 主持", no_host)),
                   emit(other, fmt("会议由 {host_name} 主持，应由书记 {secretary_name} 主持", other)))
 
 
@@ -46,25 +62,36 @@ def prior_rectification(ctx) -> pd.DataFrame:
     m = ctx.meetings.sort_values(["branch_id", "kind", "date", "meeting_id"])
     previous = m.groupby(["branch_id", "kind"], observed=True).date.shift()
     m = m.assign(previous=previous)
-    m = m[m.held & m.previous.notna() & ~m.prior_rectification_reported.fillna(False)]
-    return emit(m, fmt("未通报上次同类会议（{previous}）查摆问题的整改落实情况", m))
+    m = m[m.held & m.previous.notna()]
+    return _unset_or_false(ctx, m, "prior_rectification_reported", "未通报上次同类会议（{previous}）查摆问题的整改落实情况")
 
 
-@register("MEET-ORDER", "MEET", "会议程序顺序", "error", ALL, "003 三.1；000 第二篇 (二)；003 民主 三.3")
+@register("MEET-ORDER", "MEET", "会议程序顺序", "error", ALL,
+          "003 三.1；000 第二篇 (二)；000 第三篇 第三步 1；003 民主 三.3",
+          branch="003 三.1；000 第二篇 (二)", no_committee="000 第三篇 第三步 1；003 三.1", leadership="003 民主 三.3")
 def order(ctx) -> pd.DataFrame:
-    """Order of the criticism records: 支委会 before 党员大会 (branches with a committee); in every stage the
-    secretary's (主要负责同志's) self-criticism first; for each person examined in the 支委会 / 民主生活会 stage,
-    self-criticism, then the others' criticism, then the response (表态)."""
+    """Order of the criticism records: 支委会 before 党员大会 (branches with a committee); records addressed to the
+    班子 (对象 班子: its 通报 and the criticism it hears) open their stage; then the secretary's (主要负责同志's)
+    self-criticism comes first; for each person examined in the 支委会 / 民主生活会 stage, self-criticism, then the
+    others' criticism, then the response (表态)."""
     c = _criticisms(ctx)
-    committee, assembly = CriticismStage.committee.value, CriticismStage.assembly.value
     span = c.groupby(["meeting_id", "stage"], observed=True).seq.agg(["min", "max"]).unstack("stage")
     flipped_ids = []
-    if ("max", committee) in span and ("min", assembly) in span:
-        flipped_ids = span.index[span[("max", committee)].gt(span[("min", assembly)])]
+    if ("max", COMMITTEE) in span and ("min", ASSEMBLY) in span:
+        flipped_ids = span.index[span[("max", COMMITTEE)].gt(span[("min", ASSEMBLY)])]
     flipped = ctx.held[ctx.held.meeting_id.isin(flipped_ids) & ctx.held.has_committee]
     stage_findings = emit(flipped, "党员大会的发言排在支委会之前：应先召开支委会，再召开党员大会")
 
-    # secretary first: the stage's first record is not the secretary's own self-criticism, though one exists
+    # the 班子's records open the stage: one finding per stage where one comes after a member's record
+    group = c.target.isin([GROUP])
+    first_member = c[~group].groupby(["meeting_id", "stage"], observed=True).seq.min().rename("first_member")
+    late = c[group].join(first_member, on=["meeting_id", "stage"], how="inner")
+    late = late[late.seq.gt(late.first_member)].drop_duplicates(["meeting_id", "stage"])
+    late = late.assign(stage_label=late.stage.astype(object).map(STAGE_LABELS))
+    group_findings = emit(late, fmt("{stage_label}：针对班子的通报和批评应在个人对照检查之前进行（先班子后个人）", late))
+
+    # secretary first among the personal records: the first is not the secretary's self-criticism, though one exists
+    c = c[~group]
     own = c.speaker.eq(c.target) & c.act.eq(SELF)
     c = c.assign(own=own, lead_self=own & c.speaker.eq(c.secretary_id))
     first = c.loc[c.groupby(["meeting_id", "stage"], observed=True).seq.idxmin()]
@@ -77,7 +104,7 @@ def order(ctx) -> pd.DataFrame:
                                     "{speaker_name}", first))  # about the meeting's order: no subject
 
     # per person examined (支委会 / 民主生活会): self-criticism < every criticism < response
-    mutual = c[c.stage.isin([committee, CriticismStage.leadership.value])]
+    mutual = c[c.stage.isin([COMMITTEE, LEADERSHIP_STAGE])]
     span = mutual.groupby(["meeting_id", "stage", "target", "act"], observed=True).seq.agg(["min", "max"])
     span = span.unstack("act").reindex(columns=pd.MultiIndex.from_product([["min", "max"], [SELF, CRIT, RESPONSE]]))
     wrong = (span[("max", SELF)].gt(span[("min", CRIT)]) | span[("max", CRIT)].gt(span[("min", RESPONSE)])
@@ -87,21 +114,23 @@ def order(ctx) -> pd.DataFrame:
     wrong = wrong.assign(name=ctx.name_of(wrong.target), stage_label=wrong.stage.astype(object).map(STAGE_LABELS))
     person_findings = emit(wrong, fmt("{stage_label}：{name} 的发言顺序应为先自我批评、再由他人批评、最后表态", wrong),
                            subject="target")
-    return concat(stage_findings, lead_findings, person_findings)
+    return concat(stage_findings, group_findings, lead_findings, person_findings)
 
 
-@register("MEET-CRITICISM", "MEET", "相互批评全覆盖", "error", ALL, "000 第二篇 (二)2；003 民主 三.3")
+@register("MEET-CRITICISM", "MEET", "相互批评全覆盖", "error", ALL, "000 第二篇 (二)2；003 民主 三.3",
+          branch="000 第二篇 (二)2", leadership="003 民主 三.3")
 def criticism(ctx) -> pd.DataFrame:
     """In the 支委会 stage (every 民主生活会) each present 班子 member makes a self-criticism, is criticised by
     every other present member and then responds (表态). One finding per missing item."""
     need = held_criticism_needs(ctx)
-    gap = need[~need.done & need.stage.ne(CriticismStage.assembly.value)]
+    gap = need[~need.done & need.stage.ne(ASSEMBLY) & need.meeting_id.isin(ctx.held.meeting_id)]
+    gap = gap.merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
     gap = gap.assign(name=ctx.name_of(gap.member_id), speaker_name=ctx.name_of(gap.speaker),
                      stage_label=gap.stage.map(STAGE_LABELS))
     templates = {SELF: "{stage_label}：{name} 未作自我批评",
                  CRIT: "{stage_label}：{speaker_name} 未对 {name} 提出批评意见",
                  RESPONSE: "{stage_label}：{name} 未对批评意见作表态发言"}
-    return concat(*(emit(part, fmt(templates[act], part), subject="member_id")
+    return concat(*(recorded_after(ctx, part, fmt(templates[act], part), subject="member_id")
                     for act, part in ((a, gap[gap.act.eq(a)]) for a in templates)))
 
 
@@ -109,28 +138,145 @@ def criticism(ctx) -> pd.DataFrame:
 def self_criticism(ctx) -> pd.DataFrame:
     """In the 党员大会 stage each present member makes a self-criticism (个人自评)."""
     need = held_criticism_needs(ctx)
-    gap = need[~need.done & need.stage.eq(CriticismStage.assembly.value)]
+    gap = need[~need.done & need.stage.eq(ASSEMBLY) & need.meeting_id.isin(ctx.held.meeting_id)]
+    gap = gap.merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
     gap = gap.assign(name=ctx.name_of(gap.member_id))
-    return emit(gap, fmt("党员大会：{name} 未作自我批评（个人自评）", gap), subject="member_id")
+    return recorded_after(ctx, gap, fmt("党员大会：{name} 未作自我批评（个人自评）", gap), subject="member_id")
+
+
+def _assembly(ctx) -> pd.DataFrame:
+    """The 党员大会 records of the rule's held meetings (with the secretary)."""
+    c = _criticisms(ctx)
+    return c[c.stage.eq(ASSEMBLY)]
+
+
+@register("MEET-ASSEMBLY-REPORT", "MEET", "党员大会通报与批评", "error", BRANCH_MEETINGS,
+          "003 三.1；000 第三篇 第三步 1；000 第二篇 二.1",
+          branch="000 第三篇 第三步 1；000 第二篇 二.1", no_committee="000 第三篇 第三步 1；003 三.1")
+def assembly_report(ctx) -> pd.DataFrame:
+    """The 党员大会 opens with the secretary: with a committee, the secretary reports the 班子's 对照检查 (a 通报
+    addressed to the 班子) and at least one member criticises the 班子 or the secretary; without a committee, the
+    secretary's own 对照检查 (self-criticism) and at least one member's criticism of the secretary."""
+    m = ctx.held[ctx.held.secretary_id.notna()]
+    a = _assembly(ctx)
+    group = a.target.isin([GROUP])
+    secretary_speaks = a.speaker.eq(a.secretary_id).fillna(False)
+    reported = a.meeting_id[a.act.eq(REPORT) & group & secretary_speaks]
+    own = a.meeting_id[a.act.eq(SELF) & ~group & a.target.eq(a.secretary_id).fillna(False) & secretary_speaks]
+    heard = a.meeting_id[a.act.eq(CRIT) & ~secretary_speaks & (group | a.target.eq(a.secretary_id).fillna(False))]
+    m = m.assign(secretary_name=ctx.name_of(m.secretary_id))
+    committee, alone = m[m.has_committee], m[~m.has_committee]
+    no_report = committee[~committee.meeting_id.isin(reported)]
+    no_own = alone[~alone.meeting_id.isin(own)]
+    unheard = m[~m.meeting_id.isin(heard)]
+    return concat(
+        recorded_after(ctx, no_report, fmt("党员大会：书记 {secretary_name} 未通报支部班子对照检查情况", no_report)),
+        recorded_after(ctx, no_own, fmt("党员大会：书记 {secretary_name} 未作对照检查发言", no_own)),
+        recorded_after(ctx, unheard, fmt("党员大会：没有党员对支部班子和书记 {secretary_name} 提出批评意见", unheard)),
+    )
+
+
+@register("MEET-PEER-REVIEW", "MEET", "党员互评", "warning", BRANCH_MEETINGS,
+          "000 第四篇 二；000 第二篇 二.3；000 第三篇 第三步 3；000 第五篇 (二)2")
+def peer_review(ctx) -> pd.DataFrame:
+    """党员互评 (画个像): at the 党员大会 every member who made a self-criticism hears at least one criticism from
+    another member, so the meeting is not a 单纯的自我小结会. The secretary is heard through the 班子
+    (MEET-ASSEMBLY-REPORT). Severity from the profile's ``peer_review`` (warning, info or off)."""
+    if ctx.profile.peer_review == "off":
+        return concat()
+    a = _assembly(ctx)
+    a = a[~a.target.isin([GROUP])]
+    selfs = a[a.act.eq(SELF) & a.speaker.eq(a.target) & ~a.target.eq(a.secretary_id).fillna(False)]
+    heard = a[a.act.eq(CRIT) & a.speaker.ne(a.target)]
+    heard_keys = pd.MultiIndex.from_frame(heard[["meeting_id", "target"]].astype(object))
+    keys = pd.MultiIndex.from_frame(selfs[["meeting_id", "target"]].astype(object))
+    gap = selfs[~keys.isin(heard_keys)].drop_duplicates(["meeting_id", "target"])
+    gap = gap.merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
+    gap = gap.assign(name=ctx.name_of(gap.target))
+    return recorded_after(ctx, gap, fmt("党员大会：{name} 自评后没有其他党员对其提出意见（党员互评）", gap),
+                          subject="target", severity=ctx.profile.peer_review)
+
+
+@register("MEET-GROUP-CHECK", "MEET", "班子对照检查", "error", LEADERSHIP_ONLY, "003 民主 三.2③，三.3")
+def group_check(ctx) -> pd.DataFrame:
+    """民主生活会: the 主要负责同志 first gives the 班子's 对照检查 on its behalf (a 通报 addressed to the 班子), then
+    the members examine themselves (先班子后个人; where it stands in the stage is MEET-ORDER's)."""
+    m = ctx.held[ctx.held.secretary_id.notna()]
+    c = _criticisms(ctx)
+    reports = c[c.stage.eq(LEADERSHIP_STAGE) & c.act.eq(REPORT) & c.target.isin([GROUP])]
+    by_lead = reports.speaker.eq(reports.secretary_id).fillna(False)
+    m = m.assign(secretary_name=ctx.name_of(m.secretary_id))
+    none = m[~m.meeting_id.isin(reports.meeting_id)]
+    other = reports[~by_lead & ~reports.meeting_id.isin(reports.meeting_id[by_lead])].drop_duplicates("meeting_id")
+    other = other.assign(secretary_name=ctx.name_of(other.secretary_id), speaker_name=ctx.name_of(other.speaker))
+    return concat(
+        recorded_after(ctx, none, fmt("主要负责同志 {secretary_name} 未代表班子作对照检查（应先班子后个人）", none)),
+        emit(other, fmt("班子对照检查应由主要负责同志 {secretary_name} 代表班子作出，实际由 {speaker_name} 作出", other)),
+    )
+
+
+@register("MEET-OPINIONS-REPORTED", "MEET", "会上通报征求意见", "warning", ALL, "000 第一篇 2.3；003 民主 三.2②",
+          branch="000 第一篇 2.3", no_committee="000 第一篇 2.3", leadership="003 民主 三.2②")
+def opinions_reported(ctx) -> pd.DataFrame:
+    """The opinions gathered before the meeting (党员群众意见) were reported to it (通报征求意见)."""
+    m = ctx.held
+    m = m[m.meeting_id.isin(ctx.frames.opinions.meeting_id)]
+    return _unset_or_false(ctx, m, "opinions_reported", "会上未通报会前征求到的党员群众意见")
+
+
+@register("MEET-UNIT-RESPONSES", "MEET", "回应规定问题", "error", ALL, "000 第三篇 第二步；003 三.1")
+def unit_responses(ctx) -> pd.DataFrame:
+    """In the profile's ``unit_response_kinds`` (default: 专题组织生活会) a 机关 branch answers its five named
+    questions, a 执法监管 or 窗口服务 branch its three; in every meeting each question the superior named (上级点明)
+    is answered (回应摘要). One finding per unanswered question."""
+    m = ctx.held
+    r = ctx.only(ctx.frames.responses, m)
+    answered = r[~blank(r.summary)]
+    kinds = [k.value for k in ctx.profile.unit_response_kinds]
+    named = m[m.kind.isin(kinds) & m.unit_type.isin(list(NAMED_QUESTIONS))]
+    questions = pd.DataFrame([(unit, code, text) for unit, items in NAMED_QUESTIONS.items() for code, text in items],
+                             columns=["unit_type", "code", "question_text"])
+    need = named[["meeting_id", "branch_id", "unit_type", "report_due"]].astype({"unit_type": object}).merge(
+        questions, on="unit_type")
+    required = answered[answered.source.eq(QuestionSource.required.value)]
+    done = pd.MultiIndex.from_frame(required[["meeting_id", "question"]].astype(object))
+    gap = need[~pd.MultiIndex.from_frame(need[["meeting_id", "code"]].astype(object)).isin(done)]
+    gap = gap.assign(unit_label=gap.unit_type.map(UnitType.label_of))
+    superior = r[r.source.eq(QuestionSource.superior.value) & blank(r.summary)]
+    superior = superior.merge(m[["meeting_id", "branch_id", "report_due"]], on="meeting_id")
+    return concat(
+        recorded_after(ctx, gap, fmt("{unit_label}党组织未对“{question_text}”问题作出回应", gap)),
+        recorded_after(ctx, superior, fmt("上级点明的问题“{question}”未作回应", superior)),
+    )
 
 
 @register("MEET-ATTENDANCE", "MEET", "党员参会", "error", ALL, "003 一.3；000 第一篇 3.5")
 def attendance(ctx) -> pd.DataFrame:
-    """Every expected member attends. 缺席 (no reason) is an error; 请假 needs a reason (warning without one); a
-    领导干部 not attending a branch meeting is an error (attends as an ordinary member); unrecorded is a warning."""
+    """Every expected member attends; 灵活参加 (another form, or at the 流入地/流出地 branch) counts. 缺席 (no reason)
+    is an error, but a 年老体弱 or 流动 member absent is a warning to the branch, which should have organised their
+    participation; 请假 needs a reason (warning without one); a 领导干部 not attending a branch meeting is an error
+    (attends as an ordinary member); unrecorded is a warning, pending until the report deadline."""
     r = ctx.only(ctx.roster, ctx.held)
+    r = r.merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
     branch_meeting = ~r.kind.eq(LEADERSHIP).fillna(False)
     leave = r.presence.eq(Presence.leave.value).fillna(False)
     cadre_away = r[branch_meeting & r.leading_cadre & leave]
     no_reason = r[leave & blank(r.reason) & ~(branch_meeting & r.leading_cadre)]
-    absent = r[r.presence.eq(Presence.absent.value).fillna(False)]
+    absent = r.presence.eq(Presence.absent.value).fillna(False)
+    fragile = r.situation.isin([Situation.frail.value, Situation.mobile.value])
+    unexcused = r[absent & ~fragile]
+    unreached = r[absent & fragile]
+    unreached = unreached.assign(situation_label=unreached.situation.astype(object).map(Situation.label_of))
     unknown = r[r.presence.isna()]
     return concat(
-        emit(absent, fmt("{name} 无故缺席会议", absent), subject="member_id"),
+        emit(unexcused, fmt("{name} 无故缺席会议", unexcused), subject="member_id"),
+        emit(unreached, fmt("{situation_label}党员 {name} 未参加会议：支部应以灵活多样的形式组织其参加（送学上门、"
+                            "网上参会或在流入地党组织参加）", unreached), severity="warning"),
         emit(cadre_away, fmt("领导干部 {name} 请假未参加（原因：{reason}），应以普通党员身份参加所在支部组织生活会",
                              cadre_away), subject="member_id"),
         emit(no_reason, fmt("{name} 请假未说明原因", no_reason), subject="member_id", severity="warning"),
-        emit(unknown, fmt("{name} 的出席情况未登记", unknown), subject="member_id", severity="warning"),
+        recorded_after(ctx, unknown, fmt("{name} 的出席情况未登记", unknown), subject="member_id",
+                       severity="warning"),
     )
 
 
@@ -139,11 +285,12 @@ def written_statement(ctx) -> pd.DataFrame:
     """An absentee's written statement, where submitted, is read out at the meeting and recorded."""
     r = ctx.only(ctx.roster, ctx.held)
     r = r[r.written_statement.fillna(False) & ~r.read_out.fillna(False)
-          & ~r.presence.eq(Presence.present.value).fillna(False)]
+          & r.presence.isin([Presence.leave.value, Presence.absent.value])]
     return emit(r, fmt("{name} 提交的书面发言未在会上宣读并列入会议记录", r), subject="member_id")
 
 
-@register("MEET-SUPERIOR-COMMENT", "MEET", "上级参会点评", "error", ALL, "003 三.2；000 第三篇 第六步；003 民主 三.4")
+@register("MEET-SUPERIOR-COMMENT", "MEET", "上级参会点评", "error", ALL, "003 三.2；000 第三篇 第六步；003 民主 三.4",
+          branch="003 三.2；000 第三篇 第六步", no_committee="003 三.2；000 第三篇 第六步", leadership="003 民主 三.4")
 def superior_comment(ctx) -> pd.DataFrame:
     """The superior's representative attended and commented (组织点评): required (error) for 专题组织生活会 and
     民主生活会; for an ordinary 组织生活会 '如有必要' (000 第一篇 2.8), so a warning."""
@@ -151,23 +298,27 @@ def superior_comment(ctx) -> pd.DataFrame:
     severity = pd.Series(np.where(m.kind.eq("regular").fillna(False), "warning", "error"), index=m.index)
     away = m[blank(m.superior_attendee)]
     silent = m[~blank(m.superior_attendee) & blank(m.superior_comment)]
-    return concat(emit(away, "上级党组织未派人参会指导", severity=severity),
-                  emit(silent, fmt("上级参会同志 {superior_attendee} 未对会议作点评", silent), severity=severity))
+    return concat(recorded_after(ctx, away, "上级党组织未派人参会指导", severity=severity),
+                  recorded_after(ctx, silent, fmt("上级参会同志 {superior_attendee} 未对会议作点评", silent),
+                                 severity=severity))
 
 
-@register("MEET-SUMMARY", "MEET", "书记会议小结", "error", ALL, "003 三.3")
+@register("MEET-SUMMARY", "MEET", "书记会议小结", "error", ALL, "003 三.3；003 民主 三.2⑦、三.4",
+          branch="003 三.3", no_committee="003 三.3", leadership="003 民主 三.2⑦、三.4")
 def summary(ctx) -> pd.DataFrame:
     """The secretary summed up the meeting (会议小结 / 表态发言)."""
     m = ctx.held
     m = m[blank(m.summary)]
-    return emit(m, fmt("书记 {secretary_name} 未作会议小结（表态发言）", m))
+    return recorded_after(ctx, m, fmt("书记 {secretary_name} 未作会议小结（表态发言）", m))
 
 
-@register("MEET-MINUTES", "MEET", "会议记录", "error", ALL, "000 第一篇 2.9；第五篇 (二)3")
+@register("MEET-MINUTES", "MEET", "会议记录", "error", ALL, "000 第一篇 2.9；第五篇 (二)3；003 民主 四.2",
+          branch="000 第一篇 2.9；第五篇 (二)3", no_committee="000 第一篇 2.9；第五篇 (二)3",
+          leadership="003 民主 四.2")
 def minutes(ctx) -> pd.DataFrame:
-    """Minutes (会议记录) were kept."""
+    """Minutes (会议记录) were kept (民主生活会: their copy goes to the superior with the report)."""
     m = ctx.held
-    return emit(m[~m.minutes_kept.fillna(False)], "未作会议记录")
+    return _unset_or_false(ctx, m, "minutes_kept", "未作会议记录")
 
 
 @register("MEET-DURATION", "MEET", "机关专题会不少于半天", "warning", ("special",), "000 第三篇")
@@ -177,7 +328,8 @@ def duration(ctx) -> pd.DataFrame:
     m = m[m.unit_type.eq(UnitType.organ.value).fillna(False)].assign(need=float(ctx.profile.organ_special_min_hours))
     unknown = m[m.hours.isna()]
     short = m[m.hours.lt(m.need)]
-    return concat(emit(unknown, fmt("机关专题组织生活会未登记时长，原则上应不少于 {need} 小时（半天）", unknown)),
+    return concat(recorded_after(ctx, unknown, fmt("机关专题组织生活会未登记时长，原则上应不少于 {need} 小时（半天）",
+                                                   unknown)),
                   emit(short, fmt("机关专题组织生活会只开了 {hours} 小时，原则上应不少于 {need} 小时（半天）", short)))
 
 

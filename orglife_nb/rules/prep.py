@@ -192,3 +192,27 @@ def community_list(ctx) -> pd.DataFrame:
     return concat(missing(ctx, m[m.problem_list_published.isna()], "社区党组织会前未公示问题清单"),
                   emit(late, fmt("问题清单于 {problem_list_published} 公示，晚于会议（{date}）", late)))
 
+
+
+@register("PREP-LEADER-OPINIONS", "PREP", "领导干部党员征求意见", "warning", BRANCH_MEETINGS, "000 第四篇 一")
+def leader_opinions(ctx) -> pd.DataFrame:
+    """Where the branch has 领导干部 members: opinions about each of them were solicited (征求意见 rows with that
+    member as 对象) and fed back to them before the meeting. (Feedback to 班子 members is PREP-OPINIONS-FEEDBACK's.)"""
+    m = ctx.meetings
+    r = ctx.only(ctx.roster, m)
+    r = r.loc[r.leading_cadre, ["meeting_id", "branch_id", "date", "held", "member_id", "name", "in_group"]]
+    o = ctx.only(ctx.frames.opinions, m)
+    o = o[["meeting_id", "target", "date", "feedback_date"]].rename(columns={"date": "opinion_date",
+                                                                          "target": "member_id"})
+    o = o[o.member_id.isin(r.member_id.unique())]
+    asked = pd.MultiIndex.from_frame(o[["meeting_id", "member_id"]].astype(object))
+    unasked = r[~pd.MultiIndex.from_frame(r[["meeting_id", "member_id"]].astype(object)).isin(asked)]
+    o = o.merge(r[~r.in_group], on=["meeting_id", "member_id"])
+    late = o[o.feedback_date.gt(o.date)]
+    unfed = o[o.feedback_date.isna()]
+    return concat(
+        missing(ctx, unasked, "会前未征求对领导干部 {name} 的意见", subject="member_id"),
+        emit(late, fmt("关于领导干部 {name} 的意见于 {feedback_date} 才反馈本人，晚于会议（{date}）", late),
+             subject="member_id"),
+        missing(ctx, unfed, "关于领导干部 {name} 的意见（{opinion_date} 征求）会前未反馈本人", subject="member_id"),
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Literal, Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -57,6 +57,10 @@ class Profile(BaseModel):
     rating_scheme: RatingScheme = RatingScheme.four  # scheme assumed when a meeting names none
     rating_levels: dict[RatingScheme, tuple[Level, ...]] = Field(
         default_factory=lambda: dict(SCHEME_LEVELS))  # 000 第二篇 二.4 (four); 第三篇 第三步 4 (three)
+    # MEET-PEER-REVIEW's severity, or off: 000 第三篇 第三步 3 leaves 党员互评 to the host ("主持人自行把握")
+    peer_review: Literal["warning", "info", "off"] = "warning"
+    # MEET-UNIT-RESPONSES: kinds whose unit-type questions must be answered (000 第三篇 第二步: the special meeting)
+    unit_response_kinds: tuple[MeetingKind, ...] = (MeetingKind.special,)
 
     # -- after the meeting (会后整改) --------------------------------------------------------------------------
     report_days: Days = 10                       # POST-REPORT regular/special, 000 第一篇 3.1

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..models import Presence, RectStatus
-from .common import concat, dated_step, emit, fmt, missing
-from .context import day_count
+from ..models import Presence, RectStatus, Responsibility
+from .common import concat, dated_step, emit, fmt, missing, recorded_after
+from .context import LEADERSHIP, day_count
 from .meeting import blank
 from .steps import STEPS
-from .registry import ALL, LEADERSHIP_ONLY, register
+from .registry import ALL, BRANCH_MEETINGS, register
 
 FOUR_CLEAR = (("goal", "目标"), ("measures", "措施"), ("owner", "责任人"), ("deadline", "时限"),
               ("category", "责任类别"))
@@ -48,12 +48,44 @@ def four_clear(ctx) -> pd.DataFrame:
     return emit(r, fmt("整改事项 {item_id}（{problem}）缺少：{lacking}", r), subject="owner")
 
 
-@register("RECT-PUBLIC", "RECT", "整改清单公示", "error", ALL, "003 四.1；000 第三篇 第五步")
+@register("RECT-PUBLIC", "RECT", "整改清单公示", "error", BRANCH_MEETINGS, "003 四.1；000 第三篇 第五步")
 def public(ctx) -> pd.DataFrame:
-    """The rectification list was publicised (公示), by the report's due date."""
+    """组织生活会 / 专题组织生活会: the rectification list was publicised (公示), by the report's due date. (A 民主生活会
+    tells cadres and masses its measures within a month instead: POST-PUBLIC-REPORT.)"""
     m = ctx.held
     m = m[m.meeting_id.isin(ctx.frames.rectifications.meeting_id) & m.rectification_published.isna()]
     return missing(ctx, m, "整改清单未公示，未接受群众监督", due=m.report_due)
+
+
+@register("RECT-PERSONAL", "RECT", "个人整改措施与承诺", "warning", ALL,
+          "000 第二篇 二.5；000 第五篇 (三)1；003 民主 四.1", branch="000 第二篇 二.5；000 第五篇 (三)1",
+          no_committee="000 第二篇 二.5；000 第五篇 (三)1", leadership="003 民主 四.1")
+def personal(ctx) -> pd.DataFrame:
+    """组织生活会 / 专题组织生活会: every member present has a personal item (责任类别 个人, 责任人 = that member)
+    publicly committed to (承诺 是); 民主生活会: every 班子成员 present has personal measures. Pending until the
+    report deadline. A meeting with no item at all is RECT-PRESENT's finding."""
+    m = ctx.held
+    m = m[m.meeting_id.isin(ctx.frames.rectifications.meeting_id)]
+    p = ctx.only(ctx.present, m)[["meeting_id", "branch_id", "member_id", "name", "kind"]]
+    p = p.merge(m[["meeting_id", "report_due"]], on="meeting_id")
+    r = ctx.only(ctx.frames.rectifications, m)
+    r = r[r.category.eq(Responsibility.individual.value) & r.owner.notna()]
+    r = r.assign(committed=r.commitment.fillna(False).astype(bool), said_no=r.commitment.eq(False).fillna(False))
+    per = r.groupby(["meeting_id", "owner"], observed=True)[["committed", "said_no"]].any()
+    per.index = per.index.set_names(["meeting_id", "member_id"])
+    p = p.join(per, on=["meeting_id", "member_id"])
+    leadership = p.kind.eq(LEADERSHIP).fillna(False)
+    none = p[p.committed.isna()]
+    uncommitted = p[p.committed.notna() & ~leadership & ~p.committed.fillna(False).astype(bool)]
+    refused = uncommitted[uncommitted.said_no.fillna(False).astype(bool)]
+    unset = uncommitted[~uncommitted.said_no.fillna(False).astype(bool)]
+    commit = "{name} 的个人整改事项未公开作出整改承诺"
+    return concat(
+        recorded_after(ctx, none, fmt("{name} 没有个人整改措施（责任类别“个人”、责任人为本人）", none),
+                       subject="member_id"),
+        recorded_after(ctx, unset, fmt(commit, unset), subject="member_id"),
+        emit(refused, fmt(commit, refused), subject="member_id"),
+    )
 
 
 @register("RECT-OVERDUE", "RECT", "整改按时销号", "error", ALL, "003 四.3")
@@ -92,8 +124,13 @@ def absentee_informed(ctx) -> pd.DataFrame:
     return missing(ctx, r, "未向未到会的 {name} 转告会议情况和对其的批评意见", due=r.report_due, subject="member_id")
 
 
-@register("POST-PUBLIC-REPORT", "POST", "会后一个月内通报", "error", LEADERSHIP_ONLY, "003 民主 四.3")
+@register("POST-PUBLIC-REPORT", "POST", "会后一个月内通报", "error", ALL, "003 民主 四.3；000 第五篇 (三)2",
+          branch="000 第五篇 (三)2", no_committee="000 第五篇 (三)2", leadership="003 民主 四.3")
 def public_report(ctx) -> pd.DataFrame:
-    """民主生活会: cadres and masses are told of the meeting and the measures ≤ ``leadership_public_report_days``
-    after."""
-    return dated_step(ctx, ctx.held, STEPS["POST-PUBLIC-REPORT"])
+    """Cadres and masses are told of the meeting and the measures ≤ ``leadership_public_report_days`` after: a
+    must for a 民主生活会 (error); for 组织生活会 / 专题组织生活会 000 第五篇 gives no number (warning, same days)."""
+    m = ctx.held
+    leadership = m.kind.eq(LEADERSHIP).fillna(False)
+    others = dated_step(ctx, m[~leadership], STEPS["POST-PUBLIC-REPORT"])
+    others["severity"] = others.severity.fillna("warning")
+    return concat(dated_step(ctx, m[leadership], STEPS["POST-PUBLIC-REPORT"]), others)

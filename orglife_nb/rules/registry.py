@@ -38,6 +38,12 @@ class Rule:
     applies_to: tuple[str, ...]
     source: str
     check: Callable[..., pd.DataFrame]
+    # the part of ``source`` that governs each case (rules.md "The source fits the case"): keys ``leadership``,
+    # ``no_committee`` (a branch without a committee), ``branch`` (the rest); a missing case cites ``source``
+    cases: tuple[tuple[str, str], ...] = ()
+
+    def source_for(self, case: str) -> str:
+        return dict(self.cases).get(case, self.source)
 
     @property
     def description(self) -> str:
@@ -54,8 +60,15 @@ RULES: list[Rule] = []
 _BY_ID: dict[str, Rule] = {}
 
 
-def register(rule_id: str, family: str, title: str, severity: str, applies_to: tuple[str, ...], source: str):
-    """Decorator adding a check function to the rule table (in definition order)."""
+CASES = ("leadership", "no_committee", "branch")
+
+
+def register(rule_id: str, family: str, title: str, severity: str, applies_to: tuple[str, ...], source: str,
+             **cases: str):
+    """Decorator adding a check function to the rule table (in definition order). ``cases``: the source of the
+    leadership / no_committee / branch case where it is narrower than the catalogue's ``source``."""
+    if set(cases) - set(CASES):
+        raise ValueError(f"unknown source cases {set(cases) - set(CASES)}")
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family}")
     if severity not in SEVERITIES:
@@ -64,7 +77,7 @@ def register(rule_id: str, family: str, title: str, severity: str, applies_to: t
     def wrap(check: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
         if rule_id in _BY_ID:
             raise ValueError(f"rule {rule_id} registered twice")
-        rule = Rule(rule_id, family, title, severity, tuple(applies_to), source, check)
+        rule = Rule(rule_id, family, title, severity, tuple(applies_to), source, check, tuple(cases.items()))
         RULES.append(rule)
         _BY_ID[rule_id] = rule
         return check
