@@ -359,9 +359,12 @@ def _rectifications(plan: MeetingPlan, members: list[dict], committee: list[dict
     personal = [(m, PERSONAL_ITEMS[n % len(PERSONAL_ITEMS)]) for n, m in enumerate(present)]
     items = [(secretary, category, problem, goal, measures) for category, problem, goal, measures in picks]
     items += [(m, "individual", problem, goal, measures) for m, (problem, goal, measures) in personal]
+    shared_count = len(picks)
     for i, (owner, category, problem, goal, measures) in enumerate(items, start=1):
         deadline = plan.date + dt.timedelta(days=90 + 30 * min(i, 3))
-        out.append(dict(item_id=f"{plan.meeting_id}-Z{i}", meeting_id=plan.meeting_id, problem=problem,
+        # the meeting's items Z1…, the personal ones P01… (a 台账 sorted by id keeps them apart)
+        item_id = f"{plan.meeting_id}-Z{i}" if i <= shared_count else f"{plan.meeting_id}-P{i - shared_count:02d}"
+        out.append(dict(item_id=item_id, meeting_id=plan.meeting_id, problem=problem,
                         category=category, owner=owner["member_id"], goal=goal, measures=measures,
                         deadline=deadline, status="closed", done_date=deadline - dt.timedelta(days=10),
                         commitment=True if category == "individual" else None))

@@ -101,9 +101,12 @@ def test_absentee_not_told_pending_on_report_day_late_after(baseline):
 
 
 def test_rectification_list_not_published_pending_on_report_day_late_after(baseline):
+    batch = _with_meeting(baseline, "regular_h1", rectification_published=None)
+    assert _rule_days(batch, "RECT-PUBLIC", as_of=D(2025, 6, 30)) == [("info", 0)]  # 06-20 + 10
+    assert _rule_days(batch, "RECT-PUBLIC", as_of=D(2025, 7, 1)) == [("error", 1)]
+    # a 民主生活会 tells cadres and masses within a month instead (rules.md revision 2: POST-PUBLIC-REPORT)
     batch = _with_meeting(baseline, "leadership", rectification_published=None)
-    assert _rule_days(batch, "RECT-PUBLIC", as_of=D(2025, 12, 6)) == [("info", 0)]  # 11-21 + 15
-    assert _rule_days(batch, "RECT-PUBLIC", as_of=D(2025, 12, 7)) == [("error", 1)]
+    assert _rule_days(batch, "RECT-PUBLIC", as_of=D(2025, 12, 7)) == []
 
 
 # ---- study hours (study_*_days × hours_per_day) --------------------------------------------------------------
@@ -250,21 +253,27 @@ def test_status_uses_the_given_profile(baseline):
 def test_ledger_items_buckets_and_counts(baseline):
     result = status(frames.from_batch(_open_after_meeting(baseline)), D(2025, 12, 20))
     book = result.ledger
-    assert [(r.item_id, r.bucket, r.days_left, r.finished, r.owner_name) for r in book.itertuples()] == [
+    shared = book[book.category.ne("individual")]  # the meetings' own items; the personal ones follow below
+    assert [(r.item_id, r.bucket, r.days_left, r.finished, r.owner_name) for r in shared.itertuples()] == [
         ("B001-2025-R1-Z1", "已销号", -63, True, "张建国"),
         ("B001-2025-R1-Z2", "超期", -33, False, "张建国"),
-        ("B001-2025-S1-Z1", "其余", 28, False, "李红梅"),
+        ("B001-2025-S1-Z1", "其余", 28, False, "张建国"),
         ("B001-2025-S1-Z2", "其余", 58, False, "张建国"),
-        ("B001-2025-L1-Z1", "其余", 91, False, "赵卫东"),
+        ("B001-2025-L1-Z1", "其余", 91, False, "张建国"),
         ("B001-2025-R2-Z1", "其余", 112, False, "张建国"),
         ("B001-2025-L1-Z2", "其余", 121, False, "张建国"),
-        ("B001-2025-R2-Z2", "其余", 142, False, "王志强"),
+        ("B001-2025-R2-Z2", "其余", 142, False, "张建国"),
         ("B001-2025-L1-Z3", "其余", 151, False, "张建国"),
     ]
+    # one personal item per member present (rules.md revision 2: RECT-PERSONAL); R1's were done before 12-20
+    personal = book[book.category.eq("individual")]
+    assert personal.groupby("meeting_id").size().to_dict() == {
+        "B001-2025-R1": 8, "B001-2025-S1": 9, "B001-2025-L1": 3, "B001-2025-R2": 8}
+    assert personal[personal.meeting_id.eq("B001-2025-R1")].bucket.eq("已销号").all()
     assert book.branch_name.eq("市财政局机关第一党支部").all()
-    assert book.status_label.iloc[2:].eq("未完成").all() and book.status_label.iloc[:2].isna().all()
+    assert shared.status_label.iloc[2:].eq("未完成").all() and shared.status_label.iloc[:2].isna().all()
     assert list(result.buckets.columns) == ["已销号", "超期", "10 天内到期", "20 天内到期", "其余"]
-    assert result.buckets.loc["B001"].tolist() == [1, 1, 0, 0, 7]
+    assert result.buckets.loc["B001"].tolist() == [9, 1, 0, 0, 27]
     assert result.as_of == pd.Timestamp(2025, 12, 20)
 
 

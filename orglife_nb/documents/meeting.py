@@ -222,6 +222,7 @@ def meeting_context(frames: Frames, meeting_id: str, findings: pd.DataFrame | No
         "title_kind": kind_label if _blank(m.year) else f"{int(m.year)}年度{kind_label}",
         "topic": text(m.topic, MISSING),
         "date": cn_date(m.date, MISSING),
+        "time": _time_of_day(m.start_time),
         "hours_note": "" if _blank(m.hours) else f"（会期约{number(m.hours)}小时）",
         "place": text(m.place, MISSING),
         "host": mt.name(m.host_id) or MISSING,
@@ -235,6 +236,15 @@ def meeting_context(frames: Frames, meeting_id: str, findings: pd.DataFrame | No
         "ballot": _ballot(mt),
         "ballot_expected": mt.evaluated,
     }
+
+
+def _time_of_day(value) -> str:
+    """开始时间 as a notice writes it: 上午9:00, 下午2:30 (blank when not recorded)."""
+    if _blank(value):
+        return ""
+    hour, minute = (int(part) for part in str(value).split(":")[:2])
+    part = "上午" if hour < 12 else "下午" if hour < 18 else "晚上"
+    return f"{part}{hour if hour <= 12 else hour - 12}:{minute:02d}"
 
 
 def document_context(context: dict[str, Any], key: str) -> dict[str, Any]:

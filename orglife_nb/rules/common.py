@@ -129,6 +129,18 @@ def recorded_after(ctx, rows: pd.DataFrame, message: pd.Series | str, *, subject
                 days=days.where(pending))
 
 
+def unset_or_refused(ctx, rows: pd.DataFrame, flag: pd.Series, message: str, *, subject: str | None = None,
+                     severity: pd.Series | str | None = None) -> pd.DataFrame:
+    """Findings for ``rows`` whose yes/no ``flag`` is not 是: not recorded → pending until the report deadline
+    (``recorded_after``); recorded 否 → at once. ``message`` is a template over the rows' columns."""
+    unset = rows[flag.isna().to_numpy()]
+    refused = rows[flag.eq(False).fillna(False).astype(bool).to_numpy()]
+    if isinstance(severity, pd.Series):
+        severity = severity.reindex(rows.index)
+    return concat(recorded_after(ctx, unset, fmt(message, unset), subject=subject, severity=severity),
+                  emit(refused, fmt(message, refused), subject=subject, severity=severity))
+
+
 @dataclass(frozen=True)
 class Step:
     """A dated step of a meeting with a deadline in days before (``before``) or after the meeting.

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import Level, RatingScheme, VoterType
-from .common import concat, emit, fmt, missing, recorded_after
+from .common import concat, emit, fmt, missing, recorded_after, unset_or_refused
 from .meeting import blank
 from .registry import BRANCH_MEETINGS, REGULAR_ONLY, register
 
@@ -72,9 +72,7 @@ def self_evaluation(ctx) -> pd.DataFrame:
     exempt from the branch rating (see EVAL-RATING) is exempt from its self-evaluation too."""
     r = _full_members(ctx, _evaluated(ctx))
     r = r[~r.self_summary.fillna(False) & ~r.exempt]
-    unset, false = r[r.self_summary.isna()], r[r.self_summary.eq(False).fillna(False)]
-    return concat(recorded_after(ctx, unset, fmt("正式党员 {name} 未作个人小结（自评）", unset), subject="member_id"),
-                  emit(false, fmt("正式党员 {name} 未作个人小结（自评）", false), subject="member_id"))
+    return unset_or_refused(ctx, r, r.self_summary, "正式党员 {name} 未作个人小结（自评）", subject="member_id")
 
 
 @register("EVAL-BALLOTS", "EVAL", "民主测评票", "error", BRANCH_MEETINGS, "000 第二篇 二.3；第三篇 第三步 4")
@@ -161,9 +159,7 @@ def excellent_vote(ctx) -> pd.DataFrame:
     """A member rated 优秀 was approved by the assembly's vote (表决通过)."""
     r = _ratings(ctx)
     r = r[r.level.eq(Level.excellent.value) & ~r.vote_passed.fillna(False)]
-    unset, false = r[r.vote_passed.isna()], r[r.vote_passed.eq(False).fillna(False)]
-    return concat(recorded_after(ctx, unset, fmt("{name} 评为优秀，但未经党员大会表决通过", unset), subject="member_id"),
-                  emit(false, fmt("{name} 评为优秀，但未经党员大会表决通过", false), subject="member_id"))
+    return unset_or_refused(ctx, r, r.vote_passed, "{name} 评为优秀，但未经党员大会表决通过", subject="member_id")
 
 
 @register("EVAL-UNQUALIFIED", "EVAL", "不合格的处理意见", "error", BRANCH_MEETINGS, "000 第二篇 二.4")

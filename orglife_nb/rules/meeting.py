@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import GROUP, NAMED_QUESTIONS, CriticismAct, CriticismStage, Presence, QuestionSource, Situation, UnitType
-from .common import concat, emit, fmt, recorded_after
+from .common import concat, emit, fmt, recorded_after, unset_or_refused
 from .coverage import held_criticism_needs
 from .context import LEADERSHIP
 from .registry import ALL, BRANCH_MEETINGS, LEADERSHIP_ONLY, register
@@ -32,14 +32,6 @@ def _criticisms(ctx) -> pd.DataFrame:
     m = ctx.held
     c = ctx.only(ctx.frames.criticisms, m)
     return c.merge(m[["meeting_id", "branch_id", "secretary_id", "kind", "has_committee"]], on="meeting_id")
-
-
-def _unset_or_false(ctx, m: pd.DataFrame, column: str, message: str, severity=None) -> pd.DataFrame:
-    """A yes/no of the meeting record: not recorded → pending until the report deadline; recorded 否 → at once."""
-    unset = m[m[column].isna()]
-    false = m[m[column].eq(False).fillna(False)]
-    return concat(recorded_after(ctx, unset, fmt(message, unset), severity=severity),
-                  emit(false, fmt(message, false), severity=severity))
 
 
 @register("MEET-HOST", "MEET", "书记主持", "error", ALL, "000 第一篇 2.1；第三篇 第二步")
@@ -63,7 +55,7 @@ def prior_rectification(ctx) -> pd.DataFrame:
     previous = m.groupby(["branch_id", "kind"], observed=True).date.shift()
     m = m.assign(previous=previous)
     m = m[m.held & m.previous.notna()]
-    return _unset_or_false(ctx, m, "prior_rectification_reported", "未通报上次同类会议（{previous}）查摆问题的整改落实情况")
+    return unset_or_refused(ctx, m, m.prior_rectification_reported, "未通报上次同类会议（{previous}）查摆问题的整改落实情况")
 
 
 @register("MEET-ORDER", "MEET", "会议程序顺序", "error", ALL,
@@ -221,7 +213,7 @@ def opinions_reported(ctx) -> pd.DataFrame:
     """The opinions gathered before the meeting (党员群众意见) were reported to it (通报征求意见)."""
     m = ctx.held
     m = m[m.meeting_id.isin(ctx.frames.opinions.meeting_id)]
-    return _unset_or_false(ctx, m, "opinions_reported", "会上未通报会前征求到的党员群众意见")
+    return unset_or_refused(ctx, m, m.opinions_reported, "会上未通报会前征求到的党员群众意见")
 
 
 @register("MEET-UNIT-RESPONSES", "MEET", "回应规定问题", "error", ALL, "000 第三篇 第二步；003 三.1")
@@ -318,7 +310,7 @@ def summary(ctx) -> pd.DataFrame:
 def minutes(ctx) -> pd.DataFrame:
     """Minutes (会议记录) were kept (民主生活会: their copy goes to the superior with the report)."""
     m = ctx.held
-    return _unset_or_false(ctx, m, "minutes_kept", "未作会议记录")
+    return unset_or_refused(ctx, m, m.minutes_kept, "未作会议记录")
 
 
 @register("MEET-DURATION", "MEET", "机关专题会不少于半天", "warning", ("special",), "000 第三篇")

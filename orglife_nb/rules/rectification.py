@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import Presence, RectStatus, Responsibility
-from .common import concat, dated_step, emit, fmt, missing, recorded_after
+from .common import concat, dated_step, emit, fmt, missing, recorded_after, unset_or_refused
 from .context import LEADERSHIP, day_count
 from .meeting import blank
 from .steps import STEPS
@@ -70,6 +70,7 @@ def personal(ctx) -> pd.DataFrame:
     p = p.merge(m[["meeting_id", "report_due"]], on="meeting_id")
     r = ctx.only(ctx.frames.rectifications, m)
     r = r[r.category.eq(Responsibility.individual.value) & r.owner.notna()]
+    # a member's items: committed if any is 是, refused if none is 是 and one says 否, else not recorded
     r = r.assign(committed=r.commitment.fillna(False).astype(bool), said_no=r.commitment.eq(False).fillna(False))
     per = r.groupby(["meeting_id", "owner"], observed=True)[["committed", "said_no"]].any()
     per.index = per.index.set_names(["meeting_id", "member_id"])
@@ -77,14 +78,12 @@ def personal(ctx) -> pd.DataFrame:
     leadership = p.kind.eq(LEADERSHIP).fillna(False)
     none = p[p.committed.isna()]
     uncommitted = p[p.committed.notna() & ~leadership & ~p.committed.fillna(False).astype(bool)]
-    refused = uncommitted[uncommitted.said_no.fillna(False).astype(bool)]
-    unset = uncommitted[~uncommitted.said_no.fillna(False).astype(bool)]
-    commit = "{name} 的个人整改事项未公开作出整改承诺"
+    flag = pd.Series(np.where(uncommitted.said_no.fillna(False).astype(bool), False, None), index=uncommitted.index,
+                     dtype=object)
     return concat(
         recorded_after(ctx, none, fmt("{name} 没有个人整改措施（责任类别“个人”、责任人为本人）", none),
                        subject="member_id"),
-        recorded_after(ctx, unset, fmt(commit, unset), subject="member_id"),
-        emit(refused, fmt(commit, refused), subject="member_id"),
+        unset_or_refused(ctx, uncommitted, flag, "{name} 的个人整改事项未公开作出整改承诺", subject="member_id"),
     )
 
 

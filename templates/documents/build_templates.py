@@ -272,11 +272,11 @@ def save(doc, path: Path) -> None:
 
 def notice():
     doc = letter("会议通知", "{{ notice.title }}", "{{ notice.addressee }}",
-                 "经研究，定于{{ meeting.date }}召开{{ meeting.kind }}。现将有关事项通知如下：")
+                 "经研究，定于{{ meeting.date }}{{ meeting.time }}召开{{ meeting.kind }}。现将有关事项通知如下：")
     heading(doc, "一、会议主题")
     para(doc, "{{ meeting.topic }}")
     heading(doc, "二、时间和地点")
-    para(doc, "时间：{{ meeting.date }}{{ meeting.hours_note }}")
+    para(doc, "时间：{{ meeting.date }}{{ meeting.time }}{{ meeting.hours_note }}")
     para(doc, "地点：{{ meeting.place }}")
     heading(doc, "三、主持人")
     para(doc, "{{ meeting.host }}")
