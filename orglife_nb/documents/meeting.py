@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import OrglifeError
 from ..outputs import output_dir, replacing
 from ..resources import templates
+from ..rules import facts
 from ..frames import Frames
 from ..models import (SUPERIOR, CriticismAct, CriticismStage, Level, Material, MaterialType, Meeting, MeetingKind,
                       MemberStatus, OpinionMethod, OpinionSource, Presence, RatingScheme, RectStatus, Responsibility,
@@ -414,7 +415,7 @@ def _evaluation(mt: _Meeting) -> dict[str, Any]:
         "facts": [
             _fact("rating_scheme", f"{scheme}（{'/'.join(lv.label for lv in levels)}）"),
             # how many ballots came back is a fact for the superior; the votes themselves stay with the branch
-            _fact("收回测评票", f"{mt.ballots.ballot_no.nunique()}张"),
+            _fact("收回测评票", facts.ballot_count_text(facts.ballot_counts(mt.ballots), mt.row.meeting_id)),
             _fact("个人小结", f"提交{int(ratings.self_summary.fillna(False).astype(bool).sum())}人"),
             _fact("评定结果", outcome),
             _fact("反馈本人", f"{int(ratings.feedback_date.notna().sum())}人"),

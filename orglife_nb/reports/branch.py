@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..frames import Frames, load, subset
+from ..rules import facts
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
 from ..store.review import INTERNAL as INTERNAL_REVIEW_FIELDS
@@ -323,6 +324,7 @@ class BranchReport(AudienceReport):
         if evaluated.empty:
             return section("六、民主评议党员", "本期没有结合民主评议党员的会议。")
         parts, excellent = [], 0
+        ballot_counts = facts.ballot_counts(self.frames.ballots)
         for meeting in evaluated.itertuples(index=False):
             ballots = self.frames.ballots[self.frames.ballots.meeting_id == meeting.meeting_id]
             used = set(ballots.level.dropna())
@@ -333,7 +335,8 @@ class BranchReport(AudienceReport):
             if not tally.empty:
                 tally.index = [self.name(m) for m in tally.index]
                 tally.columns = [lv.label for lv in levels]
-                parts.append(subsection(f"{title} · 民主测评票分布（{ballots.ballot_no.nunique()} 张票）",
+                count = facts.ballot_count_text(ballot_counts, meeting.meeting_id, "测评票")
+                parts.append(subsection(f"{title} · 民主测评票分布：{count}",
                                         figure(charts.stacked_bars(tally, title="测评票分布", xlabel="票数"))))
             ratings = self.frames.ratings[self.frames.ratings.meeting_id == meeting.meeting_id]
             excellent += int(ratings.level.eq(Level.excellent.value).sum())
