@@ -114,8 +114,7 @@ def report_day(row: pd.Series, as_of: dt.date) -> dt.date:
 
 def held(row: pd.Series, as_of: dt.date) -> bool:
     """Whether the meeting has taken place by ``as_of`` (an undated meeting counts as held: nothing to wait for)."""
-    day = _day(row.date)
-    return day is None or day <= as_of
+    return _day(row.date) is None or facts.held(row.date, as_of)
 
 
 def number(value: Any) -> str:
