@@ -4,8 +4,6 @@ never disagree (issue 14: "已召开 6 次" above 8 meetings; a chart's 17 张�
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
 from ..models import VoterType
@@ -31,12 +29,8 @@ def state_label(date, as_of) -> str:
 
 
 def planned_mark(date, as_of) -> str:
-    """'（计划召开）' after the title of a meeting still ahead at ``as_of``, '' for a held one."""
-    return "" if held(date, as_of) else f"（{PLANNED}）"
-
-
-def as_of_text(as_of: dt.date | pd.Timestamp) -> str:
-    return pd.Timestamp(as_of).strftime("%Y-%m-%d")
+    """'（计划召开）' after the title of a meeting still ahead at ``as_of``; '' for a held (or undated) one."""
+    return "" if pd.isna(date) or held(date, as_of) else f"（{PLANNED}）"
 
 
 # ---- ballots -------------------------------------------------------------------------------------------------
