@@ -68,6 +68,7 @@ def test_report_shows_the_planned_meeting_as_planned_with_its_talks_pending(gaps
     held = _section_of(talks, H1)  # a held meeting's gap stays a red 缺
     assert held.count(">缺<") == 2 and PLANNED not in held  # one pair, both ways
     assert "缺 1 对" in talks and "尚待谈" in talks
+    assert f"{H2}（{PLANNED}）" in str(report.attendance()) and f"{H1}（" not in str(report.attendance())
     steps = str(report.timelines())  # the meeting step of a planned meeting is not "按时" for lack of a date
     meeting_row = next(r for r in _section_of(steps, H2).split("<tr>") if "召开组织生活会" in r)
     assert f"<td>{PLANNED}</td>" in meeting_row and "按时" not in meeting_row

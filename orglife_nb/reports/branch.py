@@ -319,6 +319,8 @@ class BranchReport(AudienceReport):
                   .reindex(columns=[p.value for p in Presence], fill_value=0)
                   .reindex(self.meetings.meeting_id, fill_value=0))
         counts.columns = [p.label for p in Presence]
+        # a planned meeting's row of zeros is not an empty meeting: say it is still to come
+        counts.index = [f"{m}{facts.planned_mark(d, self.as_of)}" for m, d in zip(counts.index, self.meetings.date)]
         counts.index.name = "会议"
         absent = a[a.presence.ne(Presence.present.value).fillna(False)]
         shown = pd.DataFrame({"会议": absent.meeting_id, "姓名": absent.member_id.map(self.name),
@@ -328,7 +330,7 @@ class BranchReport(AudienceReport):
                               "会后告知": absent.informed_date.map(_date)})
         unexcused = int(absent.presence.eq(Presence.absent.value).sum())
         reading = (f"共有 {len(absent)} 人次未出席，其中无故缺席 {unexcused} 人次。" if len(absent)
-                   else "全体党员均出席了各次会议。")
+                   else "全体党员均出席了已召开的各次会议。")
         return section("五、出席情况", reading, table(counts.reset_index()), subsection("未出席人员", table(shown)))
 
     def evaluation(self) -> Html | None:
