@@ -35,7 +35,7 @@ STAGES = ("会前准备", "召开会议", "会后整改")
 LATEST, ON = "不晚于", "当天"  # "≥ N days before" and "≤ N days after" both give a latest date
 RULED, ADVISED = "规定", "建议"
 COLUMNS = ("key", "step", "stage", "relation", "offset", "due", "weekday", "workday", "holiday", "suggested",
-           "basis", "rule", "source", "calendar", "note")
+           "day_off", "basis", "rule", "source", "calendar", "note")
 CC_SOURCE, FALLBACK_SOURCE, USER_SOURCE = "chinese-calendar", "holidays.China", "用户清单"
 FALLBACK_NOTE = "{year}年节假日按 holidays.China 推算（无调休数据）"
 PRODID = "-//orglife-nb//deadlines//ZH"
@@ -286,14 +286,15 @@ STEPS: tuple[Step, ...] = (
     Step("meeting", "召开会议", lambda p, k: f"召开{k.label}", ALL, lambda p, k: 0, 0, RULED,
          {L: "MEET-SEPARATE", MeetingKind.special: "MEET-DURATION", "*": "MEET-ATTENDANCE"},
          {L: "003 民主 一.3", MeetingKind.special: "000 第三篇", "*": "003 一.3"}),
-    Step("absentee_inform", "会后整改", "向缺席人员转告会议情况和批评意见", ALL, "absentee_inform_days", 1, ADVISED,
-         "POST-ABSENTEE-INFORMED", "000 第一篇 3.2；003 民主 三.3"),
+    # no number of their own in the seeds: due with the report, the deadline the rules check (rectification.py)
+    Step("absentee_inform", "会后整改", "向缺席人员转告会议情况和批评意见", ALL, lambda p, k: p.report_days_for(k), 1,
+         ADVISED, "POST-ABSENTEE-INFORMED", "000 第一篇 3.2；003 民主 三.3"),
     Step("report", "会后整改", {L: "会议情况报告等材料报上级纪委和组织部门",
                                "*": "会议情况报告和会议记录报上级党组织"},
          ALL, lambda p, k: p.report_days_for(k), 1, RULED, "POST-REPORT",
          {L: "003 民主 四.2", "*": "000 第一篇 3.1；003 四.2"}),
     Step("rectification_public", "会后整改", "整改清单公示（目标、措施、责任人、时限）", BRANCH,
-         "rectification_public_days", 1, ADVISED, "RECT-PUBLIC", "003 四.1；000 第三篇 第五步"),
+         lambda p, k: p.report_days_for(k), 1, ADVISED, "RECT-PUBLIC", "003 四.1；000 第三篇 第五步"),
     Step("public_report", "会后整改", "向干部群众通报会议情况和整改措施", LEAD, "leadership_public_report_days", 1,
          RULED, "POST-PUBLIC-REPORT", "003 民主 四.3"),
 )
@@ -314,7 +315,9 @@ def timeline(kind: MeetingKind | str, meeting_date: dt.date, profile: Profile | 
 
     ``offset`` is calendar days relative to the meeting (negative = before); ``due`` is the latest date allowed
     (the meeting date for the meeting itself); ``suggested`` is the nearest earlier working day when ``due`` is
-    a weekend or public holiday, else None. ``basis`` is 规定 (a number in the seeds) or 建议 (profile advice).
+    a weekend or public holiday, else None; the meeting itself is never moved (its date is a fact, not a
+    deadline). ``day_off`` is the mark of a due day off with what to do about it ('' on a working day): every
+    output prints this one text. ``basis`` is 规定 (a number in the seeds) or 建议 (profile advice).
     ``frame.attrs`` holds kind, meeting_date, profile name and the holiday source note.
     """
     kind = meeting_kind(kind)
@@ -341,28 +344,46 @@ def _row(step: Step, kind: MeetingKind, label: str, offset: int, due: dt.date, m
          calendar: HolidayCalendar, profile: Profile) -> dict[str, Any]:
     workday = calendar.is_workday(due)
     holiday = calendar.holiday_name(due)
-    notes = [calendar.day_note(due)]
     suggested = None
-    if not workday:
+    # the meeting date is a fact: only deadlines move, and an after-meeting one not to or before the meeting
+    if not workday and step.sign != 0:
         earlier = calendar.previous_workday(due)
-        # an after-meeting deadline cannot move to or before the meeting itself
-        if step.sign <= 0 or earlier > meeting_date:
+        if step.sign < 0 or earlier > meeting_date:
             suggested = earlier
-            notes.append(f"{holiday or weekday(due)}休息，建议提前至 {earlier.isoformat()}（{weekday(earlier)}）")
-        else:
-            notes.append(f"{holiday or weekday(due)}休息，请在会后尽早完成")
+    day_off = day_off_text(due, workday, holiday, suggested, step.sign)
+    notes = [calendar.day_note(due), day_off]
     if step.key == "meeting" and kind is MeetingKind.special:
         notes.append(f"机关党组织原则上不少于半天（{profile.organ_special_min_hours:g} 小时）")
     return {
         "key": step.key, "step": label, "stage": step.stage, "relation": ON if step.sign == 0 else LATEST,
         "offset": offset, "due": due, "weekday": weekday(due), "workday": workday, "holiday": holiday,
-        "suggested": suggested, "basis": _for(step.basis, kind), "rule": _for(step.rule, kind),
+        "suggested": suggested, "day_off": day_off, "basis": _for(step.basis, kind), "rule": _for(step.rule, kind),
         "source": _for(step.source, kind), "calendar": calendar.source(due), "note": "；".join(n for n in notes if n),
     }
 
 
+def day_off_text(due: dt.date, workday: bool, holiday: str, suggested: dt.date | None, sign: int) -> str:
+    """The mark of a due day that is not a working day and what to do about it; '' on a working day.
+
+    ``sign``: -1 a step before the meeting, 0 the meeting itself, +1 a step after it.
+    """
+    if workday:
+        return ""
+    if sign == 0:
+        return f"{holiday or weekday(due)}（休息日）召开"
+    off = f"{holiday or weekday(due)}休息"
+    if suggested is not None:
+        return f"{off}，建议提前至 {suggested.isoformat()}（{weekday(suggested)}）"
+    return f"{off}，请在会后尽早完成"
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Presentation: terminal table and calendar
+
+
+def due_text(due: dt.date, day_off: str = "") -> str:
+    """A due date as the outputs print it: '2026-12-13 周日', with the timeline's ``day_off`` text when given."""
+    return f"{due.isoformat()} {weekday(due)}" + (f"（{day_off}）" if day_off else "")
 
 
 def offset_text(offset: int) -> str:
@@ -393,7 +414,7 @@ def format_table(frame: pd.DataFrame) -> str:
 
 def _date_cell(row: Any) -> str:
     mark = "*" if row.calendar == FALLBACK_SOURCE else ""  # the footer explains the fallback once
-    return f"{row.due.isoformat()} {row.weekday}{mark}"
+    return due_text(row.due) + mark
 
 
 def _table_note(row: Any) -> str:

@@ -104,8 +104,10 @@ def test_a_make_up_working_saturday_is_not_flagged():
     meeting = rows["meeting"]
     assert meeting.workday and meeting.holiday == "" and meeting.suggested is None
     assert meeting.note == "调休上班日（国庆节）"
-    # and a Sunday meeting is advised onto that Saturday
-    assert by_key(timeline("regular", D(2026, 10, 11)))["meeting"].suggested == saturday
+    # a Sunday meeting stays on its Sunday (the meeting date is a fact); its notice moves to a working day
+    sunday = by_key(timeline("regular", D(2026, 10, 11)))
+    assert sunday["meeting"].due == D(2026, 10, 11) and sunday["meeting"].suggested is None
+    assert sunday["meeting"].day_off == "周日（休息日）召开"
 
 
 def test_suggestions_are_earlier_working_days_and_stay_after_the_meeting():
@@ -113,7 +115,7 @@ def test_suggestions_are_earlier_working_days_and_stay_after_the_meeting():
     for kind in ("regular", "leadership"):
         for meeting in (D(2026, 1, 30), D(2026, 5, 6), D(2026, 10, 8), D(2026, 12, 28)):
             for row in timeline(kind, meeting, holidays=calendar).itertuples():
-                assert (row.suggested is None) == row.workday or row.offset > 0
+                assert (row.suggested is None) == row.workday or row.offset >= 0
                 if row.suggested is not None:
                     assert row.suggested < row.due and calendar.is_workday(row.suggested)
                     assert row.offset <= 0 or row.suggested > meeting

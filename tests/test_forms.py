@@ -103,7 +103,7 @@ def test_each_invalid_field_shows_the_parsers_chinese_reason_and_blocks_save(ses
 def test_saving_a_talk_stores_the_row_and_closes_the_gap_in_the_matrix(session):
     forms = app(session, first_tab=4)
     forms.choose_meeting("MT1")
-    assert "谈心谈话覆盖（缺 3 对）" in forms.guidance.value
+    assert "谈心谈话覆盖（会议计划召开，待谈 3 对）" in forms.guidance.value
     talk = forms.form(Talk)
     talk.set_values(date=TODAY, talker="M1", talkee="M3", summary="谈思想")
     assert talk.save() is True
@@ -111,7 +111,7 @@ def test_saving_a_talk_stores_the_row_and_closes_the_gap_in_the_matrix(session):
     stored = session.rows(Talk, meeting_id="MT1")
     assert stored[["talker", "talkee", "summary", "version"]].values.tolist() == [["M1", "M3", "谈思想", 1]]
     assert stored.date.tolist() == [TODAY]
-    assert "谈心谈话覆盖（缺 2 对）" in forms.guidance.value
+    assert "谈心谈话覆盖（会议计划召开，待谈 2 对）" in forms.guidance.value
     # the form is ready for the next talk; the saved one is chosen from the list to correct it
     assert talk.version is None
     assert talk.inputs["talker"].text == "" and talk.inputs["date"].text == ""

@@ -98,8 +98,8 @@ def matrix_cell(page: Page, row: str, column: str) -> str:
 def test_a_talk_entered_in_the_browser_is_stored_and_fills_its_matrix_cell(server, page: Page):
     open_app(page, server, "第1次会议")
     guidance = page.locator(".f-guidance")
-    expect(guidance).to_contain_text("谈心谈话覆盖（缺 3 对）", timeout=TIMEOUT)
-    assert matrix_cell(page, "张书记", "王党员") == "缺"
+    expect(guidance).to_contain_text("谈心谈话覆盖（会议计划召开，待谈 3 对）", timeout=TIMEOUT)
+    assert matrix_cell(page, "张书记", "王党员") == "待"
     tab(page, "谈心谈话")
     choose(page, ".f-talks-talker", "张书记")
     choose(page, ".f-talks-talkee", "王党员")
@@ -111,7 +111,7 @@ def test_a_talk_entered_in_the_browser_is_stored_and_fills_its_matrix_cell(serve
         stored = store.read(Talk)
     assert stored[stored.meeting_id == "MT1"][["talker", "talkee", "summary"]].values.tolist() == [
         ["M1", "M3", "交流思想"]]
-    expect(guidance).to_contain_text("谈心谈话覆盖（缺 2 对）")
+    expect(guidance).to_contain_text("谈心谈话覆盖（会议计划召开，待谈 2 对）")
     assert matrix_cell(page, "张书记", "王党员") == "✓" and matrix_cell(page, "王党员", "张书记") == "✓"
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import OrglifeError
 from ..outputs import output_dir, replacing
 from ..resources import templates
+from ..rules import facts
 from ..frames import Frames
 from ..models import (SUPERIOR, CriticismAct, CriticismStage, FinalLevel, Level, Material, MaterialType, Meeting,
                       MeetingKind, MemberStatus, OpinionMethod, OpinionSource, Presence, RatingScheme, RectStatus, Responsibility,
@@ -113,8 +114,7 @@ def report_day(row: pd.Series, as_of: dt.date) -> dt.date:
 
 def held(row: pd.Series, as_of: dt.date) -> bool:
     """Whether the meeting has taken place by ``as_of`` (an undated meeting counts as held: nothing to wait for)."""
-    day = _day(row.date)
-    return day is None or day <= as_of
+    return _day(row.date) is None or facts.held(row.date, as_of)
 
 
 def number(value: Any) -> str:
@@ -425,7 +425,7 @@ def _evaluation(mt: _Meeting) -> dict[str, Any]:
         "facts": [
             _fact("rating_scheme", f"{scheme}（{'/'.join(lv.label for lv in levels)}）"),
             # how many ballots came back is a fact for the superior; the votes themselves stay with the branch
-            _fact("收回测评票", f"{mt.ballots.ballot_no.nunique()}张"),
+            _fact("收回测评票", facts.ballot_count_text(facts.ballot_counts(mt.ballots), mt.row.meeting_id)),
             _fact("个人小结", f"提交{int(ratings.self_summary.fillna(False).astype(bool).sum())}人"),
             _fact("评定结果", outcome),
             _fact("反馈本人", f"{int(ratings.feedback_date.notna().sum())}人"),

@@ -15,6 +15,7 @@ import ipywidgets as w
 from ..models import (Attendance, Branch, Criticism, Meeting, MeetingKind, Material, Member, Opinion, Rating,
                       Rectification, Study, Talk)
 from ..reports.html import esc
+from ..rules import facts
 from .ballots import BallotForm
 from .guidance import STYLE, meeting_guidance
 from .questions import QuestionsPanel
@@ -98,7 +99,8 @@ class FormsApp:
         if meetings is not None:
             for row in meetings.sort_values("date", ascending=False).itertuples():
                 kind = MeetingKind.label_of(row.kind) or ""
-                options.append((f"{row.date} {kind} {row.topic or ''}".strip(), row.meeting_id))
+                planned = facts.planned_mark(row.date, self.session.as_of)
+                options.append((f"{row.date}{planned} {kind} {row.topic or ''}".strip(), row.meeting_id))
         wanted = select or self.scope.meeting_id
         ids = [value for _, value in options]
         with self._quiet():

@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import OrglifeError
 from ..models import SCHEME_LEVELS, Ballot, MeetingKind, RatingScheme, field_of
 from ..reports.html import esc, table
+from ..rules import facts
 from .fields import FieldInput
 from .record import LOCKED, Scope
 from .session import Edit, Session
@@ -86,12 +87,12 @@ class BallotForm:
             self._build_grid(members)
         self.closed = self.session.count_closed(self.scope.meeting_id)
         ballots = self.session.rows(Ballot, meeting_id=self.scope.meeting_id)
-        papers = ballots.ballot_no.nunique() if len(ballots) else 0
+        papers = facts.ballot_count_text(facts.ballot_counts(ballots), self.scope.meeting_id, "测评票")
         if self.closed:
-            self.count.value = f"<p>计票已结束：共 {papers} 张测评票。测评票不能再修改。</p>"
+            self.count.value = f"<p>计票已结束：共 {papers}。测评票不能再修改。</p>"
             self.tally.value = tally_html(ballots, self.scheme, dict(zip(members.member_id, members["name"])))
         else:
-            self.count.value = f"<p>已录入 {papers} 张测评票。统计结果在结束计票后显示。</p>"
+            self.count.value = f"<p>已录入 {papers}。统计结果在结束计票后显示。</p>"
             self.tally.value = ""
         self._update_buttons()
 

@@ -9,7 +9,8 @@ import logging
 
 import pandas as pd
 
-from ..reports.html import criticism_coverage_tables, esc, severity_badge, table, talk_coverage_table
+from ..reports.html import (criticism_coverage_tables, esc, is_planned, severity_badge, table,
+                            talk_coverage_table)
 from ..rules.engine import make_context, run_checks
 from ..rules.status import open_steps
 
@@ -41,8 +42,9 @@ def meeting_guidance(frames, meeting_id: str, profile=None, as_of=None) -> str:
         return ctx.names.get(member_id, member_id)
 
     # the reports' coverage tables (names on the axes, “缺” highlighted): one look for reports and forms
-    talks, gaps = talk_coverage_table(ctx, meeting_id, name)
-    parts = [f"<h4>谈心谈话覆盖（缺 {gaps} 对）</h4><div class='g-talks'>{talks}</div>"]
+    talks, gaps, pending = talk_coverage_table(ctx, meeting_id, name)
+    state = f"会议计划召开，待谈 {pending} 对" if is_planned(ctx, meeting_id) else f"缺 {gaps} 对"
+    parts = [f"<h4>谈心谈话覆盖（{state}）</h4><div class='g-talks'>{talks}</div>"]
     for stage, html, missing in criticism_coverage_tables(ctx, meeting_id, name):
         parts.append(f"<h4>批评与自我批评 · {esc(stage.label)}（缺 {missing} 项）</h4>"
                      f"<div class='g-criticism g-criticism-{esc(stage.value)}'>{html}</div>")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..frames import Frames, load, subset
+from ..rules import facts
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
 from ..store.review import INTERNAL as INTERNAL_REVIEW_FIELDS
@@ -187,8 +188,15 @@ class BranchReport(AudienceReport):
         return per_meeting(self.frames.reviews, self.meetings.meeting_id)
 
     def meeting_title(self, meeting) -> str:
-        """``meeting``: a row (Series or itertuples tuple) with date, kind and meeting_id."""
-        return f"{_date(meeting.date)} {_label(MeetingKind, meeting.kind)}（{meeting.meeting_id}）"
+        """``meeting``: a row (Series or itertuples tuple) with date, kind and meeting_id; a meeting after as_of
+        is marked 计划召开 wherever its title stands."""
+        return (f"{_date(meeting.date)} {_label(MeetingKind, meeting.kind)}（{meeting.meeting_id}）"
+                + facts.planned_mark(meeting.date, self.as_of))
+
+    @cached_property
+    def planned(self) -> int:
+        """How many of the branch's meetings are still ahead at as_of."""
+        return int((~facts.is_held(self.meetings.date, self.as_of)).sum())
 
     # ---- sections ---------------------------------------------------------------------------------------------
 
@@ -215,7 +223,8 @@ class BranchReport(AudienceReport):
         for meeting, state in zip(self.meetings.itertuples(index=False), self.reviews.state):
             c = counts.loc[meeting.meeting_id] if meeting.meeting_id in counts.index else None
             rows.append({"会议": meeting.meeting_id, "类型": _label(MeetingKind, meeting.kind),
-                         "日期": _date(meeting.date), "主题": meeting.topic, "审核": STATES[state],
+                         "日期": _date(meeting.date) + facts.planned_mark(meeting.date, self.as_of),
+                         "主题": meeting.topic, "审核": STATES[state],
                          "错误": 0 if c is None else int(c["error"]), "警告": 0 if c is None else int(c["warning"]),
                          "待办": 0 if c is None else int(c["info"])})
         if "—" in counts.index:
@@ -227,22 +236,26 @@ class BranchReport(AudienceReport):
         classes[:] = ""
         classes.loc[frame["错误"] > 0, "错误"] = "late"
         totals = {s: int((f.severity == s).sum()) for s in ("error", "warning", "info")}
+        meetings = f"共 {len(self.meetings)} 次会议" + (f"（其中 {self.planned} 次计划召开）" if self.planned else "")
         if totals["error"] == 0:
-            reading = (f"共 {len(self.meetings)} 次会议，未发现违规；提醒 {totals['warning']} 条，"
+            reading = (f"{meetings}，未发现违规；提醒 {totals['warning']} 条，"
                        f"待办 {totals['info']} 条。")
         else:
             worst = frame.sort_values("错误", ascending=False).iloc[0]
-            reading = (f"共 {len(self.meetings)} 次会议，发现违规 {totals['error']} 条、提醒 {totals['warning']} 条、"
+            reading = (f"{meetings}，发现违规 {totals['error']} 条、提醒 {totals['warning']} 条、"
                        f"待办 {totals['info']} 条；违规最多的是 {worst['会议']}（{worst['错误']} 条）。")
         return section("一、总体结论", reading, table(frame, classes=classes, formatters={"会议": nowrap, "审核": nowrap}))
 
     def meetings_list(self) -> Html:
         """Public: the meetings held (date, kind, topic) — publishable facts only."""
         frame = pd.DataFrame({"召开日期": self.meetings.date.map(_date),
+                              "状态": [facts.state_label(d, self.as_of) for d in self.meetings.date],
                               "会议类型": self.meetings.kind.map(lambda k: _label(MeetingKind, k)),
                               "主题": self.meetings.topic, "地点": self.meetings.place})
-        held = int((self.meetings.date <= self.as_of).sum())
-        return section("会议召开情况", f"截至 {self.as_of:%Y-%m-%d} 已召开 {held} 次会议。", table(frame))
+        held = len(self.meetings) - self.planned
+        reading = f"截至 {self.as_of:%Y-%m-%d} 已召开 {held} 次会议" + (
+            f"，另有 {self.planned} 次计划召开。" if self.planned else "。")
+        return section("会议召开情况", reading, table(frame))
 
     def timelines(self) -> Html | None:
         if self.public:
@@ -273,13 +286,15 @@ class BranchReport(AudienceReport):
     def talk_coverage(self) -> Html | None:
         if self.public:
             return None
-        parts, missing_total = [], 0
+        parts, missing_total, pending_total = [], 0, 0
         for meeting in self.meetings.itertuples(index=False):
-            html, missing = talk_coverage_table(self.context, meeting.meeting_id, self.name)
+            html, missing, pending = talk_coverage_table(self.context, meeting.meeting_id, self.name)
             missing_total += missing
+            pending_total += pending
             parts.append(subsection(self.meeting_title(meeting), html))
-        reading = ("会前谈心谈话覆盖了所有应谈的对象。" if missing_total == 0 else
-                   f"会前谈心谈话缺 {missing_total} 对（表中“缺”）。")
+        reading = ("已召开的会议会前谈心谈话覆盖了所有应谈的对象" if missing_total == 0 else
+                   f"会前谈心谈话缺 {missing_total} 对（表中“缺”）")
+        reading += f"；计划召开的会议尚待谈 {pending_total} 对（表中“待”）。" if pending_total else "。"
         return section("三、谈心谈话覆盖", reading, *parts)
 
     def criticism_coverage(self) -> Html | None:
@@ -304,6 +319,8 @@ class BranchReport(AudienceReport):
                   .reindex(columns=[p.value for p in Presence], fill_value=0)
                   .reindex(self.meetings.meeting_id, fill_value=0))
         counts.columns = [p.label for p in Presence]
+        # a planned meeting's row of zeros is not an empty meeting: say it is still to come
+        counts.index = [f"{m}{facts.planned_mark(d, self.as_of)}" for m, d in zip(counts.index, self.meetings.date)]
         counts.index.name = "会议"
         absent = a[a.presence.ne(Presence.present.value).fillna(False)]
         shown = pd.DataFrame({"会议": absent.meeting_id, "姓名": absent.member_id.map(self.name),
@@ -313,7 +330,7 @@ class BranchReport(AudienceReport):
                               "会后告知": absent.informed_date.map(_date)})
         unexcused = int(absent.presence.eq(Presence.absent.value).sum())
         reading = (f"共有 {len(absent)} 人次未出席，其中无故缺席 {unexcused} 人次。" if len(absent)
-                   else "全体党员均出席了各次会议。")
+                   else "全体党员均出席了已召开的各次会议。")
         return section("五、出席情况", reading, table(counts.reset_index()), subsection("未出席人员", table(shown)))
 
     def evaluation(self) -> Html | None:
@@ -323,6 +340,7 @@ class BranchReport(AudienceReport):
         if evaluated.empty:
             return section("六、民主评议党员", "本期没有结合民主评议党员的会议。")
         parts, excellent = [], 0
+        ballot_counts = facts.ballot_counts(self.frames.ballots)
         for meeting in evaluated.itertuples(index=False):
             ballots = self.frames.ballots[self.frames.ballots.meeting_id == meeting.meeting_id]
             used = set(ballots.level.dropna())
@@ -333,7 +351,8 @@ class BranchReport(AudienceReport):
             if not tally.empty:
                 tally.index = [self.name(m) for m in tally.index]
                 tally.columns = [lv.label for lv in levels]
-                parts.append(subsection(f"{title} · 民主测评票分布（{ballots.ballot_no.nunique()} 张票）",
+                count = facts.ballot_count_text(ballot_counts, meeting.meeting_id, "测评票")
+                parts.append(subsection(f"{title} · 民主测评票分布：{count}",
                                         figure(charts.stacked_bars(tally, title="测评票分布", xlabel="票数"))))
             ratings = self.frames.ratings[self.frames.ratings.meeting_id == meeting.meeting_id]
             excellent += int(ratings.level.eq(Level.excellent.value).sum())
@@ -372,7 +391,7 @@ class BranchReport(AudienceReport):
         if self.public:
             return None
         m = self.meetings
-        held = m[m.date <= self.as_of]
+        held = m[facts.is_held(m.date, self.as_of)]
         years = sorted(set(held.date.dt.year) | {self.as_of.year})
         rows = []
         for year in years:

@@ -108,26 +108,38 @@ def _cell_text(text: str) -> str:
     return text
 
 
-def coverage_table(marks: pd.DataFrame, missing: pd.DataFrame, axis: str, name: Callable[[object], str]) -> str:
-    """A member × member matrix (reports, forms) with names, missing pairs shown as “缺” and highlighted."""
+def coverage_table(marks: pd.DataFrame, missing: pd.DataFrame, axis: str, name: Callable[[object], str],
+                   pending: bool = False) -> str:
+    """A member × member matrix (reports, forms) with names, missing pairs shown as “缺” and highlighted; with
+    ``pending`` (a planned meeting) as “待”, not highlighted."""
     labels = [name(m) for m in marks.index]
     if not labels:
         return f'<p class="empty">{esc("（无）")}</p>'
     gaps = missing.to_numpy(dtype=bool)
-    shown = np.where(gaps, "缺", marks.to_numpy(dtype=object))
-    css = np.where(gaps, "missing", "")
+    shown = np.where(gaps, "待" if pending else "缺", marks.to_numpy(dtype=object))
+    css = np.where(gaps, "pending" if pending else "missing", "")
     columns = [_texts(shown[:, position].tolist(), esc) for position in range(len(labels))]
     return _assemble([axis, *labels], _texts(labels, esc), columns, css)
 
 
-def talk_coverage_table(ctx, meeting_id: str, name: Callable[[object], str]) -> tuple[str, int]:
-    """A meeting's talk coverage as a table (✓ talked, “缺” missing; a talk covers both ways) and the number of
-    pairs missing: what a report section and the forms' guidance show."""
+def talk_coverage_table(ctx, meeting_id: str, name: Callable[[object], str]) -> tuple[str, int, int]:
+    """A meeting's talk coverage as a table (✓ talked, “缺” missing; a talk covers both ways), the number of
+    pairs missing and the number still to do: what a report section and the forms' guidance show. Before a
+    planned meeting (after as_of) nothing is missing yet: its open pairs are “待” (pending), not red."""
     from ..rules.coverage import talk_matrix
 
     talked, missing = talk_matrix(ctx, meeting_id)
     marks = talked.replace({True: "✓", False: ""})
-    return coverage_table(marks, missing, "谈话双方", name), int(missing.to_numpy().sum()) // 2
+    planned = is_planned(ctx, meeting_id)
+    gaps = int(missing.to_numpy().sum()) // 2
+    table_html = coverage_table(marks, missing, "谈话双方", name, pending=planned)
+    return (table_html, 0, gaps) if planned else (table_html, gaps, 0)
+
+
+def is_planned(ctx, meeting_id: str) -> bool:
+    """The meeting is after the context's as_of (``facts.is_held`` decided it in ``ctx.meetings``)."""
+    planned = ctx.memo("planned meetings", lambda: set(ctx.meetings.meeting_id[~ctx.meetings.held].astype(str)))
+    return str(meeting_id) in planned
 
 
 def criticism_coverage_tables(ctx, meeting_id: str, name: Callable[[object], str]) -> list[tuple[object, str, int]]:

@@ -10,6 +10,7 @@ import datetime as dt
 import pandas as pd
 
 from ..frames import Frames
+from ..rules.facts import PLANNED, is_held
 
 # step key → (table, date column, row filter) giving the evidence date; the latest matching row counts
 MEETING_DATES = {
@@ -31,7 +32,8 @@ CHILD_DATES = {
     "materials_review": ("materials", "reviewed"),
     "absentee_inform": ("attendance", "informed_date"),
 }
-STATE_LABELS = {"on_time": "按时", "late": "逾期", "missing": "未完成（已过期）", "pending": "待办", "done": "已完成"}
+STATE_LABELS = {"on_time": "按时", "late": "逾期", "missing": "未完成（已过期）", "pending": "待办", "done": "已完成",
+                "planned": PLANNED}
 
 
 def evidence_dates(frames: Frames) -> pd.DataFrame:
@@ -84,5 +86,8 @@ def meeting_progress(frames: Frames, as_of: dt.date, profile=None, meeting_ids: 
     frame.loc[done & ~after & (frame["key"] != "meeting") & (late_days > 0) & (frame["basis"] != "规定"),
               "state"] = "done"
     frame["days"] = late_days.where(done, (as_of - frame["due"]).dt.days).astype("Int64")
+    # the meeting's own date is not evidence that it took place until it has come
+    planned = frame["key"].eq("meeting") & done & ~is_held(frame["actual"], as_of)
+    frame.loc[planned, ["state", "actual", "days"]] = ["planned", pd.NaT, pd.NA]
     return frame[["meeting_id", "key", "step", "stage", "due", "actual", "state", "days", "rule", "source",
                   "basis"]]

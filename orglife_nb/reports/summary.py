@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..frames import Frames, load, subset
 from ..models import MeetingKind
+from ..rules import facts
 from ..store.review import STATES, counts, per_meeting
 from . import charts
 from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, _date, review_reading
@@ -33,9 +34,13 @@ class SummaryReport(AudienceReport):
     def header(self) -> Html:
         scope = f"上级党组织：{self.superior}" if self.superior else "全部支部"
         facts = [f"截至 {self.as_of:%Y-%m-%d}", f"{AUDIENCES[self.audience]}版", scope,
-                 f"支部 {len(self.frames.branches)} 个", f"会议 {len(self.frames.meetings)} 次"]
+                 f"支部 {len(self.frames.branches)} 个", self._meeting_count()]
         return Html(f'<header class="report-header"><div class="report-title">组织生活会汇总报告</div>'
                     f'<div class="report-meta">{esc(" · ".join(facts))}</div></header>')
+
+    def _meeting_count(self) -> str:
+        planned = int((~facts.is_held(self.frames.meetings.date, self.as_of)).sum())
+        return f"会议 {len(self.frames.meetings)} 次" + (f"（其中 {planned} 次计划召开）" if planned else "")
 
     def compliance_by_rule(self) -> Html | None:
         """Share of branches with no error or warning of each rule."""
@@ -90,7 +95,7 @@ class SummaryReport(AudienceReport):
         """Branch × ended half-year: whether a 组织生活会 was held; a table, so thousands of branches stay
         readable and print across pages."""
         m = self.frames.meetings
-        regular = m[m.kind.eq(MeetingKind.regular.value) & (m.date <= self.as_of)]
+        regular = m[m.kind.eq(MeetingKind.regular.value) & facts.is_held(m.date, self.as_of)]
         period = regular.date.dt.year.astype(str) + regular.date.dt.month.le(6).map({True: "上", False: "下"})
         years = sorted(set(m.date.dt.year.dropna().astype(int)) | {self.as_of.year})
         halves = [f"{y}{h}" for y in years for h in ("上", "下")
@@ -113,7 +118,7 @@ class SummaryReport(AudienceReport):
         if self.public:
             return None
         m = self.frames.meetings
-        held = m[m.date <= self.as_of]
+        held = m[facts.is_held(m.date, self.as_of)]
         days = (held.report_sent - held.date).dt.days
         allowed = held.kind.map(lambda k: self.profile.report_days_for(k) if pd.notna(k) else None)
         late = (days - allowed).astype("float")

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from ..models import MeetingKind, Presence, Role
+from .facts import is_held
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..frames import Frames
@@ -187,7 +188,7 @@ class Context:
         m = m.merge(self.secretaries, on="branch_id", how="left")
         m["has_committee"] = _flag(m.has_committee)
         m["has_leadership_group"] = _flag(m.has_leadership_group)
-        m["held"] = m.date.le(self.as_of)
+        m["held"] = is_held(m.date, self.as_of)
         m["year"] = m.year.fillna(m.date.dt.year).astype("Int64")
         m["half"] = m.half.astype(object).where(m.half.notna(), np.where(m.date.dt.month <= 6, "first", "second"))
         leadership = m.kind.eq(LEADERSHIP).fillna(False)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..models import Level, RatingScheme, VoterType
+from ..models import Level, RatingScheme
 from .common import concat, emit, fmt, missing, recorded_after, unset_or_refused
+from .facts import ballot_count_text, ballot_counts
 from .meeting import blank
 from .registry import BRANCH_MEETINGS, REGULAR_ONLY, register
 
@@ -88,21 +89,19 @@ def ballots(ctx) -> pd.DataFrame:
     twice = b[b.duplicated(["meeting_id", "ballot_no", "rated_id"], keep=False)]
     twice = _labelled(ctx, twice.drop_duplicates(["meeting_id", "ballot_no", "rated_id"]))
 
-    # a ballot with any 群众代表 line is a public ballot; the rest are members' ballots
-    public = b[b.voter_type.eq(VoterType.public.value).fillna(False)][["meeting_id", "ballot_no"]].drop_duplicates()
-    all_ballots = b[["meeting_id", "ballot_no"]].drop_duplicates()
-    counts = (all_ballots.groupby("meeting_id", observed=True).size()
-              .sub(public.groupby("meeting_id", observed=True).size(), fill_value=0).rename("ballots"))
+    # one count of ballots (facts.ballot_counts): the report's chart and the forms state the same numbers
+    counts = ballot_counts(b)
     present = ctx.only(ctx.present, m).groupby("meeting_id", observed=True).size().rename("present")
     over = m.join(counts, on="meeting_id").join(present, on="meeting_id")
     over = over.assign(present=over.present.fillna(0).astype(int))
-    over = over[over.ballots.gt(over.present).fillna(False)].assign(ballots=lambda f: f.ballots.astype(int))
+    over = over[over.members.gt(over.present).fillna(False)]
+    over = over.assign(ballots=[ballot_count_text(counts, meeting, "测评票") for meeting in over.meeting_id])
     return concat(
         recorded_after(ctx, none, "结合民主评议党员但未进行民主测评（无测评票）"),
         emit(foreign, fmt("测评票 {ballot_no} 对 {name} 评为“{level_label}”，不属于{scheme_label}测评方案", foreign),
              subject="rated_id"),
         emit(twice, fmt("测评票 {ballot_no} 对 {name} 评了不止一次", twice), subject="rated_id"),
-        emit(over, fmt("党员测评票 {ballots} 张，多于到会党员 {present} 人", over)),
+        emit(over, fmt("收回 {ballots}，党员票多于到会党员 {present} 人", over)),
     )
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from ..outputs import csv_text
 from .common import KIND_LABELS
 from .engine import counts
+from .facts import planned_mark
 from .registry import SEVERITY_LABELS
 
 DATE_COLUMNS = ("meeting_date", "due")
@@ -80,7 +81,7 @@ def status_text(result, reviews: pd.DataFrame | None = None) -> str:
         if row.meeting_id != meeting_key:
             meeting_key = row.meeting_id
             lines.append(f"  {row.branch_id} {row.branch_name} · {row.meeting_id} {row.kind_label} "
-                         f"{row.meeting_date:%Y-%m-%d}")
+                         f"{row.meeting_date:%Y-%m-%d}{planned_mark(row.meeting_date, result.as_of)}")
         left = f"还剩 {row.days_left} 天" if row.days_left >= 0 else f"已超期 {-row.days_left} 天"
         lines.append(f"    {row.step}：应不晚于 {row.due:%Y-%m-%d}，{left}")
     lines += ["", "二、整改台账"]

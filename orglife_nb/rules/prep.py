@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..models import MaterialType, OpinionSource, StudyForm, UnitType
+from ..models import MaterialType, OpinionMethod, OpinionSource, StudyForm, UnitType
 from .coverage import all_talk_needs
-from .common import concat, dated_step, emit, fmt, missing
+from .common import concat, dated_step, emit, fmt, missing, text
 from .context import LEADERSHIP
 from .steps import STEPS
 from .registry import ALL, BRANCH_MEETINGS, LEADERSHIP_ONLY, register
@@ -117,6 +117,10 @@ def opinions(ctx) -> pd.DataFrame:
                   missing(ctx, uncompiled, "征求到的意见未形成书面汇总（征求意见报告）"))
 
 
+METHOD_LABELS = {m.value: m.label for m in OpinionMethod}
+SOURCE_LABELS = {s.value: s.label for s in OpinionSource}
+
+
 @register("PREP-OPINIONS-FEEDBACK", "PREP", "意见会前反馈本人", "error", ALL, "003 二.3")
 def opinions_feedback(ctx) -> pd.DataFrame:
     """Every opinion about a 班子 member (committee member; 民主生活会: group member) is fed back to them before."""
@@ -124,13 +128,29 @@ def opinions_feedback(ctx) -> pd.DataFrame:
     group = ctx.only(ctx.roster, m)
     group = group.loc[group.in_group, ["meeting_id", "member_id", "branch_id", "date", "held", "name"]]
     o = ctx.only(ctx.frames.opinions, m)
-    o = o[["meeting_id", "target", "date", "feedback_date"]].rename(columns={"date": "opinion_date"})
+    o = o[["meeting_id", "target", "date", "method", "source", "feedback_date"]].rename(columns={"date": "opinion_date"})
     o = o.merge(group, left_on=["meeting_id", "target"], right_on=["meeting_id", "member_id"])
-    late = o[o.feedback_date.gt(o.date)]
-    unfed = o[o.feedback_date.isna()]
-    return concat(emit(late, fmt("关于 {name} 的意见于 {feedback_date} 才反馈本人，晚于会议（{date}）", late),
+    o = o.assign(how=_opinion_how(o))
+    late = _one_per_record(o[o.feedback_date.gt(o.date)], ["feedback_date"])
+    unfed = _one_per_record(o[o.feedback_date.isna()], [])
+    return concat(emit(late, fmt("关于 {name} 的{n}意见（{how}）于 {feedback_date} 才反馈本人，晚于会议（{date}）", late),
                        subject="member_id"),
-                  missing(ctx, unfed, "关于 {name} 的意见（{opinion_date} 征求）会前未反馈本人", subject="member_id"))
+                  missing(ctx, unfed, "关于 {name} 的{n}意见（{how}）会前未反馈本人", subject="member_id"))
+
+
+def _opinion_how(o: pd.DataFrame) -> pd.Series:
+    """What tells one opinion record about a person from another: '2026-11-20 征求，集体座谈，来自群众'."""
+    method = ("，" + o.method.astype(object).map(METHOD_LABELS)).fillna("")
+    source = ("，来自" + o.source.astype(object).map(SOURCE_LABELS)).fillna("")
+    return text(o.opinion_date).replace("—", "日期未填") + " 征求" + method + source
+
+
+def _one_per_record(o: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Opinions about one person told apart by nothing a message can name are one finding ('2 条')."""
+    same = ["meeting_id", "member_id", "how", *keys]
+    counts = o.groupby(same, observed=True, dropna=False).how.transform("size")
+    o = o.assign(n=np.where(counts.gt(1), " " + counts.astype(str) + " 条", ""))
+    return o.drop_duplicates(same)
 
 
 @register("PREP-TALKS", "PREP", "会前谈心谈话", "error", ALL, "003 二.4；000 第二篇 3")

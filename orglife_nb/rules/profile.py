@@ -78,8 +78,7 @@ class Profile(BaseModel):
     opinion_feedback_days: Days = 3      # opinions fed back to committee members
     materials_days: Days = 5             # 对照检查材料 submitted
     materials_review_days: Days = 2      # reviewed by the superior
-    absentee_inform_days: Days = 7       # after: absentees told of the meeting and criticism
-    rectification_public_days: Days = 10  # after: rectification list publicised (公示)
+    # after the meeting, telling absentees and publicising the list are due with the report (report_days_for)
 
     @field_validator("rating_levels")
     @classmethod
@@ -197,6 +196,11 @@ def yaml_mapping(text: str, label: str, expected: str) -> dict[Any, Any]:
     return data
 
 
+# parameters older profiles may still list: why they went and what governs now
+_WITH_REPORT = "{}与情况报告同时限，检查和时间表都按 report_days（民主生活会 leadership_report_days）"
+RETIRED = {"absentee_inform_days": _WITH_REPORT.format("会后转告缺席人"),
+           "rectification_public_days": _WITH_REPORT.format("整改清单公示")}
+
 _TYPE_WORDS = {"int": "应为整数", "float": "应为数字", "string": "应为文本", "dict": "应为映射", "tuple": "应为列表",
                "enum": "不是允许的值"}
 
@@ -208,7 +212,9 @@ def _describe(error: ValidationError) -> str:
     key = ".".join(str(part) for part in first["loc"])
     kind = first["type"]
     value = first.get("input")
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and key in RETIRED:
+        text = f"参数 {key} 已取消：{RETIRED[key]}"
+    elif kind == "extra_forbidden":
         close = difflib.get_close_matches(key, Profile.model_fields, n=1)
         text = f"未知参数 {key}" + (f"（是否为 {close[0]}？）" if close else "")
     elif kind == "greater_than_equal":

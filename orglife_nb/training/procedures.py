@@ -108,7 +108,7 @@ PROCEDURES = (
               "同组织生活会。", "003 一.2；000 第二篇、第三篇"),
 )
 PROCEDURE_BY_KEY = {p.key: p for p in PROCEDURES}
-COLUMNS = ["stage", "when", "offset", "due", "item", "requirement", "rule", "title", "severity", "source",
+COLUMNS = ["stage", "when", "offset", "due", "day_off", "item", "requirement", "rule", "title", "severity", "source",
            "evidence", "note"]
 
 
@@ -134,7 +134,7 @@ def procedure_table(key: str | MeetingKind, profile=None, meeting_date: dt.date 
 
     Dated steps come from the timeline (offset and due date from the profile); each rule of the kind that no dated
     step covers follows as its own item (the meeting itself lists every meeting rule). ``due`` is the date for a
-    meeting on ``meeting_date`` (None without a date).
+    meeting on ``meeting_date`` (None without a date); ``day_off`` is the timeline's mark for a due day off.
     """
     chosen = procedure(key)
     families = families or (chosen.families if not isinstance(key, MeetingKind) else frozenset(FAMILY_STAGE))
@@ -142,12 +142,14 @@ def procedure_table(key: str | MeetingKind, profile=None, meeting_date: dt.date 
     by_id = {r.id: r for r in RULES}
     steps = timeline(chosen.kind, meeting_date or dt.date.today(), profile)
     rows, covered = [], set()
+    meeting_day_off = steps.day_off[steps.key.eq("meeting")].iloc[0] if meeting_date else ""
     for step in steps.itertuples(index=False):
         rule = by_id[step.rule]
         if rule.family not in families:
             continue
         row = _rule_row(rule, step.stage, when=offset_text(step.offset), offset=step.offset,
-                        due=step.due if meeting_date else None, item=step.step,
+                        due=step.due if meeting_date else None, day_off=step.day_off if meeting_date else "",
+                        item=step.step,
                         requirement=requirement(step.relation, step.basis), source=step.source)
         if step.key == "meeting":  # the meeting opens its stage; its rules follow one by one, each with its own row
             row.update(rule="", title="", severity="", evidence="", note="")
@@ -160,8 +162,10 @@ def procedure_table(key: str | MeetingKind, profile=None, meeting_date: dt.date 
         stage = FAMILY_STAGE[rule.family]
         # undated: before-meeting items lead their stage, the others follow the dated ones
         offset = float("-inf") if stage == STAGES[0] else float("inf")
+        on_meeting_day = stage == STAGES[1]
         rows.append(_rule_row(rule, stage, when=UNDATED_WHEN[stage], offset=offset,
-                              due=meeting_date if stage == STAGES[1] else None, item=rule.title,
+                              due=meeting_date if on_meeting_day else None,
+                              day_off=meeting_day_off if on_meeting_day else "", item=rule.title,
                               requirement="规定" if rule.severity == "error" else "原则上", source=rule.source))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     order = {stage: i for i, stage in enumerate((*STAGES, YEAR_STAGE))}

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from ..deadlines import STAGES, offset_text, requirement, weekday
+from ..deadlines import STAGES, due_text, offset_text, requirement, weekday
 from ..models import MeetingKind
 from ..reports.html import Html, esc, section, table
 from .practice import PracticeCase, Result
@@ -72,20 +72,18 @@ def timeline_html(frame: pd.DataFrame) -> Html:
     attrs = frame.attrs
     meeting_date: dt.date = attrs["meeting_date"]
     shown = pd.DataFrame({
-        "日期": [f"{d.isoformat()} {w}" for d, w in zip(frame.due, frame.weekday)],
+        "日期": [due_text(d) for d in frame.due],
         "相对会期": frame.offset.map(offset_text),
         "阶段": frame.stage,
         "事项": frame.step,
         "要求": [requirement(r, b) for r, b in zip(frame.relation, frame.basis)],
-        "休息日": [("" if work else (holiday or "周末")) for work, holiday in zip(frame.workday, frame.holiday)],
-        "建议提前至": [f"{s.isoformat()} {weekday(s)}" if s else "" for s in frame.suggested],
         "规则": frame.rule,
         "出处": frame.source,
-        "提示": frame.note,
+        "提示": frame.note,  # carries the timeline's day_off text, as the terminal table and the .ics do
     })
     off = ~frame.workday.astype(bool)
-    classes = _nowrap(shown, ("日期", "相对会期", "阶段", "要求", "休息日", "建议提前至", "规则"))
-    for column in ("日期", "休息日", "建议提前至"):
+    classes = _nowrap(shown, ("日期", "相对会期", "阶段", "要求", "规则"))
+    for column in ("日期", "提示"):
         classes.loc[off, column] += " late"
     title = (f"{attrs['kind_label']}时间表：会议日期 {meeting_date.isoformat()}（{weekday(meeting_date)}），"
              f"规则配置 {attrs['profile']}")
@@ -166,13 +164,22 @@ def checklist_html(kind: MeetingKind | str, profile=None, meeting_date: dt.date 
     frame = frame.assign(
         box="□",
         item=[f"{item}（{note}）" if note else item for item, note in zip(frame.item, frame.note)],
-        due_text=[f"{d.isoformat()} {weekday(d)}" if isinstance(d, dt.date) else "" for d in frame.due])
+        due_text=[due_text(d, off) if isinstance(d, dt.date) else "" for d, off in zip(frame.due, frame.day_off)])
     parts = []
     for stage in (*STAGES, YEAR_STAGE):
         part = frame[frame.stage.eq(stage)]
         if len(part):
             shown = part[list(columns)].rename(columns=columns).reset_index(drop=True)
-            parts.append(f"<h3>{esc(stage)}</h3>" + table(shown, classes=_nowrap(shown, ("完成", "日期", "时限", "要求"))))
+            classes = _nowrap(shown, ("完成", "时限", "要求"))
+            if "日期" in classes:  # a deadline on a day off is marked (its text says what to do); the meeting
+                # day is a fact, not something to act on, so its mark stays plain text
+                classes.loc[(part.day_off.ne("") & part.stage.ne(STAGES[1])).to_numpy(), "日期"] = "late"
+            parts.append(f"<h3>{esc(stage)}</h3>" + table(shown, classes=classes))
     when = f"会议日期 {meeting_date.isoformat()}（{weekday(meeting_date)}）；" if meeting_date else ""
     reading = f"{when}时限按会议日期推算（规则配置 {as_profile(profile).name}）。出处：{seed_legend()}。"
-    return section(f"{kind.label}工作清单", reading, *parts)
+    # a stage's table runs longer than a page once days off are marked: let it break between rows rather than
+    # leave the page under the heading blank (the report stylesheet keeps whole tables together)
+    return Html(f"{CHECKLIST_PRINT}<div class=\"checklist\">{section(f'{kind.label}工作清单', reading, *parts)}</div>")
+
+
+CHECKLIST_PRINT = "<style>@media print { .checklist table { break-inside: auto; } }</style>"
