@@ -295,8 +295,9 @@ STEPS: tuple[Step, ...] = (
          {L: "003 民主 四.2", "*": "000 第一篇 3.1；003 四.2"}),
     Step("rectification_public", "会后整改", "整改清单公示（目标、措施、责任人、时限）", BRANCH,
          lambda p, k: p.report_days_for(k), 1, ADVISED, "RECT-PUBLIC", "003 四.1；000 第三篇 第五步"),
-    Step("public_report", "会后整改", "向干部群众通报会议情况和整改措施", LEAD, "leadership_public_report_days", 1,
-         RULED, "POST-PUBLIC-REPORT", "003 民主 四.3"),
+    # rules.md revision 2: every kind tells cadres and masses (a must for 民主生活会; 000 第五篇 (三)2 for the rest)
+    Step("public_report", "会后整改", "向干部群众通报会议情况和整改措施", ALL, "leadership_public_report_days", 1,
+         RULED, "POST-PUBLIC-REPORT", {L: "003 民主 四.3", "*": "000 第五篇 (三)2"}),
 )
 
 
