@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import OrglifeError
 from ..models import SCHEME_LEVELS, Ballot, MeetingKind, RatingScheme, field_of
 from ..reports.html import esc, table
+from ..store.voting import tally_table
 from .fields import FieldInput
 from .record import LOCKED, Scope
 from .session import Edit, Session
@@ -168,13 +169,4 @@ class BallotForm:
 
 def tally_html(ballots: pd.DataFrame, scheme: RatingScheme, names: dict[str, str]) -> str:
     """Votes per member and level, with each member's total and the column totals."""
-    levels = [level.value for level in SCHEME_LEVELS[scheme]]
-    counts = pd.crosstab(ballots.rated_id, ballots.level) if len(ballots) else pd.DataFrame()
-    counts = counts.reindex(columns=levels, fill_value=0)
-    counts = counts.reindex(index=list(dict.fromkeys(list(names) + list(counts.index))), fill_value=0)
-    counts["合计"] = counts.sum(axis=1)
-    counts.loc["合计"] = counts.sum(axis=0)
-    counts.columns = [next((lvl.label for lvl in SCHEME_LEVELS[scheme] if lvl.value == c), c) for c in counts.columns]
-    counts.index = [names.get(i, i) for i in counts.index]
-    counts.index.name = "被测评人"
-    return "<h4>测评统计</h4>" + table(counts.astype(int), index=True)
+    return "<h4>测评统计</h4>" + table(tally_table(ballots, scheme, names), index=True)

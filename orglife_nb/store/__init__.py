@@ -462,9 +462,12 @@ class Store:
 
     # ---- electronic 民主测评 (store.voting) ------------------------------------------------------------------------
 
-    def open_poll(self, meeting_id: str, voters: int, public: int = 0, *, hours: int | None = None):
+    def open_poll(self, meeting_id: str, voters: int, public: int = 0, *, hours: int | None = None,
+                  deliver=None):
         """Issue one-time codes for a meeting's 民主测评 on phones; the returned poll's ``slips`` hold the plain
-        codes, which exist nowhere else afterwards. The actor must be allowed to write the meeting's ballots."""
+        codes, which exist nowhere else afterwards. The actor must be allowed to write the meeting's ballots.
+
+        ``deliver(poll)`` runs before the codes are committed (it writes the slips): if it fails, none is issued."""
         from . import voting
 
         with self.transaction() as connection:
@@ -472,6 +475,8 @@ class Store:
             check_unlocked(connection, [meeting_id])
             poll = voting.open_poll(connection, meeting_id, voters, public, now=now(),
                                     hours=hours or voting.VALID_HOURS)
+            if deliver is not None:
+                deliver(poll)
             self.log(connection, [audit.entry("open_vote", meeting=meeting_id,
                                               detail={"member_codes": voters, "public_codes": public})])
             return poll

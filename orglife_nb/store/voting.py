@@ -103,6 +103,7 @@ class Poll:
     closed_at: dt.datetime | None
     used_member: int = 0
     used_public: int = 0
+    title: str = ""  # branch and meeting, as the slips and the phone page head them
     slips: list[Slip] = field(default_factory=list)  # only right after opening: the plain codes, never stored
 
     @property
@@ -150,7 +151,19 @@ def _poll(connection: Connection, meeting_id: str, *, lock: bool = False) -> Pol
             BALLOT_CODES.c.meeting_id == meeting_id, BALLOT_CODES.c.state == USED)
         .group_by(BALLOT_CODES.c.voter_type)).all())
     poll.used_member, poll.used_public = used.get(VoterType.member.value, 0), used.get(VoterType.public.value, 0)
+    poll.title = meeting_title(connection, _meeting(connection, meeting_id))
     return poll
+
+
+def meeting_title(connection: Connection, meeting: dict) -> str:
+    """``幸福里社区党支部 · 2026年11月20日组织生活会``."""
+    branches = table_of(Branch)
+    branch = connection.execute(select(branches.c.name).where(
+        branches.c.branch_id == meeting["branch_id"])).scalar() or meeting["branch_id"]
+    kind = MeetingKind(meeting["kind"]).label if meeting.get("kind") else "会议"
+    day = meeting.get("date")
+    when = f"{day.year}年{day.month}月{day.day}日" if isinstance(day, dt.date) else ""
+    return f"{branch} · {when}{kind}"
 
 
 def read_poll(connection: Connection, meeting_id: str) -> Poll | None:
@@ -308,10 +321,7 @@ def ballot_page(connection: Connection, code: str, *, now: dt.datetime) -> Ballo
     row, poll = _refusal(connection, code, now)
     meeting = _meeting(connection, poll.meeting_id)
     names = dict(rated_members(connection, meeting))
-    branch = connection.execute(select(table_of(Branch).c.name).where(
-        table_of(Branch).c.branch_id == meeting["branch_id"])).scalar() or meeting["branch_id"]
-    kind = MeetingKind(meeting["kind"]).label if meeting.get("kind") else "会议"
-    return BallotPage(meeting_id=poll.meeting_id, title=f"{branch} · {kind}", scheme=RatingScheme(poll.scheme),
+    return BallotPage(meeting_id=poll.meeting_id, title=poll.title, scheme=RatingScheme(poll.scheme),
                       members=[(m, names.get(m, m)) for m in poll.rated], voter_type=row["voter_type"])
 
 
@@ -341,8 +351,16 @@ def box_size(connection: Connection, meeting_id: str) -> int:
     return len(json.loads(raw)) if raw else 0
 
 
-def tally(ballots: pd.DataFrame) -> pd.DataFrame:
-    """Ballots per member and level (for tests and the CLI's close)."""
-    if ballots.empty:
-        return pd.DataFrame()
-    return pd.crosstab(ballots.rated_id, ballots.level)
+def tally_table(ballots: pd.DataFrame, scheme: RatingScheme, names: dict[str, str]) -> pd.DataFrame:
+    """Votes per member (rows, by name) and level (columns, by label), with each member's total and the column
+    totals: the count the forms and ``orglife ballot close`` show."""
+    levels = [level.value for level in SCHEME_LEVELS[scheme]]
+    counts = pd.crosstab(ballots.rated_id, ballots.level) if len(ballots) else pd.DataFrame()
+    counts = counts.reindex(columns=levels, fill_value=0)
+    counts = counts.reindex(index=list(dict.fromkeys(list(names) + list(counts.index))), fill_value=0)
+    counts["合计"] = counts.sum(axis=1)
+    counts.loc["合计"] = counts.sum(axis=0)
+    counts.columns = [next((lvl.label for lvl in SCHEME_LEVELS[scheme] if lvl.value == c), c) for c in counts.columns]
+    counts.index = [names.get(i, i) for i in counts.index]
+    counts.index.name = "被测评人"
+    return counts.astype(int)
