@@ -100,7 +100,8 @@ class BallotForm:
             self.count.value = f"<p>计票已结束：共 {papers} 张测评票。测评票不能再修改。</p>"
             self.tally.value = tally_html(ballots, self.scheme, dict(zip(members.member_id, members["name"])))
         else:
-            self.count.value = (f"<p>已录入纸质测评票 {papers} 张。统计结果在结束计票后显示"
+            self.count.value = (f"<p>已录入 {papers} 张{'纸质' if self.phone.poll is not None else ''}测评票。"
+                                "统计结果在结束计票后显示"
                                 + ("（手机测评票在结束计票时一并计入）" if self.phone.poll is not None else "")
                                 + "。</p>")
             self.tally.value = ""
