@@ -139,13 +139,16 @@ class BallotPage:
     voter_type: str
 
 
-def _poll(connection: Connection, meeting_id: str, *, lock: bool = False) -> Poll | None:
+def _poll(connection: Connection, meeting_id: str, *, full: bool = True) -> Poll | None:
+    """The poll; ``full=False`` leaves out the turnout and the title (what a vote does not need)."""
     row = connection.execute(select(BALLOT_POLLS).where(BALLOT_POLLS.c.meeting_id == meeting_id)).mappings().first()
     if row is None:
         return None
     poll = Poll(meeting_id=row["meeting_id"], scheme=row["scheme"], rated=json.loads(row["rated"]),
                 member_codes=row["member_codes"], public_codes=row["public_codes"], opened_at=row["opened_at"],
                 expires_at=row["expires_at"], closed_at=row["closed_at"])
+    if not full:
+        return poll
     used = dict(connection.execute(
         select(BALLOT_CODES.c.voter_type, func.count()).where(
             BALLOT_CODES.c.meeting_id == meeting_id, BALLOT_CODES.c.state == USED)
@@ -277,7 +280,8 @@ def close_poll(connection: Connection, meeting_id: str, *, now: dt.datetime) -> 
     box = json.loads(connection.execute(select(BALLOT_POLLS.c.box).where(
         BALLOT_POLLS.c.meeting_id == meeting_id)).scalar_one())
     paper_member, _, numbers = paper_ballots(connection, meeting_id)
-    phone_member = sum(1 for ballot in box if ballot["voter_type"] == VoterType.member.value)
+    box = [unpack(ballot, poll) for ballot in box]
+    phone_member = sum(1 for voter, _ in box if voter == VoterType.member.value)
     present = present_members(connection, meeting_id)
     if present is None:
         raise OrglifeError(f"会议 {meeting_id} 还没有录入出席情况：先录入出席，才能结束计票"
@@ -286,8 +290,8 @@ def close_poll(connection: Connection, meeting_id: str, *, now: dt.datetime) -> 
         raise OrglifeError(f"党员测评票（手机 {phone_member} 张、纸质 {paper_member} 张）多于到会党员 {present} 人："
                            "请核对纸质测评票和出席情况，未结束计票")
     start = max(numbers, default=0) + 1
-    rows = [(meeting_id, str(start + i), member, level, ballot["voter_type"])
-            for i, ballot in enumerate(box) for member, level in ballot["levels"].items()]
+    rows = [(meeting_id, str(start + i), member, level, voter)
+            for i, (voter, levels) in enumerate(box) for member, level in levels.items()]
     _insert(connection, Ballot, rows, now)
     connection.execute(BALLOT_CODES.update().where(
         BALLOT_CODES.c.meeting_id == meeting_id, BALLOT_CODES.c.state == ISSUED).values(state=VOID))
@@ -307,7 +311,7 @@ def _refusal(connection: Connection, code: str, now: dt.datetime) -> tuple[dict,
         BALLOT_CODES.c.code_hash == code_hash(code))).mappings().first()
     if row is None:
         raise VoteRefused(UNKNOWN, "unknown")
-    poll = _poll(connection, row["meeting_id"])
+    poll = _poll(connection, row["meeting_id"], full=False)
     if poll is None or not poll.is_open or row["state"] == VOID:
         raise VoteRefused(CLOSED, "closed")
     if row["state"] == USED:
@@ -321,7 +325,7 @@ def ballot_page(connection: Connection, code: str, *, now: dt.datetime) -> Ballo
     row, poll = _refusal(connection, code, now)
     meeting = _meeting(connection, poll.meeting_id)
     names = dict(rated_members(connection, meeting))
-    return BallotPage(meeting_id=poll.meeting_id, title=poll.title, scheme=RatingScheme(poll.scheme),
+    return BallotPage(meeting_id=poll.meeting_id, title=meeting_title(connection, meeting), scheme=RatingScheme(poll.scheme),
                       members=[(m, names.get(m, m)) for m in poll.rated], voter_type=row["voter_type"])
 
 
@@ -340,10 +344,28 @@ def cast_vote(connection: Connection, code: str, levels: dict[str, str], *, now:
         raise VoteRefused(SPENT, "used")
     box = json.loads(connection.execute(select(BALLOT_POLLS.c.box).where(
         BALLOT_POLLS.c.meeting_id == poll.meeting_id)).scalar_one())
-    ballot = {"voter_type": row["voter_type"], "levels": {m: chosen[m] for m in poll.rated if m in chosen}}
+    ballot = _pack(row["voter_type"], chosen, poll)
     box.insert(secrets.randbelow(len(box) + 1), ballot)  # a uniformly random place: the box never shows arrival
     connection.execute(BALLOT_POLLS.update().where(BALLOT_POLLS.c.meeting_id == poll.meeting_id).values(
         box=json.dumps(box, separators=(",", ":"))))
+
+
+# A ballot in the box is one short string: the voter type's letter, then per rated member (in the poll's order) the
+# index of the chosen level in the scheme, or "." for none. A 200-member ballot is 201 characters, so rewriting
+# the box on every vote stays cheap (measured in benchmarks/ballot_load.py).
+_VOTER_LETTER = {VoterType.member.value: "m", VoterType.public.value: "p"}
+
+
+def _pack(voter_type: str, chosen: dict[str, str], poll: Poll) -> str:
+    index = {level.value: str(i) for i, level in enumerate(SCHEME_LEVELS[RatingScheme(poll.scheme)])}
+    return _VOTER_LETTER[voter_type] + "".join(index[chosen[m]] if m in chosen else "." for m in poll.rated)
+
+
+def unpack(ballot: str, poll: Poll) -> tuple[str, dict[str, str]]:
+    """(voter type, member → level) of a packed ballot."""
+    levels = SCHEME_LEVELS[RatingScheme(poll.scheme)]
+    voter = next(v for v, letter in _VOTER_LETTER.items() if letter == ballot[0])
+    return voter, {m: levels[int(ch)].value for m, ch in zip(poll.rated, ballot[1:]) if ch != "."}
 
 
 def box_size(connection: Connection, meeting_id: str) -> int:
