@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from orglife_nb.auth import add_account
 from orglife_nb.errors import OrglifeError
-from orglife_nb.models import Ballot, Branch
+from orglife_nb.models import Ballot
 from orglife_nb.store import Store
 from orglife_nb.store.scope import ScopeError
 from orglife_nb.store.voting import CLOSED, EXPIRED, SPENT, UNKNOWN, VoteRefused, code_hash, grouped
@@ -129,10 +129,13 @@ def _states(store):
 def test_no_more_member_ballots_than_members_present(voting_store):
     with pytest.raises(OrglifeError, match="多于可投票的党员"):
         voting_store.open_poll(MEETING, PRESENT + 1)
-    with pytest.raises(OrglifeError, match="不邀请群众代表"):
-        with Store(voting_store.url) as other:
-            other.save({Branch: pd.DataFrame([{"branch_id": "B1", "name": "幸福里社区党支部", "unit_type": "organ"}])})
-            other.open_poll(MEETING, 2, public=1)
+    from orglife_nb.models import Meeting
+
+    with Store(voting_store.url) as other:
+        other.save({Meeting: pd.DataFrame([{"meeting_id": "B1-2026-L1", "branch_id": "B1", "kind": "leadership",
+                                            "date": dt.date(2026, 12, 1)}])})
+        with pytest.raises(OrglifeError, match="民主生活会，不发放群众代表测评码"):
+            other.open_poll("B1-2026-L1", 0, public=1)
     assert voting_store.poll(MEETING) is None  # nothing half-written
     poll = voting_store.open_poll(MEETING, PRESENT)
     for i, slip in enumerate(poll.slips):

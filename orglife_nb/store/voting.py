@@ -25,7 +25,7 @@ from sqlalchemy import Connection, func, select
 
 from ..errors import OrglifeError
 from ..models import (SCHEME_LEVELS, Attendance, Ballot, Branch, Meeting, MeetingKind, Member, RatingScheme,
-                      UnitType, VoterType)
+                      VoterType)
 from .schema import BALLOT_CODES, BALLOT_POLLS, table_of
 
 # Crockford's base32 (no I, L, O, U): 12 characters = 60 random bits, typed as three groups of four.
@@ -34,8 +34,6 @@ CODE_LENGTH = 12
 _READS_AS = {"O": "0", "I": "1", "L": "1", "U": "V"}  # what a person may type for a character not in the alphabet
 VALID_HOURS = 72  # a poll's codes expire this long after opening unless the count is closed first
 MAX_CODES = 2000
-# Unit types that invite 群众代表 to the 民主测评 (window services, law enforcement, communities face the public).
-PUBLIC_UNIT_TYPES = (UnitType.service.value, UnitType.enforcement.value, UnitType.community.value)
 ISSUED, USED, VOID = "issued", "used", "void"
 
 
@@ -224,6 +222,9 @@ def open_poll(connection: Connection, meeting_id: str, voters: int, public: int 
     from .writer import closed_counts
 
     meeting = _meeting(connection, meeting_id)
+    if public and meeting["kind"] == MeetingKind.leadership.value:
+        # a 民主生活会 rates the leadership group among themselves; 群众代表 take part in 民主评议党员
+        raise OrglifeError(f"会议 {meeting_id} 是民主生活会，不发放群众代表测评码（--public）")
     if voters < 1 and public < 1:
         raise OrglifeError("测评码张数须至少为 1（--voters）")
     if voters < 0 or public < 0 or voters + public > MAX_CODES:
@@ -237,15 +238,6 @@ def open_poll(connection: Connection, meeting_id: str, voters: int, public: int 
     members = rated_members(connection, meeting)
     if not members:
         raise OrglifeError(f"会议 {meeting_id} 没有可测评的党员（先录入支部党员）")
-    if public:
-        branches = table_of(Branch)
-        unit = connection.execute(select(branches.c.unit_type).where(
-            branches.c.branch_id == meeting["branch_id"])).scalar()
-        if unit not in PUBLIC_UNIT_TYPES:
-            allowed = "、".join(UnitType(u).label for u in PUBLIC_UNIT_TYPES)
-            shown = UnitType(unit).label if unit else "未填写"
-            raise OrglifeError(f"支部 {meeting['branch_id']} 的单位类型为“{shown}”，不邀请群众代表参加测评"
-                               f"（--public 只用于{allowed}单位的支部）")
     branch_members = len(rated_members(connection, {**meeting, "kind": None}))
     paper_member, _, _ = paper_ballots(connection, meeting_id)
     present = present_members(connection, meeting_id)
