@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import OrglifeError
 from ..models import SCHEME_LEVELS, Attendance, Ballot, MeetingKind, RatingScheme, field_of
 from ..reports.html import esc, table
-from ..store.voting import tally_table
+from ..store.voting import NOT_RATED, tally_table
 from .fields import FieldInput
 from .record import LOCKED, Scope
 from .session import Edit, Session
@@ -86,6 +86,7 @@ class BallotForm:
         scheme = meeting["rating_scheme"]
         self.scheme = RatingScheme(RatingScheme.four.value if pd.isna(scheme) or not scheme else scheme)
         members = self.session.members(self.scope.branch_id)
+        members = members[members.status.ne(NOT_RATED)]  # the same people as the phone ballot (store.voting)
         if meeting["kind"] == MeetingKind.leadership.value:  # 民主生活会: the leadership group is rated
             members = members[members.leadership_member.fillna(False).astype(bool)]
         layout = (self.scope.meeting_id, self.scheme, tuple(members.member_id))
@@ -266,6 +267,27 @@ class PhoneVote:
         return True
 
 
+# level colours for the stacked bars, best to worst (the same order as the scheme's levels)
+_BAR_COLOURS = ("#2e7d32", "#81c784", "#ffb74d", "#c62828")
+
+
 def tally_html(ballots: pd.DataFrame, scheme: RatingScheme, names: dict[str, str]) -> str:
-    """Votes per member and level, with each member's total and the column totals."""
-    return "<h4>测评统计</h4>" + table(tally_table(ballots, scheme, names), index=True)
+    """Votes per member and level, with each member's total and the column totals, and per member a bar of the
+    levels stacked (the share of each level at a glance)."""
+    counts = tally_table(ballots, scheme, names)
+    levels = [level.label for level in SCHEME_LEVELS[scheme]]
+    colours = dict(zip(levels, _BAR_COLOURS if len(levels) == 4 else (_BAR_COLOURS[0], _BAR_COLOURS[2],
+                                                                     _BAR_COLOURS[3])))
+    legend = "".join(f"<span style='display:inline-block;width:.8em;height:.8em;background:{colours[label]};"
+                     f"margin:0 .25em 0 .8em'></span>{esc(label)}" for label in levels)
+    bars = []
+    for name, row in counts.drop(index="合计").iterrows():
+        total = int(row["合计"]) or 1
+        parts = "".join(f"<span title='{esc(label)} {int(row[label])}' style='display:inline-block;height:100%;"
+                        f"width:{100 * int(row[label]) / total:.2f}%;background:{colours[label]}'></span>"
+                        for label in levels if int(row[label]))
+        bars.append(f"<div style='display:flex;align-items:center;margin:.15em 0'><span style='width:8em'>"
+                    f"{esc(name)}</span><span style='display:inline-flex;width:20em;height:1em;background:#eee'>"
+                    f"{parts}</span></div>")
+    return ("<h4>测评统计</h4>" + table(counts, index=True)
+            + f"<div class='{PREFIX}--bars'><p>各等次占比：{legend}</p>{''.join(bars)}</div>")

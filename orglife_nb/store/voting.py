@@ -24,8 +24,8 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from ..errors import OrglifeError
-from ..models import (SCHEME_LEVELS, Attendance, Ballot, Branch, Meeting, MeetingKind, Member, RatingScheme,
-                      VoterType)
+from ..models import (SCHEME_LEVELS, Attendance, Ballot, Branch, Meeting, MeetingKind, Member, MemberStatus,
+                      RatingScheme, VoterType)
 from .schema import BALLOT_CODES, BALLOT_POLLS, table_of
 
 # Crockford's base32 (no I, L, O, U): 12 characters = 60 random bits, typed as three groups of four.
@@ -179,10 +179,17 @@ def _meeting(connection: Connection, meeting_id: str) -> dict:
     return dict(row)
 
 
+# 预备党员 vote but are not rated (民主评议 rates full members; the demo's ballots follow the same rule)
+NOT_RATED = MemberStatus.probationary.value
+
+
 def rated_members(connection: Connection, meeting: dict) -> list[tuple[str, str]]:
-    """(member id, name) of those a meeting's ballot rates: the branch's members; at a 民主生活会 the leadership."""
+    """(member id, name) of those a meeting's ballot rates: the branch's full members; at a 民主生活会 the
+    leadership."""
     members = table_of(Member)
-    query = select(members.c.member_id, members.c.name).where(members.c.branch_id == meeting["branch_id"])
+    query = select(members.c.member_id, members.c.name).where(
+        members.c.branch_id == meeting["branch_id"],
+        (members.c.status.is_(None)) | (members.c.status != NOT_RATED))
     if meeting["kind"] == MeetingKind.leadership.value:
         query = query.where(members.c.leadership_member.is_(True))
     return [tuple(row) for row in connection.execute(query.order_by(members.c.member_id))]
@@ -238,7 +245,8 @@ def open_poll(connection: Connection, meeting_id: str, voters: int, public: int 
     members = rated_members(connection, meeting)
     if not members:
         raise OrglifeError(f"会议 {meeting_id} 没有可测评的党员（先录入支部党员）")
-    branch_members = len(rated_members(connection, {**meeting, "kind": None}))
+    branch_members = connection.execute(select(func.count()).select_from(table_of(Member)).where(
+        table_of(Member).c.branch_id == meeting["branch_id"])).scalar_one()  # everyone votes, 预备党员 too
     paper_member, _, _ = paper_ballots(connection, meeting_id)
     present = present_members(connection, meeting_id)
     limit, why = (branch_members, f"支部党员 {branch_members} 人") if present is None else (
