@@ -5,6 +5,7 @@ Every failure the user can fix ends as one Chinese line on stderr and exit statu
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
 from pathlib import Path
@@ -435,6 +436,11 @@ def serve(db: str | None, port: int, ip: str, certfile, keyfile, hosts, max_kern
         raise OrglifeError("--certfile 和 --keyfile 要一起给出")
     if ip not in ("127.0.0.1", "localhost", "::1") and not certfile:
         click.echo("注意：未配置 HTTPS，密码和数据将以明文在网络上传输；正式使用请加 --certfile/--keyfile", err=True)
+    if port:  # the forms' 手机测评 prints slips whose QR codes point here (the address members' phones use)
+        from .documents.slips import VOTE_URL_ENV
+
+        host = hosts[0] if hosts else (ip if ip not in ("0.0.0.0", "::", "") else "127.0.0.1")
+        os.environ.setdefault(VOTE_URL_ENV, f"{'https' if certfile else 'http'}://{host}:{port}/")
     login = Login(certfile=certfile, keyfile=keyfile, max_kernels=max_kernels,
                   max_kernels_per_user=max_kernels_per_user, idle_minutes=session_minutes, hosts=tuple(hosts))
     serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size,
@@ -542,7 +548,8 @@ def _poll_line(poll) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="写出测评票的目录（slips.pdf、slips.docx）")
 @click.option("--url", default=None, metavar="网址",
-              help="手机访问 orglife serve 的网址，如 https://dangjian.example.gov.cn/（默认 http://127.0.0.1:8866/）")
+              help="手机访问 orglife serve 的网址，如 https://dangjian.example.gov.cn/（默认取环境变量 "
+                   "ORGLIFE_VOTE_URL，否则 http://127.0.0.1:8866/）")
 @click.option("--hours", type=click.IntRange(min=1, max=24 * 30), default=72, show_default=True,
               help="测评码有效小时数（结束计票后一律失效）")
 @click.option("--db", default=None, help=DB_HELP)
@@ -550,9 +557,10 @@ def _poll_line(poll) -> str:
 def ballot_open(meeting_id: str, voters: int, public: int, out: Path, url: str | None, hours: int,
                 db: str | None, actor: str | None) -> None:
     """开启手机测评：生成一次性测评码，写出可裁切的测评票（每张一个二维码和测评码）。"""
-    from .documents.slips import vote_base, write_slips
+    from .documents.slips import VOTE_URL_ENV, vote_base, write_slips
     from .store import using
 
+    url = url or os.environ.get(VOTE_URL_ENV)
     local = url is None
     url = "http://127.0.0.1:8866/" if local else url
     vote_base(url)  # a bad --url fails before any code is issued

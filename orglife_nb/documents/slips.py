@@ -19,6 +19,7 @@ from ..models import VoterType
 from ..outputs import output_dir, replacing
 from ..store.voting import Poll, Slip, grouped
 
+VOTE_URL_ENV = "ORGLIFE_VOTE_URL"  # the server's address for phones (orglife serve sets it for the forms)
 PER_PAGE = 8  # 2 × 4 slips of 95 × 69 mm on A4
 VOTE_PATH = "vote"
 

@@ -185,6 +185,8 @@ class PhoneVote:
     watch the turnout, which codes were used and never what was voted; the form's 结束计票 closes it too."""
 
     def __init__(self, form: BallotForm) -> None:
+        from ..documents.slips import VOTE_URL_ENV  # (the documents package loads docxtpl: not for every page)
+
         self.form = form
         self.poll = None
         self.voters = w.BoundedIntText(value=0, min=0, max=2000, description="党员测评码", layout=w.Layout(width="220px"),
@@ -193,7 +195,7 @@ class PhoneVote:
         self.public = w.BoundedIntText(value=0, min=0, max=2000, description="群众代表", layout=w.Layout(width="220px"),
                                        style={"description_width": "90px"})
         self.public.add_class(f"{PREFIX}--phone-public")
-        self.url = w.Text(value=os.environ.get("ORGLIFE_VOTE_URL", ""), description="服务器网址",
+        self.url = w.Text(value=os.environ.get(VOTE_URL_ENV, ""), description="服务器网址",
                           placeholder="https://dangjian.example.gov.cn/", layout=w.Layout(width="440px"),
                           style={"description_width": "90px"})
         self.url.add_class(f"{PREFIX}--phone-url")
