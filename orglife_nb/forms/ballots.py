@@ -55,11 +55,13 @@ class BallotForm:
         self.lock_note = w.HTML("")
         self.lock_note.add_class(f"{PREFIX}--locked")
         self.phone = PhoneVote(self)
+        # typing paper slips: hidden once the count is closed, so the tally is what the page shows
+        self.entry = w.VBox([w.HTML("<h4>录入纸质测评票</h4>"), self.voter_type.box, self.grid,
+                             w.HBox([self.save_button])])
         self.widget = w.VBox([
             w.HTML("<h3>民主测评票</h3><p>每张票只记录对每位党员的测评等次，不记录投票人。"
                    "计票结束前不显示统计结果。</p>"),
-            self.lock_note, self.phone.widget, w.HTML("<h4>录入纸质测评票</h4>"), self.voter_type.box, self.grid,
-            w.HBox([self.save_button]), self.status, self.count,
+            self.lock_note, self.phone.widget, self.entry, self.status, self.count,
             w.HBox([self.confirm, self.close_button]), self.tally])
         self.widget.add_class(PREFIX)
         self.refresh()
@@ -97,6 +99,7 @@ class BallotForm:
         ballots = self.session.rows(Ballot, meeting_id=self.scope.meeting_id)
         papers = ballots.ballot_no.nunique() if len(ballots) else 0
         self.phone.refresh(meeting)
+        self.entry.layout.display = "none" if self.closed else None
         if self.closed:
             self.count.value = f"<p>计票已结束：共 {papers} 张测评票。测评票不能再修改。</p>"
             self.tally.value = tally_html(ballots, self.scheme, dict(zip(members.member_id, members["name"])))
@@ -260,9 +263,10 @@ class PhoneVote:
             return False
         types = {"slips.pdf": "application/pdf",
                  "slips.docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-        self.links.value = ("<p><b>测评票只能在此下载一次</b>（数据库只存测评码的散列，不能补打）：" + "　".join(
+        shown = {"slips.pdf": "下载测评票（PDF，直接打印）", "slips.docx": "下载测评票（Word）"}
+        self.links.value = ("<p><b>测评票只能在此下载一次</b>（数据库只存测评码的散列，不能补打），打印后沿虚线裁开：" + "　".join(
             f"<a class='f-download' download='测评票-{esc(meeting_id)}{Path(name).suffix}' "
-            f"href='data:{types[name]};base64,{base64.b64encode(data).decode('ascii')}'>下载 {esc(name)}</a>"
+            f"href='data:{types[name]};base64,{base64.b64encode(data).decode('ascii')}'>{shown[name]}</a>"
             for name, data in sorted(files.items(), reverse=True)) + "</p>")
         self.form.status.value = "<div class='f-ok'>已开启手机测评。</div>"
         self.form.refresh()
