@@ -52,8 +52,10 @@ button[disabled] {{ background: #999; }}
 fieldset {{ border: 0; background: #fff; margin: 0 0 .6rem; padding: .55rem .6rem .65rem; border-radius: 6px;
            box-shadow: 0 1px 2px rgba(0,0,0,.08); }}
 legend {{ float: left; width: 100%; padding: 0; margin-bottom: .35rem; font-weight: bold; }}
-.levels {{ clear: both; display: grid; grid-template-columns: repeat({columns}, 1fr); gap: .35rem; }}
-.levels label {{ position: relative; display: block; }}
+/* flex with margins, not grid or gap: the WeChat browser on older Android phones is an old WebView */
+.levels {{ clear: both; display: -webkit-box; display: -webkit-flex; display: flex; margin: 0 -.18rem; }}
+.levels label {{ position: relative; display: block; -webkit-box-flex: 1; -webkit-flex: 1 1 0; flex: 1 1 0;
+                margin: 0 .18rem; min-width: 0; }}
 .levels input {{ position: absolute; opacity: 0; }}
 .levels span {{ display: block; text-align: center; padding: .5rem 0; border: 1px solid #bbb; border-radius: 5px;
                font-size: .95rem; white-space: nowrap; background: #fafafa; }}
@@ -118,11 +120,10 @@ class VoteHandler(JupyterHandler):
         self.set_header("Referrer-Policy", "same-origin")  # no-referrer would make Chromium send Origin: null
         self.set_header("X-Content-Type-Options", "nosniff")
 
-    def _render(self, body: str, *, subtitle: str = "请用测评票上的测评码投票", columns: int = 4,
-                status: int = 200) -> None:
+    def _render(self, body: str, *, subtitle: str = "请用测评票上的测评码投票", status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(_PAGE.format(body=body, subtitle=html.escape(subtitle), nonce=self._nonce, columns=columns))
+        self.finish(_PAGE.format(body=body, subtitle=html.escape(subtitle), nonce=self._nonce))
 
     def _entry(self, message: str = "", *, status: int = 200) -> None:
         note = f'<p class="message">{html.escape(message)}</p>' if message else ""
@@ -189,7 +190,7 @@ class VoteHandler(JupyterHandler):
             f'{self.xsrf_form_html()}<input type="hidden" name="code" value="{html.escape(code)}">'
             f'<input type="hidden" name="submit" value="1">{"".join(rows)}'
             f'<button type="submit">提交测评票</button></form>',
-            subtitle=f"{page.title}（{who}测评票）", columns=len(levels))
+            subtitle=f"{page.title}（{who}测评票）")
 
     def log_exception(self, typ, value, tb) -> None:
         # tornado's line names the address; a refused phone request is logged without it (and never with a body)

@@ -223,7 +223,9 @@ class PhoneVote:
     def refresh(self, meeting) -> None:
         meeting_id = self.form.scope.meeting_id if meeting is not None else None
         self.poll = self.form.session.store.poll(meeting_id) if meeting_id else None
-        frozen = meeting is None or self.form.scope.locked or self.form.session.count_closed(meeting_id)
+        actor = self.form.session.store.actor if self.form.session.store is not None else None
+        frozen = (meeting is None or self.form.scope.locked or (actor is not None and not actor.writes_records)
+                  or self.form.session.count_closed(meeting_id))
         self.opening.layout.display = "none" if self.poll is not None or frozen else None
         self.refresh_button.layout.display = None if self.poll is not None and self.poll.is_open else "none"
         if self.poll is None:
