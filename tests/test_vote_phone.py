@@ -4,6 +4,7 @@ no external resources, and neither the codes nor the votes in the server log."""
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import urllib.parse
@@ -18,7 +19,7 @@ from playwright.sync_api import expect
 from orglife_nb.auth import add_account
 from orglife_nb.models import Ballot
 from orglife_nb.store import Store
-from orglife_nb.store.voting import CLOSED, SPENT, UNKNOWN, grouped
+from orglife_nb.store.voting import CLOSED, SPENT, UNKNOWN, grouped, unpack
 from orglife_nb.voila import Login, start
 
 from votekit import MEETING, MEMBERS, NAMES, PRESENT, dump, fill
@@ -71,13 +72,20 @@ def test_a_member_votes_on_a_phone_by_the_qr_link_and_the_code_works_once(server
     assert "#" not in phone.url and code not in phone.url  # the code left the address bar
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling at 360 px
     shot(phone, "ballot-360")
-    for i, member in enumerate(MEMBERS[:4]):
+    for i, member in enumerate(MEMBERS[:5]):
         phone.locator(f"input[name=level-{member}] + span").nth(i % 4).click()
+    phone.locator(f"input[name=level-{MEMBERS[4]}] + span").first.click()  # a second tap: abstain after all
+    assert phone.locator(f"input[name=level-{MEMBERS[4]}]:checked").count() == 0
     shot(phone, "ballot-360-filled")
     phone.click("button[type=submit]")
     expect(phone.locator(".done")).to_contain_text("您的测评票已经收到")
     shot(phone, "done-360")
     assert ballots(server)[1].used == 1
+    with Store(server.db) as store:  # what this member chose, and nothing for the member she left out
+        poll = store.poll(MEETING)
+    box = [unpack(b, poll) for b in json.loads(dump(server.db)["ballot_polls"][0][8])]
+    assert box == [("member", {MEMBERS[0]: "excellent", MEMBERS[1]: "qualified", MEMBERS[2]: "basic",
+                               MEMBERS[3]: "unqualified"})]
     assert all(url.startswith(server.url) for url in requests)  # nothing from elsewhere
     phone.goto("about:blank")  # the same slip scanned again opens a fresh page
     phone.goto(server.url + "vote#" + code)

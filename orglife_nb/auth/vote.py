@@ -76,6 +76,16 @@ legend {{ float: left; width: 100%; padding: 0; margin-bottom: .35rem; font-weig
   }}
   var ballot = document.getElementById("ballot");
   if (ballot) {{
+    // a second tap on the chosen level clears it (abstain), as on paper; ES5 only, for old WebViews
+    var radios = ballot.querySelectorAll("input[type=radio]");
+    for (var i = 0; i < radios.length; i++) {{
+      radios[i].addEventListener("click", function () {{
+        if (this.getAttribute("data-on") === "1") {{ this.checked = false; this.setAttribute("data-on", "0"); return; }}
+        var group = ballot.querySelectorAll("input[name='" + this.name + "']");
+        for (var j = 0; j < group.length; j++) {{ group[j].setAttribute("data-on", "0"); }}
+        this.setAttribute("data-on", "1");
+      }});
+    }}
     ballot.addEventListener("submit", function (event) {{
       var button = ballot.querySelector("button");
       if (button.disabled) {{ event.preventDefault(); return; }}
@@ -185,7 +195,7 @@ class VoteHandler(JupyterHandler):
         note = f'<p class="message">{html.escape(message)}</p>' if message else ""
         self._render(
             f'{note}<p class="note">测评方案：{html.escape(page.scheme.label)}。请为每位同志选择一个等次，'
-            f'不选视为弃权。提交后不能修改。</p>'
+            f'不选视为弃权（再点一次已选的等次可取消）。提交后不能修改。</p>'
             f'<form id="ballot" method="post" action="{html.escape(self.request.path)}" autocomplete="off">'
             f'{self.xsrf_form_html()}<input type="hidden" name="code" value="{html.escape(code)}">'
             f'<input type="hidden" name="submit" value="1">{"".join(rows)}'
