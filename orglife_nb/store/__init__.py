@@ -458,7 +458,11 @@ class Store:
             detail = None if poll is None else {"phone_ballots": written, "codes_issued": poll.issued,
                                                 "codes_void": poll.issued - poll.used}
             self.log(connection, [audit.entry("close_count", meeting=meeting_id, detail=detail)])
-            return closed
+        if poll is not None:
+            from .voting import scrub
+
+            scrub(self.engine)
+        return closed
 
     # ---- electronic 民主测评 (store.voting) ------------------------------------------------------------------------
 

@@ -277,6 +277,7 @@ def close_poll(connection: Connection, meeting_id: str, *, now: dt.datetime) -> 
     poll = _poll(connection, meeting_id)
     if poll is None or not poll.is_open:
         return poll, 0
+    forget_box(connection)
     box = json.loads(connection.execute(select(BALLOT_POLLS.c.box).where(
         BALLOT_POLLS.c.meeting_id == meeting_id)).scalar_one())
     paper_member, _, numbers = paper_ballots(connection, meeting_id)
@@ -332,6 +333,7 @@ def ballot_page(connection: Connection, code: str, *, now: dt.datetime) -> Ballo
 def cast_vote(connection: Connection, code: str, levels: dict[str, str], *, now: dt.datetime) -> None:
     """Spend the code and put the ballot in the box (inside the caller's write transaction)."""
     row, poll = _refusal(connection, code, now)
+    forget_box(connection)
     allowed = {level.value for level in SCHEME_LEVELS[RatingScheme(poll.scheme)]}
     chosen = {member: level for member, level in levels.items() if level}
     if set(chosen) - set(poll.rated) or set(chosen.values()) - allowed:
@@ -366,6 +368,24 @@ def unpack(ballot: str, poll: Poll) -> tuple[str, dict[str, str]]:
     levels = SCHEME_LEVELS[RatingScheme(poll.scheme)]
     voter = next(v for v, letter in _VOTER_LETTER.items() if letter == ballot[0])
     return voter, {m: levels[int(ch)].value for m, ch in zip(poll.rated, ballot[1:]) if ch != "."}
+
+
+def forget_box(connection: Connection) -> None:
+    """Inside a vote's or the close's transaction: freed pages are zeroed (SQLite's secure_delete), so the box's
+    earlier states (each one ballot shorter, which would tell arrival order) do not linger in the file."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA secure_delete = ON")
+
+
+def scrub(engine) -> None:
+    """After the close committed: drop what the storage engine still keeps of the box's earlier states (SQLite's
+    write-ahead log, PostgreSQL's dead row versions)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    elif engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM FULL ballot_polls")
 
 
 def box_size(connection: Connection, meeting_id: str) -> int:
