@@ -18,6 +18,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 
+from ..errors import OrglifeError
 from ..models import SCHEME_LEVELS, VoterType
 from ..store.voting import VoteRefused, well_formed
 
@@ -179,6 +180,9 @@ class VoteHandler(JupyterHandler):
                 self._ballot(code, page, message=str(refused))
                 return
             self._entry(str(refused))
+            return
+        except OrglifeError as error:  # the store busy or unreachable: nothing was spent, the member may retry
+            self._entry(f"{error}。您的测评码仍然有效，请稍后重新提交。", status=503)
             return
         self._render('<p class="message done">您的测评票已经收到，谢谢！<br>测评不记名，提交后不能修改。'
                      '现在可以关闭本页。</p>', subtitle="投票完成")
