@@ -5,6 +5,7 @@ Every failure the user can fix ends as one Chinese line on stderr and exit statu
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
 from pathlib import Path
@@ -439,6 +440,11 @@ def serve(db: str | None, port: int, ip: str, certfile, keyfile, hosts, max_kern
         raise OrglifeError("--certfile 和 --keyfile 要一起给出")
     if ip not in ("127.0.0.1", "localhost", "::1") and not certfile:
         click.echo("注意：未配置 HTTPS，密码和数据将以明文在网络上传输；正式使用请加 --certfile/--keyfile", err=True)
+    if port:  # the forms' 手机测评 prints slips whose QR codes point here (the address members' phones use)
+        from .documents.slips import VOTE_URL_ENV
+
+        host = hosts[0] if hosts else (ip if ip not in ("0.0.0.0", "::", "") else "127.0.0.1")
+        os.environ.setdefault(VOTE_URL_ENV, f"{'https' if certfile else 'http'}://{host}:{port}/")
     login = Login(certfile=certfile, keyfile=keyfile, max_kernels=max_kernels,
                   max_kernels_per_user=max_kernels_per_user, idle_minutes=session_minutes, hosts=tuple(hosts))
     serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size,
@@ -522,6 +528,101 @@ def review(action: str, meeting_id: str, actor: str, reason: str | None, as_of, 
     with using(db, actor=actor) as store:
         state = take_step(store, action, meeting_id, reason=reason, as_of=as_of, profile=profile)
     click.echo(f"会议 {meeting_id}：{state}")
+
+
+# ---- electronic 民主测评 ------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def ballot() -> None:
+    """手机民主测评：发放一次性测评码（打印测评票）、查看投票人数、结束计票。"""
+
+
+def _poll_line(poll) -> str:
+    state = "进行中" if poll.is_open else f"已结束计票（{poll.closed_at:%Y-%m-%d %H:%M}）"
+    line = f"会议 {poll.meeting_id} 手机测评{state}：{poll.turnout()}"
+    return line + (f"；测评码有效至 {poll.expires_at:%Y-%m-%d %H:%M}" if poll.is_open else "")
+
+
+@ballot.command(name="open")
+@click.option("--meeting", "meeting_id", required=True, help="会议编号")
+@click.option("--voters", type=click.IntRange(min=0), required=True, help="党员测评码个数（不多于到会党员）")
+@click.option("--public", type=click.IntRange(min=0), default=0, show_default=True,
+              help="群众代表测评码个数（社区、窗口服务、执法监管单位的支部）")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="写出测评票的目录（slips.pdf、slips.docx）")
+@click.option("--url", default=None, metavar="网址",
+              help="手机访问 orglife serve 的网址，如 https://dangjian.example.gov.cn/（默认取环境变量 "
+                   "ORGLIFE_VOTE_URL，否则 http://127.0.0.1:8866/）")
+@click.option("--hours", type=click.IntRange(min=1, max=24 * 30), default=72, show_default=True,
+              help="测评码有效小时数（结束计票后一律失效）")
+@click.option("--db", default=None, help=DB_HELP)
+@AS_OPTION
+def ballot_open(meeting_id: str, voters: int, public: int, out: Path, url: str | None, hours: int,
+                db: str | None, actor: str | None) -> None:
+    """开启手机测评：生成一次性测评码，写出可裁切的测评票（每张一个二维码和测评码）。"""
+    from .documents.slips import VOTE_URL_ENV, vote_base, write_slips
+    from .store import using
+
+    url = url or os.environ.get(VOTE_URL_ENV)
+    local = url is None
+    url = "http://127.0.0.1:8866/" if local else url
+    vote_base(url)  # a bad --url fails before any code is issued
+    written: list[Path] = []
+    with using(db, actor=actor) as store:
+        poll = store.open_poll(meeting_id, voters, public, hours=hours,
+                               deliver=lambda poll: written.extend(write_slips(poll, out, url)))
+    click.echo(_poll_line(poll))
+    click.echo(f"已写出测评票：{'、'.join(map(str, written))}")
+    click.echo("测评码只在此时写出一次（数据库只存散列，不能补打）：请妥善保管，当场随机分发。")
+    if local:
+        click.echo("注意：未给出 --url，二维码指向本机地址，其他人的手机打不开；正式使用请给出 orglife serve 的网址",
+                   err=True)
+
+
+@ballot.command(name="status")
+@click.option("--meeting", "meeting_id", required=True, help="会议编号")
+@click.option("--db", default=None, help=DB_HELP)
+@AS_OPTION
+def ballot_status(meeting_id: str, db: str | None, actor: str | None) -> None:
+    """投票人数：已用测评码 / 发放测评码（结束计票前不显示任何投票内容）。"""
+    from .store import using
+
+    with using(db, actor=actor) as store:
+        poll = store.poll(meeting_id)
+    if poll is None:
+        raise OrglifeError(f"会议 {meeting_id} 没有开启手机测评（orglife ballot open 开启）")
+    click.echo(_poll_line(poll))
+
+
+@ballot.command(name="close")
+@click.option("--meeting", "meeting_id", required=True, help="会议编号")
+@click.option("--db", default=None, help=DB_HELP)
+@AS_OPTION
+def ballot_close(meeting_id: str, db: str | None, actor: str | None) -> None:
+    """结束计票：停止手机投票，未用的测评码作废，手机测评票与纸质测评票合并，显示每人的测评统计。"""
+    from .models import Ballot, Meeting, Member, RatingScheme
+    from .store import using
+    from .store.voting import tally_table
+    from .textable import render
+
+    with using(db, actor=actor) as store:
+        meeting = store.versioned(Meeting, meeting_id=meeting_id)
+        if meeting.empty:
+            raise OrglifeError(f"没有编号为 {meeting_id} 的会议")
+        store.close_count(meeting_id)
+        poll = store.poll(meeting_id)
+        ballots = store.versioned(Ballot, meeting_id=meeting_id)
+        members = store.versioned(Member, branch_id=meeting.branch_id.iloc[0])
+    if poll is not None:
+        click.echo(_poll_line(poll) + f"；作废未用测评码 {poll.issued - poll.used} 个")
+    scheme = RatingScheme(poll.scheme if poll is not None else meeting.rating_scheme.iloc[0] or "four")
+    names = dict(zip(members.member_id, members["name"]))
+    rated = poll.rated if poll is not None else sorted(set(ballots.rated_id))
+    counts = tally_table(ballots, scheme, {m: names.get(m, m) for m in rated})
+    click.echo(f"测评票共 {ballots.ballot_no.nunique() if len(ballots) else 0} 张。测评统计：")
+    click.echo(render([counts.index.name, *counts.columns],
+                      [[name, *map(str, row)] for name, row in zip(counts.index, counts.values.tolist())]))
 
 
 # ---- accounts ---------------------------------------------------------------------------------------------------

@@ -800,6 +800,7 @@ def run_demo(out: Path, db: str | None = None, branches: int | None = None, seed
         target = db
     with Store(target) as store:
         save_demo(store, branches, seed)
+        phone = vote_on_phones(store, PHONE_VOTE_MEETING, seed) if branches is None else None
         accounts = demo_accounts(store)
         counts = store.counts()
         branch_frame = store.read(Branch)
@@ -816,6 +817,8 @@ def run_demo(out: Path, db: str | None = None, branches: int | None = None, seed
     if branches is None:
         echo(f"其中完全合规的支部：{'、'.join(COMPLIANT_BRANCHES)}；其余支部按规则目录埋设了问题，供检查演示。")
     echo(f"演示数据以 {DEMO_AS_OF.isoformat()} 为“今天”：此后召开的会议处于准备阶段。")
+    if phone is not None:
+        echo(f"会议 {PHONE_VOTE_MEETING} 的民主测评用手机完成（一次性测评码、不记名）：{phone.turnout()}，已结束计票。")
     if accounts:
         echo(f"演示账号（密码均为 {DEMO_PASSWORD}，仅供演示）：" + "，".join(accounts)
              + f"；启动表单：orglife serve --db {shown}")
@@ -827,6 +830,27 @@ def run_demo(out: Path, db: str | None = None, branches: int | None = None, seed
 
 
 DEMO_PASSWORD = "orglife-demo"
+PHONE_VOTE_MEETING = "B011-2025-R2"  # a compliant 窗口服务 branch's 民主评议, with invited 群众代表
+
+
+def vote_on_phones(store, meeting_id: str, seed: int = DEFAULT_SEED):
+    """Re-cast a demo meeting's paper ballots as phone votes (``store.voting``): the same ballots, now entered by
+    one-time codes into the shuffled box and counted at the close. Returns the closed poll."""
+    from .store.writer import Edit
+
+    paper = store.versioned(Ballot, meeting_id=meeting_id)
+    ballots = [(group.voter_type.iloc[0], dict(zip(group.rated_id, group.level)))
+               for _, group in paper.groupby("ballot_no")]
+    store.apply([Edit(Ballot, {"meeting_id": meeting_id}, version=int(row.version), row_id=int(row.row_id),
+                      delete=True) for row in paper.itertuples()])
+    members = sum(voter == "member" for voter, _ in ballots)
+    poll = store.open_poll(meeting_id, members, len(ballots) - members)
+    codes = {voter: [s.code for s in poll.slips if s.voter_type == voter] for voter in ("member", "public")}
+    random.Random(seed).shuffle(ballots)
+    for voter, levels in ballots:
+        store.cast_vote(codes[voter].pop(), levels)
+    store.close_count(meeting_id)
+    return store.poll(meeting_id)
 
 
 def demo_accounts(store) -> list[str]:

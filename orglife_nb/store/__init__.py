@@ -444,14 +444,69 @@ class Store:
             return summary, versions
 
     def close_count(self, meeting_id: str):
+        """Close a meeting's ballot count; a phone vote still open is closed with it (``voting.close_poll``: votes
+        stop, unused codes are voided, the box's ballots join the paper ones)."""
+        from .voting import close_poll
         from .writer import close_count
 
         with self.transaction() as connection:
             self._check_write(connection, {Ballot: pd.DataFrame({"meeting_id": [meeting_id]})})
             check_unlocked(connection, [meeting_id])
+            stamp = now()
+            poll, written = close_poll(connection, meeting_id, now=stamp)
             closed = close_count(connection, meeting_id)
-            self.log(connection, [audit.entry("close_count", meeting=meeting_id)])
-            return closed
+            detail = None if poll is None else {"phone_ballots": written, "codes_issued": poll.issued,
+                                                "codes_void": poll.issued - poll.used}
+            self.log(connection, [audit.entry("close_count", meeting=meeting_id, detail=detail)])
+        if poll is not None:
+            from .voting import scrub
+
+            scrub(self.engine)
+        return closed
+
+    # ---- electronic 民主测评 (store.voting) ------------------------------------------------------------------------
+
+    def open_poll(self, meeting_id: str, voters: int, public: int = 0, *, hours: int | None = None,
+                  deliver=None):
+        """Issue one-time codes for a meeting's 民主测评 on phones; the returned poll's ``slips`` hold the plain
+        codes, which exist nowhere else afterwards. The actor must be allowed to write the meeting's ballots.
+
+        ``deliver(poll)`` runs before the codes are committed (it writes the slips): if it fails, none is issued."""
+        from . import voting
+
+        with self.transaction() as connection:
+            self._check_write(connection, {Ballot: pd.DataFrame({"meeting_id": [meeting_id]})})
+            check_unlocked(connection, [meeting_id])
+            poll = voting.open_poll(connection, meeting_id, voters, public, now=now(),
+                                    hours=hours or voting.VALID_HOURS)
+            if deliver is not None:
+                deliver(poll)
+            self.log(connection, [audit.entry("open_vote", meeting=meeting_id,
+                                              detail={"member_codes": voters, "public_codes": public})])
+            return poll
+
+    def poll(self, meeting_id: str):
+        """The meeting's phone count (turnout only), None when none was opened; the meeting must be in scope."""
+        from .voting import read_poll
+
+        with self.engine.connect() as connection:
+            self._check_rows_scope(connection, {"meeting_id": meeting_id})
+            return read_poll(connection, meeting_id)
+
+    def ballot_page(self, code: str):
+        """Whom a code may rate and how (``VoteRefused`` otherwise). No account: the code is the credential."""
+        from .voting import ballot_page
+
+        with self.engine.connect() as connection:
+            return ballot_page(connection, code, now=now())
+
+    def cast_vote(self, code: str, levels: dict[str, str]) -> None:
+        """Spend a one-time code on one anonymous ballot (``VoteRefused`` if the code cannot vote). Not audited:
+        an entry per vote would give each ballot a time."""
+        from .voting import cast_vote
+
+        with self.transaction() as connection:
+            cast_vote(connection, code, levels, now=now())
 
     def _check_write(self, connection: Connection, batch: dict, row_ids: dict | None = None) -> None:
         """The gate before every write: the actor's scope (the review lock is checked on what actually changes,

@@ -23,7 +23,7 @@ from .schema import AUDIT, TABLES
 
 ACTIONS = {"insert": "新增", "update": "修改", "delete": "删除", "replace": "替换", "import": "导入",
            "login": "登录", "login_failed": "登录失败", "logout": "退出", "account": "账号变更",
-           "close_count": "结束计票", "submit": "提交", "approve": "审核通过", "return": "退回", "reopen": "重新打开"}
+           "close_count": "结束计票", "open_vote": "开启手机测评", "submit": "提交", "approve": "审核通过", "return": "退回", "reopen": "重新打开"}
 HIDDEN = "（保密内容，已改动）"
 _BY_TABLE = {record.table: record for record in RECORDS}
 
@@ -148,7 +148,9 @@ def describe(row) -> str:
 
 _WORDS = {"rows": "行数", "summary": "结果", "address": "地址", "add": "新建账号，角色", "branches": "支部",
           "superior": "上级党组织", "confidential": "可读保密内容", "password": "密码", "disabled": "停用",
-          "reason": "理由", "state": "状态", "errors": "提交时的违规条数"}
+          "reason": "理由", "state": "状态", "errors": "提交时的违规条数",
+          "member_codes": "党员测评码", "public_codes": "群众代表测评码", "phone_ballots": "手机测评票",
+          "codes_issued": "发放测评码", "codes_void": "作废测评码"}
 
 
 def _shown(value: Any, spec=None) -> str:

@@ -70,6 +70,35 @@ BALLOT_COUNTS = Table(
 )
 
 
+# Electronic 民主测评 (orglife_nb.store.voting). A poll is a meeting's count opened for phones: its scheme, the members
+# rated, how many codes were issued and, while it is open, the ballot box: one JSON list in which every arriving
+# ballot takes a uniformly random place (no row per ballot, so neither a row id nor the physical order on disk can
+# tell arrival order; nothing in it names a code, a time or a device). Closing moves the box into ``ballots``.
+BALLOT_POLLS = Table(
+    "ballot_polls", metadata,
+    Column("meeting_id", String(64), ForeignKey("meetings.meeting_id", ondelete="CASCADE"), primary_key=True),
+    Column("scheme", String(16), nullable=False),
+    Column("rated", Text, nullable=False),  # JSON list of member ids, in the order the phone page shows them
+    Column("member_codes", Integer, nullable=False),
+    Column("public_codes", Integer, nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("closed_at", DateTime, nullable=True),
+    Column("box", Text, nullable=False, server_default="[]"),
+    Column("version", Integer, nullable=False, server_default="1"),
+)
+
+# One-time codes, as SHA-256 hashes of high-entropy codes only, with their state (issued → used, or void when the
+# count closes). No time, no order of use, no link to a ballot. Inserted in shuffled order.
+BALLOT_CODES = Table(
+    "ballot_codes", metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("meeting_id", String(64), ForeignKey("meetings.meeting_id", ondelete="CASCADE"), nullable=False),
+    Column("voter_type", String(16), nullable=False),
+    Column("state", String(8), nullable=False),
+    Index("ix_ballot_codes_meeting_id", "meeting_id"),
+)
+
 # Accounts of the people who use the forms and commands (not workbook records: never exported). A secretary's
 # branches are rows of ACCOUNT_BRANCHES; a superior's scope is every branch whose 上级党组织 equals ``superior``.
 ACCOUNTS = Table(

@@ -1,0 +1,223 @@
+"""Electronic 民主测评 in the store: one-time codes kept as hashes, a box that forgets arrival order, turnout, the
+close that joins paper and phone ballots, scope, and a sweep of every table for anything linking a ballot to a code
+or a time (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from orglife_nb.auth import add_account
+from orglife_nb.errors import OrglifeError
+from orglife_nb.models import Ballot
+from orglife_nb.store import Store
+from orglife_nb.store.scope import ScopeError
+from orglife_nb.store.voting import CLOSED, EXPIRED, SPENT, UNKNOWN, VoteRefused, code_hash, grouped
+
+from votekit import MEETING, MEMBERS, PRESENT, dump, fill
+
+LEVELS = ("excellent", "qualified", "basic", "unqualified")
+
+
+@pytest.fixture
+def voting_store(db_url):
+    with Store(db_url) as store:
+        fill(store)
+        yield store
+
+
+def ballot(i: int) -> dict[str, str]:
+    """A distinct ballot per voter (the first three members' levels spell i in base 4)."""
+    return {MEMBERS[0]: LEVELS[i % 4], MEMBERS[1]: LEVELS[i // 4 % 4], MEMBERS[2]: LEVELS[i // 16 % 4],
+            MEMBERS[3]: "qualified"}
+
+
+def test_codes_work_once_and_are_stored_as_hashes_only(voting_store, db_url):
+    poll = voting_store.open_poll(MEETING, 5, public=2)
+    assert poll.issued == 7 and poll.used == 0 and len({s.code for s in poll.slips}) == 7
+    tables = dump(db_url)
+    everything = repr(tables)
+    for slip in poll.slips:
+        assert slip.code not in everything and grouped(slip.code) not in everything
+        assert code_hash(slip.code) in everything
+    code = poll.slips[0].code
+    page = voting_store.ballot_page(grouped(code).lower())  # typed with dashes, in lower case: the same code
+    assert [m for m, _ in page.members] == MEMBERS and page.voter_type == "member"
+    voting_store.cast_vote(code, ballot(1))
+    with pytest.raises(VoteRefused) as refused:
+        voting_store.cast_vote(code, ballot(2))
+    assert str(refused.value) == SPENT
+    with pytest.raises(VoteRefused) as refused:
+        voting_store.ballot_page("ZZZZ-ZZZZ-ZZZZ")
+    assert str(refused.value) == UNKNOWN
+    with pytest.raises(VoteRefused):
+        voting_store.cast_vote(poll.slips[1].code, {"M99": "excellent"})  # not someone this ballot rates
+    with pytest.raises(VoteRefused):
+        voting_store.cast_vote(poll.slips[1].code, {MEMBERS[0]: "good"})  # a 三档 level on a 四档 ballot
+    assert voting_store.poll(MEETING).used == 1  # the refused ballots spent nothing
+    with voting_store.engine.begin() as connection:
+        connection.execute(text("update ballot_polls set expires_at = :t"), {"t": dt.datetime(2020, 1, 1)})
+    with pytest.raises(VoteRefused) as refused:
+        voting_store.cast_vote(poll.slips[1].code, ballot(3))
+    assert str(refused.value) == EXPIRED
+
+
+def test_the_same_code_submitted_at_once_from_many_threads_stores_one_ballot(voting_store):
+    poll = voting_store.open_poll(MEETING, 3)
+    code = poll.slips[0].code
+    outcomes = []
+    barrier = threading.Barrier(6)
+
+    def submit():
+        barrier.wait()
+        try:
+            voting_store.cast_vote(code, ballot(5))
+            outcomes.append("stored")
+        except VoteRefused as refused:
+            outcomes.append(refused.reason)
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["stored"] + ["used"] * 5
+    voting_store.close_count(MEETING)
+    assert voting_store.read(Ballot).ballot_no.nunique() == 1
+
+
+def test_close_joins_paper_ballots_voids_unused_codes_and_the_tally_equals_the_ballots(voting_store, db_url):
+    from orglife_nb.store.writer import Edit
+
+    voting_store.apply([Edit(Ballot, {"meeting_id": MEETING, "ballot_no": "1", "rated_id": MEMBERS[0],
+                                      "level": "basic", "voter_type": "member"})])  # one paper slip
+    poll = voting_store.open_poll(MEETING, PRESENT - 1, public=2)
+    submitted = [ballot(i) for i in range(6)]
+    for slip, levels in zip(poll.slips, submitted):
+        voting_store.cast_vote(slip.code, levels)
+    voting_store.cast_vote(poll.slips[-1].code, {MEMBERS[5]: "excellent"})  # a 群众代表
+    assert voting_store.poll(MEETING).turnout() == "已投票 7 / 发放测评码 11（党员 6/9，群众代表 1/2）"
+    assert voting_store.read(Ballot).ballot_no.nunique() == 1  # nothing of the box shows before the close
+    voting_store.close_count(MEETING)
+    with pytest.raises(VoteRefused) as refused:
+        voting_store.cast_vote(poll.slips[7].code, ballot(0))  # an unused code after the close
+    assert str(refused.value) == CLOSED
+    stored = voting_store.read(Ballot)
+    phone = stored[stored.ballot_no != "1"]
+    assert sorted(phone.ballot_no.unique(), key=int) == [str(n) for n in range(2, 9)]
+    got = sorted(tuple(sorted(zip(group.rated_id, group.level))) for _, group in phone.groupby("ballot_no"))
+    want = sorted(tuple(sorted(b.items())) for b in submitted + [{MEMBERS[5]: "excellent"}])
+    assert got == want
+    assert set(phone[phone.rated_id == MEMBERS[5]].voter_type) >= {"public"}
+    states = {(voter, state): n for voter, state, n in _states(voting_store)}
+    assert states == {("member", "used"): 6, ("member", "void"): 3, ("public", "used"): 1, ("public", "void"): 1}
+    history = voting_store.history(meeting=MEETING)
+    closing = history[history.action == "close_count"].detail.iloc[0]
+    assert '"phone_ballots": 7' in closing and '"codes_void": 4' in closing
+
+
+def _states(store):
+    with store.engine.connect() as connection:
+        return connection.execute(text(
+            "select voter_type, state, count(*) from ballot_codes group by voter_type, state")).all()
+
+
+def test_no_more_member_ballots_than_members_present(voting_store):
+    with pytest.raises(OrglifeError, match="多于可投票的党员"):
+        voting_store.open_poll(MEETING, PRESENT + 1)
+    from orglife_nb.models import Meeting
+
+    with Store(voting_store.url) as other:
+        other.save({Meeting: pd.DataFrame([{"meeting_id": "B1-2026-L1", "branch_id": "B1", "kind": "leadership",
+                                            "date": dt.date(2026, 12, 1)}])})
+        with pytest.raises(OrglifeError, match="民主生活会，不发放群众代表测评码"):
+            other.open_poll("B1-2026-L1", 0, public=1)
+    assert voting_store.poll(MEETING) is None  # nothing half-written
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    for i, slip in enumerate(poll.slips):
+        voting_store.cast_vote(slip.code, ballot(i))
+    from orglife_nb.store.writer import Edit
+
+    voting_store.apply([Edit(Ballot, {"meeting_id": MEETING, "ballot_no": "99", "rated_id": MEMBERS[0],
+                                      "level": "basic", "voter_type": "member"})])  # one paper slip too many
+    with pytest.raises(OrglifeError, match="多于到会党员"):
+        voting_store.close_count(MEETING)
+    assert voting_store.poll(MEETING).is_open
+
+
+def test_scope_opening_and_reading_turnout(voting_store):
+    add_account(voting_store, "sec-B1", "secretary", "pass-word-1", branches=["B1"])
+    add_account(voting_store, "analyst", "analyst", "pass-word-1")
+    with pytest.raises(ScopeError):
+        voting_store.as_actor("analyst").open_poll(MEETING, 3)
+    poll = voting_store.as_actor("sec-B1").open_poll(MEETING, 3)
+    assert poll.issued == 3
+    with pytest.raises(OrglifeError, match="已开启手机测评"):
+        voting_store.as_actor("sec-B1").open_poll(MEETING, 3)
+    with pytest.raises(ScopeError):
+        voting_store.as_actor("analyst").close_count(MEETING)
+
+
+def test_anonymity_sweep_finds_nothing_linking_a_ballot_to_a_code_or_a_time(voting_store, db_url):
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    time.sleep(1.1)  # the store's clock has whole seconds: keep the open and the close outside the voting window
+    started = dt.datetime.now().replace(microsecond=0)
+    for i, slip in enumerate(poll.slips):  # a known arrival order, one distinct ballot per voter
+        voting_store.cast_vote(slip.code, ballot(i))
+        time.sleep(0.05)
+    ended = dt.datetime.now()
+    during = dump(db_url)
+    time.sleep(1.1)
+    voting_store.close_count(MEETING)
+    after = dump(db_url)
+    codes = [s.code for s in poll.slips]
+    for tables in (during, after):
+        text_all = repr(tables)
+        assert not any(c in text_all or grouped(c) in text_all for c in codes)
+        # no stored time falls within the voting window: no vote left a time anywhere
+        for name, rows in tables.items():
+            for row in rows:
+                for value in row:
+                    if isinstance(value, dt.datetime):
+                        assert not started < value <= ended, (name, row)
+                    if isinstance(value, str) and len(value) >= 19 and value[:2] == "20" and value[4] == "-":
+                        try:
+                            stamp = dt.datetime.fromisoformat(value[:19])
+                        except ValueError:
+                            continue
+                        assert not started < stamp <= ended, (name, row)
+        # the hashes of the codes are only in the code table, which names no ballot
+        for name, rows in tables.items():
+            if name != "ballot_codes":
+                assert not any(code_hash(c) in repr(rows) for c in codes), name
+    # the ballots come out in an order unrelated to arrival: the box, then the ballot rows
+    arrival = [ballot(i) for i in range(PRESENT)]
+    import json
+
+    from orglife_nb.store.voting import unpack
+
+    box = [unpack(b, poll)[1] for b in json.loads(next(row for row in during["ballot_polls"])[8])]
+    assert sorted(map(str, box)) == sorted(map(str, arrival))
+    assert box != arrival and box != arrival[::-1]
+    stored = voting_store.read(Ballot).sort_values("ballot_no", key=lambda s: s.astype(int))
+    order = [dict(zip(g.rated_id, g.level)) for _, g in stored.groupby("ballot_no", sort=False)]
+    assert sorted(map(str, order)) == sorted(map(str, arrival)) and order != arrival
+    if voting_store.dialect == "sqlite":  # nor do the files keep the box's earlier states (freed pages, the log)
+        from sqlalchemy.engine import make_url
+
+        from orglife_nb.store.voting import _pack
+
+        path = make_url(db_url).database
+        raw = b"".join(Path(path + suffix).read_bytes() for suffix in ("", "-wal") if Path(path + suffix).exists())
+        packed = [_pack("member", b, poll).encode() for b in arrival]
+        assert not [p for p in packed if p in raw]
+    # the audit trail: opening and closing with counts, nothing per vote
+    history = voting_store.history(meeting=MEETING)
+    assert list(history.action[~history.action.isin(["insert", "replace"])]) == ["open_vote", "close_count"]
+    assert pd.to_datetime(history['at']).between(started, ended).sum() == 0  # (the fixture's own inserts came before the open)
+    assert not any(level in repr(list(history.detail)) for level in LEVELS)

@@ -1,0 +1,38 @@
+"""A small branch for the phone-vote tests: 12 members, one meeting with 民主评议 (四档), 10 present."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import create_engine, inspect, text
+
+from orglife_nb.models import Attendance, Branch, Meeting, Member
+from orglife_nb.store import Store
+
+MEETING = "B1-2026-R2"
+MEMBERS = [f"M{i:02d}" for i in range(1, 13)]
+PRESENT = 10
+NAMES = ["王建国", "李红梅", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周强", "吴敏", "徐涛", "孙燕"]
+
+
+def fill(store: Store, unit_type: str = "community") -> None:
+    store.save({
+        Branch: pd.DataFrame([{"branch_id": "B1", "name": "幸福里社区党支部", "unit_type": unit_type}]),
+        Member: pd.DataFrame([{"member_id": m, "branch_id": "B1", "name": n} for m, n in zip(MEMBERS, NAMES)]),
+        Meeting: pd.DataFrame([{"meeting_id": MEETING, "branch_id": "B1", "date": dt.date(2026, 11, 20),
+                                "kind": "regular", "with_evaluation": True, "rating_scheme": "four"}]),
+        Attendance: pd.DataFrame([{"meeting_id": MEETING, "member_id": m,
+                                   "presence": "present" if i < PRESENT else "leave"}
+                                  for i, m in enumerate(MEMBERS)]),
+    })
+
+
+def dump(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, in the order the database returns them without ORDER BY."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {name: [tuple(row) for row in connection.execute(text(f'select * from "{name}"'))]
+                    for name in inspect(connection).get_table_names()}
+    finally:
+        engine.dispose()
