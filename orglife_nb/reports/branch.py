@@ -19,8 +19,8 @@ from ..store.review import INTERNAL as INTERNAL_REVIEW_FIELDS
 from ..store.review import STATES, counts, per_meeting
 from ..textable import clip
 from . import charts
-from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, nowrap, section, severity_badge,
-                   subsection, table, talk_coverage_table)
+from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, landscape, nowrap, section,
+                   severity_badge, subsection, table, talk_coverage_table)
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
 
@@ -280,7 +280,12 @@ class BranchReport(AudienceReport):
             parts.append(subsection(self.meeting_title(meeting), html))
         reading = ("会前谈心谈话覆盖了所有应谈的对象。" if missing_total == 0 else
                    f"会前谈心谈话缺 {missing_total} 对（表中“缺”）。")
-        return section("三、谈心谈话覆盖", reading, *parts)
+        return section("三、谈心谈话覆盖", reading, *parts, wide=self.wide_matrices)
+
+    @property
+    def wide_matrices(self) -> bool:
+        """Whether the member × member matrices (the members and 上级) print on landscape pages."""
+        return landscape(len(self.frames.members) + 1)
 
     def criticism_coverage(self) -> Html | None:
         if self.public:
@@ -294,7 +299,7 @@ class BranchReport(AudienceReport):
             return section("四、批评与自我批评覆盖", "没有批评与自我批评记录。")
         reading = ("批评与自我批评按要求开展，无遗漏。" if missing_total == 0 else
                    f"批评与自我批评缺 {missing_total} 项（表中“缺”；“自”=自我批评，“批”=批评，“表”=表态）。")
-        return section("四、批评与自我批评覆盖", reading, *parts)
+        return section("四、批评与自我批评覆盖", reading, *parts, wide=self.wide_matrices)
 
     def attendance(self) -> Html | None:
         if self.public:

@@ -89,7 +89,9 @@ PDF_TIMEOUT = 120  # seconds Chromium may take to load one report before its PDF
 def print_pdf(page, html_path: Path, pdf_path: Path, timeout: float = PDF_TIMEOUT) -> None:
     page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout * 1000)
     with replacing(pdf_path) as temp:  # never leave a half-written PDF under the final name
-        page.pdf(path=str(temp), format="A4", print_background=True, display_header_footer=True,
+        # the CSS page size wins: sections with wide matrices print on landscape pages (report.css @page wide)
+        page.pdf(path=str(temp), format="A4", prefer_css_page_size=True, print_background=True,
+                 display_header_footer=True,
                  header_template="<span></span>", footer_template=PDF_FOOTER,
                  margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
 
