@@ -87,3 +87,13 @@ def test_no_page_but_the_last_holds_only_a_heading(printed):
             for heading in headings:
                 rest = rest.replace(heading, "")
             assert rest, f"{pdf.name} 第 {number} 页只有标题"
+
+
+def test_pages_and_pdfs_are_titled_with_the_branch_and_audience(printed):
+    for audience, kind in (("internal", "组织生活会情况报告"), ("public", "公示信息")):
+        page = printed[audience] / "branches" / "B005.html"
+        assert f"<title>5人支部 {kind}</title>" in page.read_text(encoding="utf-8")
+        info = subprocess.run(["pdfinfo", str(page.with_suffix(".pdf"))], capture_output=True, text=True).stdout
+        assert re.search(rf"^Title:\s+5人支部 {kind}$", info, re.M)
+    summary = (printed["public"] / "summary.html").read_text(encoding="utf-8")
+    assert "<title>组织生活会汇总报告（公示）</title>" in summary

@@ -64,8 +64,23 @@ def html_exporter():
 
 
 def notebook_to_html(notebook) -> str:
+    title = report_title(notebook)
+    if title:
+        notebook.metadata["title"] = title  # the page's <title>, and the PDF's
     body, _ = html_exporter().from_notebook_node(notebook)
     return body
+
+
+def report_title(notebook) -> str | None:
+    """The title the report's header gave (``html.Html(title=…)``), e.g. the branch's name and the audience's."""
+    from .html import TITLE_KEY
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", ()):
+            title = output.get("metadata", {}).get(TITLE_KEY)
+            if title:
+                return str(title)
+    return None
 
 
 @contextmanager

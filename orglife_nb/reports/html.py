@@ -42,16 +42,23 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-class Html:
-    """Rendered HTML that Jupyter displays as ``text/html`` (and nothing else: no text/plain fallback noise)."""
+TITLE_KEY = "orglife/title"  # output metadata: the report's title, which the exported page's <title> takes
 
-    def __init__(self, markup: str) -> None:
+
+class Html:
+    """Rendered HTML that Jupyter displays as ``text/html`` (and nothing else: no text/plain fallback noise);
+    ``title`` marks a report header, whose title names the exported page (and so its PDF)."""
+
+    def __init__(self, markup: str, title: str | None = None) -> None:
         self.markup = markup
+        self.title = title
 
     def _repr_html_(self) -> str:
         return self.markup
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        if self.title:
+            return {"text/html": self.markup}, {TITLE_KEY: self.title}
         return {"text/html": self.markup}
 
     def __str__(self) -> str:
