@@ -360,7 +360,7 @@ def test_check_table_groups_and_counts(capsys, demo_db):
     assert code == 0
     assert "支部 B001 市财政局机关第一党支部" in out and "会议 B001-2025-L1 民主生活会 2025-" in out
     last = out.strip().splitlines()[-1]
-    assert re.search(r"共 \d+ 条：错误（error）\d+ 条，警告（warning）\d+ 条，待办（info）\d+ 条", last)
+    assert re.search(r"共 \d+ 条：违规（error）\d+ 条，提醒（warning）\d+ 条，待办（info）\d+ 条", last)
 
 
 def test_check_reads_a_workbook(capsys, tmp_path, baseline):

@@ -194,7 +194,9 @@ def figure(svg: str, caption: str = "") -> str:
 
 
 def severity_badge(severity: str) -> str:
-    label = {"error": "违规", "warning": "提醒", "info": "待办"}.get(severity, severity)
+    from ..rules.registry import SEVERITY_LABELS
+
+    label = SEVERITY_LABELS.get(severity, severity)
     return f'<span class="sev-{esc(severity)}">{esc(label)}</span>'
 
 

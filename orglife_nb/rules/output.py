@@ -30,9 +30,35 @@ def to_json(findings: pd.DataFrame) -> str:
     return json.dumps(records, ensure_ascii=False, indent=1, default=int)
 
 
+# Findings for people (CSV, xlsx): Chinese headers, labels for codes, sources naming their documents. JSON is the
+# machine format and keeps the codes.
+READABLE = {"branch_id": "支部编号", "branch_name": "支部名称", "meeting_id": "会议编号", "kind": "会议类型",
+            "meeting_date": "会议日期", "severity": "级别", "title": "规则", "subject_name": "对象", "message": "问题",
+            "due": "应完成日期", "days": "逾期天数", "source": "依据", "rule": "规则编号"}
+
+
+def readable(findings: pd.DataFrame) -> pd.DataFrame:
+    """One row per finding with ``READABLE``'s Chinese headers, in that order."""
+    from ..sources import cite
+
+    out = _plain(findings)
+    out["severity"] = findings.severity.map(SEVERITY_LABELS).astype(object)
+    out["kind"] = findings.kind.map(KIND_LABELS).astype(object)
+    out["source"] = findings.source.map(cite).astype(object)
+    out["subject_name"] = out.subject_name.where(out.subject_name.notna(), out.subject)
+    return out[list(READABLE)].rename(columns=READABLE)
+
+
 def to_csv(findings: pd.DataFrame) -> str:
     """CSV text starting with a UTF-8 BOM, safe to open in Excel/WPS (``outputs.csv_text``)."""
-    return csv_text(_plain(findings))
+    return csv_text(readable(findings))
+
+
+def to_xlsx(findings: pd.DataFrame) -> bytes:
+    """The readable findings as one worksheet (header row frozen, filters, print setup), text written as text."""
+    from ..workbook.sheets import write_frame
+
+    return write_frame(readable(findings), "检查结果")
 
 
 def summary_line(findings: pd.DataFrame) -> str:
