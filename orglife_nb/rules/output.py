@@ -74,20 +74,34 @@ def to_table(findings: pd.DataFrame, as_of=None) -> str:
         lines.append(f"检查日期：{pd.Timestamp(as_of):%Y-%m-%d}")
     if findings.empty:
         lines.append("未发现问题。")
+    from ..textable import render, terminal_width
+
+    width = terminal_width()
     branch_key = meeting_key = None
-    for row in findings.itertuples(index=False):  # output lines only: one per finding
+    group: list[tuple] = []
+
+    def flush() -> None:  # a meeting's findings as a table that wraps its messages to the terminal's width
+        if group:
+            lines.append(render(["级别", "规则", "对象", "问题"], group, nowrap=(0, 1), width=width, indent=4,
+                                header=False))
+            group.clear()
+
+    for row in findings.itertuples(index=False):  # grouped by branch, then meeting
         if row.branch_id != branch_key:
+            flush()
             branch_key, meeting_key = row.branch_id, object()
             lines += ["", f"支部 {row.branch_id} {row.branch_name or ''}".rstrip()]
         if row.meeting_id != meeting_key:
+            flush()
             meeting_key = row.meeting_id
             if row.meeting_id is None:
                 lines.append("  频次（全年）")
             else:
                 date = "" if pd.isna(row.meeting_date) else f"{row.meeting_date:%Y-%m-%d}"
                 lines.append(f"  会议 {row.meeting_id} {KIND_LABELS.get(row.kind, '')} {date}".rstrip())
-        who = f" [{row.subject_name or row.subject}]" if row.subject else ""
-        lines.append(f"    {SEVERITY_LABELS[row.severity]} {row.rule}{who} {row.message}")
+        who = (row.subject_name or row.subject) if row.subject else ""
+        group.append((SEVERITY_LABELS[row.severity], row.rule, who, row.message))
+    flush()
     lines += ["", summary_line(findings)]
     return "\n".join(lines)
 
@@ -152,4 +166,4 @@ def rules_text(table: pd.DataFrame, fmt: str = "table") -> str:
 
     rows = zip(table.rule, table.family_label, table.title, table.severity.map(SEVERITY_LABELS), table.applies_to,
                table.source)
-    return render(["编号", "类别", "名称", "默认级别", "适用会议", "出处"], rows)
+    return render(["编号", "类别", "名称", "默认级别", "适用会议", "出处"], rows, nowrap=(0,))
