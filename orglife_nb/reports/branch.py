@@ -391,7 +391,7 @@ class BranchReport(AudienceReport):
             states = status.value_counts()
             reading = ("没有整改事项。" if ledger.empty else f"整改事项 {len(ledger)} 项：" +
                        "，".join(f"{label} {int(n)} 项" for label, n in states.items()) + "。")
-            return section(title, reading, table(shown.assign(状态=status)))
+            return section(title, reading, table(shown.assign(状态=status), formatters={"编号": nowrap, "状态": nowrap}))
         # internal: one state column, the ledger's bucket (已销号 / 超期 / due within 10 or 20 days / later)
         shown["状态"] = ledger.bucket.astype(str).replace(BUCKET_LABELS).to_numpy()
         classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
@@ -400,7 +400,7 @@ class BranchReport(AudienceReport):
         reading = ("没有整改事项。" if ledger.empty else f"整改事项 {len(ledger)} 项：" +
                    "，".join(f"{k} {int(buckets.get(k, 0))} 项" for k in bucket_labels()) + "。")
         parts = [figure(_burn_down(ledger, self.as_of))] if len(ledger) else []
-        return section(title, reading, table(shown, classes=classes), *parts)
+        return section(title, reading, table(shown, classes=classes, formatters={"编号": nowrap}), *parts)
 
     def cadence(self) -> Html | None:
         if self.public:
@@ -434,10 +434,10 @@ class BranchReport(AudienceReport):
         titles = rule_table().set_index("rule").title
         shown = pd.DataFrame({"规则": f.rule.map(titles), "级别": f.severity,
                               "会议": f.meeting_id.fillna("—"), "对象": f.subject.map(self.name),
-                              "问题": f.message, "依据": f.source.map(cite), "规则编号": f.rule})
+                              "问题": f.message, "依据": f.source.map(cite)})
         reading = "没有发现问题。" if f.empty else f"共 {len(f)} 条，按会议和规则排列。"
         return section(self.numbered("findings_list", "检查发现的全部问题"), reading,
-                       table(shown, formatters={"级别": severity_badge, "会议": nowrap}),
+                       table(shown, formatters={"级别": severity_badge, "会议": nowrap, "对象": nowrap}),
                        f'<p class="legend">{esc(LEGEND)}</p>' if len(f) else "")
 
     def review_status(self) -> Html:
