@@ -97,3 +97,22 @@ def test_pages_and_pdfs_are_titled_with_the_branch_and_audience(printed):
         assert re.search(rf"^Title:\s+5人支部 {kind}$", info, re.M)
     summary = (printed["public"] / "summary.html").read_text(encoding="utf-8")
     assert "<title>组织生活会汇总报告（公示）</title>" in summary
+
+
+@pytest.mark.parametrize("people, tables", [(20, 1), (30, 1), (40, 2), (80, 3)])
+def test_a_wide_matrix_is_split_into_balanced_tables(people, tables):
+    import numpy as np
+    import pandas as pd
+
+    from orglife_nb.reports.html import LANDSCAPE_COLUMNS, coverage_table
+
+    ids = [f"M{i:02d}" for i in range(people)]
+    marks = pd.DataFrame("✓", index=ids, columns=ids)
+    missing = pd.DataFrame(np.eye(people, dtype=bool), index=ids, columns=ids)
+    html = coverage_table(marks, missing, "谈话双方", str)
+    heads = re.findall(r"<thead><tr>(.*?)</tr></thead>", html)
+    widths = [head.count('<span class="vertical">') for head in heads]
+    assert len(heads) == tables and sum(widths) == people and max(widths) <= LANDSCAPE_COLUMNS
+    assert max(widths) - min(widths) <= 1  # balanced
+    assert html.count("<tr><th>M00</th>") == tables  # every part keeps the row names
+    assert html.count('class="missing"') == people
