@@ -261,7 +261,8 @@ class BranchReport(AudienceReport):
             worst = frame.sort_values("违规", ascending=False).iloc[0]
             reading = (f"共 {len(self.meetings)} 次会议，发现违规 {totals['error']} 条、提醒 {totals['warning']} 条、"
                        f"待办 {totals['info']} 条；违规最多的是 {worst['会议']}（{worst['违规']} 条）。")
-        return section(self.numbered("verdict", "总体结论"), reading, table(frame, classes=classes, formatters={"会议": nowrap, "审核": nowrap}))
+        return section(self.numbered("verdict", "总体结论"), reading,
+                       table(frame, classes=classes, formatters={"会议": nowrap, "审核": nowrap}))
 
     def meetings_list(self) -> Html:
         """Public: the meetings held (date, kind, topic) — publishable facts only."""
@@ -269,7 +270,8 @@ class BranchReport(AudienceReport):
                               "会议类型": self.meetings.kind.map(lambda k: _label(MeetingKind, k)),
                               "主题": self.meetings.topic, "地点": self.meetings.place})
         held = int((self.meetings.date <= self.as_of).sum())
-        return section(self.numbered("meetings_list", "会议召开情况"), f"截至 {self.as_of:%Y-%m-%d} 已召开 {held} 次会议。", table(frame))
+        return section(self.numbered("meetings_list", "会议召开情况"), f"截至 {self.as_of:%Y-%m-%d} 已召开 {held} 次会议。",
+                       table(frame))
 
     def timelines(self) -> Html | None:
         if self.public:
