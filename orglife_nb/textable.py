@@ -59,18 +59,21 @@ def _console(width: int):
 
 
 def render(headers: Sequence[str], rows: Iterable[Sequence[object]], *, nowrap: Iterable[int] = (),
-           width: int | None = None, indent: int = 0, header: bool = True) -> str:
+           width: int | None = None, indent: int = 0, header: bool = True,
+           min_widths: Sequence[int] = ()) -> str:
     """A plain-text table (rich) that fits ``width`` (default: the terminal) after ``indent`` spaces: columns wrap
     their text (CJK counted two columns wide), except those in ``nowrap`` (ids, dates); the header (unless
-    ``header`` is false) with a rule under it; None shows as empty."""
+    ``header`` is false) with a rule under it; None shows as empty. ``min_widths`` (display columns, by position)
+    lines up the columns of several tables printed one after another."""
     from rich import box
     from rich.table import Table
 
     keep = set(nowrap)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), header_style="",
                   expand=False, show_header=header)
-    for position, header in enumerate(headers):
-        table.add_column(header, no_wrap=position in keep, overflow="fold")
+    for position, title in enumerate(headers):
+        least = min_widths[position] if position < len(min_widths) else None
+        table.add_column(title, no_wrap=position in keep, overflow="fold", min_width=least)
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
     console = _console(max(20, (width or terminal_width()) - indent))

@@ -74,16 +74,19 @@ def to_table(findings: pd.DataFrame, as_of=None) -> str:
         lines.append(f"检查日期：{pd.Timestamp(as_of):%Y-%m-%d}")
     if findings.empty:
         lines.append("未发现问题。")
-    from ..textable import render, terminal_width
+    from ..textable import display_width, render, terminal_width
 
     width = terminal_width()
+    # the same column widths in every meeting's table, so the findings line up down the page
+    names = findings.subject_name.where(findings.subject_name.notna(), findings.subject).dropna().astype(str)
+    widths = (4, max(map(display_width, findings.rule), default=0), min(12, max(map(display_width, names), default=0)))
     branch_key = meeting_key = None
     group: list[tuple] = []
 
     def flush() -> None:  # a meeting's findings as a table that wraps its messages to the terminal's width
         if group:
             lines.append(render(["级别", "规则", "对象", "问题"], group, nowrap=(0, 1), width=width, indent=4,
-                                header=False))
+                                header=False, min_widths=widths))
             group.clear()
 
     for row in findings.itertuples(index=False):  # grouped by branch, then meeting
