@@ -309,23 +309,27 @@ def report(db, branches, as_of, out: Path, audience: str, pdf: bool, workers: in
               help="频次检查从哪天起（默认各支部第一次有记录的会议起，直到检查日期）")
 @click.option("--year", type=YEAR, default=None, help="频次检查只看这一年度")
 @click.option("--profile", default=None, help="规则配置：内置名称（default、lenient）或 YAML 文件（默认 default）")
-@click.option("--format", "fmt", type=ChoiceType(["table", "json", "csv"]), default="table", show_default=True,
-              help="table：终端表格；json：一个数组；csv：带 BOM 的 UTF-8（Excel 可直接打开）")
+@click.option("--format", "fmt", type=ChoiceType(["table", "json", "csv", "xlsx"]), default="table",
+              show_default=True,
+              help="table：终端表格；json：一个数组（机器读取，英文字段）；csv：中文表头，带 BOM 的 UTF-8（Excel 可直接打开）；"
+                   "xlsx：中文表头的 Excel 工作簿（须给出 --out）")
 @click.option("--branch", "branches", multiple=True, help="只看这些支部（可多次给出）")
 @click.option("--meeting", "meetings", multiple=True, help="只看这些会议（可多次给出）")
 @click.option("--severity", "severities", multiple=True, type=ChoiceType(["error", "warning", "info"]),
-              help="只看这些级别（可多次给出）：error 错误、warning 警告、info 待办")
+              help="只看这些级别（可多次给出）：error 违规、warning 提醒、info 待办")
 @click.option("--rule", "rules", multiple=True, help="只运行这些规则（规则编号，可多次给出）")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="写入文件而不是屏幕（- 为标准输出）")
 @AS_OPTION
 def check(workbook: Path | None, db: str | None, as_of, since, year: int | None, profile: str | None, fmt: str,
           branches: tuple[str, ...], meetings: tuple[str, ...], severities: tuple[str, ...], rules: tuple[str, ...],
           out: Path | None, actor: str | None) -> None:
-    """按规则目录检查工作簿或数据库，列出问题（错误、警告）和待办。"""
+    """按规则目录检查工作簿或数据库，列出问题（违规、提醒）和待办。"""
     from .rules import filter_findings, load_profile, run_checks
     from .rules.engine import WorkbookProblems, load_input
-    from .rules.output import to_csv, to_json, to_table
+    from .rules.output import to_csv, to_json, to_table, to_xlsx
 
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx 须同时给出 --out 文件（- 为标准输出）")
     chosen = load_profile(profile)
     try:
         data = load_input(workbook, db, list(branches) or None, actor=actor)
@@ -338,6 +342,12 @@ def check(workbook: Path | None, db: str | None, as_of, since, year: int | None,
         raise click.BadParameter(f"{since:%Y-%m-%d} 晚于检查日期", param_hint="--since")
     findings = run_checks(data, chosen, as_of, rules=list(rules) or None, year=year, since=since)
     findings = filter_findings(findings, branches, meetings, severities)
+    if fmt == "xlsx":
+        from .outputs import write_bytes
+
+        write_bytes(out, to_xlsx(findings))
+        written(f"已写出 {len(findings)} 条检查结果", out)
+        return
     text = {"json": to_json, "csv": to_csv}.get(fmt, lambda f: to_table(f, as_of or dt.date.today()))(findings)
     if out is None:
         click.echo(text)

@@ -410,7 +410,7 @@ def format_table(frame: pd.DataFrame) -> str:
                   _table_note(r)) for r in part.itertuples()]
     footer = [("* " if (frame["calendar"] == FALLBACK_SOURCE).any() else "") + attrs["holiday_note"] + "。",
               "“不晚于”为最迟日期；“建议”日期：制度未规定具体天数，按规则配置给出，仅供参考。"]
-    return "\n".join([title, "", render(headers, rows), "", *footer])
+    return "\n".join([title, "", render(headers, rows, nowrap=(0, 4)), "", *footer])  # dates and rule ids whole
 
 
 def _date_cell(row: Any) -> str:

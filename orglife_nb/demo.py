@@ -21,20 +21,17 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from .errors import OrglifeError
 from .models import (GROUP, NAMED_QUESTIONS, RECORDS, SCHEME_LEVELS, SUPERIOR, BRANCH_LEADERSHIP, Attendance,
                      Ballot, Branch, Criticism, Level, Material, Meeting, Member, Opinion, Rating, RatingScheme, Record,
-                     Rectification, Response, Study, Talk, fields_of)
+                     Rectification, Response, Study, Talk)
+# shared with the rule mutations, which import them from ``rows`` (not from here: no import circle)
+from .rows import (BASELINE_AS_OF, BASELINE_BRANCH, BASELINE_MEETINGS, COMMITTEE_ROLES, HOURS_PER_DAY,  # noqa: F401
+                   Rows, secretary_of, to_batch, to_rows)
 
 if TYPE_CHECKING:  # pandas costs start-up time; imported where frames are built
     import pandas as pd
 
-Rows = dict[type[Record], list[dict]]
-
-BASELINE_AS_OF = dt.date(2025, 12, 31)
 DEMO_AS_OF = dt.date(2026, 11, 25)  # the demo's "today": later meetings are in preparation
 DEFAULT_SEED = 20250701
 CHUNK_BRANCHES = 200
-
-HOURS_PER_DAY = 8
-COMMITTEE_ROLES = ("secretary", "deputy", "committee")
 
 # --------------------------------------------------------------------------------------------------------------
 # Text pools (Chinese user-facing data)
@@ -177,10 +174,6 @@ def _committee(branch: dict, members: list[dict], kind: str) -> list[dict]:
     if branch["has_committee"]:
         return [m for m in members if m["role"] in COMMITTEE_ROLES]
     return []
-
-
-def secretary_of(members: list[dict]) -> dict:
-    return next(m for m in members if m["role"] == "secretary")
 
 
 def _secretary_first(people: list[dict]) -> list[dict]:
@@ -416,36 +409,6 @@ def merge(into: Rows, more: Rows) -> Rows:
     return into
 
 
-# ---- rows ⇄ batch ------------------------------------------------------------------------------------------------
-
-
-def to_batch(rows: Rows) -> dict[type[Record], "pd.DataFrame"]:
-    """Rows → the batch ``Store.save`` takes: one object-dtype DataFrame per record kind, model field columns."""
-    import pandas as pd
-
-    batch = {}
-    for record in RECORDS:
-        names = [f.name for f in fields_of(record)]
-        items = rows.get(record, [])
-        batch[record] = pd.DataFrame([[r.get(n) for n in names] for r in items], columns=names, dtype=object)
-    return batch
-
-
-def to_rows(batch: dict[type[Record], "pd.DataFrame"]) -> Rows:
-    """A batch (any dtypes) → plain-Python rows; NaN/NA/NaT become None, Timestamps dates."""
-    import pandas as pd
-
-    from .store.writer import frame_rows
-
-    rows: Rows = {}
-    for record in RECORDS:
-        names = [f.name for f in fields_of(record)]
-        frame = batch.get(record)
-        items = [] if frame is None else frame_rows(record, frame)
-        rows[record] = [{n: (None if v is pd.NA else v) for n, v in zip(names, row)} for row in items]
-    return rows
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Branches: members and the year's meetings
 
@@ -570,13 +533,6 @@ def branch_rows(plan: BranchPlan, rng: random.Random, as_of: dt.date) -> Rows:
 # --------------------------------------------------------------------------------------------------------------
 # The rule baseline
 
-BASELINE_BRANCH = "B001"
-BASELINE_MEETINGS: dict[str, str] = {
-    "regular_h1": "B001-2025-R1",
-    "special": "B001-2025-S1",
-    "regular_h2": "B001-2025-R2",
-    "leadership": "B001-2025-L1",
-}
 BASELINE_DATES = {"R1": dt.date(2025, 6, 20), "S1": dt.date(2025, 9, 19), "L1": dt.date(2025, 11, 21),
                   "R2": dt.date(2025, 12, 12)}
 BASELINE_NAMES = ["张建国", "李红梅", "王志强", "赵卫东", "陈晓燕", "刘海涛", "孙丽娟", "周明", "吴佳颖"]

@@ -23,7 +23,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .demo import (BASELINE_AS_OF, BASELINE_MEETINGS, COMMITTEE_ROLES, HOURS_PER_DAY, Rows, secretary_of, to_batch,
+from .rows import (BASELINE_AS_OF, BASELINE_MEETINGS, COMMITTEE_ROLES, HOURS_PER_DAY, Rows, secretary_of, to_batch,
                    to_rows)
 from .models import (GROUP, SUPERIOR, Attendance, Ballot, Branch, Criticism, Material, Meeting, Member, Opinion,
                      Rating, Record, Rectification, Response, Study, Talk)

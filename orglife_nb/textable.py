@@ -1,8 +1,10 @@
-"""Plain-text tables for the terminal that stay aligned with Chinese text (CJK characters take two columns)."""
+"""Text for confined spaces: clipping to display columns (CJK characters take two), and terminal tables (rich)
+that fit the terminal width."""
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 
 def _char_width(char: str) -> int:
@@ -38,17 +40,44 @@ def clip(text: str, width: int) -> str:
     return "".join(kept) + "…"
 
 
-def pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - display_width(text))
+def terminal_width() -> int:
+    """Columns of the terminal the output goes to (``COLUMNS`` when set); 100 when it is not a terminal."""
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
 
 
-def render(headers: Sequence[str], rows: Iterable[Sequence[object]], gap: str = "  ") -> str:
-    """Left-aligned columns, a rule under the header; None shows as an empty cell."""
-    body = [["" if cell is None else str(cell) for cell in row] for row in rows]
-    widths = [display_width(h) for h in headers]
-    for row in body:
-        widths = [max(w, display_width(cell)) for w, cell in zip(widths, row)]
-    lines = [gap.join(pad(h, w) for h, w in zip(headers, widths)).rstrip(),
-             gap.join("─" * w for w in widths)]
-    lines += [gap.join(pad(cell, w) for cell, w in zip(row, widths)).rstrip() for row in body]
-    return "\n".join(lines)
+@lru_cache(maxsize=4)
+def _console(width: int):
+    """A plain-text rich console of ``width`` columns (made once: ``check`` prints a table per meeting)."""
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False, highlight=False,
+                   emoji=False, markup=False, soft_wrap=False)
+
+
+def render(headers: Sequence[str], rows: Iterable[Sequence[object]], *, nowrap: Iterable[int] = (),
+           width: int | None = None, indent: int = 0, header: bool = True,
+           min_widths: Sequence[int] = ()) -> str:
+    """A plain-text table (rich) that fits ``width`` (default: the terminal) after ``indent`` spaces: columns wrap
+    their text (CJK counted two columns wide), except those in ``nowrap`` (ids, dates); the header (unless
+    ``header`` is false) with a rule under it; None shows as empty. ``min_widths`` (display columns, by position)
+    lines up the columns of several tables printed one after another."""
+    from rich import box
+    from rich.table import Table
+
+    keep = set(nowrap)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), header_style="",
+                  expand=False, show_header=header)
+    for position, title in enumerate(headers):
+        least = min_widths[position] if position < len(min_widths) else None
+        table.add_column(title, no_wrap=position in keep, overflow="fold", min_width=least)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    console = _console(max(20, (width or terminal_width()) - indent))
+    with console.capture() as captured:
+        console.print(table)
+    lines = [line.rstrip() for line in captured.get().splitlines()]
+    return "\n".join(" " * indent + line if line else line for line in lines)

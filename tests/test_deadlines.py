@@ -210,6 +210,12 @@ def run(capsys, *argv):
     return exit_info.value.code, captured.out, captured.err
 
 
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    """A terminal wide enough that no table cell wraps (the tests read cells whole); narrower ones are tested last."""
+    monkeypatch.setenv("COLUMNS", "250")
+
+
 def test_cli_table_is_aligned_and_marks_days_off(capsys):
     code, out, err = run(capsys, "deadlines", "--kind", "民主生活会", "--date", "2026/10/10")
     assert code == 0 and err == ""
@@ -276,3 +282,21 @@ def test_table_function_matches_the_frame():
     text = format_table(frame)
     assert all(step in text for step in frame["step"])
     assert display_width("会前 10 天") == 10 and display_width("ab") == 2
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_terminal_tables_fit_the_terminal(capsys, monkeypatch, demo_store, columns):
+    """deadlines, rules and check print tables no wider than the terminal (they were 140–197 columns); ids and
+    dates are never cut."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    outputs = {}
+    for argv in (("deadlines", "--kind", "leadership", "--date", "2026-10-10"), ("rules",),
+                 ("check", "--db", demo_store, "--as-of", "2026-11-25", "--branch", "B001")):
+        code, out, _ = run(capsys, *argv)
+        assert code == 0
+        widest = max(display_width(line) for line in out.splitlines())
+        assert widest <= columns, (argv[0], widest)
+        outputs[argv[0]] = out
+    assert "PREP-PLAN-DEADLINE" in outputs["deadlines"] and "2026-09-25 周五" in outputs["deadlines"]
+    assert all(rule in outputs["rules"] for rule in ("PREP-SUPERIOR-NOTICE", "MEET-PRIOR-RECTIFICATION"))
+    assert "PREP-PLAN-DEADLINE" in outputs["check"] and "MEET-PRIOR-RECTIFICATION" in outputs["check"]

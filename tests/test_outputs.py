@@ -66,7 +66,7 @@ def test_a_special_file_is_written_in_place(demo_store, tmp_path):
     """/dev/stdout is a device: written into, never renamed over (which would replace the device node)."""
     result = orglife("check", "--db", demo_store, "--format", "csv", "--out", "/dev/stdout", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("\ufeffrule,severity,branch_id")
+    assert result.stdout.startswith("\ufeff支部编号,支部名称,会议编号")
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
@@ -131,12 +131,23 @@ def test_check_csv_neutralises_every_formula_start(hostile_store, tmp_path):
     assert result.returncode == 0, result.stderr
     header, *rows = _csv_rows(out.read_bytes().decode("utf-8"))  # bytes: keep a \r inside a cell
     _assert_safe([header, *rows])
-    names = {row[header.index("subject_name")] for row in rows} | {row[header.index("branch_name")] for row in rows}
+    names = {row[header.index("对象")] for row in rows} | {row[header.index("支部名称")] for row in rows}
     for char in DANGEROUS:  # every dangerous start reached the CSV, each behind a quote
         assert any(name.startswith("'" + char + "HYPERLINK") for name in names), repr(char)
     assert any(name.startswith("'=1+1B") for name in names)
-    days = [row[header.index("days")] for row in rows if row[header.index("days")]]
+    days = [row[header.index("逾期天数")] for row in rows if row[header.index("逾期天数")]]
     assert days and all(day.isdigit() for day in days)  # numbers are numbers, not quoted text
+
+
+def test_check_xlsx_holds_no_formula(hostile_store, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "findings.xlsx"
+    result = orglife("check", "--db", hostile_store, "--as-of", "2026-07-15", "--format", "xlsx", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    cells = [cell for row in load_workbook(out).active.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert any(isinstance(cell.value, str) and cell.value.startswith("=HYPERLINK") for cell in cells)
 
 
 def test_the_report_manifest_csv_is_neutralised(tmp_path):

@@ -125,7 +125,7 @@ def day(offset: int | None) -> str:
 @pytest.mark.parametrize("audience", ["internal", "public"])
 def test_branch_report_shows_each_meetings_state(reviewed, audience):
     want = expected()
-    heading = "十、审核情况" if audience == "internal" else "审核情况"
+    heading = "十一、审核情况" if audience == "internal" else "三、审核情况"
     for branch in ("B1", "B2", "B3"):
         html = str(BranchReport(reviewed, branch, as_of=AS_OF, audience=audience).review_status())
         header = header_of(html, heading)
@@ -157,7 +157,7 @@ def test_branch_verdict_names_the_state_and_the_reading_counts_it(reviewed):
     header = header_of(verdict, "一、总体结论")
     states = {row[0]: row[header.index("审核")] for row in rows_of(verdict, "一、总体结论") if row[0] != "—"}
     assert states == {"M11": "已提交", "M12": "退回", "M13": "已审核"}
-    assert reading_of(str(report.review_status()), "十、审核情况") == \
+    assert reading_of(str(report.review_status()), "十一、审核情况") == \
         "共 3 次会议：已提交 1 次，已审核 1 次，退回 1 次，草稿 0 次。"
 
 
@@ -190,9 +190,10 @@ def waiting_cells(meeting: str | None) -> list[str]:
 @pytest.mark.parametrize("audience", ["internal", "public"])
 def test_summary_counts_per_superior_and_the_oldest_waiting(reviewed, audience):
     html = str(SummaryReport(reviewed, as_of=AS_OF, audience=audience).review_by_superior())
-    assert header_of(html, "六、审核情况") == ["上级党组织", "已提交", "已审核", "退回", "草稿", "最久待审核会议",
+    heading = "六、审核情况" if audience == "internal" else "三、审核情况"
+    assert header_of(html, heading) == ["上级党组织", "已提交", "已审核", "退回", "草稿", "最久待审核会议",
                                              "所在支部", "提交日期", "已等待（天）"]
-    rows = rows_of(html, "六、审核情况")
+    rows = rows_of(html, heading)
     want = per_superior()
     shown = {row[0]: row for row in rows[:-1]}
     assert set(shown) == set(want)
@@ -207,7 +208,7 @@ def test_summary_counts_per_superior_and_the_oldest_waiting(reviewed, audience):
     assert total[0] == "合计"
     assert [int(n) for n in total[1:5]] == [sum(e[k] for e in want.values()) for k in ("已提交", "已审核", "退回", "草稿")]
     assert total[5:] == waiting_cells("M11") == ["M11", "B1支部", "2026-07-02", "30"]
-    assert reading_of(html, "六、审核情况") == (
+    assert reading_of(html, heading) == (
         f"{len(want)} 个上级党组织，会议 {len(MEETINGS)} 次：已提交 3 次，已审核 1 次，退回 2 次，草稿 2 次。"
         "等待审核最久的是 M11（B1支部，2026-07-02 提交，已等待 30 天）。")
     assert "机密" not in html
@@ -253,7 +254,7 @@ def test_a_store_without_review_rows_shows_drafts(demo_store):
     branch = frames.branches.branch_id.iloc[0]
     for audience in ("internal", "public"):
         report = BranchReport(branch_id=branch, as_of=AS_OF, audience=audience, frames=frames)
-        heading = "十、审核情况" if audience == "internal" else "审核情况"
+        heading = "十一、审核情况" if audience == "internal" else "三、审核情况"
         rows = rows_of(str(report.review_status()), heading)
         assert rows and {row[3] for row in rows} == {"草稿"}
 
@@ -271,7 +272,7 @@ def test_notebook_runs_show_the_review_sections_and_keep_the_words_internal(tmp_
                                   audience=audience, pdf=audience == "public", progress=False, echo=lambda _: None)
             for audience in ("internal", "public")}
     internal = (runs["internal"].out / "branches" / "B1.html").read_text(encoding="utf-8")
-    assert "十、审核情况" in internal and htmllib.escape(secret("M12", "return", 3)) in internal
+    assert "十一、审核情况" in internal and htmllib.escape(secret("M12", "return", 3)) in internal
     words = [secret(m, a, d) for m, a, d, _ in STEPS]
     for outcome in runs["public"].outcomes:
         assert outcome.status != "failed", outcome.error

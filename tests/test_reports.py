@@ -15,7 +15,7 @@ import pytest
 from orglife_nb import demo
 from orglife_nb.frames import load
 from orglife_nb.models import RECORDS, Meeting, Member, Opinion, Rectification, fields_of
-from orglife_nb.reports.branch import BranchReport
+from orglife_nb.reports.branch import BUCKET_LABELS, BranchReport
 from orglife_nb.reports.summary import SummaryReport
 from orglife_nb.store import Store
 
@@ -47,7 +47,7 @@ def test_every_section_renders_for_every_demo_branch(demo_frames):
         assert report.branch["name"] in html
         # every section is there with its reading, in order
         headings = re.findall(r"<h2>(.*?)</h2>", html)
-        assert headings[0] == "一、总体结论" and headings[-1] == "十、审核情况"
+        assert headings[0] == "一、总体结论" and headings[1] == "二、会议召开情况" and headings[-1] == "十一、审核情况"
         assert html.count('<p class="reading">') == len(headings)
 
 
@@ -94,7 +94,8 @@ def test_rectification_buckets_add_up(demo_frames):
     reading = re.search(r'<p class="reading">(.*?)</p>', str(report.rectification())).group(1)
     assert f"整改事项 {len(ledger)} 项" in reading
     for bucket, count in ledger.bucket.value_counts().items():
-        assert f"{bucket} {count} 项" in reading
+        assert f"{BUCKET_LABELS.get(bucket, bucket)} {count} 项" in reading
+    assert "其余" not in reading  # the ledger's catch-all bucket is named for readers
 
 
 def test_summary_sections_cover_every_branch(demo_frames):
@@ -120,6 +121,63 @@ def test_public_report_has_no_confidential_section(demo_frames):
         assert getattr(report, name)() is None, name
     html = _render(report, BRANCH_SECTIONS)
     assert "整改清单" in html and "公示信息" in html
+
+
+def test_public_reports_number_their_own_sections_and_show_one_state_column(demo_frames):
+    report = BranchReport(branch_id="B003", as_of=AS_OF, frames=demo_frames, audience="public")
+    html = _render(report, BRANCH_SECTIONS)
+    assert re.findall(r"<h2>(.*?)</h2>", html) == ["一、会议召开情况", "二、整改清单", "三、审核情况"]
+    head = re.search(r"<thead>(.*?)</thead>", str(report.rectification())).group(1)
+    assert head.count("<th>状态</th>") == 1 and "分档" not in head and "其余" not in html
+    assert report.header().title == f"{report.branch['name']} 公示信息"
+    summary = SummaryReport(as_of=AS_OF, frames=demo_frames, audience="public")
+    assert re.findall(r"<h2>(.*?)</h2>", _render(summary, SUMMARY_SECTIONS))[0] == "一、整改超期情况"
+    assert summary.header().title == "组织生活会汇总报告（公示）"
+
+
+def test_summary_of_some_branches_does_not_say_all(demo_frames):
+    from orglife_nb.frames import subset
+
+    some = ["B001", "B002", "B003"]
+    header = str(SummaryReport(branch_ids=some, as_of=AS_OF, frames=subset(demo_frames, some)).header())
+    assert "所选支部" in header and "支部 3 个" in header and "全部支部" not in header
+    assert "全部支部" in str(SummaryReport(as_of=AS_OF, frames=demo_frames).header())
+
+
+def test_the_lowest_compliance_reading_names_a_tie_as_a_tie():
+    from orglife_nb.reports.summary import _lowest_reading
+
+    ranked = pd.DataFrame({"规则": ["甲", "乙", "丙", "丁", "戊"], "有问题的支部": [2, 2, 2, 2, 1],
+                           "合规率": [.8, .8, .8, .8, .9]})
+    assert _lowest_reading(ranked, 10) == ("10 个支部中，4 项规则并列合规率最低（80%，各有 2 个支部有问题）："
+                                           "“甲”、“乙”、“丙”等。")
+    assert "合规率最低的规则是“戊”" in _lowest_reading(ranked.iloc[4:], 10)
+
+
+def test_report_lateness_counts_whole_days_with_on_time_at_zero():
+    from orglife_nb.reports.charts import day_counts
+
+    svg = day_counts(pd.Series([-3.0, 0.0, 0.0, 2.0, None]).clip(lower=0), title="t", xlabel="天", zero="按时")
+    labels = re.findall(r'<text[^>]*class="[^"]*"[^>]*>([^<]*)</text>', svg)
+    assert "0（按时）" in labels and "1" in labels and "2" in labels and "0.5" not in labels
+
+
+def test_sources_name_their_documents():
+    from orglife_nb.sources import cite
+
+    assert cite("003 民主 二.2") == "《党员领导干部民主生活会制度》二.2"
+    assert cite("000 第一篇 2.2；第五篇 (二)1；003 三.1") == \
+        "《组织生活会程序》第一篇 2.2；第五篇 (二)1；《基层组织生活会制度》三.1"
+
+
+def test_findings_name_rules_in_chinese_and_their_sources(demo_frames):
+    report = BranchReport(branch_id="B002", as_of=AS_OF, frames=demo_frames)
+    html = str(report.findings_list())
+    head = re.search(r"<thead>(.*?)</thead>", html).group(1)
+    assert re.findall(r"<th>(.*?)</th>", head)[:2] == ["规则", "级别"]
+    assert "《" in html and "依据说明" in html and "003 民主" not in html
+    verdict = str(report.verdict())
+    assert "<th>违规</th>" in verdict and "错误" not in verdict and "警告" not in verdict
 
 
 def test_unknown_branch_and_audience_are_chinese_errors(demo_frames):

@@ -348,12 +348,44 @@ def test_check_csv_starts_with_bom_and_filters_apply(capsys, demo_db, tmp_path):
     assert code == 0 and "已写出" in out
     raw = out_file.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    table = pd.read_csv(out_file, encoding="utf-8-sig")
-    assert len(table) and set(table.severity) == {"error"} and set(table.branch_id) == {"B001"}
+    table = pd.read_csv(out_file, encoding="utf-8-sig", dtype=str)
+    # for people: Chinese headers and labels, sources naming their documents (JSON keeps the codes)
+    assert list(table.columns[:7]) == ["支部编号", "支部名称", "会议编号", "会议类型", "会议日期", "级别", "规则"]
+    assert len(table) and set(table["级别"]) == {"违规"} and set(table["支部编号"]) == {"B001"}
+    assert "民主生活会" in set(table["会议类型"]) and table["依据"].str.contains("《").all()
+    assert not table["依据"].str.contains(r"\b00[03]\b").any()
     code, out, _ = _run(capsys, "check", "--db", demo_db, "--as-of", "2026-11-25", "--format", "json",
                         "--meeting", "B001-2025-L1", "--rule", "MEET-SEPARATE")
     found = json.loads(out)
     assert [(f["meeting_id"], f["rule"]) for f in found] == [("B001-2025-L1", "MEET-SEPARATE")]
+
+
+def test_check_xlsx_holds_what_the_csv_holds_with_text_kept_as_text(capsys, demo_db, tmp_path):
+    from openpyxl import load_workbook
+
+    code, _, err = _run(capsys, "check", "--db", demo_db, "--as-of", "2026-11-25", "--format", "xlsx")
+    assert code == 2 and "--out" in err
+    csv_file, xlsx_file = tmp_path / "found.csv", tmp_path / "found.xlsx"
+    for fmt, path in (("csv", csv_file), ("xlsx", xlsx_file)):
+        assert _run(capsys, "check", "--db", demo_db, "--as-of", "2026-11-25", "--format", fmt, "--out", path)[0] == 0
+    table = pd.read_csv(csv_file, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    sheet = load_workbook(xlsx_file).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == list(table.columns) and len(rows) == len(table) + 1
+    assert [str(v) for v in rows[1][:6]] == list(table.iloc[0, :6])
+    assert sheet.print_title_rows == "$1:$1" and sheet.freeze_panes == "A2"
+
+
+def test_a_findings_sheet_never_turns_text_into_a_formula(tmp_path):
+    from openpyxl import load_workbook
+
+    from orglife_nb.workbook.sheets import write_frame
+
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(write_frame(pd.DataFrame({"问题": ["=HYPERLINK(\"http://x\",\"y\")", "正常"], "天数": [3, None]}),
+                                 "检查结果"))
+    cell = load_workbook(path).active["A2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
 
 
 def test_check_table_groups_and_counts(capsys, demo_db):
@@ -361,7 +393,7 @@ def test_check_table_groups_and_counts(capsys, demo_db):
     assert code == 0
     assert "支部 B001 市财政局机关第一党支部" in out and "会议 B001-2025-L1 民主生活会 2025-" in out
     last = out.strip().splitlines()[-1]
-    assert re.search(r"共 \d+ 条：错误（error）\d+ 条，警告（warning）\d+ 条，待办（info）\d+ 条", last)
+    assert re.search(r"共 \d+ 条：违规（error）\d+ 条，提醒（warning）\d+ 条，待办（info）\d+ 条", last)
 
 
 def test_check_reads_a_workbook(capsys, tmp_path, baseline):
@@ -386,7 +418,7 @@ def test_check_exit_codes_on_bad_input(capsys, tmp_path, demo_db):
     # an existing store, so that the format is what is refused (a missing --db would exit 2 before)
     code, out, err = _run(capsys, "check", "--db", demo_db, "--format", "yaml")
     assert code == 2 and out == ""
-    assert err.strip() == "错误：--format 的值无效：“yaml”不是可选值，应为：table、json、csv"
+    assert err.strip() == "错误：--format 的值无效：“yaml”不是可选值，应为：table、json、csv、xlsx"
 
 
 def test_check_workbook_problems_are_listed(capsys, tmp_path, baseline):

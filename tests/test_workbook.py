@@ -190,6 +190,38 @@ def wb(tmp_path):
 # Template
 
 
+def test_template_warns_but_accepts_what_the_header_notes_allow(tmp_path, capsys):
+    out = tmp_path / "blank.xlsx"
+    assert run(capsys, "template", out)[0] == 0
+    sheet = openpyxl.load_workbook(out)["会议"]
+    by_kind = {}
+    for dv in sheet.data_validations.dataValidation:
+        by_kind.setdefault((dv.type, dv.formula1 == '"是,否"'), []).append(dv)
+    yes_no, dates = by_kind[("list", True)], by_kind[("date", False)]
+    # Y/N, 1/0 and dates typed as text are read by the import: Excel may warn, never refuse them
+    assert all(dv.errorStyle == "warning" and "Y/N" in dv.error for dv in yes_no)
+    assert all(dv.errorStyle == "warning" for dv in dates)
+    enums = [dv for (kind, yn), dvs in by_kind.items() if kind == "list" and not yn for dv in dvs]
+    assert enums and all(dv.errorStyle in (None, "stop") for dv in enums)
+
+
+def test_export_prints_on_a4_with_titles_one_page_wide(demo_store, tmp_path, capsys):
+    out = tmp_path / "export.xlsx"
+    assert run(capsys, "export", out, "--db", demo_store)[0] == 0
+    book = openpyxl.load_workbook(out)
+    orientations = set()
+    for sheet in book.worksheets:
+        assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.paperSize == 9
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+        assert sheet.page_setup.fitToHeight == 0
+        orientations.add(sheet.page_setup.orientation)
+        for column in sheet.iter_cols(min_row=2, max_row=min(sheet.max_row, 400)):
+            longest = max((len(str(c.value)) for c in column if isinstance(c.value, str)), default=0)
+            width = sheet.column_dimensions[column[0].column_letter].width
+            assert width >= min(longest, 60), (sheet.title, column[0].column_letter)
+    assert orientations == {"portrait", "landscape"}
+
+
 def test_template_has_every_sheet_header_note_dropdown_and_format(tmp_path, capsys):
     out = tmp_path / "blank.xlsx"
     code, stdout, _ = run(capsys, "template", out)
@@ -211,6 +243,8 @@ def test_template_has_every_sheet_header_note_dropdown_and_format(tmp_path, caps
                 assert "、".join(spec.enum.labels()) in cell.comment.text
             elif spec.kind == "bool":
                 assert lists[f"{cell.column_letter}2"] == '"是,否"'
+            elif spec.kind == "date":
+                assert lists[f"{cell.column_letter}2"] == "DATE(1921,7,1)"
             else:
                 assert f"{cell.column_letter}2" not in lists
             if spec.kind == "date":

@@ -18,12 +18,22 @@ from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence,
                       Responsibility, UnitType)
 from ..store.review import INTERNAL as INTERNAL_REVIEW_FIELDS
 from ..store.review import STATES, counts, per_meeting
+from ..sources import LEGEND, cite
 from ..textable import clip
 from . import charts
-from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, nowrap, section, severity_badge,
-                   subsection, table, talk_coverage_table)
+from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, landscape, nowrap, section,
+                   severity_badge, subsection, table, talk_coverage_table)
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
+NUMERALS = "一二三四五六七八九十"
+# The rectification ledger's buckets (rules.status.BUCKETS) as reports name them: its catch-all 其余 in words
+BUCKET_LABELS = {"其余": "20 天后或未定时限"}
+
+
+def bucket_labels() -> list[str]:
+    from ..rules.status import BUCKETS
+
+    return [BUCKET_LABELS.get(bucket, bucket) for bucket in BUCKETS]
 
 
 def _short_name(name, member_id) -> str:
@@ -82,9 +92,22 @@ def publishable(frames: Frames) -> Frames:
                      "reviews": reviews})
 
 
+def numeral(n: int) -> str:
+    """1 → 一 … 10 → 十, 11 → 十一 (section numbers)."""
+    return NUMERALS[n - 1] if n <= 10 else "十" + NUMERALS[n - 11]
+
+
 class AudienceReport:
     """What every report shares: the audience, the day of the check, the profile, and two views of the data:
     ``_full`` for computations (checks need every table) and ``frames`` for what the sections may show."""
+
+    SECTIONS: tuple[str, ...] = ()  # the numbered sections (method names) in the order the notebook shows them
+    PUBLIC_SECTIONS: frozenset[str] = frozenset()  # those the public report shows too
+
+    def numbered(self, key: str, title: str) -> str:
+        """``title`` numbered by its place among the sections this audience sees (一、二、… without gaps)."""
+        shown = [name for name in self.SECTIONS if not self.public or name in self.PUBLIC_SECTIONS]
+        return f"{numeral(shown.index(key) + 1)}、{title}"
 
     def __init__(self, loaded: Frames, *, as_of, audience: str, profile: str | None) -> None:
         from ..errors import OrglifeError
@@ -124,6 +147,10 @@ class AudienceReport:
 
 class BranchReport(AudienceReport):
     """Everything one branch report shows, computed once from the store (or given frames)."""
+
+    SECTIONS = ("verdict", "meetings_list", "timelines", "talk_coverage", "criticism_coverage", "attendance",
+                "evaluation", "rectification", "cadence", "findings_list", "review_status")
+    PUBLIC_SECTIONS = frozenset({"meetings_list", "rectification", "review_status"})
 
     def __init__(self, db=None, branch_id: str = "", *, as_of: dt.date | str | None = None,
                  audience: str = "internal", profile: str | None = None, frames: Frames | None = None) -> None:
@@ -208,9 +235,9 @@ class BranchReport(AudienceReport):
         if not pd.isna(b.unit_type):
             facts.append(f"单位类型：{UnitType(b.unit_type).label}")
         facts.append(f"党员 {len(self.frames.members)} 名")
-        kind = "公示信息" if self.public else "组织生活会情况报告"
-        return Html(f'<header class="report-header"><div class="report-title">{esc(clip(b["name"], HEADING_WIDTH))} {esc(kind)}</div>'
-                    f'<div class="report-meta">{esc(" · ".join(facts))}</div></header>')
+        title = f'{clip(b["name"], HEADING_WIDTH)} {"公示信息" if self.public else "组织生活会情况报告"}'
+        return Html(f'<header class="report-header"><div class="report-title">{esc(title)}</div>'
+                    f'<div class="report-meta">{esc(" · ".join(facts))}</div></header>', title=title)
 
     def verdict(self) -> Html | None:
         if self.public:
@@ -225,26 +252,27 @@ class BranchReport(AudienceReport):
             rows.append({"会议": meeting.meeting_id, "类型": _label(MeetingKind, meeting.kind),
                          "日期": _date(meeting.date) + facts.planned_mark(meeting.date, self.as_of),
                          "主题": meeting.topic, "审核": STATES[state],
-                         "错误": 0 if c is None else int(c["error"]), "警告": 0 if c is None else int(c["warning"]),
+                         "违规": 0 if c is None else int(c["error"]), "提醒": 0 if c is None else int(c["warning"]),
                          "待办": 0 if c is None else int(c["info"])})
         if "—" in counts.index:
             c = counts.loc["—"]
             rows.append({"会议": "—", "类型": "频次（全年）", "日期": "", "主题": "", "审核": "",
-                         "错误": int(c["error"]), "警告": int(c["warning"]), "待办": int(c["info"])})
-        frame = pd.DataFrame(rows, columns=["会议", "类型", "日期", "主题", "审核", "错误", "警告", "待办"])
+                         "违规": int(c["error"]), "提醒": int(c["warning"]), "待办": int(c["info"])})
+        frame = pd.DataFrame(rows, columns=["会议", "类型", "日期", "主题", "审核", "违规", "提醒", "待办"])
         classes = frame.copy().astype(object)
         classes[:] = ""
-        classes.loc[frame["错误"] > 0, "错误"] = "late"
+        classes.loc[frame["违规"] > 0, "违规"] = "late"
         totals = {s: int((f.severity == s).sum()) for s in ("error", "warning", "info")}
         meetings = f"共 {len(self.meetings)} 次会议" + (f"（其中 {self.planned} 次计划召开）" if self.planned else "")
         if totals["error"] == 0:
             reading = (f"{meetings}，未发现违规；提醒 {totals['warning']} 条，"
                        f"待办 {totals['info']} 条。")
         else:
-            worst = frame.sort_values("错误", ascending=False).iloc[0]
+            worst = frame.sort_values("违规", ascending=False).iloc[0]
             reading = (f"{meetings}，发现违规 {totals['error']} 条、提醒 {totals['warning']} 条、"
-                       f"待办 {totals['info']} 条；违规最多的是 {worst['会议']}（{worst['错误']} 条）。")
-        return section("一、总体结论", reading, table(frame, classes=classes, formatters={"会议": nowrap, "审核": nowrap}))
+                       f"待办 {totals['info']} 条；违规最多的是 {worst['会议']}（{worst['违规']} 条）。")
+        return section(self.numbered("verdict", "总体结论"), reading,
+                       table(frame, classes=classes, formatters={"会议": nowrap, "审核": nowrap}))
 
     def meetings_list(self) -> Html:
         """Public: the meetings held (date, kind, topic) — publishable facts only."""
@@ -255,7 +283,7 @@ class BranchReport(AudienceReport):
         held = len(self.meetings) - self.planned
         reading = f"截至 {self.as_of:%Y-%m-%d} 已召开 {held} 次会议" + (
             f"，另有 {self.planned} 次计划召开。" if self.planned else "。")
-        return section("会议召开情况", reading, table(frame))
+        return section(self.numbered("meetings_list", "会议召开情况"), reading, table(frame))
 
     def timelines(self) -> Html | None:
         if self.public:
@@ -269,7 +297,7 @@ class BranchReport(AudienceReport):
             "应完成日期": _dates(progress.due), "实际日期": _dates(progress.actual),
             "状态": [STATE_LABELS[s] + (f" {d} 天" if s == "late" else "")
                    for s, d in zip(progress.state, progress.days)],
-            "依据": progress.basis.to_numpy(), "规则": progress.rule.to_numpy()})
+            "依据": progress.basis.to_numpy(), "出处": progress.source.map(cite).to_numpy()})
         classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
         classes.loc[progress.state.isin(["late", "missing"]).to_numpy(), "状态"] = "late"
         rows_of = progress.groupby(progress.meeting_id.astype(object), sort=False).indices
@@ -281,7 +309,7 @@ class BranchReport(AudienceReport):
         bad = progress[progress.state.isin(["late", "missing"]) & progress.basis.eq("规定")]
         reading = ("各次会议的规定时限均已按时完成。" if bad.empty else
                    f"有 {len(bad)} 个规定时限逾期或未完成，涉及 {bad.meeting_id.nunique()} 次会议（标红）。")
-        return section("二、会议时间线", reading, *parts)
+        return section(self.numbered("timelines", "会议时间线"), reading, *parts)
 
     def talk_coverage(self) -> Html | None:
         if self.public:
@@ -295,7 +323,12 @@ class BranchReport(AudienceReport):
         reading = ("已召开的会议会前谈心谈话覆盖了所有应谈的对象" if missing_total == 0 else
                    f"会前谈心谈话缺 {missing_total} 对（表中“缺”）")
         reading += f"；计划召开的会议尚待谈 {pending_total} 对（表中“待”）。" if pending_total else "。"
-        return section("三、谈心谈话覆盖", reading, *parts)
+        return section(self.numbered("talk_coverage", "谈心谈话覆盖"), reading, *parts, wide=self.wide_matrices)
+
+    @property
+    def wide_matrices(self) -> bool:
+        """Whether the member × member matrices (the members and 上级) print on landscape pages."""
+        return landscape(len(self.frames.members) + 1)
 
     def criticism_coverage(self) -> Html | None:
         if self.public:
@@ -306,10 +339,10 @@ class BranchReport(AudienceReport):
                 missing_total += missing
                 parts.append(subsection(f"{self.meeting_title(meeting)} · {stage.label}", html))
         if not parts:
-            return section("四、批评与自我批评覆盖", "没有批评与自我批评记录。")
+            return section(self.numbered("criticism_coverage", "批评与自我批评覆盖"), "没有批评与自我批评记录。")
         reading = ("批评与自我批评按要求开展，无遗漏。" if missing_total == 0 else
                    f"批评与自我批评缺 {missing_total} 项（表中“缺”；“自”=自我批评，“批”=批评，“表”=表态）。")
-        return section("四、批评与自我批评覆盖", reading, *parts)
+        return section(self.numbered("criticism_coverage", "批评与自我批评覆盖"), reading, *parts, wide=self.wide_matrices)
 
     def attendance(self) -> Html | None:
         if self.public:
@@ -331,14 +364,15 @@ class BranchReport(AudienceReport):
         unexcused = int(absent.presence.eq(Presence.absent.value).sum())
         reading = (f"共有 {len(absent)} 人次未出席，其中无故缺席 {unexcused} 人次。" if len(absent)
                    else "全体党员均出席了已召开的各次会议。")
-        return section("五、出席情况", reading, table(counts.reset_index()), subsection("未出席人员", table(shown)))
+        return section(self.numbered("attendance", "出席情况"), reading, table(counts.reset_index()),
+                       subsection("未出席人员", table(shown)))
 
     def evaluation(self) -> Html | None:
         if self.public:
             return None
         evaluated = self.meetings[self.meetings.with_evaluation.fillna(False).astype(bool)]
         if evaluated.empty:
-            return section("六、民主评议党员", "本期没有结合民主评议党员的会议。")
+            return section(self.numbered("evaluation", "民主评议党员"), "本期没有结合民主评议党员的会议。")
         parts, excellent = [], 0
         ballot_counts = facts.ballot_counts(self.frames.ballots)
         for meeting in evaluated.itertuples(index=False):
@@ -363,29 +397,31 @@ class BranchReport(AudienceReport):
                                   "反馈日期": ratings.feedback_date.map(_date)})
             parts.append(subsection(f"{title} · 评定结果", table(shown)))
         reading = f"{len(evaluated)} 次会议结合民主评议党员，评定优秀 {excellent} 人次。"
-        return section("六、民主评议党员", reading, *parts)
+        return section(self.numbered("evaluation", "民主评议党员"), reading, *parts)
 
     def rectification(self) -> Html:
         ledger = self.ledger
+        status = ledger.status.map(lambda v: _label(RectStatus, v))
         shown = pd.DataFrame({
             "编号": ledger.item_id, "问题": ledger.problem,
             "责任类别": ledger.category.map(lambda v: _label(Responsibility, v)),
             "责任人": ledger.owner.map(self.name), "目标": ledger.goal, "措施": ledger.measures,
-            "时限": ledger.deadline.map(_date), "状态": ledger.status.map(lambda v: _label(RectStatus, v)),
-            "分档": ledger.bucket})
-        classes = shown.copy().astype(object)
-        classes[:] = ""
-        classes.loc[ledger.bucket.eq("超期").to_numpy(), "分档"] = "late"
-        buckets = ledger.bucket.value_counts()
-        parts = [table(shown)]
-        if not self.public and len(ledger):
-            parts.insert(0, figure(_burn_down(ledger, self.as_of)))
-        reading = ("没有整改事项。" if ledger.empty else
-                   f"整改事项 {len(ledger)} 项：" + "，".join(f"{k} {int(buckets.get(k, 0))} 项" for k in
-                                                       ("已销号", "超期", "10 天内到期", "20 天内到期", "其余")) + "。")
-        title = "整改清单" if self.public else "七、整改台账"
-        return section(title, reading, table(shown, classes=classes) if not self.public else table(shown),
-                       *parts[:-1])
+            "时限": ledger.deadline.map(_date)})
+        title = self.numbered("rectification", "整改清单" if self.public else "整改台账")
+        if self.public:
+            states = status.value_counts()
+            reading = ("没有整改事项。" if ledger.empty else f"整改事项 {len(ledger)} 项：" +
+                       "，".join(f"{label} {int(n)} 项" for label, n in states.items()) + "。")
+            return section(title, reading, table(shown.assign(状态=status), formatters={"编号": nowrap, "状态": nowrap}))
+        # internal: one state column, the ledger's bucket (已销号 / 超期 / due within 10 or 20 days / later)
+        shown["状态"] = ledger.bucket.astype(str).replace(BUCKET_LABELS).to_numpy()
+        classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
+        classes.loc[ledger.bucket.eq("超期").to_numpy(), "状态"] = "late"
+        buckets = shown["状态"].value_counts()
+        reading = ("没有整改事项。" if ledger.empty else f"整改事项 {len(ledger)} 项：" +
+                   "，".join(f"{k} {int(buckets.get(k, 0))} 项" for k in bucket_labels()) + "。")
+        parts = [figure(_burn_down(ledger, self.as_of))] if len(ledger) else []
+        return section(title, reading, table(shown, classes=classes, formatters={"编号": nowrap}), *parts)
 
     def cadence(self) -> Html | None:
         if self.public:
@@ -408,7 +444,7 @@ class BranchReport(AudienceReport):
         freq = self.findings[self.findings.rule.str.startswith("FREQ-")]
         reading = ("各个已结束的半年和年度均按规定召开了会议。" if freq.empty else
                    "；".join(freq.message.tolist()) + "。")
-        return section("八、召开频次", reading, table(frame))
+        return section(self.numbered("cadence", "召开频次"), reading, table(frame))
 
     def findings_list(self) -> Html | None:
         if self.public:
@@ -417,12 +453,13 @@ class BranchReport(AudienceReport):
 
         f = self.findings
         titles = rule_table().set_index("rule").title
-        shown = pd.DataFrame({"规则": f.rule, "名称": f.rule.map(titles), "级别": f.severity,
+        shown = pd.DataFrame({"规则": f.rule.map(titles), "级别": f.severity,
                               "会议": f.meeting_id.fillna("—"), "对象": f.subject.map(self.name),
-                              "问题": f.message, "依据": f.source})
+                              "问题": f.message, "依据": f.source.map(cite)})
         reading = "没有发现问题。" if f.empty else f"共 {len(f)} 条，按会议和规则排列。"
-        return section("九、检查发现的全部问题", reading,
-                       table(shown, formatters={"级别": severity_badge}))
+        return section(self.numbered("findings_list", "检查发现的全部问题"), reading,
+                       table(shown, formatters={"级别": severity_badge, "会议": nowrap, "对象": nowrap}),
+                       f'<p class="legend">{esc(LEGEND)}</p>' if len(f) else "")
 
     def review_status(self) -> Html:
         """Where each meeting stands in the review chain: state, when submitted, who approved or returned it and
@@ -447,7 +484,7 @@ class BranchReport(AudienceReport):
                                   "提交说明": r.explanation.to_numpy(dtype=object)[worded]})
             parts.append(subsection("退回理由与提交说明", table(words, formatters={"会议": nowrap, "状态": nowrap})))
         reading = f"共 {len(m)} 次会议：{review_reading(r)}。" if len(m) else "没有会议。"
-        return section("审核情况" if self.public else "十、审核情况", reading, *parts)
+        return section(self.numbered("review_status", "审核情况"), reading, *parts)
 
 
 def _burn_down(ledger: pd.DataFrame, as_of: pd.Timestamp) -> str:

@@ -130,11 +130,23 @@ def lines(series: dict[str, pd.Series], *, title: str, ylabel: str = "", step: b
     return _render(chart, "lines", title, data)
 
 
-def histogram(values: pd.Series, *, title: str, xlabel: str, bins: list[float] | int | None = None) -> str:
+MAX_BARS = 31  # bars of a day-count chart; a longer span is counted in bins of whole days
+
+
+def day_counts(days: pd.Series, *, title: str, xlabel: str, zero: str = "") -> str:
+    """How many values fall on each whole day from 0 up (a bar per day, or per bin of whole days when the span is
+    long); ``zero`` names the day-0 bar (e.g. 按时)."""
     import pygal
 
-    counts, edges = np.histogram(values.dropna().to_numpy(dtype=float), bins=bins or 10)
-    bars = [(int(count), float(lo), float(hi)) for count, lo, hi in zip(counts, edges[:-1], edges[1:])]
-    chart = pygal.Histogram(**_options(title, 300, x_title=xlabel, y_title="次数", show_legend=False))
+    values = np.floor(days.dropna().to_numpy(dtype=float)).astype(int)
+    last = int(values.max()) if len(values) else 0
+    width = -(-(last + 1) // MAX_BARS)  # whole days per bar
+    counts = np.bincount(values // width, minlength=last // width + 1) if len(values) else np.zeros(1, int)
+    labels = [str(lo) if width == 1 else f"{lo}–{lo + width - 1}" for lo in range(0, len(counts) * width, width)]
+    if zero and width == 1:
+        labels[0] = f"0（{zero}）"
+    bars = [int(count) for count in counts]
+    chart = pygal.Bar(**_options(title, 300, x_title=xlabel, y_title="次数", show_legend=False))
+    chart.x_labels = [label(text) for text in labels]
     chart.add(label(xlabel), bars)
-    return _render(chart, "histogram", title, bars)
+    return _render(chart, "days", title, labels, bars)

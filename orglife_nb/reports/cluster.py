@@ -8,12 +8,12 @@ on a path they all see).
 """
 from __future__ import annotations
 
-from typing import Iterator
+from functools import partial
+from typing import Callable, Iterator
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from ..errors import OrglifeError
-from .runner import chunks
 
 PLUGIN_NAME = "orglife-warm-kernels"
 
@@ -23,17 +23,17 @@ class WarmKernels(WorkerPlugin):
 
     name = PLUGIN_NAME
 
+    def __init__(self, close: Callable[[], None]) -> None:
+        self.close = close  # runner.close_worker_engines: given, not imported (runner imports this module)
+
     def teardown(self, worker) -> None:
-        from .runner import close_worker_engines
-
-        close_worker_engines()
+        self.close()
 
 
-def run_chunk(jobs: list) -> list:
-    """On a worker: render the chunk on this thread's warm engine (its branches loaded and checked once)."""
-    from .runner import render_chunk
-
-    return list(render_chunk(jobs))
+def run_chunk(render: Callable[[list], Iterator], jobs: list) -> list:
+    """On a worker: render the chunk on this thread's warm engine (``runner.render_chunk``: its branches loaded and
+    checked once)."""
+    return list(render(jobs))
 
 
 def connect(scheduler):
@@ -48,8 +48,12 @@ def connect(scheduler):
         raise OrglifeError(f"无法连接 Dask 调度器 {scheduler}：{error}") from None
 
 
-def run_on_cluster(jobs: list, scheduler) -> Iterator:
-    """Rendered results as chunks finish; a chunk lost with its worker is recorded as failed, not raised."""
+def run_on_cluster(jobs: list, scheduler, *, split: Callable[[list, int], list[list]],
+                   render: Callable[[list], Iterator], close: Callable[[], None]) -> Iterator:
+    """Rendered results as chunks finish; a chunk lost with its worker is recorded as failed, not raised.
+
+    ``split`` (jobs, threads → chunks), ``render`` (a chunk on a worker) and ``close`` (the worker's kernels) are
+    the runner's own functions: this module does not import the runner, which starts it."""
     from distributed import as_completed
 
     if not jobs:
@@ -57,10 +61,10 @@ def run_on_cluster(jobs: list, scheduler) -> Iterator:
     client, owned = connect(scheduler)
     futures = []
     try:
-        client.register_plugin(WarmKernels(), name=PLUGIN_NAME)
+        client.register_plugin(WarmKernels(close), name=PLUGIN_NAME)
         threads = sum(client.nthreads().values()) or 1
-        parts = chunks(jobs, threads)  # the same split as a local run
-        futures = client.map(run_chunk, parts, pure=False)
+        parts = split(jobs, threads)  # the same split as a local run
+        futures = client.map(partial(run_chunk, render), parts, pure=False)
         chunk_of = {future.key: part for future, part in zip(futures, parts)}
         for future in as_completed(futures):
             part = chunk_of.pop(future.key)

@@ -64,8 +64,23 @@ def html_exporter():
 
 
 def notebook_to_html(notebook) -> str:
+    title = report_title(notebook)
+    if title:
+        notebook.metadata["title"] = title  # the page's <title>, and the PDF's
     body, _ = html_exporter().from_notebook_node(notebook)
     return body
+
+
+def report_title(notebook) -> str | None:
+    """The title the report's header gave (``html.Html(title=…)``), e.g. the branch's name and the audience's."""
+    from .html import TITLE_KEY
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", ()):
+            title = output.get("metadata", {}).get(TITLE_KEY)
+            if title:
+                return str(title)
+    return None
 
 
 @contextmanager
@@ -89,7 +104,9 @@ PDF_TIMEOUT = 120  # seconds Chromium may take to load one report before its PDF
 def print_pdf(page, html_path: Path, pdf_path: Path, timeout: float = PDF_TIMEOUT) -> None:
     page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=timeout * 1000)
     with replacing(pdf_path) as temp:  # never leave a half-written PDF under the final name
-        page.pdf(path=str(temp), format="A4", print_background=True, display_header_footer=True,
+        # the CSS page size wins: sections with wide matrices print on landscape pages (report.css @page wide)
+        page.pdf(path=str(temp), format="A4", prefer_css_page_size=True, print_background=True,
+                 display_header_footer=True,
                  header_template="<span></span>", footer_template=PDF_FOOTER,
                  margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
 

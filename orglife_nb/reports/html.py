@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import re
 from typing import Callable, Iterable
 
@@ -18,6 +19,16 @@ from ..textable import clip
 
 CELL_WIDTH = 2000  # display columns of free text in a table cell or reading (about 1,000 Chinese characters)
 HEADING_WIDTH = 120  # of a section heading (two lines of an A4 page)
+# A member × member matrix prints with one-character columns under vertical names. Up to PORTRAIT_COLUMNS people
+# fit a portrait A4 page; a wider one goes on landscape pages, split into tables of at most LANDSCAPE_COLUMNS
+# columns. Never wider than the page: Chromium would shrink the whole document to fit it.
+PORTRAIT_COLUMNS = 24
+LANDSCAPE_COLUMNS = 36
+
+
+def landscape(people: int) -> bool:
+    """Whether a matrix over ``people`` prints on landscape pages."""
+    return people > PORTRAIT_COLUMNS
 
 
 def esc(value: object) -> str:
@@ -31,16 +42,23 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-class Html:
-    """Rendered HTML that Jupyter displays as ``text/html`` (and nothing else: no text/plain fallback noise)."""
+TITLE_KEY = "orglife/title"  # output metadata: the report's title, which the exported page's <title> takes
 
-    def __init__(self, markup: str) -> None:
+
+class Html:
+    """Rendered HTML that Jupyter displays as ``text/html`` (and nothing else: no text/plain fallback noise);
+    ``title`` marks a report header, whose title names the exported page (and so its PDF)."""
+
+    def __init__(self, markup: str, title: str | None = None) -> None:
         self.markup = markup
+        self.title = title
 
     def _repr_html_(self) -> str:
         return self.markup
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        if self.title:
+            return {"text/html": self.markup}, {TITLE_KEY: self.title}
         return {"text/html": self.markup}
 
     def __str__(self) -> str:
@@ -90,7 +108,7 @@ def nowrap(value: object) -> str:
     return f'<span class="nowrap">{text_cell(value)}</span>'
 
 
-def _assemble(head: list, labels: list[str] | None, columns: list[list[str]], css) -> str:
+def _assemble(head: list, labels: list[str] | None, columns: list[list[str]], css, matrix: bool = False) -> str:
     rows = []
     for row in range(len(columns[0]) if columns else 0):
         cells = [f"<th>{labels[row]}</th>"] if labels is not None else []
@@ -98,8 +116,12 @@ def _assemble(head: list, labels: list[str] | None, columns: list[list[str]], cs
             extra = css[row, position] if css is not None else ""
             cells.append(f'<td class="{esc(extra)}">{column[row]}</td>' if extra else f"<td>{column[row]}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    header = "".join(f"<th>{esc(clip(c, HEADING_WIDTH) if isinstance(c, str) else c)}</th>" for c in head)
-    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    header = [esc(clip(c, HEADING_WIDTH) if isinstance(c, str) else c) for c in head]
+    if matrix:  # names stand upright in one narrow column each
+        header[1:] = [f'<span class="vertical">{text}</span>' for text in header[1:]]
+    opening = '<table class="matrix">' if matrix else "<table>"
+    return (f"{opening}<thead><tr>{''.join(f'<th>{text}</th>' for text in header)}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def _cell_text(text: str) -> str:
@@ -119,7 +141,17 @@ def coverage_table(marks: pd.DataFrame, missing: pd.DataFrame, axis: str, name: 
     shown = np.where(gaps, "待" if pending else "缺", marks.to_numpy(dtype=object))
     css = np.where(gaps, "pending" if pending else "missing", "")
     columns = [_texts(shown[:, position].tolist(), esc) for position in range(len(labels))]
-    return _assemble([axis, *labels], _texts(labels, esc), columns, css)
+    rows = _texts(labels, esc)
+    count = len(labels)
+    parts = math.ceil(count / LANDSCAPE_COLUMNS) if landscape(count) else 1
+    size = math.ceil(count / parts)  # balanced: 40 people give two tables of 20, not 36 and 4
+    out = []
+    for start in range(0, count, size):
+        end = min(count, start + size)
+        if parts > 1:
+            out.append(f'<p class="matrix-part">{esc(f"第 {start + 1}–{end} 列（共 {count} 列）")}</p>')
+        out.append(_assemble([axis, *labels[start:end]], rows, columns[start:end], css[:, start:end], matrix=True))
+    return "".join(out)
 
 
 def talk_coverage_table(ctx, meeting_id: str, name: Callable[[object], str]) -> tuple[str, int, int]:
@@ -156,9 +188,11 @@ def criticism_coverage_tables(ctx, meeting_id: str, name: Callable[[object], str
     return out
 
 
-def section(title: str, reading: str, *parts: str, level: int = 2) -> Html:
-    """A report section: heading, a one-line reading in Chinese, then tables/charts (already HTML)."""
-    return Html(f'<section class="section"><h{level}>{esc(clip(title, HEADING_WIDTH))}</h{level}>'
+def section(title: str, reading: str, *parts: str, level: int = 2, wide: bool = False) -> Html:
+    """A report section: heading, a one-line reading in Chinese, then tables/charts (already HTML); ``wide`` prints
+    the whole section, heading included, on landscape pages."""
+    css = "section wide" if wide else "section"
+    return Html(f'<section class="{css}"><h{level}>{esc(clip(title, HEADING_WIDTH))}</h{level}>'
                 f'<p class="reading">{esc(clip(reading, CELL_WIDTH))}</p>{"".join(parts)}</section>')
 
 
@@ -172,7 +206,9 @@ def figure(svg: str, caption: str = "") -> str:
 
 
 def severity_badge(severity: str) -> str:
-    label = {"error": "违规", "warning": "提醒", "info": "待办"}.get(severity, severity)
+    from ..rules.registry import SEVERITY_LABELS
+
+    label = SEVERITY_LABELS.get(severity, severity)
     return f'<span class="sev-{esc(severity)}">{esc(label)}</span>'
 
 

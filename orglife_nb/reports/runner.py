@@ -334,7 +334,7 @@ def _run_all(jobs: list[Job], workers: int, progress: bool, description: str, *,
     if scheduler is not None:
         from .cluster import run_on_cluster
 
-        results = run_on_cluster(jobs, scheduler)
+        results = run_on_cluster(jobs, scheduler, split=chunks, render=render_chunk, close=close_worker_engines)
     else:
         results = run_local(jobs, workers)
     outcomes: list[Outcome] = []

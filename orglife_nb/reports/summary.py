@@ -11,12 +11,17 @@ from ..frames import Frames, load, subset
 from ..models import MeetingKind
 from ..rules import facts
 from ..store.review import STATES, counts, per_meeting
+from ..rules.status import BUCKETS
 from . import charts
-from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, _date, review_reading
+from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, _date, bucket_labels, review_reading
 from .html import Html, esc, figure, section, table
 
 
 class SummaryReport(AudienceReport):
+    SECTIONS = ("compliance_by_rule", "branch_ranking", "overdue_rectification", "cadence_grid", "report_lateness",
+                "review_by_superior")
+    PUBLIC_SECTIONS = frozenset({"overdue_rectification", "cadence_grid", "review_by_superior"})
+
     def __init__(self, db=None, branch_ids: list[str] | None = None, *, superior: str | None = None,
                  as_of: dt.date | str | None = None, audience: str = "internal", profile: str | None = None,
                  frames: Frames | None = None) -> None:
@@ -24,6 +29,7 @@ class SummaryReport(AudienceReport):
         if superior:
             loaded = subset(loaded, loaded.branches.branch_id[loaded.branches.superior == superior])
         self.superior = superior
+        self.selected = bool(branch_ids)  # a run on some branches, not all
         super().__init__(loaded, as_of=as_of, audience=audience, profile=profile)
 
     @cached_property
@@ -32,11 +38,12 @@ class SummaryReport(AudienceReport):
         return pd.Series(b["name"].to_numpy(), index=b.branch_id.to_numpy())
 
     def header(self) -> Html:
-        scope = f"上级党组织：{self.superior}" if self.superior else "全部支部"
+        scope = f"上级党组织：{self.superior}" if self.superior else "所选支部" if self.selected else "全部支部"
         facts = [f"截至 {self.as_of:%Y-%m-%d}", f"{AUDIENCES[self.audience]}版", scope,
                  f"支部 {len(self.frames.branches)} 个", self._meeting_count()]
-        return Html(f'<header class="report-header"><div class="report-title">组织生活会汇总报告</div>'
-                    f'<div class="report-meta">{esc(" · ".join(facts))}</div></header>')
+        title = "组织生活会汇总报告" + ("（公示）" if self.public else "")
+        return Html(f'<header class="report-header"><div class="report-title">{esc(title)}</div>'
+                    f'<div class="report-meta">{esc(" · ".join(facts))}</div></header>', title=title)
 
     def _meeting_count(self) -> str:
         planned = int((~facts.is_held(self.frames.meetings.date, self.as_of)).sum())
@@ -52,18 +59,16 @@ class SummaryReport(AudienceReport):
         total = max(1, len(self.frames.branches))
         violating = (self.findings[self.findings.severity.isin(["error", "warning"])]
                      .groupby("rule").branch_id.nunique())
-        frame = pd.DataFrame({"规则": rules.rule, "名称": rules.title, "类别": rules.family_label,
-                              "有问题的支部": rules.rule.map(violating).fillna(0).astype(int)})
+        frame = pd.DataFrame({"规则": rules.title, "类别": rules.family_label,
+                              "有问题的支部": rules.rule.map(violating).fillna(0).astype(int), "规则编号": rules.rule})
         frame["合规率"] = 1 - frame["有问题的支部"] / total
-        worst = frame.sort_values(["合规率", "规则"]).reset_index(drop=True)
+        worst = frame.sort_values(["合规率", "规则编号"]).reset_index(drop=True)
         shown = worst.assign(合规率=worst["合规率"].map(lambda v: f"{v:.0%}"))
-        classes = shown.copy().astype(object)
-        classes[:] = ""
+        shown = shown[["规则", "类别", "有问题的支部", "合规率", "规则编号"]]
+        classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
         classes.loc[worst["合规率"] < 0.8, "合规率"] = "late"
-        low = worst.iloc[0]
-        reading = (f"{total} 个支部中，合规率最低的规则是 {low['规则']}（{low['名称']}），"
-                   f"{int(low['有问题的支部'])} 个支部有问题。")
-        return section("一、各项规则合规率", reading, table(shown, classes=classes))
+        return section(self.numbered("compliance_by_rule", "各项规则合规率"), _lowest_reading(worst, total),
+                       table(shown, classes=classes))
 
     def branch_ranking(self) -> Html | None:
         if self.public:
@@ -77,19 +82,19 @@ class SummaryReport(AudienceReport):
                               "待办": ranked["info"].to_numpy()})
         clean = int((ranked["error"] == 0).sum())
         reading = f"{clean} 个支部没有违规；违规最多的是 {frame.iloc[0]['支部名称']}（{frame.iloc[0]['违规']} 条）。"
-        return section("二、支部违规排名", reading, table(frame))
+        return section(self.numbered("branch_ranking", "支部违规排名"), reading, table(frame))
 
     def overdue_rectification(self) -> Html:
         ledger = self.ledger
         buckets = (ledger.pivot_table(index="branch_id", columns="bucket", values="item_id", aggfunc="count",
                                       fill_value=0)
-                   .reindex(index=self.branch_names.index, columns=["已销号", "超期", "10 天内到期", "20 天内到期", "其余"],
-                            fill_value=0))
+                   .reindex(index=self.branch_names.index, columns=BUCKETS, fill_value=0))
+        buckets.columns = bucket_labels()
         buckets.insert(0, "支部名称", buckets.index.map(self.branch_names))
         buckets.index.name = "支部编号"
         overdue = int(buckets["超期"].sum())
         reading = (f"整改事项 {len(ledger)} 项，超期未销号 {overdue} 项，涉及 {int((buckets['超期'] > 0).sum())} 个支部。")
-        return section("三、整改超期情况", reading, table(buckets.reset_index()))
+        return section(self.numbered("overdue_rectification", "整改超期情况"), reading, table(buckets.reset_index()))
 
     def cadence_grid(self) -> Html:
         """Branch × ended half-year: whether a 组织生活会 was held; a table, so thousands of branches stay
@@ -101,7 +106,7 @@ class SummaryReport(AudienceReport):
         halves = [f"{y}{h}" for y in years for h in ("上", "下")
                   if pd.Timestamp(y, 6 if h == "上" else 12, 30 if h == "上" else 31) <= self.as_of]
         if self.branch_names.empty or not halves:
-            return section("四、召开频次一览", "尚无已结束的半年。")
+            return section(self.numbered("cadence_grid", "召开频次一览"), "尚无已结束的半年。")
         held = (pd.crosstab(regular.branch_id, period).reindex(index=self.branch_names.index, columns=halves,
                                                                 fill_value=0) > 0).to_numpy()
         columns = [f"{half[:-1]}年{half[-1]}半年" for half in halves]
@@ -112,7 +117,7 @@ class SummaryReport(AudienceReport):
         missing = int((~held).sum())
         reading = ("每个支部在每个已结束的半年都召开了组织生活会。" if missing == 0 else
                    f"有 {missing} 个“支部 × 半年”没有召开组织生活会（标红）。")
-        return section("四、召开频次一览", reading, table(shown, classes=classes))
+        return section(self.numbered("cadence_grid", "召开频次一览"), reading, table(shown, classes=classes))
 
     def report_lateness(self) -> Html | None:
         if self.public:
@@ -125,8 +130,10 @@ class SummaryReport(AudienceReport):
         sent = late.dropna()
         reading = (f"已召开的 {len(held)} 次会议中，{int((sent > 0).sum())} 次情况报告逾期报送，"
                    f"{int(days.isna().sum())} 次尚未报送。")
-        svg = charts.histogram(sent, title="情况报告报送：超过时限的天数（≤0 为按时）", xlabel="天")
-        return section("五、情况报告报送时效", reading, figure(svg))
+        # whole days past the time limit, a bar per day; on time (0 or earlier) is the bar at 0
+        svg = charts.day_counts(sent.clip(lower=0), title="情况报告报送：超过时限的天数（0 为按时）",
+                                xlabel="超过时限的天数", zero="按时")
+        return section(self.numbered("report_lateness", "情况报告报送时效"), reading, figure(svg))
 
     @cached_property
     def reviews(self) -> pd.DataFrame:
@@ -161,7 +168,7 @@ class SummaryReport(AudienceReport):
             total = shown.iloc[-1]
             reading += (f"等待审核最久的是 {total['最久待审核会议']}（{total['所在支部']}，{total['提交日期']} 提交，"
                         f"已等待 {total['已等待（天）']} 天）。")
-        return section("六、审核情况", reading, table(shown, classes=classes))
+        return section(self.numbered("review_by_superior", "审核情况"), reading, table(shown, classes=classes))
 
     def _review_row(self, name: str, tally: pd.Series, oldest: pd.Series | None) -> dict:
         waits = oldest is not None and not pd.isna(oldest.meeting_id)
@@ -173,3 +180,18 @@ class SummaryReport(AudienceReport):
 
 
 NO_SUPERIOR = "（未填上级党组织）"
+TIE_NAMES = 3  # rules named when several share the lowest compliance
+
+
+def _lowest_reading(ranked: pd.DataFrame, total: int) -> str:
+    """The reading of the compliance table (``ranked``: lowest first): the lowest rule, or how many share it."""
+    low = ranked.iloc[0]
+    if low["有问题的支部"] == 0:
+        return f"{total} 个支部中，各项规则均无支部有问题。"
+    tied = ranked[ranked["合规率"] == low["合规率"]]
+    if len(tied) == 1:
+        return f"{total} 个支部中，合规率最低的规则是“{low['规则']}”，{int(low['有问题的支部'])} 个支部有问题。"
+    names = "、".join(f"“{name}”" for name in tied["规则"].head(TIE_NAMES))
+    more = "等" if len(tied) > TIE_NAMES else ""
+    return (f"{total} 个支部中，{len(tied)} 项规则并列合规率最低（{low['合规率']:.0%}，各有 "
+            f"{int(low['有问题的支部'])} 个支部有问题）：{names}{more}。")

@@ -189,7 +189,7 @@ def peer_review(ctx) -> pd.DataFrame:
                           subject="target", severity=ctx.profile.peer_review)
 
 
-@register("MEET-GROUP-CHECK", "MEET", "班子对照检查", "error", LEADERSHIP_ONLY, "003 民主 三.2③，三.3")
+@register("MEET-GROUP-CHECK", "MEET", "班子对照检查", "error", LEADERSHIP_ONLY, "003 民主 三.2③、三.3")
 def group_check(ctx) -> pd.DataFrame:
     """民主生活会: the 主要负责同志 first gives the 班子's 对照检查 on its behalf (a 通报 addressed to the 班子), then
     the members examine themselves (先班子后个人; where it stands in the stage is MEET-ORDER's)."""

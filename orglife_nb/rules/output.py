@@ -31,9 +31,35 @@ def to_json(findings: pd.DataFrame) -> str:
     return json.dumps(records, ensure_ascii=False, indent=1, default=int)
 
 
+# Findings for people (CSV, xlsx): Chinese headers, labels for codes, sources naming their documents. JSON is the
+# machine format and keeps the codes.
+READABLE = {"branch_id": "支部编号", "branch_name": "支部名称", "meeting_id": "会议编号", "kind": "会议类型",
+            "meeting_date": "会议日期", "severity": "级别", "title": "规则", "subject_name": "对象", "message": "问题",
+            "due": "应完成日期", "days": "逾期天数", "source": "依据", "rule": "规则编号"}
+
+
+def readable(findings: pd.DataFrame) -> pd.DataFrame:
+    """One row per finding with ``READABLE``'s Chinese headers, in that order."""
+    from ..sources import cite
+
+    out = _plain(findings)
+    out["severity"] = findings.severity.map(SEVERITY_LABELS).astype(object)
+    out["kind"] = findings.kind.map(KIND_LABELS).astype(object)
+    out["source"] = findings.source.map(cite).astype(object)
+    out["subject_name"] = out.subject_name.where(out.subject_name.notna(), out.subject)
+    return out[list(READABLE)].rename(columns=READABLE)
+
+
 def to_csv(findings: pd.DataFrame) -> str:
     """CSV text starting with a UTF-8 BOM, safe to open in Excel/WPS (``outputs.csv_text``)."""
-    return csv_text(_plain(findings))
+    return csv_text(readable(findings))
+
+
+def to_xlsx(findings: pd.DataFrame) -> bytes:
+    """The readable findings as one worksheet (header row frozen, filters, print setup), text written as text."""
+    from ..workbook.sheets import write_frame
+
+    return write_frame(readable(findings), "检查结果")
 
 
 def summary_line(findings: pd.DataFrame) -> str:
@@ -49,20 +75,37 @@ def to_table(findings: pd.DataFrame, as_of=None) -> str:
         lines.append(f"检查日期：{pd.Timestamp(as_of):%Y-%m-%d}")
     if findings.empty:
         lines.append("未发现问题。")
+    from ..textable import display_width, render, terminal_width
+
+    width = terminal_width()
+    # the same column widths in every meeting's table, so the findings line up down the page
+    names = findings.subject_name.where(findings.subject_name.notna(), findings.subject).dropna().astype(str)
+    widths = (4, max(map(display_width, findings.rule), default=0), min(12, max(map(display_width, names), default=0)))
     branch_key = meeting_key = None
-    for row in findings.itertuples(index=False):  # output lines only: one per finding
+    group: list[tuple] = []
+
+    def flush() -> None:  # a meeting's findings as a table that wraps its messages to the terminal's width
+        if group:
+            lines.append(render(["级别", "规则", "对象", "问题"], group, nowrap=(0, 1), width=width, indent=4,
+                                header=False, min_widths=widths))
+            group.clear()
+
+    for row in findings.itertuples(index=False):  # grouped by branch, then meeting
         if row.branch_id != branch_key:
+            flush()
             branch_key, meeting_key = row.branch_id, object()
             lines += ["", f"支部 {row.branch_id} {row.branch_name or ''}".rstrip()]
         if row.meeting_id != meeting_key:
+            flush()
             meeting_key = row.meeting_id
             if row.meeting_id is None:
                 lines.append("  频次（全年）")
             else:
                 date = "" if pd.isna(row.meeting_date) else f"{row.meeting_date:%Y-%m-%d}"
                 lines.append(f"  会议 {row.meeting_id} {KIND_LABELS.get(row.kind, '')} {date}".rstrip())
-        who = f" [{row.subject_name or row.subject}]" if row.subject else ""
-        lines.append(f"    {SEVERITY_LABELS[row.severity]} {row.rule}{who} {row.message}")
+        who = (row.subject_name or row.subject) if row.subject else ""
+        group.append((SEVERITY_LABELS[row.severity], row.rule, who, row.message))
+    flush()
     lines += ["", summary_line(findings)]
     return "\n".join(lines)
 
@@ -127,4 +170,4 @@ def rules_text(table: pd.DataFrame, fmt: str = "table") -> str:
 
     rows = zip(table.rule, table.family_label, table.title, table.severity.map(SEVERITY_LABELS), table.applies_to,
                table.source)
-    return render(["编号", "类别", "名称", "默认级别", "适用会议", "出处"], rows)
+    return render(["编号", "类别", "名称", "默认级别", "适用会议", "出处"], rows, nowrap=(0,))

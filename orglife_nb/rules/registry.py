@@ -19,7 +19,7 @@ from ..models import MeetingKind
 FAMILIES = {"PREP": "会前准备", "MEET": "召开会议", "EVAL": "民主评议党员", "RECT": "会后整改", "POST": "会后工作",
             "FREQ": "频次"}
 SEVERITIES = ("error", "warning", "info")
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "待办"}
+SEVERITY_LABELS = {"error": "违规", "warning": "提醒", "info": "待办"}  # the words of reports and documents too
 
 ALL = tuple(k.value for k in MeetingKind)
 BRANCH_MEETINGS = (MeetingKind.regular.value, MeetingKind.special.value)

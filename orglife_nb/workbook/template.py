@@ -18,7 +18,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..models import BY_TABLE, RECORDS, FieldSpec, Record, fields_of
+from ..models import BY_TABLE, DATE_MAX, DATE_MIN, RECORDS, FieldSpec, Record, fields_of
 from ..outputs import check_target, replacing
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -79,34 +79,90 @@ def choices(spec: FieldSpec) -> list[str] | None:
     return None
 
 
-def _validation(spec: FieldSpec, letter: str) -> DataValidation:
+def _excel_date(day) -> str:
+    return f"DATE({day.year},{day.month},{day.day})"
+
+
+def _validation(spec: FieldSpec, letter: str) -> DataValidation | None:
+    """The drop-down of an enumerated or 是/否 column, or the date check of a date column.
+
+    是/否 and dates warn instead of refusing: the header note allows Y/N, true/false, 1/0 and dates typed as text
+    (YYYY/MM/DD, YYYY年M月D日), which the import reads but a strict validation would reject as typed."""
     values = choices(spec)
-    validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
-                                showErrorMessage=True, errorTitle=spec.header,
-                                error="请从下拉列表中选择：" + "、".join(values))
+    if values:
+        lenient = spec.kind == "bool"
+        error = ("请从下拉列表中选择：" + "、".join(values) +
+                 ("（也可填 Y/N、true/false、1/0；选“是”保留所填内容）" if lenient else ""))
+        validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
+                                    showErrorMessage=True, errorTitle=spec.header, error=error,
+                                    errorStyle="warning" if lenient else "stop")
+    elif spec.kind == "date":
+        validation = DataValidation(type="date", operator="between", formula1=_excel_date(DATE_MIN),
+                                    formula2=_excel_date(DATE_MAX), allow_blank=True, showErrorMessage=True,
+                                    errorStyle="warning", errorTitle=spec.header,
+                                    error=f"请填 {DATE_MIN:%Y-%m-%d} 至 {DATE_MAX:%Y-%m-%d} 之间的日期；文本 YYYY-MM-DD、"
+                                          "YYYY/MM/DD、YYYY年M月D日 也可以，选“是”保留所填内容")
+    else:
+        return None
     validation.add(f"{letter}2:{letter}{LAST_ROW}")
     return validation
+
+
+PORTRAIT_WIDTH = 90  # column-width units across a portrait A4 page; wider sheets print landscape
+MAX_WIDTH = 60  # a column fits its longest value up to this; longer text is cut off on screen, whole in the cell
+
+
+# East Asian wide and full-width ranges (what ``display_width`` counts double), for a whole column at once
+_WIDE = "[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+
+
+def fitted_width(values, least: float = 0) -> float:
+    """A column width that fits the longest of ``values`` (CJK characters count double), within MAX_WIDTH; measured
+    column-wise (an export has a million cells)."""
+    import pandas as pd
+
+    texts = pd.Series(values, dtype=object).dropna().astype(str)
+    longest = int((texts.str.len() + texts.str.count(_WIDE)).max()) if len(texts) else 0
+    return min(MAX_WIDTH, max(least, longest + 2))
+
+
+def print_setup(sheet, widths: list[float]) -> None:
+    """A4, the header row on every printed page, one page wide (as many tall as it takes), landscape when the
+    columns are wider than a portrait page."""
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.paperSize = "9"  # A4
+    sheet.page_setup.orientation = "landscape" if sum(widths) > PORTRAIT_WIDTH else "portrait"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages tall as needed
+    sheet.print_options.gridLines = True
 
 
 def new_workbook() -> Workbook:
     return Workbook(write_only=True)
 
 
-def add_sheet(workbook: Workbook, record: type[Record]):
-    """A write-only sheet for ``record`` with its header row written; the caller appends the data rows."""
+def add_sheet(workbook: Workbook, record: type[Record], frame=None):
+    """A write-only sheet for ``record`` with its header row written and its print setup; the caller appends the
+    data rows (``frame``, when given, widens text columns to fit its longest value)."""
     sheet = workbook.create_sheet(record.sheet)
     specs = fields_of(record)
-    header = []
+    header, widths = [], []
     for index, spec in enumerate(specs, start=1):
         letter = get_column_letter(index)
         dimension = sheet.column_dimensions[letter]  # column styles must be set before the first row
-        dimension.width = column_width(spec)
+        width = column_width(spec)
+        if frame is not None and spec.kind in ("id", "text") and spec.name in frame:
+            width = fitted_width(frame[spec.name].tolist(), width)
+        dimension.width = width
+        widths.append(width)
         if spec.kind == "date":
             dimension.number_format = DATE_FORMAT
         elif spec.kind == "id":
             dimension.number_format = TEXT_FORMAT
-        if choices(spec):
-            sheet.data_validations.append(_validation(spec, letter))
+        validation = _validation(spec, letter)
+        if validation is not None:
+            sheet.data_validations.append(validation)
         cell = WriteOnlyCell(sheet, value=spec.header)
         cell.font = _REQUIRED_FONT if spec.required else _HEADER_FONT
         cell.fill = _HEADER_FILL
@@ -115,6 +171,7 @@ def add_sheet(workbook: Workbook, record: type[Record]):
         cell.comment = comment
         header.append(cell)
     sheet.freeze_panes = "A2"
+    print_setup(sheet, widths)
     sheet.append(header)
     return sheet
 

@@ -21,7 +21,7 @@ from ..store.writer import frame_rows
 from .template import NO, YES, add_sheet, new_workbook, save
 
 
-def _text_writer(sheet) -> Callable[[Any], Any]:
+def text_writer(sheet) -> Callable[[Any], Any]:
     def cell(value: Any) -> Any:
         if value is None:
             return None
@@ -45,7 +45,7 @@ def _converter(spec: FieldSpec, sheet) -> Callable[[Any], Any] | None:
     if spec.kind == "bool":
         return lambda value: None if value is None else (YES if value else NO)
     if spec.kind in ("id", "text"):
-        return _text_writer(sheet)
+        return text_writer(sheet)
     if spec.kind == "date":
         return lambda value: value.date() if isinstance(value, dt.datetime) else value
     if spec.kind == "int":  # a frame column with gaps holds floats: 2026.0 → 2026
@@ -73,8 +73,8 @@ def write_workbook(out: str | os.PathLike, batch: dict[type[Record], pd.DataFram
     workbook = new_workbook()
     written = {}
     for record in RECORDS:
-        sheet = add_sheet(workbook, record)
         frame = batch.get(record)
+        sheet = add_sheet(workbook, record, frame)
         written[record] = 0 if frame is None else _append_rows(sheet, record, frame)
     save(workbook, out)
     return written

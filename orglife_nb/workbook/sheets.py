@@ -1,0 +1,40 @@
+"""A plain table (a data frame with Chinese headers) as an .xlsx worksheet for people: check results and the like.
+
+Text is written as text (``write.text_writer``: a value starting with ``=`` never becomes a formula), the header
+row is frozen and filterable, and the sheet prints on A4 with the header repeated (``template.print_setup``).
+"""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+
+from .template import _HEADER_FILL, _HEADER_FONT, display_width, fitted_width, new_workbook, print_setup
+from .write import text_writer
+
+
+def write_frame(frame: pd.DataFrame, title: str) -> bytes:
+    """``frame`` as the one sheet ``title`` of a workbook; the file's bytes."""
+    workbook = new_workbook()
+    sheet = workbook.create_sheet(title)
+    widths = [fitted_width(frame[name].tolist(), display_width(str(name)) + 3) for name in frame.columns]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    print_setup(sheet, widths)
+    sheet.freeze_panes = "A2"
+    if len(frame.columns):
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+    header = []
+    for name in frame.columns:
+        cell = WriteOnlyCell(sheet, value=str(name))
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        header.append(cell)
+    sheet.append(header)
+    text = text_writer(sheet)
+    for row in frame.itertuples(index=False):
+        sheet.append([text(v) if isinstance(v, str) else (None if v is None or v != v else v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,118 @@
+"""Printed reports (Chromium PDF) of a 5-member and a 30-member branch: body text at one size, wide matrices on
+landscape pages, no page that holds only a heading."""
+from __future__ import annotations
+
+import html as html_module
+import random
+import re
+import shutil
+import subprocess
+from collections import Counter
+
+import pytest
+
+from orglife_nb import demo
+from orglife_nb.store import Store
+
+SIZES = {"B005": 5, "B030": 30}
+pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils (pdftotext) 未安装")
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory):
+    from orglife_nb.reports.runner import run_reports
+
+    root = tmp_path_factory.mktemp("print")
+    rows: dict = {}
+    for branch_id, size in SIZES.items():
+        plan = demo.BranchPlan(branch_id, "organ", size, True, True, name=f"{size}人支部")
+        demo.merge(rows, demo.branch_rows(plan, random.Random(branch_id), demo.DEMO_AS_OF))
+    url = f"sqlite:///{root / 'store.db'}"
+    with Store(url) as store:
+        store.save(demo.to_batch(rows))
+    runs = {audience: run_reports(url, as_of=demo.DEMO_AS_OF, out=root / audience, audience=audience, pdf=True,
+                                  progress=False, echo=lambda _: None)
+            for audience in ("internal", "public")}
+    assert all(run.failed == 0 for run in runs.values())
+    return {audience: run.out for audience, run in runs.items()}
+
+
+def _pdfs(printed):
+    for out in printed.values():
+        yield from sorted((out / "branches").glob("*.pdf"))
+        yield out / "summary.pdf"
+
+
+def _word_heights(pdf) -> Counter:
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return Counter(round(float(y1) - float(y0), 1)
+                   for y0, y1 in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', bbox))
+
+
+def test_body_text_prints_at_one_size_whatever_the_branch_size(printed):
+    out = printed["internal"] / "branches"
+    small, large = (_word_heights(out / f"{branch}.pdf").most_common(1)[0][0] for branch in SIZES)
+    # before: Chromium shrank a report whose matrices were wider than A4 (20 members printed at ~67 %)
+    assert small == large
+
+
+def test_wide_matrices_print_on_landscape_pages(printed):
+    def orientations(pdf) -> set[str]:
+        info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, text=True,
+                              check=True).stdout
+        return {"landscape" if float(w) > float(h) else "portrait"
+                for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)}
+
+    out = printed["internal"] / "branches"
+    assert orientations(out / "B005.pdf") == {"portrait"}
+    assert orientations(out / "B030.pdf") == {"portrait", "landscape"}
+
+
+def _headings(html: str) -> list[str]:
+    found = re.findall(r'<(h[1-4])[^>]*>(.*?)</\1>|class="(?:report-title|matrix-part)">(.*?)</', html, re.S)
+    texts = [html_module.unescape(re.sub(r"<[^>]+>", "", a or b)) for _, a, b in found]
+    return sorted({re.sub(r"\s+", "", text) for text in texts if text.strip()}, key=len, reverse=True)
+
+
+def test_no_page_but_the_last_holds_only_a_heading(printed):
+    for pdf in _pdfs(printed):
+        headings = _headings(pdf.with_suffix(".html").read_text(encoding="utf-8"))
+        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        pages = text.split("\f")[:-1]
+        assert len(pages) > 1 or pdf.name == "summary.pdf"
+        for number, page in enumerate(pages[:-1], 1):
+            rest = re.sub(r"\s+", "", page)
+            rest = re.sub(r"第\d+页/共\d+页", "", rest)
+            for heading in headings:
+                rest = rest.replace(heading, "")
+            assert rest, f"{pdf.name} 第 {number} 页只有标题"
+
+
+def test_pages_and_pdfs_are_titled_with_the_branch_and_audience(printed):
+    for audience, kind in (("internal", "组织生活会情况报告"), ("public", "公示信息")):
+        page = printed[audience] / "branches" / "B005.html"
+        assert f"<title>5人支部 {kind}</title>" in page.read_text(encoding="utf-8")
+        info = subprocess.run(["pdfinfo", str(page.with_suffix(".pdf"))], capture_output=True, text=True).stdout
+        assert re.search(rf"^Title:\s+5人支部 {kind}$", info, re.M)
+    summary = (printed["public"] / "summary.html").read_text(encoding="utf-8")
+    assert "<title>组织生活会汇总报告（公示）</title>" in summary
+
+
+@pytest.mark.parametrize("people, tables", [(20, 1), (30, 1), (40, 2), (80, 3)])
+def test_a_wide_matrix_is_split_into_balanced_tables(people, tables):
+    import numpy as np
+    import pandas as pd
+
+    from orglife_nb.reports.html import LANDSCAPE_COLUMNS, coverage_table
+
+    ids = [f"M{i:02d}" for i in range(people)]
+    marks = pd.DataFrame("✓", index=ids, columns=ids)
+    missing = pd.DataFrame(np.eye(people, dtype=bool), index=ids, columns=ids)
+    html = coverage_table(marks, missing, "谈话双方", str)
+    heads = re.findall(r"<thead><tr>(.*?)</tr></thead>", html)
+    widths = [head.count('<span class="vertical">') for head in heads]
+    assert len(heads) == tables and sum(widths) == people and max(widths) <= LANDSCAPE_COLUMNS
+    assert max(widths) - min(widths) <= 1  # balanced
+    assert html.count("<tr><th>M00</th>") == tables  # every part keeps the row names
+    assert html.count('class="missing"') == people
