@@ -302,3 +302,20 @@ def test_an_older_store_is_upgraded_and_takes_group_records(db_url):
                                      "responder": "001-01", "summary": "较强"}])})
         assert sorted(store.read(Criticism).target) == ["001-01", GROUP]
         assert store.read(Response).question.tolist() == ["担当意识"]
+
+
+def test_a_long_findings_table_is_one_line_per_finding_short_one_wraps():
+    """rich lays a table out to the terminal's width at ~1 ms a meeting: a 10,000-branch check (270,000 findings)
+    printed that way took minutes. Beyond WRAP_LIMIT each finding is one aligned line."""
+    from orglife_nb import demo
+    from orglife_nb.rules.output import WRAP_LIMIT, to_table
+
+    found = run_checks(frames.from_batch(demo.generate()), as_of=demo.DEMO_AS_OF)
+    long_message = found.message.str.len().idxmax()
+    wrapped = to_table(found, demo.DEMO_AS_OF, wrap=True)
+    plain = to_table(found, demo.DEMO_AS_OF, wrap=False)
+    message = found.message[long_message]
+    assert message in plain and message not in wrapped  # wrapped onto a second line at 100 columns
+    lines = [line for line in plain.splitlines() if line.startswith("    ")]
+    assert len(lines) == len(found)
+    assert len(found) < WRAP_LIMIT and to_table(found, demo.DEMO_AS_OF) == wrapped

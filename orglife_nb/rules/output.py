@@ -68,16 +68,24 @@ def summary_line(findings: pd.DataFrame) -> str:
     return f"共 {len(findings)} 条：{parts}"
 
 
-def to_table(findings: pd.DataFrame, as_of=None) -> str:
-    """Readable in a terminal: grouped by branch and meeting (names, kind, date), counts per severity at the end."""
+# beyond this many findings the table is not laid out to the terminal's width (rich costs ~1 ms a meeting)
+WRAP_LIMIT = 2000
+
+
+def to_table(findings: pd.DataFrame, as_of=None, wrap: bool | None = None) -> str:
+    """Readable in a terminal: grouped by branch and meeting (names, kind, date), counts per severity at the end.
+
+    ``wrap``: messages wrap to the terminal's width (rich); default when at most ``WRAP_LIMIT`` findings. Otherwise
+    (files, long runs) each finding is one line, the columns still aligned."""
     lines = []
     if as_of is not None:
         lines.append(f"检查日期：{pd.Timestamp(as_of):%Y-%m-%d}")
     if findings.empty:
         lines.append("未发现问题。")
-    from ..textable import display_width, render, terminal_width
+    from ..textable import display_width, plain, render, terminal_width
 
     width = terminal_width()
+    wrap = len(findings) <= WRAP_LIMIT if wrap is None else wrap
     # the same column widths in every meeting's table, so the findings line up down the page
     names = findings.subject_name.where(findings.subject_name.notna(), findings.subject).dropna().astype(str)
     widths = (4, max(map(display_width, findings.rule), default=0), min(12, max(map(display_width, names), default=0)))
@@ -86,8 +94,11 @@ def to_table(findings: pd.DataFrame, as_of=None) -> str:
 
     def flush() -> None:  # a meeting's findings as a table that wraps its messages to the terminal's width
         if group:
-            lines.append(render(["级别", "规则", "对象", "问题"], group, nowrap=(0, 1), width=width, indent=4,
-                                header=False, min_widths=widths))
+            if wrap:
+                lines.append(render(["级别", "规则", "对象", "问题"], group, nowrap=(0, 1), width=width, indent=4,
+                                    header=False, min_widths=widths))
+            else:
+                lines.append(plain(["级别", "规则", "对象", "问题"], group, indent=4, header=False, min_widths=widths))
             group.clear()
 
     for row in findings.itertuples(index=False):  # grouped by branch, then meeting
