@@ -74,20 +74,24 @@ def order(ctx) -> pd.DataFrame:
     flipped = ctx.held[ctx.held.meeting_id.isin(flipped_ids) & ctx.held.has_committee]
     stage_findings = emit(flipped, "党员大会的发言排在支委会之前：应先召开支委会，再召开党员大会")
 
-    # the 班子's records open the stage: one finding per stage where one comes after a member's record
+    # the first personal record of each stage: where the secretary's self-criticism belongs (one groupby serves
+    # both checks below: criticism tables have millions of rows)
     group = c.target.isin([GROUP])
-    first_member = c[~group].groupby(["meeting_id", "stage"], observed=True).seq.min().rename("first_member")
+    personal = c[~group]
+    first = personal.loc[personal.groupby(["meeting_id", "stage"], observed=True).seq.idxmin()]
+
+    # the 班子's records open the stage: one finding per stage where one comes after a member's record
+    first_member = first.set_index(["meeting_id", "stage"]).seq.rename("first_member")
     late = c[group].join(first_member, on=["meeting_id", "stage"], how="inner")
     late = late[late.seq.gt(late.first_member)].drop_duplicates(["meeting_id", "stage"])
     late = late.assign(stage_label=late.stage.astype(object).map(STAGE_LABELS))
     group_findings = emit(late, fmt("{stage_label}：针对班子的通报和批评应在个人对照检查之前进行（先班子后个人）", late))
 
     # secretary first among the personal records: the first is not the secretary's self-criticism, though one exists
-    c = c[~group]
-    own = c.speaker.eq(c.target) & c.act.eq(SELF)
-    c = c.assign(own=own, lead_self=own & c.speaker.eq(c.secretary_id))
-    first = c.loc[c.groupby(["meeting_id", "stage"], observed=True).seq.idxmin()]
-    has_lead = c[c.lead_self].groupby(["meeting_id", "stage"], observed=True).size().rename("has_lead")
+    c = personal
+    lead_self = c.speaker.eq(c.target) & c.act.eq(SELF) & c.speaker.eq(c.secretary_id)
+    first = first.assign(lead_self=lead_self.loc[first.index])
+    has_lead = c[lead_self].groupby(["meeting_id", "stage"], observed=True).size().rename("has_lead")
     first = first.join(has_lead, on=["meeting_id", "stage"], how="inner")
     first = first[~first.lead_self]
     first = first.assign(secretary_name=ctx.name_of(first.secretary_id), speaker_name=ctx.name_of(first.speaker),
