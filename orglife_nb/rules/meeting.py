@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..models import GROUP, NAMED_QUESTIONS, CriticismAct, CriticismStage, Presence, QuestionSource, Situation, UnitType
 from .common import concat, emit, fmt, recorded_after, unset_or_refused
-from .coverage import held_criticism_needs
+from .coverage import held_criticism_needs, matched
 from .context import LEADERSHIP
 from .registry import ALL, BRANCH_MEETINGS, LEADERSHIP_ONLY, register
 
@@ -184,9 +184,7 @@ def peer_review(ctx) -> pd.DataFrame:
     a = a[~a.target.isin([GROUP])]
     selfs = a[a.act.eq(SELF) & a.speaker.eq(a.target) & ~a.target.eq(a.secretary_id).fillna(False)]
     heard = a[a.act.eq(CRIT) & a.speaker.ne(a.target)]
-    heard_keys = pd.MultiIndex.from_frame(heard[["meeting_id", "target"]].astype(object))
-    keys = pd.MultiIndex.from_frame(selfs[["meeting_id", "target"]].astype(object))
-    gap = selfs[~keys.isin(heard_keys)].drop_duplicates(["meeting_id", "target"])
+    gap = selfs[~matched(selfs, heard, ["meeting_id", "target"])].drop_duplicates(["meeting_id", "target"])
     gap = gap.merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
     gap = gap.assign(name=ctx.name_of(gap.target))
     return recorded_after(ctx, gap, fmt("党员大会：{name} 自评后没有其他党员对其提出意见（党员互评）", gap),

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import MaterialType, OpinionMethod, OpinionSource, StudyForm, UnitType
-from .coverage import all_talk_needs
+from .coverage import all_talk_needs, matched
 from .common import concat, dated_step, emit, fmt, missing, text
 from .context import LEADERSHIP
 from .steps import STEPS
@@ -225,8 +225,7 @@ def leader_opinions(ctx) -> pd.DataFrame:
     o = o[["meeting_id", "target", "date", "feedback_date"]].rename(columns={"date": "opinion_date",
                                                                           "target": "member_id"})
     o = o[o.member_id.isin(r.member_id.unique())]
-    asked = pd.MultiIndex.from_frame(o[["meeting_id", "member_id"]].astype(object))
-    unasked = r[~pd.MultiIndex.from_frame(r[["meeting_id", "member_id"]].astype(object)).isin(asked)]
+    unasked = r[~matched(r, o, ["meeting_id", "member_id"])]
     o = o.merge(r[~r.in_group], on=["meeting_id", "member_id"])
     late = o[o.feedback_date.gt(o.date)]
     unfed = o[o.feedback_date.isna()]
