@@ -59,7 +59,9 @@ def test_steps_follow_the_kind():
     keys = {kind: set(timeline(kind, WEDNESDAY)["key"]) for kind in ("regular", "special", "leadership")}
     assert keys["regular"] == keys["special"]
     assert {"superior_notice", "rectification_public"} <= keys["regular"] - keys["leadership"]
-    assert {"public_notice", "public_report"} <= keys["leadership"] - keys["regular"]
+    assert {"public_notice"} <= keys["leadership"] - keys["regular"]
+    # rules.md revision 2: every kind tells cadres and masses within the month (POST-PUBLIC-REPORT)
+    assert "public_report" in keys["regular"] & keys["leadership"]
     special_meeting = by_key(timeline("special", WEDNESDAY))["meeting"]
     assert special_meeting.rule == "MEET-DURATION" and "4 小时" in special_meeting.note
 
@@ -243,7 +245,7 @@ def test_cli_ics_writes_the_file_and_prints_the_path(capsys, tmp_path, monkeypat
     code, out, _ = run(capsys, "deadlines", "--kind", "special", "--date", "2026-06-24", "--format", "ics",
                        "--out", str(out_file))
     assert code == 0 and str(out_file) in out
-    assert len(list(Calendar.from_ical(out_file.read_bytes()).walk("VEVENT"))) == 13
+    assert len(list(Calendar.from_ical(out_file.read_bytes()).walk("VEVENT"))) == 14
     monkeypatch.chdir(tmp_path)
     code, out, _ = run(capsys, "deadlines", "--kind", "leadership", "--date", "2026-06-24", "--format", "ics")
     assert code == 0 and "deadlines-leadership-2026-06-24.ics" in out
@@ -299,4 +301,4 @@ def test_terminal_tables_fit_the_terminal(capsys, monkeypatch, demo_store, colum
         outputs[argv[0]] = out
     assert "PREP-PLAN-DEADLINE" in outputs["deadlines"] and "2026-09-25 周五" in outputs["deadlines"]
     assert all(rule in outputs["rules"] for rule in ("PREP-SUPERIOR-NOTICE", "MEET-PRIOR-RECTIFICATION"))
-    assert "PREP-PLAN-DEADLINE" in outputs["check"] and "MEET-PRIOR-RECTIFICATION" in outputs["check"]
+    assert "PREP-PLAN-DEADLINE" in outputs["check"] and "MEET-GROUP-CHECK" in outputs["check"]

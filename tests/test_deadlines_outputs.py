@@ -51,8 +51,10 @@ def test_cli_ics_meeting_event_on_its_own_date(tmp_path):
 
 @pytest.mark.parametrize("kind, day", [("leadership", SUNDAY), ("regular", BEFORE_SPRING_FESTIVAL),
                                        ("special", D(2026, 10, 11))])
-def test_table_ics_checklist_and_widgets_show_one_timeline(kind, day):
+def test_table_ics_checklist_and_widgets_show_one_timeline(kind, day, monkeypatch):
     from orglife_nb.training.widgets import ChecklistWidget, DeadlineCalculator
+
+    monkeypatch.setenv("COLUMNS", "400")  # the terminal table unwrapped: each mark whole on its line
 
     frame = timeline(kind, day)
     marked = frame[frame.day_off.ne("")]

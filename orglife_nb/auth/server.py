@@ -19,7 +19,6 @@ import json
 import os
 import re
 import time
-from collections import defaultdict, deque
 from urllib.parse import urlparse
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -31,10 +30,9 @@ from traitlets import Int, List, Unicode, default
 
 from .identity import (IDENTITY_ENV, IDENTITY_HEADER, KEY_ENV, QUERY_URL_ENV,  # noqa: F401 (re-exported)
                        identity_from_environ, sign_identity, verify_identity)
+from .throttle import ADDRESS_FAILURES, LOGIN_FAILURES, LOGIN_WINDOW, Throttle  # noqa: F401 (re-exported)
+
 COOKIE = "orglife-login"
-LOGIN_FAILURES = 5  # failed logins allowed per account within LOGIN_WINDOW seconds
-ADDRESS_FAILURES = 30  # per address: higher, since a whole office may share one address
-LOGIN_WINDOW = 600
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -93,34 +91,6 @@ class OwnerAuthorizer(Authorizer):
 
 # ---------------------------------------------------------------------------------------------------------------
 # Login
-
-
-class Throttle:
-    """Failed logins per key (account name, address) within a sliding window."""
-
-    def __init__(self, limit: int = LOGIN_FAILURES, window: float = LOGIN_WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self.failures: dict[str, deque] = defaultdict(deque)
-
-    def wait(self, *keys: str, now: float | None = None) -> float:
-        """Seconds until another try is allowed (0 when it is)."""
-        now = now if now is not None else time.monotonic()
-        longest = 0.0
-        for key in keys:
-            times = self.failures[key]
-            while times and now - times[0] > self.window:
-                times.popleft()
-            if len(times) >= self.limit:
-                longest = max(longest, self.window - (now - times[0]))
-        return longest
-
-    def fail(self, *keys: str, now: float | None = None) -> None:
-        now = now if now is not None else time.monotonic()
-        for key in keys:
-            self.failures[key].append(now)
-
-    def clear(self, key: str) -> None:
-        self.failures.pop(key, None)
 
 
 ACCOUNT_THROTTLE = Throttle()

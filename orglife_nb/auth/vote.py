@@ -20,6 +20,7 @@ from tornado import web
 
 from ..errors import OrglifeError
 from ..models import SCHEME_LEVELS, VoterType
+from .throttle import Throttle
 from ..store.voting import VoteRefused, well_formed
 
 # Votes take turns in one thread of their own: they would only queue for the store's write lock anyway, and
@@ -153,8 +154,6 @@ class VoteHandler(JupyterHandler):
 
     @allow_unauthenticated
     async def post(self) -> None:
-        from .server import Throttle
-
         code = self.get_argument("code", "").strip()[:40]
         address = self.request.remote_ip or ""
         throttle: Throttle = self.settings.setdefault("orglife_vote_throttle", Throttle(limit=GUESSES))
