@@ -24,6 +24,17 @@ ASSEMBLY, COMMITTEE, LEADERSHIP_STAGE = (CriticismStage.assembly.value, Criticis
 
 
 def blank(series: pd.Series) -> pd.Series:
+    """Missing or only spaces. Arrow-backed text (a bulk store read) is trimmed in Arrow: RECT-FOUR-CLEAR looks at
+    five columns of every rectification item (half a million on 10,000 branches)."""
+    from ..frames import arrow_text
+
+    arrow = arrow_text(series)
+    if arrow is not None:
+        import pyarrow.compute as pc
+
+        trimmed = pc.utf8_trim_whitespace(arrow)
+        empty = pc.fill_null(pc.or_kleene(pc.is_null(trimmed), pc.equal(pc.utf8_length(trimmed), 0)), True)
+        return pd.Series(empty.to_numpy(zero_copy_only=False), index=series.index, dtype=bool)
     return (series.isna() | series.astype("string").str.strip().eq("")).fillna(True).astype(bool)
 
 

@@ -40,11 +40,13 @@ def present(ctx) -> pd.DataFrame:
 def four_clear(ctx) -> pd.DataFrame:
     """Every item states 目标, 措施, 责任人 and 时限 (四个明确) and a responsibility category (单位/党组织/个人)."""
     r = items(ctx, ctx.held)
-    lacking = pd.Series("", index=r.index, dtype=object)
+    gaps = {label: blank(r[column]).to_numpy() for column, label in FOUR_CLEAR}
+    r = r[np.logical_or.reduce(list(gaps.values()))] if len(r) else r  # words only for the items lacking one
+    keep = r.index
+    lacking = pd.Series("", index=keep, dtype=object)
     for column, label in FOUR_CLEAR:
         lacking = lacking + np.where(blank(r[column]), label + "、", "")
     r = r.assign(lacking=lacking.str.rstrip("、"))
-    r = r[r.lacking.ne("")]
     return emit(r, fmt("整改事项 {item_id}（{problem}）缺少：{lacking}", r), subject="owner")
 
 
