@@ -21,7 +21,7 @@ def checklist(unit_type: str | None, kind: str | None, responses, kinds: tuple[s
     answered = set()
     superior = []
     for row in responses.itertuples() if len(responses) else ():
-        done = bool(str(row.summary or "").strip())
+        done = isinstance(row.summary, str) and bool(row.summary.strip())  # a missing text may read as NaN
         if row.source == QuestionSource.required.value and done:
             answered.add(row.question)
         elif row.source == QuestionSource.superior.value:
