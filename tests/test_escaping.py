@@ -26,8 +26,10 @@ AS_OF = demo.BASELINE_AS_OF
 ID_MARK = {"branches": "B", "members": "P", "meetings": "M", "rectifications": "R", "ballots": "T"}
 # fields no output shows as text (the forms edit them in text inputs, whose value is never HTML; member ids are
 # shown as names; the confidential texts stay in the store)
+# (the 回应 sheet's question and answer are confidential: edited in the forms' text inputs, never printed; member
+# ids are shown since revision 2's outputs, escaped like every other text)
 NEVER_SHOWN = {"meetings.superior_comment", "meetings.summary", "opinions.content", "talks.summary",
-               "materials.reviewer", "criticisms.content", "members.id", "ballots.id"}
+               "materials.reviewer", "criticisms.content", "ballots.id", "responses.question", "responses.summary"}
 
 
 def text_payload(field: str) -> str:

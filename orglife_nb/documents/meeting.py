@@ -31,9 +31,9 @@ from ..outputs import output_dir, replacing
 from ..resources import templates
 from ..rules import facts
 from ..frames import Frames
-from ..models import (SUPERIOR, CriticismAct, CriticismStage, FinalLevel, Level, Material, MaterialType, Meeting,
-                      MeetingKind, MemberStatus, OpinionMethod, OpinionSource, Presence, RatingScheme, RectStatus, Responsibility,
-                      Role, StudyForm, VoterType, field_of)
+from ..models import (SUPERIOR, CellError, CriticismAct, CriticismStage, FinalLevel, Level, Material, MaterialType,
+                      Meeting, MeetingKind, MemberStatus, OpinionMethod, OpinionSource, Presence, RatingScheme,
+                      RectStatus, Responsibility, Role, StudyForm, VoterType, field_of, parse_time)
 
 TEMPLATE_DIR = templates() / "documents"
 MISSING = "未填写"
@@ -242,7 +242,10 @@ def _time_of_day(value) -> str:
     """开始时间 as a notice writes it: 上午9:00, 下午2:30 (blank when not recorded)."""
     if _blank(value):
         return ""
-    hour, minute = (int(part) for part in str(value).split(":")[:2])
+    try:
+        hour, minute = (int(part) for part in parse_time(value).split(":"))
+    except CellError:  # stored by other means than the forms and the import: shown as it is (docx escapes it)
+        return text(value)
     part = "上午" if hour < 12 else "下午" if hour < 18 else "晚上"
     return f"{part}{hour if hour <= 12 else hour - 12}:{minute:02d}"
 
