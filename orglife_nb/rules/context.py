@@ -6,6 +6,7 @@ rule's meeting kinds, everything else is the shared context.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Iterable
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from ..models import MeetingKind, Presence, Role
-from .facts import is_held
+from .facts import duplicated, is_held
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..frames import Frames
@@ -97,11 +98,17 @@ def categorised(frames: "Frames") -> "Frames":
     """A shallow copy of ``frames`` whose id columns are categoricals sharing one dtype per domain."""
     from ..frames import Frames
 
+    from concurrent.futures import ThreadPoolExecutor
+
     tables = {name: getattr(frames, name) for name in frames.__dataclass_fields__}
     converted: dict[str, dict[str, pd.Series]] = {name: {} for name in tables}
+    # one hashing pass per column (factorize), then only the small unique sets are merged and sorted; Arrow's
+    # hashing releases the GIL, so the 29 columns (~10 million ids on 10,000 branches) share the cores
+    jobs = [(t, c) for columns in ID_DOMAINS.values() for t, cs in columns.items() for c in cs]
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        factored = dict(zip(jobs, pool.map(lambda job: _factorize(tables[job[0]][job[1]]), jobs)))
     for columns in ID_DOMAINS.values():
-        # one hashing pass per column (factorize), then only the small unique sets are merged and sorted
-        factors = {(t, c): _factorize(tables[t][c]) for t, cs in columns.items() for c in cs}
+        factors = {(t, c): factored[t, c] for t, cs in columns.items() for c in cs}
         merged, everything, order = _union([u for _, u in factors.values()])
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
@@ -114,6 +121,32 @@ def categorised(frames: "Frames") -> "Frames":
                                                  index=tables[table].index)
     return Frames(**{name: frame.assign(**converted[name]) if converted[name] else frame
                      for name, frame in tables.items()})
+
+
+def _left_lookup(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``left.merge(right, on=keys, how="left")`` for ``right`` unique on ``keys``, matched on the keys' shared
+    category codes (half a million attendance rows: a two-key hash merge cost a quarter of the roster); the merge
+    itself when the keys are not such categoricals or a column name clashes."""
+    from pandas.api.extensions import take
+
+    others = [c for c in right.columns if c not in keys]
+    if any(c in left.columns for c in others) or not all(
+            isinstance(left[k].dtype, pd.CategoricalDtype) and left[k].dtype == right[k].dtype for k in keys):
+        return left.merge(right, on=keys, how="left")
+    radixes = [len(left[k].cat.categories) + 1 for k in keys]
+    if np.prod([float(r) for r in radixes]) >= 2.0**62:
+        return left.merge(right, on=keys, how="left")
+
+    def key(frame: pd.DataFrame) -> np.ndarray:
+        out = np.zeros(len(frame), dtype=np.int64)
+        for k, radix in zip(keys, radixes):
+            out = out * radix + frame[k].cat.codes.to_numpy().astype(np.int64) + 1
+        return out
+
+    at = pd.Index(key(right)).get_indexer(key(left))  # -1: no row on the right → missing values, as a merge
+    extra = {c: take(right[c].array if isinstance(right[c].dtype, pd.api.extensions.ExtensionDtype)
+                     else right[c].to_numpy(), at, allow_fill=True) for c in others}
+    return left.assign(**{c: pd.Series(v, index=left.index) for c, v in extra.items()})
 
 
 class Context:
@@ -204,6 +237,10 @@ class Context:
             self._by_kinds[key] = m[m.kind.isin(key)] if key else m
         return self._by_kinds[key]
 
+    def held_of(self, kinds: Iterable[str]) -> pd.DataFrame:
+        """``meetings_of(kinds)`` already held at as_of (once per set of kinds: rules ask for it many times)."""
+        return self.memo("held:" + ",".join(kinds), lambda: (lambda m: m[m.held])(self.meetings_of(kinds)))
+
     # ---- who is expected at each meeting ---------------------------------------------------------------------
 
     @cached_property
@@ -222,9 +259,9 @@ class Context:
         committee = r.role.isin(COMMITTEE_ROLES) & r.has_committee
         r = r.assign(is_secretary=r.member_id.eq(r.secretary_id).fillna(False),
                      in_group=leadership | committee | r.member_id.eq(r.secretary_id).fillna(False))
-        a = self.frames.attendance.drop_duplicates(["meeting_id", "member_id"])
-        r = r.merge(a, on=["meeting_id", "member_id"], how="left")
-        return r.reset_index(drop=True)
+        a = self.frames.attendance
+        a = a[~duplicated(a, ["meeting_id", "member_id"])]
+        return _left_lookup(r.reset_index(drop=True), a, ["meeting_id", "member_id"])
 
     @cached_property
     def present(self) -> pd.DataFrame:
@@ -243,6 +280,23 @@ class Context:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def attach(self, frame: pd.DataFrame, meetings: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        """``frame.merge(meetings[["meeting_id", *columns]], on="meeting_id")`` (rows of ``meetings`` only, in
+        ``frame``'s order, a fresh index), looked up by the shared meeting codes: a hash merge of millions of
+        criticism or ballot rows costs ~10× more. Falls back to the merge when the ids are not the context's."""
+        key, ids = frame.meeting_id, meetings.meeting_id
+        if not (isinstance(key.dtype, pd.CategoricalDtype) and key.dtype == ids.dtype and ids.notna().all()
+                and not ids.duplicated().any()):
+            return frame.merge(meetings[["meeting_id", *columns]], on="meeting_id")
+        # position of each meeting by its code; the extra last slot answers code -1 (missing id): no meeting
+        position = np.full(len(key.cat.categories) + 1, -1, dtype=np.intp)
+        position[ids.cat.codes.to_numpy()] = np.arange(len(meetings))
+        at = position[key.cat.codes.to_numpy()]
+        keep = at >= 0
+        rows = frame[keep].reset_index(drop=True)
+        extra = meetings[columns].iloc[at[keep]].reset_index(drop=True)
+        return pd.concat([rows, extra], axis=1)
 
     def only(self, frame: pd.DataFrame, meetings: pd.DataFrame) -> pd.DataFrame:
         """Rows of ``frame`` that belong to ``meetings``."""
@@ -266,8 +320,12 @@ class Scope:
     def meetings(self) -> pd.DataFrame:
         return self.ctx.meetings_of(self.rule.applies_to)
 
+    def shared(self, name: str, compute):
+        """``compute(scope)`` once per context and set of meeting kinds: rows several rules of the same kinds read
+        (millions of criticism records, the roster of held meetings). ``compute`` may depend on nothing else."""
+        return self.ctx.memo(f"{name}:{','.join(self.rule.applies_to)}", lambda: compute(self))
+
     @property
     def held(self) -> pd.DataFrame:
         """The rule's meetings already held at as_of (meeting-day and after-meeting rules look only at these)."""
-        m = self.meetings
-        return m[m.held]
+        return self.ctx.held_of(self.rule.applies_to)

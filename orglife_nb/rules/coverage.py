@@ -111,7 +111,8 @@ def criticism_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
     present member's criticism of them, then their response. 党员大会 (regular/special): each present member's
     self-criticism. Columns: meeting_id, branch_id, stage, member_id (the one examined), speaker, act, done.
     """
-    c = ctx.only(ctx.frames.criticisms, meetings[meetings.held])
+    c = ctx.frames.criticisms[["meeting_id", "stage", "target", "speaker", "act"]]  # not the text (Arrow takes)
+    c = ctx.only(c, meetings[meetings.held])
     stage, act = c.stage.dtype, c.act.dtype
     # stage and act as categoricals of the criticisms' own dtypes from the start: the concat below then joins
     # integer codes (object strings cost ~0.3 s on 10,000 branches) and the match compares codes
@@ -155,9 +156,19 @@ def matched(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> np.ndar
     merge): one int64 per row from the keys' codes, then a hash lookup instead of a many-key merge."""
     row_keys = _row_keys(left, right, keys)
     if row_keys is not None:
-        return pd.Series(row_keys[0]).isin(row_keys[1]).to_numpy()
+        return _isin(*row_keys)
     found = left[keys].merge(right[keys].drop_duplicates().assign(_found=True), on=keys, how="left")._found
     return found.fillna(False).astype(bool).to_numpy()
+
+
+def _isin(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """``np.isin`` for int64 keys by binary search in the sorted ``among``: rows come meeting by meeting, so the keys
+    are nearly sorted and this is ~3× faster than a hash set on a million criticism records."""
+    if not len(among):
+        return np.zeros(len(values), dtype=bool)
+    among = np.sort(among)
+    at = np.minimum(np.searchsorted(among, values), len(among) - 1)
+    return among[at] == values
 
 
 def _row_keys(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> list[np.ndarray] | None:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..models import Level, RatingScheme
 from .common import concat, emit, fmt, missing, recorded_after, unset_or_refused
-from .facts import ballot_count_text, ballot_counts
+from .facts import ballot_count_text, ballot_counts, duplicated
 from .meeting import blank
 from .registry import BRANCH_MEETINGS, REGULAR_ONLY, register
 
@@ -20,6 +20,10 @@ LEVELS = [level.value for level in Level]
 
 def _evaluated(ctx) -> pd.DataFrame:
     """Held meetings of the rule's kinds combined with 民主评议, with their rating scheme (profile's if none)."""
+    return ctx.shared("evaluated", _evaluated_meetings)
+
+
+def _evaluated_meetings(ctx) -> pd.DataFrame:
     m = ctx.held
     m = m[m.with_evaluation.fillna(False)]
     scheme = m.rating_scheme.astype(object).fillna(ctx.profile.rating_scheme.value)
@@ -49,7 +53,11 @@ def _full_members(ctx, m: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ratings(ctx) -> pd.DataFrame:
-    """Rating rows of evaluated meetings, with names."""
+    """Rating rows of evaluated meetings, with names (three rules read them)."""
+    return ctx.shared("ratings", _named_ratings)
+
+
+def _named_ratings(ctx) -> pd.DataFrame:
     m = _evaluated(ctx)
     r = ctx.only(ctx.frames.ratings, m).merge(m[["meeting_id", "branch_id", "date", "held", "report_due"]],
                                               on="meeting_id")
@@ -71,7 +79,7 @@ def combined(ctx) -> pd.DataFrame:
 def self_evaluation(ctx) -> pd.DataFrame:
     """Every full member (正式党员) gave a self-evaluation (个人小结); 预备党员 are not evaluated, and a 领导干部
     exempt from the branch rating (see EVAL-RATING) is exempt from its self-evaluation too."""
-    r = _full_members(ctx, _evaluated(ctx))
+    r = ctx.shared("full members", lambda scope: _full_members(scope, _evaluated(scope)))
     r = r[~r.self_summary.fillna(False) & ~r.exempt]
     return unset_or_refused(ctx, r, r.self_summary, "正式党员 {name} 未作个人小结（自评）", subject="member_id")
 
@@ -82,11 +90,11 @@ def ballots(ctx) -> pd.DataFrame:
     ballot rates a member twice; member ballots ≤ members present (群众代表's ballots count as their own invited
     voters)."""
     m = _evaluated(ctx)
-    b = ctx.only(ctx.frames.ballots, m).merge(m[["meeting_id", "branch_id", "scheme"]], on="meeting_id")
+    b = ctx.attach(ctx.frames.ballots, m, ["branch_id", "scheme"])
     none = m[~m.meeting_id.isin(b.meeting_id)]
     # names and labels only for the flagged rows: mapping every ballot line costs more than the checks
     foreign = _labelled(ctx, b[~_in_scheme(ctx, b)].drop_duplicates(["meeting_id", "ballot_no", "rated_id", "level"]))
-    twice = b[b.duplicated(["meeting_id", "ballot_no", "rated_id"], keep=False)]
+    twice = b[duplicated(b, ["meeting_id", "ballot_no", "rated_id"], keep=False)]
     twice = _labelled(ctx, twice.drop_duplicates(["meeting_id", "ballot_no", "rated_id"]))
 
     # one count of ballots (facts.ballot_counts): the report's chart and the forms state the same numbers
@@ -95,7 +103,9 @@ def ballots(ctx) -> pd.DataFrame:
     over = m.join(counts, on="meeting_id").join(present, on="meeting_id")
     over = over.assign(present=over.present.fillna(0).astype(int))
     over = over[over.members.gt(over.present).fillna(False)]
-    over = over.assign(ballots=[ballot_count_text(counts, meeting, "测评票") for meeting in over.meeting_id])
+    # the few meetings over the count, by plain ids: a lookup in the categorical index of every meeting costs ms
+    few = counts[counts.index.isin(over.meeting_id)].rename(index=str)
+    over = over.assign(ballots=[ballot_count_text(few, str(meeting), "测评票") for meeting in over.meeting_id])
     return concat(
         recorded_after(ctx, none, "结合民主评议党员但未进行民主测评（无测评票）"),
         emit(foreign, fmt("测评票 {ballot_no} 对 {name} 评为“{level_label}”，不属于{scheme_label}测评方案", foreign),
@@ -115,7 +125,7 @@ def rating(ctx) -> pd.DataFrame:
     """Every full member has a final rating (评定等次), always one of the four levels 优秀/合格/基本合格/不合格 (the
     model admits no other; a 三档 ballot scheme does not change it), except a 领导干部 who was present at that
     year's 民主生活会 (000 第三篇 第六步: 可不参加民主测评)."""
-    r = _full_members(ctx, _evaluated(ctx))
+    r = ctx.shared("full members", lambda scope: _full_members(scope, _evaluated(scope)))
     unrated = r[r.level.isna() & ~r.exempt]
     return recorded_after(ctx, unrated, fmt("正式党员 {name} 未评定等次", unrated), subject="member_id")
 
@@ -131,12 +141,18 @@ def help_assigned(ctx) -> pd.DataFrame:
     m = _evaluated(ctx)
     ratings = ctx.only(ctx.frames.ratings, m).drop_duplicates(["meeting_id", "member_id"], keep="last")
     b = ctx.only(ctx.frames.ballots, m)
-    low = b[b.level.isin(LOW_BALLOTS)]
+    # ballots per (meeting, rated member) on integer codes: grouping 1.5 million lines by two categoricals and
+    # aligning the two counts cost most of this rule
+    people = b.rated_id.cat.categories
+    rated = b.rated_id.cat.codes.to_numpy().astype(np.int64)
+    key = b.meeting_id.cat.codes.to_numpy().astype(np.int64) * len(people) + rated
+    known = (rated >= 0) & (b.meeting_id.cat.codes.to_numpy() >= 0)
+    low_keys, low_count = np.unique(key[known & b.level.isin(LOW_BALLOTS).to_numpy()], return_counts=True)
     # only members with a low ballot can have mostly low ballots: count those members' ballots alone
-    b = b[b.rated_id.isin(low.rated_id.unique())]
-    share = (low.groupby(["meeting_id", "rated_id"], observed=True).size()
-             / b.groupby(["meeting_id", "rated_id"], observed=True).size()).dropna()
-    mostly = share[share.gt(0.5)].index.to_frame(index=False).rename(columns={"rated_id": "member_id"})
+    all_keys, all_count = np.unique(key[known & np.isin(key, low_keys)], return_counts=True)
+    mostly = low_keys[low_count / all_count > 0.5]  # the same keys in the same (sorted) order on both sides
+    mostly = pd.DataFrame({"meeting_id": pd.Categorical.from_codes(mostly // len(people), dtype=b.meeting_id.dtype),
+                           "member_id": pd.Categorical.from_codes(mostly % len(people), dtype=b.rated_id.dtype)})
     flagged = pd.concat([ratings.loc[ratings.level.isin(LOW_RATINGS), ["meeting_id", "member_id"]],
                          mostly[["meeting_id", "member_id"]].astype(ratings[["meeting_id", "member_id"]].dtypes)])
     flagged = flagged.drop_duplicates().merge(ratings[["meeting_id", "member_id", "level", "helper"]],

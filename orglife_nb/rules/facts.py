@@ -4,6 +4,7 @@ never disagree (issue 14: "已召开 6 次" above 8 meetings; a chart's 17 张�
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..models import VoterType
@@ -42,18 +43,34 @@ def ballot_counts(ballots: pd.DataFrame) -> pd.DataFrame:
     counting rows or rated members would count a ballot several times."""
     if ballots.empty:
         return pd.DataFrame(columns=BALLOT_COLUMNS, dtype=int).rename_axis("meeting_id")
-    papers = ballots[["meeting_id", "ballot_no"]].drop_duplicates()
+    papers = ballots[["meeting_id", "ballot_no"]]
+    papers = papers[~duplicated(papers, ["meeting_id", "ballot_no"])]
     public = ballots.voter_type.eq(VoterType.public.value).fillna(False).to_numpy(dtype=bool)
-    public = ballots.loc[public, ["meeting_id", "ballot_no"]].drop_duplicates()
+    public = ballots.loc[public, ["meeting_id", "ballot_no"]]
+    public = public[~duplicated(public, ["meeting_id", "ballot_no"])]
     counts = pd.DataFrame({"total": papers.groupby("meeting_id", observed=True).size(),
                            "public": public.groupby("meeting_id", observed=True).size()}).fillna(0).astype(int)
     counts["members"] = counts.total - counts.public
     return counts[BALLOT_COLUMNS].rename_axis("meeting_id")
 
 
+def duplicated(frame: pd.DataFrame, columns: list[str], keep: str | bool = "first") -> np.ndarray:
+    """``frame.duplicated(columns, keep=keep)`` as a boolean array; categorical columns are compared by their codes
+    through one int64 key (millions of ballot lines: several times faster than the general path)."""
+    if all(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in columns):
+        radixes = [len(frame[c].cat.categories) + 1 for c in columns]
+        if np.prod([float(r) for r in radixes]) < 2.0**62:
+            key = np.zeros(len(frame), dtype=np.int64)
+            for column, radix in zip(columns, radixes):  # code -1 (missing) → 0: missing equals missing
+                key = key * radix + frame[column].cat.codes.to_numpy().astype(np.int64) + 1
+            return pd.Series(key).duplicated(keep=keep).to_numpy()
+    return frame.duplicated(columns, keep=keep).to_numpy()
+
+
 def ballot_count_text(counts: pd.DataFrame, meeting_id, noun: str = "") -> str:
     """'17 张测评票（党员 15 张、群众代表 2 张）' (``noun`` 测评票) for one meeting of ``ballot_counts``: the chart,
     the finding, the form and the document all say it this way."""
-    total, public = (0, 0) if meeting_id not in counts.index else map(int, counts.loc[meeting_id, ["total", "public"]])
+    total, public = (0, 0) if meeting_id not in counts.index else (int(counts.at[meeting_id, c]) for c in
+                                                                   ("total", "public"))
     detail = f"（党员 {total - public} 张、群众代表 {public} 张）" if public else ""
     return f"{total} 张{noun}{detail}"

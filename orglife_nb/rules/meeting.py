@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..models import GROUP, NAMED_QUESTIONS, CriticismAct, CriticismStage, Presence, QuestionSource, Situation, UnitType
 from .common import concat, emit, fmt, recorded_after, unset_or_refused
-from .coverage import held_criticism_needs, matched
+from .coverage import _packed, held_criticism_needs, matched
 from .context import LEADERSHIP
 from .registry import ALL, BRANCH_MEETINGS, LEADERSHIP_ONLY, register
 
@@ -24,10 +24,18 @@ ASSEMBLY, COMMITTEE, LEADERSHIP_STAGE = (CriticismStage.assembly.value, Criticis
 
 
 def blank(series: pd.Series) -> pd.Series:
-    """Missing or only spaces. Arrow-backed text (a bulk store read) is trimmed in Arrow: RECT-FOUR-CLEAR looks at
-    five columns of every rectification item (half a million on 10,000 branches)."""
-    from ..frames import arrow_text
+    """Missing or only spaces. Dates, numbers and yes/no are blank only when missing (formatting half a million
+    dates to text to find none blank cost RECT-FOUR-CLEAR a quarter of a second); an enum's categories are
+    looked at once; Arrow-backed text (a bulk store read) is trimmed in Arrow."""
+    from ..frames import arrow_text  # frames imports the store (SQLAlchemy): not at the rules' import
 
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        empty = np.append(blank(pd.Series(dtype.categories, dtype=object)).to_numpy(), True)  # code -1: missing
+        return pd.Series(empty[series.cat.codes.to_numpy()], index=series.index, dtype=bool)
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype) \
+            or pd.api.types.is_bool_dtype(dtype):
+        return series.isna().astype(bool)
     arrow = arrow_text(series)
     if arrow is not None:
         import pyarrow.compute as pc
@@ -39,10 +47,35 @@ def blank(series: pd.Series) -> pd.Series:
 
 
 def _criticisms(ctx) -> pd.DataFrame:
-    """Criticism rows of the rule's held meetings with the meeting's secretary."""
-    m = ctx.held
-    c = ctx.only(ctx.frames.criticisms, m)
-    return c.merge(m[["meeting_id", "branch_id", "secretary_id", "kind", "has_committee"]], on="meeting_id")
+    """Criticism rows of the rule's held meetings with the meeting's branch, secretary, kind and committee flag
+    (once per set of meeting kinds: four rules read them, and the table has millions of rows)."""
+    return ctx.shared("criticisms", lambda scope: scope.attach(
+        scope.frames.criticisms[["meeting_id", "seq", "stage", "target", "speaker", "act"]], scope.held,
+        ["branch_id", "secretary_id", "kind", "has_committee"]))
+
+
+def held_roster(ctx) -> pd.DataFrame:
+    """The roster of the rule's held meetings (three rules read it)."""
+    return ctx.shared("held roster", lambda scope: scope.only(scope.roster, scope.held))
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """Category codes as int64 (-1: missing)."""
+    return series.cat.codes.to_numpy().astype(np.int64)
+
+
+def _key(*columns: tuple[np.ndarray, int]) -> np.ndarray:
+    """One int64 per row from (codes ≥ 0, radix) columns, ordered as the columns' codes are (a groupby over
+    categoricals sorts the same way); dense ranks when the mixed-radix number would not fit."""
+    key = _packed([c for c, _ in columns], [r for _, r in columns])
+    if key is None:
+        return np.unique(np.stack([c for c, _ in columns], axis=1), axis=0, return_inverse=True)[1].ravel()
+    return key
+
+
+def _per_key(key: np.ndarray, values: np.ndarray, how: str) -> pd.Series:
+    """``values`` reduced per integer ``key`` (min, max, idxmin …; index: the sorted keys; NaN skipped)."""
+    return getattr(pd.Series(values).groupby(key), how)()
 
 
 @register("MEET-HOST", "MEET", "书记主持", "error", ALL, "000 第一篇 2.1；第三篇 第二步")
@@ -78,45 +111,66 @@ def order(ctx) -> pd.DataFrame:
     self-criticism comes first; for each person examined in the 支委会 / 民主生活会 stage, self-criticism, then the
     others' criticism, then the response (表态)."""
     c = _criticisms(ctx)
-    span = c.groupby(["meeting_id", "stage"], observed=True).seq.agg(["min", "max"]).unstack("stage")
-    flipped_ids = []
-    if ("max", COMMITTEE) in span and ("min", ASSEMBLY) in span:
-        flipped_ids = span.index[span[("max", COMMITTEE)].gt(span[("min", ASSEMBLY)])]
-    flipped = ctx.held[ctx.held.meeting_id.isin(flipped_ids) & ctx.held.has_committee]
+    # on integer codes, not categoricals: grouping millions of rows by (meeting, stage[, target]) categoricals
+    # cost most of this rule; keys sort as the categoricals did, so findings keep their order
+    meeting, stage, target, speaker = (_codes(c[n]) for n in ("meeting_id", "stage", "target", "speaker"))
+    act, secretary = _codes(c.act), _codes(c.secretary_id)
+    seq = c.seq.to_numpy(dtype="float64", na_value=np.nan)
+    stages, acts = c.stage.cat.categories, c.act.cat.categories
+    people = len(c.target.cat.categories)
+    staged = stage >= 0
+    stage_key = np.where(staged, meeting * len(stages) + stage, -1)
+
+    committee, assembly = stage == stages.get_loc(COMMITTEE), stage == stages.get_loc(ASSEMBLY)
+    last_committee = _per_key(meeting[committee], seq[committee], "max")
+    first_assembly = _per_key(meeting[assembly], seq[assembly], "min")
+    both = last_committee.index.intersection(first_assembly.index)
+    flipped_ids = both[last_committee[both].to_numpy() > first_assembly[both].to_numpy()]
+    flipped = ctx.held[np.isin(_codes(ctx.held.meeting_id), flipped_ids) & ctx.held.has_committee]
     stage_findings = emit(flipped, "党员大会的发言排在支委会之前：应先召开支委会，再召开党员大会")
 
-    # the first personal record of each stage: where the secretary's self-criticism belongs (one groupby serves
-    # both checks below: criticism tables have millions of rows)
-    group = c.target.isin([GROUP])
-    personal = c[~group]
-    first = personal.loc[personal.groupby(["meeting_id", "stage"], observed=True).seq.idxmin()]
+    # the first personal record of each stage: where the secretary's self-criticism belongs
+    group = c.target.isin([GROUP]).to_numpy()
+    mine = np.flatnonzero(~group & staged)
+    first = pd.Series(seq[mine], index=mine).groupby(stage_key[mine]).idxmin()  # stage key → row
+    first_seq = pd.Series(seq[first.to_numpy()], index=first.index)
 
     # the 班子's records open the stage: one finding per stage where one comes after a member's record
-    first_member = first.set_index(["meeting_id", "stage"]).seq.rename("first_member")
-    late = c[group].join(first_member, on=["meeting_id", "stage"], how="inner")
-    late = late[late.seq.gt(late.first_member)].drop_duplicates(["meeting_id", "stage"])
+    ours = np.flatnonzero(group & staged)
+    after = seq[ours] > first_seq.reindex(stage_key[ours]).to_numpy()
+    late_rows = ours[after]
+    late_rows = late_rows[~pd.Series(stage_key[late_rows]).duplicated().to_numpy()]
+    late = c.iloc[late_rows]
     late = late.assign(stage_label=late.stage.astype(object).map(STAGE_LABELS))
     group_findings = emit(late, fmt("{stage_label}：针对班子的通报和批评应在个人对照检查之前进行（先班子后个人）", late))
 
     # secretary first among the personal records: the first is not the secretary's self-criticism, though one exists
-    c = personal
-    lead_self = c.speaker.eq(c.target) & c.act.eq(SELF) & c.speaker.eq(c.secretary_id)
-    first = first.assign(lead_self=lead_self.loc[first.index])
-    has_lead = c[lead_self].groupby(["meeting_id", "stage"], observed=True).size().rename("has_lead")
-    first = first.join(has_lead, on=["meeting_id", "stage"], how="inner")
-    first = first[~first.lead_self]
+    lead_self = (speaker >= 0) & (speaker == target) & (act == acts.get_loc(SELF)) & (speaker == secretary) & ~group
+    with_lead = np.unique(stage_key[lead_self & staged])
+    rows = first.to_numpy()
+    first = c.iloc[rows[np.isin(first.index.to_numpy(), with_lead) & ~lead_self[rows]]]
     first = first.assign(secretary_name=ctx.name_of(first.secretary_id), speaker_name=ctx.name_of(first.speaker),
                          stage_label=first.stage.astype(object).map(STAGE_LABELS))
     lead_findings = emit(first, fmt("{stage_label}：书记 {secretary_name} 的自我批评应最先进行，实际首先发言的是 "
                                     "{speaker_name}", first))  # about the meeting's order: no subject
 
     # per person examined (支委会 / 民主生活会): self-criticism < every criticism < response
-    mutual = c[c.stage.isin([COMMITTEE, LEADERSHIP_STAGE])]
-    span = mutual.groupby(["meeting_id", "stage", "target", "act"], observed=True).seq.agg(["min", "max"])
-    span = span.unstack("act").reindex(columns=pd.MultiIndex.from_product([["min", "max"], [SELF, CRIT, RESPONSE]]))
-    wrong = (span[("max", SELF)].gt(span[("min", CRIT)]) | span[("max", CRIT)].gt(span[("min", RESPONSE)])
-             | span[("max", SELF)].gt(span[("min", RESPONSE)]))
-    wrong = wrong[wrong.fillna(False).astype(bool)].index.to_frame(index=False)
+    mutual = np.flatnonzero(~group & (target >= 0) & np.isin(stage, [stages.get_loc(COMMITTEE),
+                                                                     stages.get_loc(LEADERSHIP_STAGE)]))
+    person_key = _key((meeting[mutual], len(c.meeting_id.cat.categories)), (stage[mutual], len(stages)),
+                      (target[mutual], people))
+
+    def per_act(name: str, how: str) -> pd.Series:
+        chosen = act[mutual] == acts.get_loc(name)
+        return _per_key(person_key[chosen], seq[mutual][chosen], how)
+
+    span = pd.DataFrame({"self_last": per_act(SELF, "max"), "crit_first": per_act(CRIT, "min"),
+                         "crit_last": per_act(CRIT, "max"), "response_first": per_act(RESPONSE, "min")})
+    wrong = span.index[(span.self_last.gt(span.crit_first) | span.crit_last.gt(span.response_first)
+                        | span.self_last.gt(span.response_first)).to_numpy()]
+    # one row of each wrong (meeting, stage, person), in key order: its ids
+    row_of = pd.Series(mutual).groupby(person_key).first()
+    wrong = c.iloc[row_of.reindex(wrong).to_numpy()][["meeting_id", "stage", "target"]].reset_index(drop=True)
     wrong = wrong.merge(ctx.held[["meeting_id", "branch_id"]], on="meeting_id")
     wrong = wrong.assign(name=ctx.name_of(wrong.target), stage_label=wrong.stage.astype(object).map(STAGE_LABELS))
     person_findings = emit(wrong, fmt("{stage_label}：{name} 的发言顺序应为先自我批评、再由他人批评、最后表态", wrong),
@@ -124,13 +178,19 @@ def order(ctx) -> pd.DataFrame:
     return concat(stage_findings, group_findings, lead_findings, person_findings)
 
 
+def _undone(ctx) -> pd.DataFrame:
+    """The criticism records the held meetings still lack (a few of over a million needs: filtered first)."""
+    need = held_criticism_needs(ctx)
+    return need[~need.done.to_numpy()]
+
+
 @register("MEET-CRITICISM", "MEET", "相互批评全覆盖", "error", ALL, "000 第二篇 (二)2；003 民主 三.3",
           branch="000 第二篇 (二)2", leadership="003 民主 三.3")
 def criticism(ctx) -> pd.DataFrame:
     """In the 支委会 stage (every 民主生活会) each present 班子 member makes a self-criticism, is criticised by
     every other present member and then responds (表态). One finding per missing item."""
-    need = held_criticism_needs(ctx)
-    gap = need[~need.done & need.stage.ne(ASSEMBLY) & need.meeting_id.isin(ctx.held.meeting_id)]
+    gap = _undone(ctx)
+    gap = gap[gap.stage.ne(ASSEMBLY) & gap.meeting_id.isin(ctx.held.meeting_id)]
     gap = gap.merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
     gap = gap.assign(name=ctx.name_of(gap.member_id), speaker_name=ctx.name_of(gap.speaker),
                      stage_label=gap.stage.map(STAGE_LABELS))
@@ -144,8 +204,8 @@ def criticism(ctx) -> pd.DataFrame:
 @register("MEET-SELF-CRITICISM", "MEET", "党员大会个人自评", "error", BRANCH_MEETINGS, "000 第三篇 第三步 2；003 三.1")
 def self_criticism(ctx) -> pd.DataFrame:
     """In the 党员大会 stage each present member makes a self-criticism (个人自评)."""
-    need = held_criticism_needs(ctx)
-    gap = need[~need.done & need.stage.eq(ASSEMBLY) & need.meeting_id.isin(ctx.held.meeting_id)]
+    gap = _undone(ctx)
+    gap = gap[gap.stage.eq(ASSEMBLY) & gap.meeting_id.isin(ctx.held.meeting_id)]
     gap = gap.merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
     gap = gap.assign(name=ctx.name_of(gap.member_id))
     return recorded_after(ctx, gap, fmt("党员大会：{name} 未作自我批评（个人自评）", gap), subject="member_id")
@@ -153,8 +213,7 @@ def self_criticism(ctx) -> pd.DataFrame:
 
 def _assembly(ctx) -> pd.DataFrame:
     """The 党员大会 records of the rule's held meetings (with the secretary)."""
-    c = _criticisms(ctx)
-    return c[c.stage.eq(ASSEMBLY)]
+    return ctx.shared("assembly", lambda scope: (lambda c: c[c.stage.eq(ASSEMBLY)])(_criticisms(scope)))
 
 
 @register("MEET-ASSEMBLY-REPORT", "MEET", "党员大会通报与批评", "error", BRANCH_MEETINGS,
@@ -261,7 +320,7 @@ def attendance(ctx) -> pd.DataFrame:
     is an error, but a 年老体弱 or 流动 member absent is a warning to the branch, which should have organised their
     participation; 请假 needs a reason (warning without one); a 领导干部 not attending a branch meeting is an error
     (attends as an ordinary member); unrecorded is a warning, pending until the report deadline."""
-    r = ctx.only(ctx.roster, ctx.held)
+    r = held_roster(ctx)
     r = r.merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
     branch_meeting = ~r.kind.eq(LEADERSHIP).fillna(False)
     leave = r.presence.eq(Presence.leave.value).fillna(False)
@@ -288,7 +347,7 @@ def attendance(ctx) -> pd.DataFrame:
 @register("MEET-WRITTEN-STATEMENT", "MEET", "书面发言宣读", "error", ALL, "000 第一篇 2.6；003 民主 三.3")
 def written_statement(ctx) -> pd.DataFrame:
     """An absentee's written statement, where submitted, is read out at the meeting and recorded."""
-    r = ctx.only(ctx.roster, ctx.held)
+    r = held_roster(ctx)
     r = r[r.written_statement.fillna(False) & ~r.read_out.fillna(False)
           & r.presence.isin([Presence.leave.value, Presence.absent.value])]
     return emit(r, fmt("{name} 提交的书面发言未在会上宣读并列入会议记录", r), subject="member_id")
