@@ -123,8 +123,8 @@ def criticism_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
     p = ctx.only(present, mutual)
     p = p.loc[p.in_group, ["meeting_id", "branch_id", "member_id"]].merge(mutual[["meeting_id", "stage"]],
                                                                             on="meeting_id")
-    own = pd.concat([p.assign(speaker=p.member_id, act=_constant(SELF, act, len(p))),
-                     p.assign(speaker=p.member_id, act=_constant(RESPONSE, act, len(p)))])
+    own = _stack([p.assign(speaker=p.member_id, act=_constant(SELF, act, len(p))),
+                  p.assign(speaker=p.member_id, act=_constant(RESPONSE, act, len(p)))], list(p.columns) + ["speaker", "act"])
     others = p.merge(p[["meeting_id", "member_id"]].rename(columns={"member_id": "speaker"}), on="meeting_id")
     others = others[others.speaker.ne(others.member_id)]
     others = others.assign(act=_constant(CRIT, act, len(others)))
@@ -135,13 +135,30 @@ def criticism_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
                         act=_constant(SELF, act, len(a)))
 
     cols = ["meeting_id", "branch_id", "stage", "member_id", "speaker", "act"]
-    need = pd.concat([own[cols], others[cols], assembly[cols]], ignore_index=True).astype(
-        {"stage": stage, "act": act})
+    need = _stack([own, others, assembly], cols).astype({"stage": stage, "act": act})
     keys = ["meeting_id", "stage", "member_id", "speaker", "act"]
     done = pd.DataFrame({"meeting_id": c.meeting_id, "stage": c.stage, "member_id": c.target,
                          "speaker": c.speaker, "act": c.act})
     need["done"] = matched(need, done, keys)
     return need
+
+
+def _stack(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """``pd.concat(parts, ignore_index=True)[columns]``; a categorical column whose parts share its categories is
+    joined as codes (pandas' own concat hashes each part's 130,000 person ids again to compare the dtypes)."""
+    out = {}
+    for column in columns:
+        first = parts[0][column]
+        if isinstance(first.dtype, pd.CategoricalDtype) and all(
+                isinstance(part[column].dtype, pd.CategoricalDtype)
+                and (part[column].dtype is first.dtype
+                     or (part[column].dtype.ordered == first.dtype.ordered
+                         and part[column].dtype.categories.equals(first.dtype.categories))) for part in parts):
+            codes = np.concatenate([part[column].cat.codes.to_numpy() for part in parts])
+            out[column] = pd.Categorical.from_codes(codes, dtype=first.dtype)
+        else:
+            out[column] = pd.concat([part[column] for part in parts], ignore_index=True)
+    return pd.DataFrame(out)
 
 
 def _constant(value: str, dtype: pd.CategoricalDtype, n: int) -> pd.Categorical:

@@ -64,18 +64,22 @@ def _codes(series: pd.Series) -> np.ndarray:
     return series.cat.codes.to_numpy().astype(np.int64)
 
 
-def _key(*columns: tuple[np.ndarray, int]) -> np.ndarray:
-    """One int64 per row from (codes ≥ 0, radix) columns, ordered as the columns' codes are (a groupby over
-    categoricals sorts the same way); dense ranks when the mixed-radix number would not fit."""
+def _dense(*columns: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
+    """Dense group numbers 0…n-1 for rows keyed by (codes ≥ 0, radix) columns, numbered in the columns' code
+    order (the order a groupby over categoricals gives), and n."""
     key = _packed([c for c, _ in columns], [r for _, r in columns])
     if key is None:
-        return np.unique(np.stack([c for c, _ in columns], axis=1), axis=0, return_inverse=True)[1].ravel()
-    return key
+        key = np.unique(np.stack([c for c, _ in columns], axis=1), axis=0, return_inverse=True)[1].ravel()
+    numbers, distinct = pd.factorize(key, sort=True)
+    return numbers, len(distinct)
 
 
-def _per_key(key: np.ndarray, values: np.ndarray, how: str) -> pd.Series:
-    """``values`` reduced per integer ``key`` (min, max, idxmin …; index: the sorted keys; NaN skipped)."""
-    return getattr(pd.Series(values).groupby(key), how)()
+def _reduce(groups: np.ndarray, size: int, values: np.ndarray, how: str) -> np.ndarray:
+    """Min or max of ``values`` per group number (0…size-1), NaN for a group without a value (NaN values are
+    skipped, as in a groupby): one pass, no hashing, where a groupby factorises its keys again each time."""
+    out = np.full(size, np.nan)
+    (np.fmin if how == "min" else np.fmax).at(out, groups, values)
+    return out
 
 
 @register("MEET-HOST", "MEET", "书记主持", "error", ALL, "000 第一篇 2.1；第三篇 第二步")
@@ -117,28 +121,30 @@ def order(ctx) -> pd.DataFrame:
     act, secretary = _codes(c.act), _codes(c.secretary_id)
     seq = c.seq.to_numpy(dtype="float64", na_value=np.nan)
     stages, acts = c.stage.cat.categories, c.act.cat.categories
-    people = len(c.target.cat.categories)
+    meetings = len(c.meeting_id.cat.categories)
     staged = stage >= 0
-    stage_key = np.where(staged, meeting * len(stages) + stage, -1)
+    stage_key = np.where(staged, meeting * len(stages) + stage, 0)  # (meeting, stage) → 0…meetings×stages-1
+    stage_keys = meetings * len(stages)
 
     committee, assembly = stage == stages.get_loc(COMMITTEE), stage == stages.get_loc(ASSEMBLY)
-    last_committee = _per_key(meeting[committee], seq[committee], "max")
-    first_assembly = _per_key(meeting[assembly], seq[assembly], "min")
-    both = last_committee.index.intersection(first_assembly.index)
-    flipped_ids = both[last_committee[both].to_numpy() > first_assembly[both].to_numpy()]
+    last_committee = _reduce(meeting[committee], meetings, seq[committee], "max")
+    first_assembly = _reduce(meeting[assembly], meetings, seq[assembly], "min")
+    flipped_ids = np.flatnonzero(last_committee > first_assembly)  # NaN (a stage not held) compares False
     flipped = ctx.held[np.isin(_codes(ctx.held.meeting_id), flipped_ids) & ctx.held.has_committee]
     stage_findings = emit(flipped, "党员大会的发言排在支委会之前：应先召开支委会，再召开党员大会")
 
-    # the first personal record of each stage: where the secretary's self-criticism belongs
+    # the first personal record of each stage (lowest seq, the earlier row on a tie): where the secretary's
+    # self-criticism belongs
     group = c.target.isin([GROUP]).to_numpy()
     mine = np.flatnonzero(~group & staged)
-    first = pd.Series(seq[mine], index=mine).groupby(stage_key[mine]).idxmin()  # stage key → row
-    first_seq = pd.Series(seq[first.to_numpy()], index=first.index)
+    first_seq = _reduce(stage_key[mine], stage_keys, seq[mine], "min")
+    lowest = mine[seq[mine] == first_seq[stage_key[mine]]]
+    first_keys, at = np.unique(stage_key[lowest], return_index=True)
+    first_rows = lowest[at]
 
     # the 班子's records open the stage: one finding per stage where one comes after a member's record
     ours = np.flatnonzero(group & staged)
-    after = seq[ours] > first_seq.reindex(stage_key[ours]).to_numpy()
-    late_rows = ours[after]
+    late_rows = ours[seq[ours] > first_seq[stage_key[ours]]]
     late_rows = late_rows[~pd.Series(stage_key[late_rows]).duplicated().to_numpy()]
     late = c.iloc[late_rows]
     late = late.assign(stage_label=late.stage.astype(object).map(STAGE_LABELS))
@@ -146,9 +152,9 @@ def order(ctx) -> pd.DataFrame:
 
     # secretary first among the personal records: the first is not the secretary's self-criticism, though one exists
     lead_self = (speaker >= 0) & (speaker == target) & (act == acts.get_loc(SELF)) & (speaker == secretary) & ~group
-    with_lead = np.unique(stage_key[lead_self & staged])
-    rows = first.to_numpy()
-    first = c.iloc[rows[np.isin(first.index.to_numpy(), with_lead) & ~lead_self[rows]]]
+    with_lead = np.zeros(stage_keys, dtype=bool)
+    with_lead[stage_key[lead_self & staged]] = True
+    first = c.iloc[first_rows[with_lead[first_keys] & ~lead_self[first_rows]]]
     first = first.assign(secretary_name=ctx.name_of(first.secretary_id), speaker_name=ctx.name_of(first.speaker),
                          stage_label=first.stage.astype(object).map(STAGE_LABELS))
     lead_findings = emit(first, fmt("{stage_label}：书记 {secretary_name} 的自我批评应最先进行，实际首先发言的是 "
@@ -157,20 +163,20 @@ def order(ctx) -> pd.DataFrame:
     # per person examined (支委会 / 民主生活会): self-criticism < every criticism < response
     mutual = np.flatnonzero(~group & (target >= 0) & np.isin(stage, [stages.get_loc(COMMITTEE),
                                                                      stages.get_loc(LEADERSHIP_STAGE)]))
-    person_key = _key((meeting[mutual], len(c.meeting_id.cat.categories)), (stage[mutual], len(stages)),
-                      (target[mutual], people))
+    person, persons = _dense((meeting[mutual], meetings), (stage[mutual], len(stages)),
+                             (target[mutual], len(c.target.cat.categories)))
 
-    def per_act(name: str, how: str) -> pd.Series:
+    def per_act(name: str, how: str) -> np.ndarray:
         chosen = act[mutual] == acts.get_loc(name)
-        return _per_key(person_key[chosen], seq[mutual][chosen], how)
+        return _reduce(person[chosen], persons, seq[mutual][chosen], how)
 
-    span = pd.DataFrame({"self_last": per_act(SELF, "max"), "crit_first": per_act(CRIT, "min"),
-                         "crit_last": per_act(CRIT, "max"), "response_first": per_act(RESPONSE, "min")})
-    wrong = span.index[(span.self_last.gt(span.crit_first) | span.crit_last.gt(span.response_first)
-                        | span.self_last.gt(span.response_first)).to_numpy()]
+    self_last, crit_first, crit_last, response_first = (per_act(SELF, "max"), per_act(CRIT, "min"),
+                                                        per_act(CRIT, "max"), per_act(RESPONSE, "min"))
+    wrong = np.flatnonzero((self_last > crit_first) | (crit_last > response_first) | (self_last > response_first))
     # one row of each wrong (meeting, stage, person), in key order: its ids
-    row_of = pd.Series(mutual).groupby(person_key).first()
-    wrong = c.iloc[row_of.reindex(wrong).to_numpy()][["meeting_id", "stage", "target"]].reset_index(drop=True)
+    row_of = np.full(persons, len(c), dtype=np.int64)
+    np.minimum.at(row_of, person, mutual)
+    wrong = c.iloc[row_of[wrong]][["meeting_id", "stage", "target"]].reset_index(drop=True)
     wrong = wrong.merge(ctx.held[["meeting_id", "branch_id"]], on="meeting_id")
     wrong = wrong.assign(name=ctx.name_of(wrong.target), stage_label=wrong.stage.astype(object).map(STAGE_LABELS))
     person_findings = emit(wrong, fmt("{stage_label}：{name} 的发言顺序应为先自我批评、再由他人批评、最后表态", wrong),

@@ -69,7 +69,7 @@ def personal(ctx) -> pd.DataFrame:
     m = ctx.held
     m = m[m.meeting_id.isin(ctx.frames.rectifications.meeting_id)]
     p = ctx.attach(ctx.present[["meeting_id", "branch_id", "member_id", "name", "kind"]], m, ["report_due"])
-    r = ctx.only(ctx.frames.rectifications, m)
+    r = ctx.only(ctx.frames.rectifications[["meeting_id", "category", "owner", "commitment"]], m)  # not the texts
     r = r[r.category.eq(Responsibility.individual.value) & r.owner.notna()]
     # a member's items: committed if any is 是, refused if none is 是 and one says 否, else not recorded; keyed by
     # (meeting, person) codes (a join on two categoricals of 600,000 items cost most of this rule)
@@ -78,12 +78,14 @@ def personal(ctx) -> pd.DataFrame:
     per = pd.DataFrame({"committed": r.commitment.fillna(False).astype(bool).to_numpy(),
                         "said_no": r.commitment.eq(False).fillna(False).astype(bool).to_numpy()}).groupby(key).any()
     wanted = p.meeting_id.cat.codes.to_numpy().astype(np.int64) * people + p.member_id.cat.codes.to_numpy()
-    p = p.assign(**{column: per[column].reindex(wanted).to_numpy(dtype=object) for column in per})
-    leadership = p.kind.eq(LEADERSHIP).fillna(False)
-    none = p[p.committed.isna()]
-    uncommitted = p[p.committed.notna() & ~leadership & ~p.committed.fillna(False).astype(bool)]
-    flag = pd.Series(np.where(uncommitted.said_no.fillna(False).astype(bool), False, None), index=uncommitted.index,
-                     dtype=object)
+    at = per.index.get_indexer(wanted)  # -1: no personal item
+    has = at >= 0
+    committed, said_no = (np.append(per[column].to_numpy(dtype=bool), False)[at] for column in per)
+    leadership = p.kind.eq(LEADERSHIP).fillna(False).to_numpy()
+    none = p[~has]
+    chosen = has & ~leadership & ~committed
+    uncommitted = p[chosen]
+    flag = pd.Series(np.where(said_no[chosen], False, None), index=uncommitted.index, dtype=object)
     return concat(
         recorded_after(ctx, none, fmt("{name} 没有个人整改措施（责任类别“个人”、责任人为本人）", none),
                        subject="member_id"),
