@@ -65,3 +65,100 @@ def test_read_sqlite_returns_every_query_in_order(tmp_path):
     out = read_sqlite(str(path), queries, weights=[3, 1, 4, 1, 5, 9, 2])
     assert [len(f) for f in out] == list(range(7))
     assert out[6].s.tolist() == [f"v{i}" for i in range(6)]
+
+
+# ---- the code-keyed joins and reductions of the rules (issue 14's benchmark) -----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+IDS = pd.CategoricalDtype(["a", "b", "c", "d"], ordered=True)
+_ids = st.lists(st.sampled_from(["a", "b", "c", "d", None]), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_ids, _ids, st.sampled_from(["first", "last", False]))
+def test_duplicated_on_codes_equals_pandas(first, second, keep):
+    from orglife_nb.rules.facts import duplicated
+
+    n = min(len(first), len(second))
+    frame = pd.DataFrame({"x": pd.Categorical(first[:n], dtype=IDS), "y": pd.Categorical(second[:n], dtype=IDS)})
+    assert duplicated(frame, ["x", "y"], keep=keep).tolist() == frame.duplicated(["x", "y"], keep=keep).tolist()
+
+
+def _context_of(meeting_ids: list, child_ids: list):
+    """A bare Context-like object: ``attach`` reads nothing of the context but its arguments."""
+    from orglife_nb.rules.context import Context
+
+    meetings = pd.DataFrame({"meeting_id": pd.Categorical(meeting_ids, dtype=IDS),
+                             "date": pd.to_datetime(["2026-01-0%d" % (n + 1) for n in range(len(meeting_ids))]),
+                             "flag": [n % 2 == 0 for n in range(len(meeting_ids))]})
+    child = pd.DataFrame({"meeting_id": pd.Categorical(child_ids, dtype=IDS), "seq": range(len(child_ids)),
+                          "text": pd.Series([f"t{n}" for n in range(len(child_ids))], dtype="string")})
+    return Context.attach(None, child, meetings, ["date", "flag"]), child.merge(meetings, on="meeting_id")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "d"]), unique=True, max_size=4), _ids)
+def test_attach_equals_an_inner_merge(meeting_ids, child_ids):
+    got, expected = _context_of(meeting_ids, child_ids)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_attach_falls_back_to_the_merge_on_repeated_meetings():
+    got, expected = _context_of(["a", "a", "b"], ["a", "b", "c", "a"])
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(got) == 5  # "a" twice on each side of the merge
+
+
+@settings(max_examples=100, deadline=None)
+@given(_ids, _ids, st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=12),
+       st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=12))
+def test_left_lookup_equals_a_left_merge(left_x, left_y, right_x, right_y):
+    from orglife_nb.rules.context import _left_lookup
+
+    n, k = min(len(left_x), len(left_y)), min(len(right_x), len(right_y))
+    left = pd.DataFrame({"x": pd.Categorical(left_x[:n], dtype=IDS), "y": pd.Categorical(left_y[:n], dtype=IDS),
+                         "own": range(n)})
+    right = pd.DataFrame({"x": pd.Categorical(right_x[:k], dtype=IDS), "y": pd.Categorical(right_y[:k], dtype=IDS),
+                          "presence": pd.Categorical(["p"] * k), "note": pd.Series(["n"] * k, dtype="string"),
+                          "said": pd.array([True] * k, dtype="boolean"),
+                          "day": pd.to_datetime(["2026-01-01"] * k)}).drop_duplicates(["x", "y"])
+    pd.testing.assert_frame_equal(_left_lookup(left, right, ["x", "y"]), left.merge(right, on=["x", "y"], how="left"))
+
+
+def test_blank_by_dtype_equals_the_text_test():
+    from orglife_nb.rules.meeting import blank
+
+    def as_text(series: pd.Series) -> list:
+        return (series.isna() | series.astype("string").str.strip().eq("")).fillna(True).astype(bool).tolist()
+
+    columns = [pd.Series(pd.to_datetime(["2026-01-01", None])), pd.Series([1.5, np.nan]),
+               pd.Series(pd.array([True, None], dtype="boolean")), pd.Series(pd.array([3, None], dtype="Int64")),
+               pd.Series(pd.Categorical(["x", " ", None, "y"], categories=["x", "y", " "])),
+               pd.Series(["x", "  ", None, ""], dtype=pd.StringDtype("pyarrow")),
+               pd.Series(["x", "  ", None, ""], dtype=object)]
+    for column in columns:
+        assert blank(column).tolist() == as_text(column), column.dtype
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=40), st.lists(st.integers(0, 6), max_size=40))
+def test_binary_search_isin_equals_numpy(values, among):
+    from orglife_nb.rules.coverage import _isin
+
+    values, among = np.array(values, dtype=np.int64), np.array(among, dtype=np.int64)
+    assert _isin(values, among).tolist() == np.isin(values, among).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.one_of(st.none(), st.integers(0, 9))), max_size=40))
+def test_one_pass_reduce_equals_a_groupby(rows):
+    from orglife_nb.rules.meeting import _reduce
+
+    groups = np.array([g for g, _ in rows], dtype=np.intp)
+    values = np.array([np.nan if v is None else v for _, v in rows], dtype=float)
+    for how in ("min", "max"):
+        expected = getattr(pd.Series(values).groupby(groups), how)().reindex(range(5))
+        got = _reduce(groups, 5, values, how)
+        assert np.array_equal(got, expected.to_numpy(), equal_nan=True), how
