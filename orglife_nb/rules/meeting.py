@@ -309,8 +309,8 @@ def unit_responses(ctx) -> pd.DataFrame:
     need = named[["meeting_id", "branch_id", "unit_type", "report_due"]].astype({"unit_type": object}).merge(
         questions, on="unit_type")
     required = answered[answered.source.eq(QuestionSource.required.value)]
-    done = pd.MultiIndex.from_frame(required[["meeting_id", "question"]].astype(object))
-    gap = need[~pd.MultiIndex.from_frame(need[["meeting_id", "code"]].astype(object)).isin(done)]
+    done = pd.DataFrame({"meeting_id": required.meeting_id, "code": required.question.astype(object)})
+    gap = need[~matched(need.astype({"code": object}), done, ["meeting_id", "code"])]
     gap = gap.assign(unit_label=gap.unit_type.map(UnitType.label_of))
     superior = r[r.source.eq(QuestionSource.superior.value) & blank(r.summary)]
     superior = superior.merge(m[["meeting_id", "branch_id", "report_due"]], on="meeting_id")
