@@ -127,13 +127,18 @@ def test_mostly_poor_ballots_need_a_helper(baseline):
 # ---- attendance ---------------------------------------------------------------------------------------------
 
 
-def test_flexible_participation_counts_as_attending(baseline):
-    batch = copy(baseline)
+def _attended(batch, member: str, presence: str, reason: str | None = None, **more):
+    """``member``'s attendance at H1 recorded as ``presence`` without a written statement (``more``: other
+    columns, e.g. ``informed_date``)."""
+    values = {"presence": presence, "reason": reason, "written_statement": None, "read_out": None, **more}
     att = batch[Attendance]
-    row = att.meeting_id.eq(H1) & att.member_id.eq(BASELINE_ROLES["absentee"])
-    att.loc[row, ["presence", "reason", "written_statement", "read_out", "informed_date"]] = [
-        "flexible", "送学上门", None, None, None]
-    assert check(batch).empty
+    att.loc[att.meeting_id.eq(H1) & att.member_id.eq(member), list(values)] = list(values.values())
+    return batch
+
+
+def test_flexible_participation_counts_as_attending(baseline):
+    assert check(_attended(copy(baseline), BASELINE_ROLES["absentee"], "flexible", "送学上门",
+                           informed_date=None)).empty
 
 
 def test_a_frail_member_absent_is_a_warning_to_the_branch(baseline):
@@ -141,10 +146,7 @@ def test_a_frail_member_absent_is_a_warning_to_the_branch(baseline):
     absentee = BASELINE_ROLES["absentee"]
     members = batch[Member]
     members.loc[members.member_id.eq(absentee), "situation"] = "frail"
-    att = batch[Attendance]
-    att.loc[att.meeting_id.eq(H1) & att.member_id.eq(absentee), ["presence", "reason", "written_statement",
-                                                                  "read_out"]] = ["absent", None, None, None]
-    found = check(batch)
+    found = check(_attended(batch, absentee, "absent"))
     assert found.rule.tolist() == ["MEET-ATTENDANCE"] and found.severity.tolist() == ["warning"]
     assert found.subject.isna().all()  # addressed to the branch, not an unexcused absence of the member
     assert "支部应以灵活多样的形式组织其参加" in found.message.iloc[0] and "无故" not in found.message.iloc[0]
