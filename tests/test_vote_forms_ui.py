@@ -6,30 +6,23 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from orglife_nb.auth import add_account
 from orglife_nb.store import Store
 from orglife_nb.voila import free_port
 
-from votekit import MEETING, MEMBERS, NAMES, PRESENT, fill
+from votekit import MEMBERS, NAMES, PRESENT, branch_store, shot
 
-SHOTS = os.environ.get("ORGLIFE_SHOTS")
 PASSWORD = "vote-forms-pass-1"
 TIMEOUT = 120_000
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("vote-forms-ui")
-    db = f"sqlite:///{folder / 'store.db'}"
-    with Store(db) as store:
-        fill(store)
-        add_account(store, "sec-B1", "secretary", PASSWORD, branches=["B1"])
+    db = branch_store(tmp_path_factory.mktemp("vote-forms-ui"), ("sec-B1", "secretary", PASSWORD, "B1"))
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", "from orglife_nb.cli import main; main()", "serve", "--db", db, "--port", str(port),
@@ -44,12 +37,6 @@ def server(tmp_path_factory):
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-
-
-def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
 def test_open_download_watch_the_turnout_and_close_in_the_forms(server, page: Page):

@@ -5,35 +5,30 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import os
 import re
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from orglife_nb.auth import add_account
 from orglife_nb.models import Ballot
 from orglife_nb.store import Store
 from orglife_nb.store.voting import CLOSED, SPENT, UNKNOWN, grouped, unpack
 from orglife_nb.voila import Login, start
 
-from votekit import MEETING, MEMBERS, NAMES, PRESENT, dump, fill
+import votekit
+from votekit import MEETING, MEMBERS, NAMES, PRESENT, branch_store, dump
 
-SHOTS = os.environ.get("ORGLIFE_SHOTS")  # a folder to keep the screenshots in, for a person to look at
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("vote")
-    db = f"sqlite:///{folder / 'store.db'}"
+    db = branch_store(folder, ("admin", "admin", "vote-test-pass-1"))
     with Store(db) as store:
-        fill(store)
-        add_account(store, "admin", "admin", "vote-test-pass-1")
         poll = store.open_poll(MEETING, PRESENT, public=2)
     notebook = folder / "empty.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), notebook)
@@ -58,9 +53,7 @@ def ballots(server) -> int:
 
 
 def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+    votekit.shot(page, name, full_page=True)  # the whole phone page, below the fold too
 
 
 def test_a_member_votes_on_a_phone_by_the_qr_link_and_the_code_works_once(server, phone):

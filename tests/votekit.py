@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import create_engine, inspect, text
 
+from orglife_nb.auth import add_account
 from orglife_nb.models import Attendance, Branch, Meeting, Member
 from orglife_nb.store import Store
 
@@ -25,6 +28,27 @@ def fill(store: Store, unit_type: str = "community") -> None:
                                    "presence": "present" if i < PRESENT else "leave"}
                                   for i, m in enumerate(MEMBERS)]),
     })
+
+
+SHOTS = os.environ.get("ORGLIFE_SHOTS")  # a folder to keep the screenshots in, for a person to look at
+
+
+def branch_store(folder: Path, *accounts: tuple, unit_type: str = "community") -> str:
+    """An SQLite store in ``folder`` holding the small branch (``fill``) and the ``accounts`` (arguments of
+    ``add_account`` after the store); its URL."""
+    db = f"sqlite:///{folder / 'store.db'}"
+    with Store(db) as store:
+        fill(store, unit_type)
+        for name, role, password, *branches in accounts:
+            add_account(store, name, role, password, branches=list(branches))
+    return db
+
+
+def shot(page, name: str, full_page: bool = False) -> None:
+    """A screenshot named ``name`` in ``ORGLIFE_SHOTS`` when it is set."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=full_page)
 
 
 def dump(url: str) -> dict[str, list[tuple]]:
