@@ -565,7 +565,7 @@ def _poll_line(poll) -> str:
               help="手机访问 orglife serve 的网址，如 https://dangjian.example.gov.cn/（默认取环境变量 "
                    "ORGLIFE_VOTE_URL，否则 http://127.0.0.1:8866/）")
 @click.option("--hours", type=click.IntRange(min=1, max=24 * 30), default=72, show_default=True,
-              help="测评码有效小时数（结束计票后一律失效）")
+              help="测评码有效小时数，从开启时起算；会前开启的从会议当天 0 时起算（结束计票后一律失效）")
 @click.option("--db", default=None, help=DB_HELP)
 @AS_OPTION
 def ballot_open(meeting_id: str, voters: int, public: int, out: Path, url: str | None, hours: int,

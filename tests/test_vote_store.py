@@ -221,3 +221,16 @@ def test_anonymity_sweep_finds_nothing_linking_a_ballot_to_a_code_or_a_time(voti
     assert list(history.action[~history.action.isin(["insert", "replace"])]) == ["open_vote", "close_count"]
     assert pd.to_datetime(history['at']).between(started, ended).sum() == 0  # (the fixture's own inserts came before the open)
     assert not any(level in repr(list(history.detail)) for level in LEVELS)
+
+
+def test_codes_opened_days_before_the_meeting_last_through_it():
+    from orglife_nb.store.voting import valid_until
+
+    opened = dt.datetime(2026, 11, 20, 15, 30)
+    # opened on or after the meeting day: the hours count from opening
+    assert valid_until({"date": dt.date(2026, 11, 20)}, opened, 72) == dt.datetime(2026, 11, 23, 15, 30)
+    assert valid_until({"date": dt.date(2026, 11, 18)}, opened, 72) == dt.datetime(2026, 11, 23, 15, 30)
+    assert valid_until({"date": None}, opened, 2) == dt.datetime(2026, 11, 20, 17, 30)
+    # slips printed five days ahead still work at the meeting and for the hours after its day begins
+    assert valid_until({"date": dt.date(2026, 11, 25)}, opened, 72) == dt.datetime(2026, 11, 28, 0, 0)
+    assert valid_until({"date": dt.datetime(2026, 11, 25)}, opened, 72) == dt.datetime(2026, 11, 28, 0, 0)

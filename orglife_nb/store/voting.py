@@ -262,11 +262,22 @@ def open_poll(connection: Connection, meeting_id: str, voters: int, public: int 
     connection.execute(BALLOT_CODES.insert(), stored)
     connection.execute(BALLOT_POLLS.insert().values(
         meeting_id=meeting_id, scheme=_scheme(meeting).value, rated=json.dumps([m for m, _ in members]),
-        member_codes=voters, public_codes=public, opened_at=now, expires_at=now + dt.timedelta(hours=hours),
+        member_codes=voters, public_codes=public, opened_at=now, expires_at=valid_until(meeting, now, hours),
         closed_at=None, box="[]", version=1))
     poll = _poll(connection, meeting_id)
     poll.slips = slips
     return poll
+
+
+def valid_until(meeting: dict, now: dt.datetime, hours: int) -> dt.datetime:
+    """When a poll's codes expire: ``hours`` after opening, or after the start of the meeting day when the poll is
+    opened ahead of it (slips are printed days before; they must still work at the meeting)."""
+    start = now
+    if meeting.get("date") is not None:
+        day = meeting["date"]
+        day = day.date() if isinstance(day, dt.datetime) else day
+        start = max(now, dt.datetime.combine(day, dt.time()))
+    return start + dt.timedelta(hours=hours)
 
 
 def close_poll(connection: Connection, meeting_id: str, *, now: dt.datetime) -> tuple[Poll, int]:
