@@ -132,3 +132,16 @@ def test_the_review_command(tmp_path):
     status = orglife("status", "--as-of", "2026-09-01", "--as", "sup1")
     assert status.returncode == 0, status.stderr
     assert "三、审核状态\n  草稿 0 个，已提交 0 个，已审核 1 个，退回 0 个" in status.stdout
+
+
+def test_a_meeting_is_not_submitted_or_approved_while_its_phone_vote_is_open(chain):
+    sec, sup = as_(chain, "sec1"), as_(chain, "sup1")
+    chain.save({Attendance: pd.DataFrame([{"meeting_id": "MT", "member_id": m, "presence": "present"}
+                                          for m in ("M1", "M2")])})
+    sec.open_poll("MT", 2)
+    with pytest.raises(OrglifeError, match=r"手机测评还没有结束计票（已投票 0 / 发放测评码 2），不能提交：先结束计票"):
+        review(sec, "submit", "MT", as_of=AFTER, reason="说明")
+    assert state(chain) == "draft"
+    sec.close_count("MT")
+    assert review(sec, "submit", "MT", as_of=AFTER, reason="说明") == "已提交"
+    assert review(sup, "approve", "MT") == "已审核"

@@ -12,6 +12,7 @@ from ..errors import OrglifeError
 from ..store import Store, audit, now
 from ..store.review import STATES
 from ..store.schema import REVIEWS
+from ..store.voting import open_poll_of
 from ..store.scope import AccountRole, ScopeError
 
 # action → (states it starts from, the state it leads to, roles that may take it)
@@ -65,6 +66,10 @@ def review(store: Store, action: str, meeting_id: str, *, reason: str | None = N
         if state not in starts:
             raise OrglifeError(f"会议 {meeting_id} 现在是“{STATES[state]}”，不能{_VERB[action]}"
                                f"（只有“{'”或“'.join(STATES[s] for s in sorted(starts))}”的会议可以）")
+        poll = open_poll_of(connection, meeting_id) if action in ("submit", "approve") else None
+        if poll is not None:  # its ballots reach the records only at the close: they would change a closed file
+            raise OrglifeError(f"会议 {meeting_id} 的手机测评还没有结束计票（{poll.turnout()}），不能{_VERB[action]}："
+                               f"先结束计票（orglife ballot close --meeting {meeting_id}）")
         stamp = now()
         values = {"state": target, "updated_by": actor.name, "updated_at": stamp}
         if action == "submit":

@@ -269,6 +269,12 @@ def open_poll(connection: Connection, meeting_id: str, voters: int, public: int 
     return poll
 
 
+def open_poll_of(connection: Connection, meeting_id: str) -> Poll | None:
+    """The meeting's phone vote while its count is not closed (its ballots are still in the box), else None."""
+    poll = _poll(connection, meeting_id)
+    return poll if poll is not None and poll.is_open else None
+
+
 def valid_until(meeting: dict, now: dt.datetime, hours: int) -> dt.datetime:
     """When a poll's codes expire: ``hours`` after opening, or after the start of the meeting day when the poll is
     opened ahead of it (slips are printed days before; they must still work at the meeting)."""
