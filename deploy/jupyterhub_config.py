@@ -16,6 +16,8 @@ Settings come from the environment so this file needs no editing:
     ORGLIFE_ALLOW_HOSTS    comma-separated host names users type in the browser (the forms servers refuse others)
     ORGLIFE_HUB_DIR        where the hub keeps its own state (default ./orglife-hub)
     ORGLIFE_POOL           preheated kernels per user (default 1)
+    ORGLIFE_VOTE_URL       the address of the `orglife serve` that serves the phone vote page (/vote needs no login,
+                           so it is not behind the hub); the forms print it on the ballot slips
 
 Why the spawned server is orglife's own forms server and not ``jupyterhub-singleuser``: a JupyterLab server would
 let every user run code beside the store's credentials, past every scope. The forms server runs only the forms
@@ -57,7 +59,7 @@ c.Spawner.cmd = [sys.executable, "-m", "orglife_nb.auth.hub"]
 c.Spawner.args = []
 c.Spawner.default_url = "/"
 c.Spawner.env_keep = ["PATH", "PYTHONPATH", "LANG", "LC_ALL", "PGPASSWORD", "PGPASSFILE", "ORGLIFE_DB",
-                      "ORGLIFE_ALLOW_HOSTS", "ORGLIFE_POOL", "HOME"]
+                      "ORGLIFE_ALLOW_HOSTS", "ORGLIFE_POOL", "ORGLIFE_VOTE_URL", "HOME"]
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")
