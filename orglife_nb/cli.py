@@ -365,7 +365,7 @@ def check(workbook: Path | None, db: str | None, as_of, since, year: int | None,
 @click.option("--branch", "branches", multiple=True, help="只看这些支部（可多次给出）")
 @AS_OPTION
 def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...], actor: str | None) -> None:
-    """各会议还有哪些事项未完成、还剩几天；整改台账按 已销号/超期/10 天内/20 天内/其余 分组。"""
+    """各会议还有哪些事项未完成、还剩几天；整改台账按 已销号/超期/10 天内/20 天内/20 天后或未定时限 分组。"""
     from .rules import load_profile
     from .rules.engine import load_input
     from .rules.output import status_text

@@ -194,7 +194,7 @@ def test_open_item_is_overdue_only_after_its_deadline_day(baseline):
     (D(2026, 1, 10), 10, "10 天内到期"),
     (D(2026, 1, 11), 11, "20 天内到期"),
     (D(2026, 1, 20), 20, "20 天内到期"),
-    (D(2026, 1, 21), 21, "其余"),
+    (D(2026, 1, 21), 21, "20 天后或未定时限"),
 ])
 def test_ledger_bucket_edges(baseline, deadline, days_left, bucket):
     batch = _with_item(baseline, "B001-2025-S1-Z1", status="open", done_date=None, deadline=deadline)
@@ -257,13 +257,13 @@ def test_ledger_items_buckets_and_counts(baseline):
     assert [(r.item_id, r.bucket, r.days_left, r.finished, r.owner_name) for r in shared.itertuples()] == [
         ("B001-2025-R1-Z1", "已销号", -63, True, "张建国"),
         ("B001-2025-R1-Z2", "超期", -33, False, "张建国"),
-        ("B001-2025-S1-Z1", "其余", 28, False, "张建国"),
-        ("B001-2025-S1-Z2", "其余", 58, False, "张建国"),
-        ("B001-2025-L1-Z1", "其余", 91, False, "张建国"),
-        ("B001-2025-R2-Z1", "其余", 112, False, "张建国"),
-        ("B001-2025-L1-Z2", "其余", 121, False, "张建国"),
-        ("B001-2025-R2-Z2", "其余", 142, False, "张建国"),
-        ("B001-2025-L1-Z3", "其余", 151, False, "张建国"),
+        ("B001-2025-S1-Z1", "20 天后或未定时限", 28, False, "张建国"),
+        ("B001-2025-S1-Z2", "20 天后或未定时限", 58, False, "张建国"),
+        ("B001-2025-L1-Z1", "20 天后或未定时限", 91, False, "张建国"),
+        ("B001-2025-R2-Z1", "20 天后或未定时限", 112, False, "张建国"),
+        ("B001-2025-L1-Z2", "20 天后或未定时限", 121, False, "张建国"),
+        ("B001-2025-R2-Z2", "20 天后或未定时限", 142, False, "张建国"),
+        ("B001-2025-L1-Z3", "20 天后或未定时限", 151, False, "张建国"),
     ]
     # one personal item per member present (rules.md revision 2: RECT-PERSONAL); R1's were done before 12-20
     personal = book[book.category.eq("individual")]
@@ -272,7 +272,7 @@ def test_ledger_items_buckets_and_counts(baseline):
     assert personal[personal.meeting_id.eq("B001-2025-R1")].bucket.eq("已销号").all()
     assert book.branch_name.eq("市财政局机关第一党支部").all()
     assert shared.status_label.iloc[2:].eq("未完成").all() and shared.status_label.iloc[:2].isna().all()
-    assert list(result.buckets.columns) == ["已销号", "超期", "10 天内到期", "20 天内到期", "其余"]
+    assert list(result.buckets.columns) == ["已销号", "超期", "10 天内到期", "20 天内到期", "20 天后或未定时限"]
     assert result.buckets.loc["B001"].tolist() == [9, 1, 0, 0, 27]
     assert result.as_of == pd.Timestamp(2025, 12, 20)
 
@@ -280,4 +280,4 @@ def test_ledger_items_buckets_and_counts(baseline):
 def test_open_item_without_a_deadline_is_in_the_last_bucket(baseline):
     batch = _with_item(baseline, "B001-2025-S1-Z1", status="open", done_date=None, deadline=None)
     book = status(frames.from_batch(batch), D(2025, 12, 31)).ledger.set_index("item_id")
-    assert book.loc["B001-2025-S1-Z1", "bucket"] == "其余" and pd.isna(book.loc["B001-2025-S1-Z1", "days_left"])
+    assert book.loc["B001-2025-S1-Z1", "bucket"] == "20 天后或未定时限" and pd.isna(book.loc["B001-2025-S1-Z1", "days_left"])

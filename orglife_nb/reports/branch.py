@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..frames import Frames, load, subset
 from ..rules import facts
+from ..rules.status import BUCKETS
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
 from ..store.review import INTERNAL as INTERNAL_REVIEW_FIELDS
@@ -26,14 +27,6 @@ from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, 
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
 NUMERALS = "一二三四五六七八九十"
-# The rectification ledger's buckets (rules.status.BUCKETS) as reports name them: its catch-all 其余 in words
-BUCKET_LABELS = {"其余": "20 天后或未定时限"}
-
-
-def bucket_labels() -> list[str]:
-    from ..rules.status import BUCKETS
-
-    return [BUCKET_LABELS.get(bucket, bucket) for bucket in BUCKETS]
 
 
 def _short_name(name, member_id) -> str:
@@ -414,12 +407,12 @@ class BranchReport(AudienceReport):
                        "，".join(f"{label} {int(n)} 项" for label, n in states.items()) + "。")
             return section(title, reading, table(shown.assign(状态=status), formatters={"编号": nowrap, "状态": nowrap}))
         # internal: one state column, the ledger's bucket (已销号 / 超期 / due within 10 or 20 days / later)
-        shown["状态"] = ledger.bucket.astype(str).replace(BUCKET_LABELS).to_numpy()
+        shown["状态"] = ledger.bucket.astype(str).to_numpy()
         classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
         classes.loc[ledger.bucket.eq("超期").to_numpy(), "状态"] = "late"
         buckets = shown["状态"].value_counts()
         reading = ("没有整改事项。" if ledger.empty else f"整改事项 {len(ledger)} 项：" +
-                   "，".join(f"{k} {int(buckets.get(k, 0))} 项" for k in bucket_labels()) + "。")
+                   "，".join(f"{k} {int(buckets.get(k, 0))} 项" for k in BUCKETS) + "。")
         parts = [figure(_burn_down(ledger, self.as_of))] if len(ledger) else []
         return section(title, reading, table(shown, classes=classes, formatters={"编号": nowrap}), *parts)
 

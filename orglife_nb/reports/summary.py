@@ -13,7 +13,7 @@ from ..rules import facts
 from ..store.review import STATES, counts, per_meeting
 from ..rules.status import BUCKETS
 from . import charts
-from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, _date, bucket_labels, review_reading
+from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, _date, review_reading
 from .html import Html, esc, figure, section, table
 
 
@@ -89,7 +89,7 @@ class SummaryReport(AudienceReport):
         buckets = (ledger.pivot_table(index="branch_id", columns="bucket", values="item_id", aggfunc="count",
                                       fill_value=0)
                    .reindex(index=self.branch_names.index, columns=BUCKETS, fill_value=0))
-        buckets.columns = bucket_labels()
+        buckets.columns = list(BUCKETS)
         buckets.insert(0, "支部名称", buckets.index.map(self.branch_names))
         buckets.index.name = "支部编号"
         overdue = int(buckets["超期"].sum())

@@ -17,7 +17,7 @@ from .engine import make_context
 from .rectification import items
 from .steps import STEPS
 
-BUCKETS = ("已销号", "超期", "10 天内到期", "20 天内到期", "其余")
+BUCKETS = ("已销号", "超期", "10 天内到期", "20 天内到期", "20 天后或未定时限")  # as readers see them, everywhere
 STEP_COLUMNS = ["branch_id", "branch_name", "meeting_id", "kind", "kind_label", "meeting_date", "step", "rule", "due",
                 "days_left", "overdue"]
 
@@ -67,7 +67,8 @@ def _rule_kinds(rule_id: str) -> tuple[str, ...]:
 
 
 def ledger(ctx: Context) -> pd.DataFrame:
-    """Every rectification item with ``bucket``: 已销号 (已完成/已销号), 超期, due within 10 / 20 days, 其余."""
+    """Every rectification item with ``bucket``: 已销号 (已完成/已销号), 超期, due within 10 / 20 days, later or
+    without a deadline."""
     r = items(ctx, ctx.meetings)
     r = r.merge(ctx.meetings[["meeting_id", "branch_name", "kind"]], on="meeting_id")
     days_left = day_count(r.deadline - ctx.as_of)
