@@ -188,12 +188,31 @@ def _busy(error: OperationalError) -> bool:
     return "locked" in str(original) or "busy" in str(original)
 
 
+def newest_migration() -> str:
+    """The head revision as the newest migration file names it (``0007_ballot_codes.py`` → 0007: the ids are
+    numbered in order, tests/test_store.py holds them to alembic's head). An up-to-date store opens on it without
+    importing alembic (~0.35 s of every command)."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*.py"))
+
+
+def _stored_revisions(connection: Connection) -> list[str] | None:
+    """The revisions in the store's alembic_version table, None without one (a new or foreign database)."""
+    try:
+        return [row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version")]
+    except SQLAlchemyError:
+        return None
+
+
 def _ensure_schema(engine: Engine, url: str, write_wait: float = WRITE_WAIT_SECONDS) -> str:
+    newest = newest_migration()
+    with engine.connect() as connection:  # the usual case, an up-to-date store, takes no write lock (nor alembic)
+        if _stored_revisions(connection) == [newest]:
+            return newest
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory(str(MIGRATIONS))
     head = script.get_current_head()
-    with engine.connect() as connection:  # the usual case, an up-to-date store, takes no write lock
+    with engine.connect() as connection:
         if current_revision(connection) == head:
             return head
     with write_transaction(engine, write_wait) as connection:
