@@ -65,3 +65,21 @@ def test_read_sqlite_returns_every_query_in_order(tmp_path):
     out = read_sqlite(str(path), queries, weights=[3, 1, 4, 1, 5, 9, 2])
     assert [len(f) for f in out] == list(range(7))
     assert out[6].s.tolist() == [f"v{i}" for i in range(6)]
+
+
+def test_read_sqlite_parts_join_in_order_and_agree_on_types(tmp_path):
+    # text missing for the first 2,000 rows: more than the driver's default batch, and all of the first part
+    from orglife_nb.store.arrow import read_sqlite
+
+    path = tmp_path / "p.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, s TEXT, x REAL)")
+        connection.executemany("INSERT INTO t VALUES (?, ?, ?)",
+                               [(i, None if i < 2000 else f"v{i}", i / 2 if i % 3 else i) for i in range(3000)])
+    connection.close()
+    whole = "SELECT n, s, x FROM t ORDER BY n"
+    parts = [f"SELECT n, s, x FROM t WHERE n >= {a} AND n < {b} ORDER BY n" for a, b in
+             [(0, 2000), (2000, 2500), (2500, 2500), (2500, 3000)]]
+    one, joined = read_sqlite(str(path), [whole, parts], weights=[1, 1])
+    assert one.n.tolist() == list(range(3000)) and one.s.iloc[2000] == "v2000" and one.s.iloc[:2000].isna().all()
+    pd.testing.assert_frame_equal(joined, one)

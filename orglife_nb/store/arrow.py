@@ -24,23 +24,29 @@ from ..errors import OrglifeError
 READER = Path(__file__).with_name("arrow_reader.py")
 
 
-def read_sqlite(database: str, queries: list[str], weights: list[int] | None = None) -> list[pd.DataFrame]:
-    """Run ``queries`` (SQL text) on the SQLite file ``database``; one DataFrame per query, in order.
+def read_sqlite(database: str, queries: list[str | list[str]], weights: list[int] | None = None
+                ) -> list[pd.DataFrame]:
+    """Run ``queries`` (SQL text) on the SQLite file ``database``; one DataFrame per query, in order. A query
+    given as a list is read in those parts (e.g. row ranges) and joined in order.
 
-    With two or more cores the queries are shared by two child processes: the heaviest first (``weights``: row
-    counts), each next one to whichever child is free (a child slowed by other load simply takes fewer).
+    With two or more cores the parts are shared by two child processes: the heaviest first (``weights``: the
+    work of each query, e.g. values read, shared by its parts), each next one to whichever child is free (a child
+    slowed by other load simply takes fewer).
     """
     import pyarrow as pa
 
-    order = sorted(range(len(queries)), key=lambda n: -(weights or [1] * len(queries))[n])
+    parts = [[q] if isinstance(q, str) else list(q) for q in queries]
+    jobs = [(n, k) for n, q in enumerate(parts) for k in range(len(q))]
+    weight = [w / len(q) for w, q in zip(weights or [1] * len(parts), parts)]
+    jobs.sort(key=lambda job: -weight[job[0]])  # stable: a query's parts in order
     # /dev/shm: the files never touch a disk (Linux); elsewhere the system temp folder
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(prefix="orglife-read-", dir=shm) as folder:
         children = [subprocess.Popen([sys.executable, "-I", str(READER), database, folder], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                    for _ in range(min(2, os.cpu_count() or 1, len(queries)) or 1)]
+                    for _ in range(min(2, os.cpu_count() or 1, len(jobs)) or 1)]
         try:
-            _share(children, [(number, queries[number]) for number in order])
+            _share(children, [(f"{n}-{k}", parts[n][k]) for n, k in jobs])
         finally:
             for child in children:
                 try:
@@ -61,13 +67,36 @@ def read_sqlite(database: str, queries: list[str], weights: list[int] | None = N
             reason = lines[-1] if lines else f"退出码 {code}"
             raise OrglifeError(f"读取数据库 {database} 失败：{reason}")
         frames = []
-        for number in range(len(queries)):
-            with pa.memory_map(f"{folder}/{number}.arrow") as source:
-                frames.append(pa.ipc.open_file(source).read_all().to_pandas())
+        for n, query in enumerate(parts):
+            tables = []
+            for k in range(len(query)):
+                with pa.memory_map(f"{folder}/{n}-{k}.arrow") as source:
+                    tables.append(pa.ipc.open_file(source).read_all())
+            frames.append(_joined(tables).to_pandas())
         return frames
 
 
-def _share(children: list[subprocess.Popen], jobs: list[tuple[int, str]]) -> None:
+def _joined(tables: list):
+    """The parts of one query as one table. The driver types a column by its first values, so a column all
+    missing in one part (or an empty part) may have come as numbers where the others have text: such a part takes
+    the type the others agree on."""
+    import pyarrow as pa
+
+    if len(tables) == 1:
+        return tables[0]
+    types = []
+    for n, field in enumerate(tables[0].schema):
+        found = {t.schema.field(n).type for t in tables if t.column(n).null_count < t.num_rows}
+        types.append(found.pop() if len(found) == 1 else field.type)
+
+    def fitted(column, kind):
+        return pa.nulls(len(column), kind) if column.type != kind and column.null_count == len(column) else column
+
+    return pa.concat_tables([pa.table([fitted(c, kind) for c, kind in zip(t.columns, types)], names=t.column_names)
+                             for t in tables], promote_options="permissive")
+
+
+def _share(children: list[subprocess.Popen], jobs: list[tuple[str, str]]) -> None:
     """Hand ``jobs`` out one at a time: each child gets the next when it reports the last done (a line on its
     stdout); stdin is closed when none are left. A child that dies (stdout at end) gets nothing more."""
     import selectors
@@ -86,7 +115,7 @@ def _share(children: list[subprocess.Popen], jobs: list[tuple[int, str]]) -> Non
                     selector.unregister(child.stdout)
 
 
-def _give(child: subprocess.Popen, jobs: list[tuple[int, str]]) -> None:
+def _give(child: subprocess.Popen, jobs: list[tuple[str, str]]) -> None:
     if child.stdin.closed:
         return
     try:
