@@ -34,7 +34,7 @@ DEFAULT_DB = "orglife.db"
 # Reading more branches than this (or all) from an SQLite file goes through ADBC/Arrow in a child process; a few
 # branches (one report, one form) read faster through the cursor than a process starts.
 BULK_READ_FROM_BRANCHES = 200
-# Rows of one part of a bulk read (``_row_ranges``): small enough that the two readers finish together, large
+# Rows of one part of a bulk read (``_bulk_parts``): small enough that the two readers finish together, large
 # enough that a part's start (a query, a file) stays a small share of it.
 BULK_PART_ROWS = 250_000
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -362,14 +362,13 @@ class Store:
         if self.dialect == "sqlite" and bulk and database and database != ":memory:":
             from .arrow import read_sqlite
 
-            counts = self.counts()
             with self.engine.connect() as connection:
-                parts = {r: _row_ranges(connection, r, counts[r]) for r in records}
+                sizes = {r: _bulk_parts(connection, r) for r in records}
             queries = [[str(_query(r, columns[r], ids, part).compile(dialect=self.engine.dialect,
                                                                      compile_kwargs={"literal_binds": True}))
-                        for part in parts[r]] for r in records]
+                        for part in sizes[r][1]] for r in records]
             # the readers' work goes with the values read (~0.25 s a million on 10,000 branches)
-            weights = [counts[r] * (len(columns[r]) + 1) for r in records]
+            weights = [sizes[r][0] * (len(columns[r]) + 1) for r in records]
             frames = dict(zip(records, read_sqlite(database, queries, weights)))
         else:
             frames = {r: self._read(r, columns[r], ids, raw=True) for r in records}
@@ -617,7 +616,7 @@ def _columns(record: type[Record], store_columns: bool = False) -> list[str]:
 def _query(record: type[Record], names: list[str], branch_ids: Iterable[str] | None,
            rows: tuple[int, int] | None = None):
     """The SELECT of ``Store.read``: the columns, optionally some branches' rows, in key order; ``rows``: only
-    the row ids in [first, end) (a part of a bulk read, ``_row_ranges``)."""
+    the row ids in [first, end) (a part of a bulk read, ``_bulk_parts``)."""
     table = table_of(record)
     query = select(*[table.c[n] for n in names])
     if branch_ids is not None:
@@ -629,17 +628,26 @@ def _query(record: type[Record], names: list[str], branch_ids: Iterable[str] | N
     return query.order_by(*[table.c[k] for k in record.key])
 
 
-def _row_ranges(connection: Connection, record: type[Record], rows: int) -> list[tuple[int, int] | None]:
-    """A large table in row-id order as ranges of about ``BULK_PART_ROWS`` rows, which the two bulk readers share
-    (one whole table would keep one reader busy long after the other is done); [None]: in one piece (a small
-    table, or one in key order)."""
-    if record.key or rows <= BULK_PART_ROWS:
-        return [None]
+def _bulk_parts(connection: Connection, record: type[Record]) -> tuple[int, list[tuple[int, int] | None]]:
+    """About how many rows ``record`` has, and the parts a bulk read takes it in: a table in row-id order as
+    ranges of about ``BULK_PART_ROWS`` rows, which the two readers share (one whole table would keep one reader
+    busy long after the other is done); [None]: in one piece (a small table, or one in key order)."""
     table = table_of(record)
-    low, high = connection.execute(select(func.min(table.c[ROW_ID]), func.max(table.c[ROW_ID]))).one()
+    if record.key:
+        return connection.execute(select(func.count()).select_from(table)).scalar_one(), [None]
+    row_id = table.c[ROW_ID]
+    # one aggregate a SELECT: SQLite reads a lone min() or max() of the row id off the tree's edge, both together
+    # by a scan of the whole table
+    low, high = connection.execute(select(select(func.min(row_id)).scalar_subquery(),
+                                          select(func.max(row_id)).scalar_subquery())).one()
+    if low is None:
+        return 0, [None]
+    rows = high + 1 - low  # the rows, and any deleted between them: counting them would read a whole index
+    if rows <= BULK_PART_ROWS:
+        return rows, [None]
     count = -(-rows // BULK_PART_ROWS)
-    bounds = [low + (high + 1 - low) * n // count for n in range(count)] + [high + 1]
-    return list(zip(bounds[:-1], bounds[1:]))
+    bounds = [low + rows * n // count for n in range(count)] + [high + 1]
+    return rows, list(zip(bounds[:-1], bounds[1:]))
 
 
 def _branch_filter(table, ids: list[str]):
