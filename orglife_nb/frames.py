@@ -159,7 +159,7 @@ def load(db: Store | str | os.PathLike | None = None, branches: Iterable[str] | 
     store = db if isinstance(db, Store) else Store(db)
     try:
         ids = None if branches is None else list(branches)
-        records = {r.table: typed(r, frame) for r, frame in store.read_many(RECORDS, ids, skip).items()}
+        records = {r.table: frame for r, frame in store.read_many(RECORDS, ids, skip, then=typed).items()}
         return Frames(**records, reviews=store.read_reviews(ids))
     finally:
         if store is not db:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -24,17 +25,17 @@ from ..errors import OrglifeError
 READER = Path(__file__).with_name("arrow_reader.py")
 
 
-def read_sqlite(database: str, queries: list[str | list[str]], weights: list[int] | None = None
-                ) -> list[pd.DataFrame]:
+def read_sqlite(database: str, queries: list[str | list[str]], weights: list[int] | None = None,
+                then: Callable[[int, pd.DataFrame], Any] | None = None) -> list:
     """Run ``queries`` (SQL text) on the SQLite file ``database``; one DataFrame per query, in order. A query
     given as a list is read in those parts (e.g. row ranges) and joined in order.
 
     With two or more cores the parts are shared by two child processes: the heaviest first (``weights``: the
     work of each query, e.g. values read, shared by its parts), each next one to whichever child is free (a child
-    slowed by other load simply takes fewer).
+    slowed by other load simply takes fewer). ``then(number, frame)`` is called on each query's DataFrame as soon
+    as it is read, while the children read on (the caller's work on it overlaps theirs); the list then holds what
+    it returns.
     """
-    import pyarrow as pa
-
     parts = [[q] if isinstance(q, str) else list(q) for q in queries]
     jobs = [(n, k) for n, q in enumerate(parts) for k in range(len(q))]
     weight = [w / len(q) for w, q in zip(weights or [1] * len(parts), parts)]
@@ -45,8 +46,18 @@ def read_sqlite(database: str, queries: list[str | list[str]], weights: list[int
         children = [subprocess.Popen([sys.executable, "-I", str(READER), database, folder], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                     for _ in range(min(2, os.cpu_count() or 1, len(jobs)) or 1)]
+        results: list = [None] * len(parts)
+        left = [len(query) for query in parts]
+
+        def done(name: str) -> None:
+            n = int(name.split("-")[0])
+            left[n] -= 1
+            if not left[n]:
+                frame = _joined([_mapped(f"{folder}/{n}-{k}.arrow") for k in range(len(parts[n]))]).to_pandas()
+                results[n] = frame if then is None else then(n, frame)
+
         try:
-            _share(children, [(f"{n}-{k}", parts[n][k]) for n, k in jobs])
+            _share(children, [(f"{n}-{k}", parts[n][k]) for n, k in jobs], done)
         finally:
             for child in children:
                 try:
@@ -66,14 +77,14 @@ def read_sqlite(database: str, queries: list[str | list[str]], weights: list[int
             lines = error.decode(errors="replace").strip().splitlines()
             reason = lines[-1] if lines else f"退出码 {code}"
             raise OrglifeError(f"读取数据库 {database} 失败：{reason}")
-        frames = []
-        for n, query in enumerate(parts):
-            tables = []
-            for k in range(len(query)):
-                with pa.memory_map(f"{folder}/{n}-{k}.arrow") as source:
-                    tables.append(pa.ipc.open_file(source).read_all())
-            frames.append(_joined(tables).to_pandas())
-        return frames
+        return results
+
+
+def _mapped(path: str):
+    import pyarrow as pa
+
+    with pa.memory_map(path) as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 def _joined(tables: list):
@@ -96,9 +107,10 @@ def _joined(tables: list):
                              for t in tables], promote_options="permissive")
 
 
-def _share(children: list[subprocess.Popen], jobs: list[tuple[str, str]]) -> None:
+def _share(children: list[subprocess.Popen], jobs: list[tuple[str, str]], done: Callable[[str], None]) -> None:
     """Hand ``jobs`` out one at a time: each child gets the next when it reports the last done (a line on its
-    stdout); stdin is closed when none are left. A child that dies (stdout at end) gets nothing more."""
+    stdout), then ``done(name)`` runs; stdin is closed when none are left. A child that dies (stdout at end) gets
+    nothing more."""
     import selectors
 
     jobs = list(jobs)
@@ -109,8 +121,10 @@ def _share(children: list[subprocess.Popen], jobs: list[tuple[str, str]]) -> Non
         while selector.get_map():
             for key, _ in selector.select():
                 child = key.data
-                if child.stdout.readline():
-                    _give(child, jobs)
+                line = child.stdout.readline()
+                if line:
+                    _give(child, jobs)  # first: the child reads on while the job's result is taken in here
+                    done(line.decode().strip())
                 else:
                     selector.unregister(child.stdout)
 
