@@ -187,10 +187,13 @@ def test_bulk_and_cursor_reads_give_the_same_frames(store, monkeypatch):
 
     store.save(demo.baseline_batch())
     bulk = frames_module.load(store)
+    monkeypatch.setattr(store_module, "BULK_PART_ROWS", 7)  # every table in row-id order read in parts
+    in_parts = frames_module.load(store)
     monkeypatch.setattr(store_module, "BULK_READ_FROM_BRANCHES", 10**9)
     by_cursor = frames_module.load(store, branches=store.branch_ids())
-    for (record, a), (_, b) in zip(bulk, by_cursor):
+    for (record, a), (_, b), (_, c) in zip(bulk, by_cursor, in_parts):
         pd.testing.assert_frame_equal(a, b, obj=record.table)
+        pd.testing.assert_frame_equal(c, b, obj=record.table)
     assert bulk.rows == sum(store.counts().values())
 
 

@@ -616,24 +616,29 @@ def _columns(record: type[Record], store_columns: bool = False) -> list[str]:
 
 
 def _query(record: type[Record], names: list[str], branch_ids: Iterable[str] | None,
-           rows: tuple[int, int] | None = None):
+           rows: tuple[int | None, int | None] | None = None):
     """The SELECT of ``Store.read``: the columns, optionally some branches' rows, in key order; ``rows``: only
-    the row ids in [first, end) (a part of a bulk read, ``_bulk_parts``)."""
+    the row ids in [first, end), None for no bound (a part of a bulk read, ``_bulk_parts``)."""
     table = table_of(record)
     query = select(*[table.c[n] for n in names])
     if branch_ids is not None:
         query = query.where(_branch_filter(table, list(branch_ids)))
-    if rows is not None:
-        query = query.where(table.c[ROW_ID] >= rows[0], table.c[ROW_ID] < rows[1])
+    first, end = rows or (None, None)
+    if first is not None:
+        query = query.where(table.c[ROW_ID] >= first)
+    if end is not None:
+        query = query.where(table.c[ROW_ID] < end)
     if not record.key:
         return query.order_by(table.c[ROW_ID])
     return query.order_by(*[table.c[k] for k in record.key])
 
 
-def _bulk_parts(connection: Connection, record: type[Record]) -> tuple[int, list[tuple[int, int] | None]]:
+def _bulk_parts(connection: Connection, record: type[Record]
+                ) -> tuple[int, list[tuple[int | None, int | None] | None]]:
     """About how many rows ``record`` has, and the parts a bulk read takes it in: a table in row-id order as
     ranges of about ``BULK_PART_ROWS`` rows, which the two readers share (one whole table would keep one reader
-    busy long after the other is done); [None]: in one piece (a small table, or one in key order)."""
+    busy long after the other is done); [None]: in one piece (a small table, or one in key order). The first
+    range is open below and the last above: rows written since the bounds were taken are read all the same."""
     table = table_of(record)
     if record.key:
         return connection.execute(select(func.count()).select_from(table)).scalar_one(), [None]
@@ -648,7 +653,7 @@ def _bulk_parts(connection: Connection, record: type[Record]) -> tuple[int, list
     if rows <= BULK_PART_ROWS:
         return rows, [None]
     count = -(-rows // BULK_PART_ROWS)
-    bounds = [low + rows * n // count for n in range(count)] + [high + 1]
+    bounds = [None] + [low + rows * n // count for n in range(1, count)] + [None]
     return rows, list(zip(bounds[:-1], bounds[1:]))
 
 

@@ -3,6 +3,14 @@
 Measured on 5 million rows (10,000 demo branches): ~3.5 s, against 11.9 s for the DBAPI cursor and ~40 s through
 SQLAlchemy rows. The SELECTs are still built by SQLAlchemy (same columns, filter and order as ``Store.read``).
 
+Revision 2's 6.1 million rows (same 10,000 branches) cost the driver ~8 s of CPU, ~0.25 s a million values: nearly
+all its own per-value work (callgrind: ~900 instructions a value, a tenth of them mutexes; SQLite's share is small),
+which no batch size, pragma or SQL rewriting measured here lowers. So the two children must both stay busy to the
+end: a large table is read in row-id parts (``Store.read_many``), the parts handed out heaviest first, each part
+one driver batch, and each table is typed here as soon as its parts are in, while the children read on. A check's
+load (``frames.load`` with its skips) on a machine that another job kept busy: 14–19 s → 11–17 s, run for run
+~3 s less; by CPU, the parent's 1.0–1.5 s → 0.5–0.7 s and the children's sys time 1.4–1.7 s → 0.9–1.2 s.
+
 The ADBC driver links its own SQLite. Two SQLite libraries on one file in one process corrupt each other's view
 (POSIX locks are per process; measured here: after an ADBC read, rows written through the store's connection stay
 invisible to later ADBC reads). So the driver runs in a short-lived child process and the columns come back as
