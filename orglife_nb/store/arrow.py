@@ -8,8 +8,9 @@ all its own per-value work (callgrind: ~900 instructions a value, a tenth of the
 which no batch size, pragma or SQL rewriting measured here lowers. So the two children must both stay busy to the
 end: a large table is read in row-id parts (``Store.read_many``), the parts handed out heaviest first, each part
 one driver batch, and each table is typed here as soon as its parts are in, while the children read on. A check's
-load (``frames.load`` with its skips) on a machine that another job kept busy: 14–19 s → 11–17 s, run for run
-~3 s less; by CPU, the parent's 1.0–1.5 s → 0.5–0.7 s and the children's sys time 1.4–1.7 s → 0.9–1.2 s.
+load (``frames.load`` with its skips) on 2 cores shared with other jobs (load average 3–4), 9 runs each: median
+16.5 s → 11.5 s (fastest 7.6 s → 8.2 s, in the one quiet moment); by CPU, the parent's 1.0–1.9 s → 0.5–0.7 s,
+the children's sys time 1.3–1.9 s → 0.9–1.4 s, their user time unchanged (7–11 s: the driver's).
 
 The ADBC driver links its own SQLite. Two SQLite libraries on one file in one process corrupt each other's view
 (POSIX locks are per process; measured here: after an ADBC read, rows written through the store's connection stay
