@@ -54,12 +54,27 @@ def _arrow_typed(spec, column: pd.Series, dtype, index: pd.Index) -> pd.Series |
     return pd.Series(stamps.to_numpy(), index=index, dtype="datetime64[ns]")
 
 
+def _no_text(index: pd.Index) -> pd.Series:
+    """A text column with every value missing, as one Arrow null array: what ``astype("string")`` makes of a None
+    per row, ~100× faster (the columns a check skips are 3 million values on 10,000 branches: 0.55 s that way)."""
+    import pyarrow as pa
+
+    return pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype="string"), index=index)
+
+
 def typed(record: type[Record], frame: pd.DataFrame) -> pd.DataFrame:
     """Give ``frame`` (model field columns, Python values) the dtypes of ``record``'s fields."""
     out = {}
     for spec in fields_of(record):
-        column = frame[spec.name] if spec.name in frame.columns else pd.Series([None] * len(frame), dtype=object)
         dtype = _dtype(spec)
+        column = frame[spec.name] if spec.name in frame.columns else None
+        # a skipped column, or one that is all missing (which a bulk read gives as numbers, not text)
+        if dtype == "string" and (column is None or (not isinstance(column.dtype, pd.StringDtype)
+                                                     and column.isna().all())):
+            out[spec.name] = _no_text(frame.index)
+            continue
+        if column is None:
+            column = pd.Series([None] * len(frame), dtype=object)
         fast = _arrow_typed(spec, column, dtype, frame.index)
         if fast is not None:
             out[spec.name] = fast
@@ -144,7 +159,7 @@ def load(db: Store | str | os.PathLike | None = None, branches: Iterable[str] | 
     store = db if isinstance(db, Store) else Store(db)
     try:
         ids = None if branches is None else list(branches)
-        records = {r.table: typed(r, frame) for r, frame in store.read_many(RECORDS, ids, skip).items()}
+        records = {r.table: frame for r, frame in store.read_many(RECORDS, ids, skip, then=typed).items()}
         return Frames(**records, reviews=store.read_reviews(ids))
     finally:
         if store is not db:

@@ -11,26 +11,31 @@ import adbc_driver_manager
 import adbc_driver_sqlite
 import pyarrow as pa
 
+BATCH_ROWS = 1 << 20
+
 
 def main(database: str, folder: str) -> None:
-    """stdin: one JSON [number, sql] a line; query ``number``'s result goes to ``folder/<number>.arrow`` (Arrow IPC
-    file: the parent maps it without copying), then ``number`` is printed on stdout (the parent's cue for the
-    next query). All queries run in one read transaction, as through the DBAPI (autocommit off)."""
+    """stdin: one JSON [name, sql] a line; query ``name``'s result goes to ``folder/<name>.arrow`` (Arrow IPC
+    file: the parent maps it without copying), then ``name`` is printed on stdout (the parent's cue for the next
+    query). All queries run in one read transaction, as through the DBAPI (autocommit off)."""
     with adbc_driver_sqlite.connect(database) as db, adbc_driver_manager.AdbcConnection(db) as connection:
         connection.set_autocommit(False)
         for line in sys.stdin:
-            number, sql = json.loads(line)
+            name, sql = json.loads(line)
             with adbc_driver_manager.AdbcStatement(connection) as statement:
+                # a result (or a part of one) in one batch: no chunks to combine, and the driver types each column
+                # by all its values, not by its first 1,024 rows (a column missing there and text later is an error)
+                statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
                 statement.set_sql_query(sql)
                 stream, _ = statement.execute_query()
                 table = pa.RecordBatchReader._import_from_c(stream.address).read_all()
             # large_string is what pandas keeps text in: cast here, in parallel, not in the parent's to_pandas;
-            # and one chunk a column (ADBC fetches ~1,000-row batches): pandas is slower on thousands of chunks
+            # and one chunk a column (a result larger than a batch): pandas is slower on many chunks
             table = table.cast(pa.schema([f.with_type(pa.large_string()) if f.type == pa.string() else f
                                           for f in table.schema])).combine_chunks()
-            with pa.OSFile(f"{folder}/{number}.arrow", "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            with pa.OSFile(f"{folder}/{name}.arrow", "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
-            print(number, flush=True)
+            print(name, flush=True)
         connection.rollback()
 
 
