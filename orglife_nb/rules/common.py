@@ -33,10 +33,15 @@ def _text(series: pd.Series, spec: str = "") -> pa.Array:
     if arrow is not None and not spec:  # bulk-read text: already the words, Arrow to Arrow
         arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
         return pc.fill_null(arrow.cast(pa.string()), MISSING)  # one string type: the joins take no mixed types
-    if pd.api.types.is_float_dtype(series):  # few rows; hashing floats would merge -0.0 and 0.0
+    if series.dtype == np.float64:  # distinct bit patterns: hashing the values would merge -0.0 and 0.0
+        codes, bits = pd.factorize(series.to_numpy().view(np.int64))
+        uniques = pd.Series(bits.view(np.float64))
+    elif pd.api.types.is_float_dtype(series):
         return pa.array(_words(series, spec).to_numpy(), pa.string())
-    codes, uniques = pd.factorize(series)
-    words = pa.array(list(_words(pd.Series(uniques), spec)) + [MISSING], pa.string())
+    else:
+        codes, uniques = pd.factorize(series)
+        uniques = pd.Series(uniques)
+    words = pa.array(list(_words(uniques, spec)) + [MISSING], pa.string())
     return words.take(np.where(codes < 0, len(uniques), codes))
 
 
