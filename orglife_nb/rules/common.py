@@ -59,22 +59,26 @@ def _words(series: pd.Series, spec: str) -> pd.Series:
     return out.astype(object).where(out.notna(), MISSING).astype(str)
 
 
-def _joined(template: str, frame: pd.DataFrame) -> list:
-    """The pieces of ``template`` over ``frame``: literals (str) and fields (Arrow string arrays)."""
+def _joined(template: str, fields) -> pa.Array | str:
+    """``template`` over ``fields`` (a frame, or a dict of Arrow string arrays already worded), joined row by row
+    in Arrow; a template without fields is its text."""
     pieces: list = []
     for literal, field, spec, _conv in _FORMATTER.parse(template):
         if literal:
             pieces.append(literal)
         if field is not None:
-            pieces.append(_text(frame[field], spec or ""))
-    return pieces
+            value = fields[field]
+            pieces.append(value if isinstance(value, pa.Array) else _text(value, spec or ""))
+    if not any(isinstance(p, pa.Array) for p in pieces):
+        return "".join(pieces)
+    return pc.binary_join_element_wise(*pieces, "")
 
 
-def _concat(pieces: list, index: pd.Index) -> pd.Series:
-    """Pieces (str or Arrow string arrays of ``len(index)``) joined row by row → object Series of str."""
-    if not any(isinstance(p, (pa.Array, pa.ChunkedArray)) for p in pieces):
-        return pd.Series("".join(pieces), index=index, dtype=object)
-    joined = pc.binary_join_element_wise(*pieces, "")
+def _messages(*parts: pa.Array | str, index: pd.Index) -> pd.Series:
+    """Message parts (Arrow string arrays of ``len(index)`` or constant text) joined → object Series of str."""
+    if not any(isinstance(p, pa.Array) for p in parts):
+        return pd.Series("".join(parts), index=index, dtype=object)
+    joined = pc.binary_join_element_wise(*parts, "") if len(parts) > 1 else parts[0]
     return pd.Series(joined.to_numpy(zero_copy_only=False), index=index, dtype=object)
 
 
@@ -82,7 +86,7 @@ def fmt(template: str, frame: pd.DataFrame) -> pd.Series:
     """``str.format`` applied column-wise: ``fmt("{name} 未出席", rows)`` → one message per row (no row loop).
 
     Built in Arrow: one pass joins all pieces (repeated Series ``+`` copied every message once per piece)."""
-    return _concat(_joined(template, frame), frame.index)
+    return _messages(_joined(template, frame), index=frame.index)
 
 
 def emit(rows: pd.DataFrame, message: pd.Series | str, *, subject: str | None = None,
@@ -143,12 +147,11 @@ def missing(ctx, rows: pd.DataFrame, message: str, *, due: pd.Series | None = No
     pending, severity, days = open_state(ctx, rows.date, ~rows.held) if due is None else open_state(ctx, due)
     due = rows.date if due is None else due
     own_deadline = due.ne(rows.date)  # a deadline other than the meeting day is worth stating when passed
-    when = _text(due)
-    count = _text(days)
-    tail = pc.if_else(pending.to_numpy(), pc.binary_join_element_wise("（待办：应不晚于 ", when, "，还剩 ", count, " 天）", ""),
+    fields = {"due": _text(due), "days": _text(days)}
+    tail = pc.if_else(pending.to_numpy(), _joined("（待办：应不晚于 {due}，还剩 {days} 天）", fields),
                       pc.if_else((~pending & own_deadline).to_numpy(),
-                                 pc.binary_join_element_wise("（应不晚于 ", when, "，已逾期 ", count, " 天）", ""), ""))
-    return emit(rows, _concat([*_joined(message, rows), tail], rows.index), subject=subject, severity=severity,
+                                 _joined("（应不晚于 {due}，已逾期 {days} 天）", fields), ""))
+    return emit(rows, _messages(_joined(message, rows), tail, index=rows.index), subject=subject, severity=severity,
                 due=due, days=days.where(pending | own_deadline))
 
 
@@ -164,15 +167,15 @@ def recorded_after(ctx, rows: pd.DataFrame, message: pd.Series | str, *, subject
     if isinstance(message, pd.Series):
         message = message.reindex(rows.index)
         message = pa.array(message.to_numpy(dtype=object, na_value=None), pa.string(), from_pandas=True)
-    tail = pc.if_else(pending.to_numpy(), pc.binary_join_element_wise(
-        "（会后补录：应不晚于 ", _text(rows.report_due), "，还剩 ", _text(days), " 天）", ""), "")
+    tail = pc.if_else(pending.to_numpy(), _joined("（会后补录：应不晚于 {due}，还剩 {days} 天）",
+                                                  {"due": _text(rows.report_due), "days": _text(days)}), "")
     if severity is None:
         severity = info
     else:
         base = severity if isinstance(severity, pd.Series) else pd.Series(severity, index=rows.index, dtype=object)
         severity = base.reindex(rows.index).where(~pending, "info")
-    return emit(rows, _concat([message, tail], rows.index), subject=subject, severity=severity, due=rows.report_due,
-                days=days.where(pending))
+    return emit(rows, _messages(message, tail, index=rows.index), subject=subject, severity=severity,
+                due=rows.report_due, days=days.where(pending))
 
 
 def unset_or_refused(ctx, rows: pd.DataFrame, flag: pd.Series, message: str, *, subject: str | None = None,
