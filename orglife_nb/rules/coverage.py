@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..models import SUPERIOR, CriticismAct, CriticismStage, MeetingKind
 
@@ -14,6 +15,7 @@ SELF, CRIT, RESPONSE, REPORT = (CriticismAct.self_criticism.value, CriticismAct.
                                 CriticismAct.response.value, CriticismAct.report.value)
 LEADERSHIP = MeetingKind.leadership.value
 ACT_MARKS = {SELF: "自", CRIT: "批", RESPONSE: "表", REPORT: "通"}
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what a column of words is by default
 
 
 def _before(talks: pd.DataFrame, meeting_date: pd.Series) -> pd.Series:
@@ -27,29 +29,51 @@ def talk_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
     Secretary ↔ every other expected attendee; 班子 members pairwise; the superior ↔ the secretary.
     Columns: meeting_id, branch_id, date, held, a, b, subject, pair (secretary|group|superior), done.
     """
-    r = ctx.only(ctx.roster, meetings)
-    r = r.loc[r.secretary_id.notna(), ["meeting_id", "branch_id", "date", "held", "member_id", "secretary_id",
-                                       "is_secretary", "in_group"]]
-    cols = ["meeting_id", "branch_id", "date", "held", "a", "b", "subject", "pair"]
-    with_secretary = r[~r.is_secretary].assign(a=r.secretary_id, b=r.member_id, subject=r.member_id, pair="secretary")
+    r = ctx.roster  # columns chosen before the rows: the roster is wide
+    r = ctx.only(r.loc[r.secretary_id.notna(), ["meeting_id", "branch_id", "date", "held", "member_id", "secretary_id",
+                                                "is_secretary", "in_group"]], meetings).reset_index(drop=True)
+    # each need as a row of r and its pair (a, b): the roster's columns are taken once, for the needs kept
+    lead = np.flatnonzero(r.is_secretary.to_numpy())
+    others = np.flatnonzero(~r.is_secretary.to_numpy())
     g = r[r.in_group & ~r.is_secretary]
-    between = g.merge(g[["meeting_id", "member_id"]], on="meeting_id", suffixes=("", "_other"))
+    g = pd.DataFrame({"meeting_id": g.meeting_id, "member_id": g.member_id, "row": g.index})
+    between = g.merge(g, on="meeting_id", suffixes=("", "_other"))
     between = between[between.member_id_other < between.member_id]
-    between = between.assign(a=between.member_id_other, b=between.member_id, subject=between.member_id, pair="group")
-    lead = r[r.is_secretary]
-    superior = lead.assign(a=SUPERIOR, b=lead.secretary_id, subject=lead.secretary_id, pair="superior")
-    need = pd.concat([with_secretary[cols], between[cols], superior[cols]], ignore_index=True)
+    other, row = between.row_other.to_numpy(), between.row.to_numpy()
+    rows = np.concatenate([others, row, lead])
+    kinds = np.repeat(np.arange(3), [len(others), len(row), len(lead)])  # secretary, group, superior
+    a = pd.concat([r.secretary_id.take(others), r.member_id.take(other),
+                   pd.Series(SUPERIOR, index=lead, dtype=_STR)], ignore_index=True)
+    b = pd.concat([r.member_id.take(others), r.member_id.take(row), r.secretary_id.take(lead)], ignore_index=True)
 
     person = ctx.frames.talks.talker.dtype  # the context's person ids (categorical): pairs as integer codes
     # a person unknown to the talks (-1) never matches a talk
-    a = person.categories.get_indexer(need.a.astype(object))
-    b = person.categories.get_indexer(need.b.astype(object))
+    members, secretaries = _person_codes(r.member_id, person), _person_codes(r.secretary_id, person)
+    superior = person.categories.get_indexer([SUPERIOR])
+    a_codes = np.concatenate([secretaries[others], members[other], np.repeat(superior, len(lead))])
+    b_codes = np.concatenate([members[others], members[row], secretaries[lead]])
+    meeting = r.meeting_id.cat.codes.to_numpy()[rows]
     # a secretary–委员 pair is also a 班子 pair: keep the first (compared as integer codes)
-    first = ~_duplicated([need.meeting_id.cat.codes.to_numpy(), _distinct_codes(need.a, a),
-                          _distinct_codes(need.b, b)])
-    need = need[first].assign(lo=np.minimum(a, b)[first], hi=np.maximum(a, b)[first])
-    need["done"] = matched(need, talks_done(ctx, meetings, codes=True), ["meeting_id", "lo", "hi"])
-    return need.drop(columns=["lo", "hi"]).reset_index(drop=True)
+    first = ~_duplicated([meeting, _distinct_codes(a, a_codes), _distinct_codes(b, b_codes)])
+    b = b[first].reset_index(drop=True)
+    need = r[["meeting_id", "branch_id", "date", "held"]].take(rows[first]).reset_index(drop=True).assign(
+        a=a[first].reset_index(drop=True), b=b, subject=b,
+        pair=pd.array(pa.array(["secretary", "group", "superior"]).take(kinds[first]), dtype=_STR))
+    t = _talked(ctx, meetings)
+    talker, talkee = t.talker.cat.codes.to_numpy(), t.talkee.cat.codes.to_numpy()
+    done = pd.DataFrame({"meeting_id": t.meeting_id, "lo": np.minimum(talker, talkee),
+                         "hi": np.maximum(talker, talkee)})
+    pairs = pd.DataFrame({"meeting_id": need.meeting_id, "lo": np.minimum(a_codes, b_codes)[first],
+                          "hi": np.maximum(a_codes, b_codes)[first]})
+    need["done"] = matched(pairs, done, ["meeting_id", "lo", "hi"])
+    return need
+
+
+def _person_codes(ids: pd.Series, person: pd.CategoricalDtype) -> np.ndarray:
+    """Category codes of ``ids`` in ``person`` (-1: unknown or missing)."""
+    if ids.dtype == person:
+        return ids.cat.codes.to_numpy()
+    return person.categories.get_indexer(ids.astype(object))
 
 
 def _duplicated(codes: list[np.ndarray]) -> np.ndarray:
@@ -82,16 +106,16 @@ def _distinct_codes(values: pd.Series, codes: np.ndarray) -> np.ndarray:
     return out
 
 
-def talks_done(ctx, meetings: pd.DataFrame, codes: bool = False) -> pd.DataFrame:
-    """Pairs (lo, hi) that talked before each meeting, one row per pair (``codes``: the ids' category codes)."""
-    t = ctx.only(ctx.frames.talks, meetings).merge(
+def _talked(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
+    """The talks of ``meetings`` held before the meeting: meeting_id, talker, talkee."""
+    t = ctx.only(ctx.frames.talks[["meeting_id", "date", "talker", "talkee"]], meetings).merge(
         meetings[["meeting_id", "date"]].rename(columns={"date": "meeting_date"}), on="meeting_id")
-    t = t[_before(t, t.meeting_date)]
-    if codes:
-        talker, talkee = t.talker.cat.codes.to_numpy(), t.talkee.cat.codes.to_numpy()
-        done = pd.DataFrame({"meeting_id": t.meeting_id, "lo": np.minimum(talker, talkee),
-                             "hi": np.maximum(talker, talkee), "done": True})
-        return done.drop_duplicates(["meeting_id", "lo", "hi"])
+    return t[_before(t, t.meeting_date)]
+
+
+def talks_done(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
+    """Pairs (lo, hi) that talked before each meeting, one row per pair."""
+    t = _talked(ctx, meetings)
     lo = np.minimum(t.talker.astype(str), t.talkee.astype(str))
     hi = np.maximum(t.talker.astype(str), t.talkee.astype(str))
     done = pd.DataFrame({"meeting_id": t.meeting_id.astype(object), "lo": lo, "hi": hi, "done": True})

@@ -16,6 +16,13 @@ EXAMINATION_UNITS = (UnitType.organ.value, UnitType.institution.value, UnitType.
                      UnitType.community.value)
 
 
+def _roster(ctx, meetings: pd.DataFrame, flag: str, columns: list[str]) -> pd.DataFrame:
+    """The roster rows of ``meetings`` marked ``flag`` (a bool column), ``columns`` only: chosen before the rows
+    (the roster is wide and long: 670,000 rows on 10,000 branches)."""
+    r = ctx.roster
+    return ctx.only(r.loc[r[flag], columns], meetings)
+
+
 def _before_meeting(frame: pd.DataFrame, column: str, dates: pd.Series) -> pd.Series:
     """Rows whose ``column`` date is unknown or on/before the meeting date (what counts as 'before the meeting')."""
     return frame[column].isna() | frame[column].le(dates)
@@ -125,17 +132,25 @@ SOURCE_LABELS = {s.value: s.label for s in OpinionSource}
 def opinions_feedback(ctx) -> pd.DataFrame:
     """Every opinion about a 班子 member (committee member; 民主生活会: group member) is fed back to them before."""
     m = ctx.meetings
-    group = ctx.only(ctx.roster, m)
-    group = group.loc[group.in_group, ["meeting_id", "member_id", "branch_id", "date", "held", "name"]]
-    o = ctx.only(ctx.frames.opinions, m)
-    o = o[["meeting_id", "target", "date", "method", "source", "feedback_date"]].rename(columns={"date": "opinion_date"})
-    o = o.merge(group, left_on=["meeting_id", "target"], right_on=["meeting_id", "member_id"])
-    o = o.assign(how=_opinion_how(o))
-    late = _one_per_record(o[o.feedback_date.gt(o.date)], ["feedback_date"])
-    unfed = _one_per_record(o[o.feedback_date.isna()], [])
+    group = _roster(ctx, m, "in_group", ["meeting_id", "member_id", "branch_id", "date", "held", "name"])
+    late, unfed = _unfed_opinions(ctx.only(ctx.frames.opinions, m), group, ["method", "source"])
+    # told apart by what a message can name, only the opinions with a finding (a few thousand of 10,000 branches')
+    late = _one_per_record(late.assign(how=_opinion_how(late)), ["feedback_date"])
+    unfed = _one_per_record(unfed.assign(how=_opinion_how(unfed)), [])
     return concat(emit(late, fmt("关于 {name} 的{n}意见（{how}）于 {feedback_date} 才反馈本人，晚于会议（{date}）", late),
                        subject="member_id"),
                   missing(ctx, unfed, "关于 {name} 的{n}意见（{how}）会前未反馈本人", subject="member_id"))
+
+
+def _unfed_opinions(opinions: pd.DataFrame, people: pd.DataFrame,
+                    columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Of ``opinions``, those about ``people`` (roster rows) fed back to them only after the meeting, and never:
+    (late, unfed), each opinion joined with its person's row (opinion columns: ``columns``, feedback_date and the
+    opinion's date as opinion_date)."""
+    o = opinions[["meeting_id", "target", "date", "feedback_date", *columns]].rename(
+        columns={"date": "opinion_date", "target": "member_id"})
+    o = o.merge(people, on=["meeting_id", "member_id"])
+    return o[o.feedback_date.gt(o.date)], o[o.feedback_date.isna()]
 
 
 def _opinion_how(o: pd.DataFrame) -> pd.Series:
@@ -162,12 +177,17 @@ def talks(ctx) -> pd.DataFrame:
     """
     need = all_talk_needs(ctx)
     gap = need[~need.done & need.meeting_id.isin(ctx.meetings.meeting_id)]
-    gap = gap.assign(a_name=ctx.name_of(gap.a), b_name=ctx.name_of(gap.b))
     templates = {"secretary": "书记 {a_name} 与 {b_name} 会前未谈心谈话",
                  "group": "班子成员 {a_name} 与 {b_name} 会前未相互谈心谈话",
                  "superior": "上级党组织负责同志会前未与书记 {b_name} 谈心谈话"}
-    return concat(*(missing(ctx, gap[gap.pair.eq(kind)], template, subject="subject")
-                    for kind, template in templates.items()))
+
+    def named(kind: str) -> pd.DataFrame:
+        pairs = gap[gap.pair.eq(kind)]
+        # a is a member (as b) but for the superior, whom no template names: looked up as b's categories (by code)
+        a = pairs.a if kind == "superior" else pairs.a.astype(pairs.b.dtype)
+        return pairs.assign(a_name=ctx.name_of(a), b_name=ctx.name_of(pairs.b))
+
+    return concat(*(missing(ctx, named(kind), template, subject="subject") for kind, template in templates.items()))
 
 
 @register("PREP-MATERIALS", "PREP", "对照检查材料及审核", "error", ALL, "000 第三篇 第一步 3；003 二.5")
@@ -176,8 +196,7 @@ def materials(ctx) -> pd.DataFrame:
     发言提纲 where 003 二.5 allows it) before the meeting, and the superior reviews (审核) it before the meeting.
     """
     m = ctx.meetings
-    r = ctx.only(ctx.roster, m)
-    r = r.loc[r.in_group, ["meeting_id", "branch_id", "date", "held", "kind", "member_id", "name"]]
+    r = _roster(ctx, m, "in_group", ["meeting_id", "branch_id", "date", "held", "kind", "member_id", "name"])
     mat = ctx.only(ctx.frames.materials, m).sort_values("submitted", na_position="first")
     mat = mat.drop_duplicates(["meeting_id", "member_id"], keep="last")  # the latest submission counts
     r = r.merge(mat, on=["meeting_id", "member_id"], how="left", indicator=True)
@@ -219,16 +238,11 @@ def leader_opinions(ctx) -> pd.DataFrame:
     """Where the branch has 领导干部 members: opinions about each of them were solicited (征求意见 rows with that
     member as 对象) and fed back to them before the meeting. (Feedback to 班子 members is PREP-OPINIONS-FEEDBACK's.)"""
     m = ctx.meetings
-    r = ctx.only(ctx.roster, m)
-    r = r.loc[r.leading_cadre, ["meeting_id", "branch_id", "date", "held", "member_id", "name", "in_group"]]
+    r = _roster(ctx, m, "leading_cadre", ["meeting_id", "branch_id", "date", "held", "member_id", "name", "in_group"])
     o = ctx.only(ctx.frames.opinions, m)
-    o = o[["meeting_id", "target", "date", "feedback_date"]].rename(columns={"date": "opinion_date",
-                                                                          "target": "member_id"})
-    o = o[o.member_id.isin(r.member_id.unique())]
-    unasked = r[~matched(r, o, ["meeting_id", "member_id"])]
-    o = o.merge(r[~r.in_group], on=["meeting_id", "member_id"])
-    late = o[o.feedback_date.gt(o.date)]
-    unfed = o[o.feedback_date.isna()]
+    asked = pd.DataFrame({"meeting_id": o.meeting_id, "member_id": o.target})
+    unasked = r[~matched(r, asked, ["meeting_id", "member_id"])]
+    late, unfed = _unfed_opinions(o, r[~r.in_group], [])
     return concat(
         missing(ctx, unasked, "会前未征求对领导干部 {name} 的意见", subject="member_id"),
         emit(late, fmt("关于领导干部 {name} 的意见于 {feedback_date} 才反馈本人，晚于会议（{date}）", late),
