@@ -180,3 +180,17 @@ def test_one_pass_reduce_equals_a_groupby(rows):
         expected = getattr(pd.Series(values).groupby(groups), how)().reindex(range(5))
         got = _reduce(groups, 5, values, how)
         assert np.array_equal(got, expected.to_numpy(), equal_nan=True), how
+
+
+def test_ids_in_several_arrow_chunks_factorise_like_one():
+    # a bulk read joins its parts as chunks: the codes must index one dictionary across them
+    import pyarrow as pa
+
+    from orglife_nb.rules.context import _factorize
+
+    chunks = [["a", "b", None, "a"], ["c", "a"], [], ["b", "d", None]]
+    series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(
+        [pa.array(c, pa.large_string()) for c in chunks], pa.large_string())))
+    codes, uniques = _factorize(series)
+    assert [None if c < 0 else uniques[c].as_py() for c in codes] == [v for c in chunks for v in c]
+    assert sorted(u.as_py() for u in uniques) == ["a", "b", "c", "d"]

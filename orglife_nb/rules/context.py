@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..models import MeetingKind, Presence, Role
@@ -62,10 +63,14 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
     arrow = arrow_text(series)
     if arrow is not None:
-        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+        if arrow.num_chunks == 0:
+            return np.empty(0, dtype=np.intp), pa.array([], pa.large_string())
+        # the chunks (a bulk read's parts) are encoded against one growing dictionary: codes already given stay,
+        # so the last chunk's dictionary serves all of them and no chunk is copied to join them first
         encoded = pc.dictionary_encode(arrow)
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
-        return codes, encoded.dictionary  # an Arrow array: ``_union`` merges them in Arrow
+        codes = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+                                for chunk in encoded.chunks]).astype(np.intp, copy=False)
+        return codes, encoded.chunk(encoded.num_chunks - 1).dictionary  # Arrow: ``_union`` merges them in Arrow
     values = series.to_numpy(dtype=object, na_value=None)
     if len(values) < 2:
         return pd.factorize(values)
