@@ -206,7 +206,16 @@ class Context:
             if known is dtype or known == dtype:
                 return names
         categories = pd.Series(dtype.categories, dtype=object)
-        names = categories.map(self.names).fillna(categories).astype(str)
+        members = self.frames.members.drop_duplicates("member_id")
+        if members.member_id.dtype is dtype:  # the person ids share this dtype: place each name by its code
+            named = np.asarray(categories, dtype=object).copy()  # unknown ids (上级) stand for themselves
+            codes = members.member_id.cat.codes.to_numpy()
+            given = members["name"].to_numpy(dtype=object, na_value=None)
+            keep = (codes >= 0) & pd.notna(given)
+            named[codes[keep]] = given[keep]
+            names = pd.Series(named, dtype=object).astype(str)
+        else:  # hashing 130,000 ids against the names costs ~0.25 s
+            names = categories.map(self.names).fillna(categories).astype(str)
         self._memo["_category_names"].append((dtype, names))
         return names
 
