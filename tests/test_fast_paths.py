@@ -194,3 +194,6 @@ def test_ids_in_several_arrow_chunks_factorise_like_one():
     codes, uniques = _factorize(series)
     assert [None if c < 0 else uniques[c].as_py() for c in codes] == [v for c in chunks for v in c]
     assert sorted(u.as_py() for u in uniques) == ["a", "b", "c", "d"]
+    # an empty column: Arrow encodes its one empty chunk into none at all
+    codes, uniques = _factorize(pd.Series([], dtype=pd.StringDtype("pyarrow")))
+    assert len(codes) == 0 and len(uniques) == 0

@@ -63,11 +63,11 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
     arrow = arrow_text(series)
     if arrow is not None:
-        if arrow.num_chunks == 0:
-            return np.empty(0, dtype=np.intp), pa.array([], pa.large_string())
         # the chunks (a bulk read's parts) are encoded against one growing dictionary: codes already given stay,
         # so the last chunk's dictionary serves all of them and no chunk is copied to join them first
         encoded = pc.dictionary_encode(arrow)
+        if encoded.num_chunks == 0:  # no rows (Arrow may give an empty column no chunk at all)
+            return np.empty(0, dtype=np.intp), pa.array([], pa.large_string())
         codes = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
                                 for chunk in encoded.chunks]).astype(np.intp, copy=False)
         return codes, encoded.chunk(encoded.num_chunks - 1).dictionary  # Arrow: ``_union`` merges them in Arrow
