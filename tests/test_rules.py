@@ -436,7 +436,7 @@ def test_status_command_prints_open_steps_and_buckets(capsys, demo_db):
     code, out, err = _run(capsys, "status", "--db", demo_db, "--as-of", "2026-11-25")
     assert code == 0, err
     assert "一、各会议未完成事项" in out and "还剩" in out
-    assert re.search(r"已销号 \d+ 项，超期 \d+ 项，10 天内到期 \d+ 项，20 天内到期 \d+ 项，其余 \d+ 项", out)
+    assert re.search(r"已销号 \d+ 项，超期 \d+ 项，10 天内到期 \d+ 项，20 天内到期 \d+ 项，20 天后或未定时限 \d+ 项", out)
 
 
 def test_rules_command_lists_the_catalogue(capsys):
