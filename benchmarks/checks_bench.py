@@ -67,7 +67,7 @@ def bench(branches: int, label: str = "load+checks") -> dict:
           f"({rows / result['load_s']:>10,.0f} rows/s) | checks {result['check_s']:6.2f} s "
           f"({rows / result['check_s']:>10,.0f} rows/s) | total {result['load_s'] + result['check_s']:6.2f} s | "
           f"{len(findings):,} findings\n{'':<11} peak RSS: this process {own:,.0f} MB, largest bulk-read child "
-          f"{children:,.0f} MB, whole tree at once {tree.peak_total_mb:,.0f} MB (sampled every 50 ms)", flush=True)
+          f"{children:,.0f} MB, whole tree at once (PSS) {tree.peak_total_mb:,.0f} MB (sampled every 50 ms)", flush=True)
     return result
 
 
@@ -80,7 +80,7 @@ def whole_command(branches: int) -> tuple[float, float]:
                                AS_OF.isoformat()], memory=True, ok=(0, 1), stdout=out)
         size = out.tell()
     print(f"{'command':<11} {branches:>6} branches | orglife check (table to a file, {size / 2**20:,.1f} MB): "
-          f"wall {seconds:6.2f} s | peak RSS of the whole tree {tree.peak_total_mb:,.0f} MB", flush=True)
+          f"wall {seconds:6.2f} s | peak memory of the whole tree (PSS) {tree.peak_total_mb:,.0f} MB", flush=True)
     return seconds, tree.peak_total_mb
 
 

@@ -13,8 +13,10 @@ from typing import Iterator
 
 
 class TreeMemory:
-    """Samples the resident memory of ``root`` and every process under it until stopped: per-process peaks and
-    the peak of their sum (what the machine must hold at once)."""
+    """Samples the resident memory of ``root`` and every process under it until stopped: per-process peaks (RSS)
+    and the peak of their sum (what the machine must hold at once). The sum adds proportional set sizes (PSS,
+    where Linux gives it): a forked child shares its parent's pages until either writes them (the checks' second
+    process, ``rules.fork``), and adding RSS would count those pages twice."""
 
     def __init__(self, root: int, every: float = 0.05) -> None:
         self.root, self.every, self.peaks, self.names, self.peak_total = root, every, {}, {}, 0
@@ -35,12 +37,13 @@ class TreeMemory:
             for process in processes:
                 try:
                     rss = process.memory_info().rss
+                    held = _proportional(process, rss)
                     kind = ("main" if process.pid == self.root else
                             "kernel" if "ipykernel" in " ".join(process.cmdline()) else "worker")
                     self.names.setdefault(process.pid, kind)
                 except psutil.Error:
                     continue
-                total += rss
+                total += held
                 self.peaks[process.pid] = max(self.peaks.get(process.pid, 0), rss)
             self.peak_total = max(self.peak_total, total)
             self._stop.wait(self.every)
@@ -57,6 +60,16 @@ class TreeMemory:
     @property
     def peak_total_mb(self) -> float:
         return self.peak_total / 2**20
+
+
+def _proportional(process, rss: int) -> int:
+    """The process's PSS (its own pages, plus its share of pages shared with others); RSS where not available."""
+    import psutil
+
+    try:
+        return getattr(process.memory_full_info(), "pss", rss)
+    except (psutil.AccessDenied, AttributeError, NotImplementedError):
+        return rss
 
 
 def peak_rss_mb() -> tuple[float, float]:

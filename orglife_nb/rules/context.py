@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..models import MeetingKind, Presence, Role
 from .facts import duplicated, is_held
+from .keys import category_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..frames import Frames
@@ -138,17 +139,10 @@ def _left_lookup(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd
     if any(c in left.columns for c in others) or not all(
             isinstance(left[k].dtype, pd.CategoricalDtype) and left[k].dtype == right[k].dtype for k in keys):
         return left.merge(right, on=keys, how="left")
-    radixes = [len(left[k].cat.categories) + 1 for k in keys]
-    if np.prod([float(r) for r in radixes]) >= 2.0**62:
+    left_key, right_key = category_key(left, keys), category_key(right, keys)  # same dtypes: same digits
+    if left_key is None or right_key is None:
         return left.merge(right, on=keys, how="left")
-
-    def key(frame: pd.DataFrame) -> np.ndarray:
-        out = np.zeros(len(frame), dtype=np.int64)
-        for k, radix in zip(keys, radixes):
-            out = out * radix + frame[k].cat.codes.to_numpy().astype(np.int64) + 1
-        return out
-
-    at = pd.Index(key(right)).get_indexer(key(left))  # -1: no row on the right → missing values, as a merge
+    at = pd.Index(right_key).get_indexer(left_key)  # -1: no row on the right → missing values, as a merge
     extra = {c: take(right[c].array if isinstance(right[c].dtype, pd.api.extensions.ExtensionDtype)
                      else right[c].to_numpy(), at, allow_fill=True) for c in others}
     return left.assign(**{c: pd.Series(v, index=left.index) for c, v in extra.items()})
@@ -288,6 +282,11 @@ class Context:
         p = self.present
         p = p[p.kind.eq(LEADERSHIP).fillna(False) & p.held]
         return pd.DataFrame({"member_id": p.member_id, "year": p.date.dt.year.astype("Int64")}).drop_duplicates()
+
+    def warm(self) -> None:
+        """Compute now what nearly every rule family reads (the meetings, the roster, the names): before the
+        rules are shared by two processes (``rules.fork``), so that it is computed and held once."""
+        self.present, self.names  # noqa: B018  (cached properties: reading them computes them)
 
     def memo(self, key: str, compute):
         """``compute()`` once per context (joins two rules share, e.g. the criticism coverage)."""

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..models import SUPERIOR, CriticismAct, CriticismStage, MeetingKind
+from .keys import packed
 
 SELF, CRIT, RESPONSE, REPORT = (CriticismAct.self_criticism.value, CriticismAct.criticism.value,
                                 CriticismAct.response.value, CriticismAct.report.value)
@@ -78,21 +79,10 @@ def _person_codes(ids: pd.Series, person: pd.CategoricalDtype) -> np.ndarray:
 
 def _duplicated(codes: list[np.ndarray]) -> np.ndarray:
     """``DataFrame.duplicated`` of integer code columns (≥ -1), through one int64 key when it fits."""
-    key = _packed([c.astype(np.int64) + 1 for c in codes], [int(c.max(initial=-1)) + 2 for c in codes])
+    key = packed([c.astype(np.int64) + 1 for c in codes], [int(c.max(initial=-1)) + 2 for c in codes])
     if key is None:
         return pd.DataFrame(dict(enumerate(codes))).duplicated().to_numpy()
     return pd.Series(key).duplicated().to_numpy()
-
-
-def _packed(columns: list[np.ndarray], radixes: list[int]) -> np.ndarray | None:
-    """One int64 per row from columns of integers in [0, radix): mixed-radix digits; None when the key would not
-    fit in 62 bits."""
-    if np.prod([float(r) for r in radixes]) >= 2.0**62:
-        return None
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    for column, radix in zip(columns, radixes):
-        key = key * radix + column
-    return key
 
 
 def _distinct_codes(values: pd.Series, codes: np.ndarray) -> np.ndarray:
@@ -233,8 +223,8 @@ def _row_keys(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> list[
             return None
         for side, column in zip(sides, codes):
             side.append(column)
-    packed = [_packed(side, radixes) for side in sides]
-    return None if packed[0] is None else packed
+    keys = [packed(side, radixes) for side in sides]
+    return None if keys[0] is None else keys
 
 
 def _base(ctx):

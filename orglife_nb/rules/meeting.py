@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..models import GROUP, NAMED_QUESTIONS, CriticismAct, CriticismStage, Presence, QuestionSource, Situation, UnitType
 from .common import concat, emit, fmt, recorded_after, unset_or_refused
-from .coverage import _packed, held_criticism_needs, matched
+from .coverage import held_criticism_needs, matched
+from .keys import packed
 from .context import LEADERSHIP
 from .registry import ALL, BRANCH_MEETINGS, LEADERSHIP_ONLY, register
 
@@ -67,7 +68,7 @@ def _codes(series: pd.Series) -> np.ndarray:
 def _dense(*columns: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
     """Dense group numbers 0…n-1 for rows keyed by (codes ≥ 0, radix) columns, numbered in the columns' code
     order (the order a groupby over categoricals gives), and n."""
-    key = _packed([c for c, _ in columns], [r for _, r in columns])
+    key = packed([c for c, _ in columns], [r for _, r in columns])
     if key is None:
         key = np.unique(np.stack([c for c, _ in columns], axis=1), axis=0, return_inverse=True)[1].ravel()
     numbers, distinct = pd.factorize(key, sort=True)
