@@ -3,7 +3,9 @@
 Goal (spec): 10,000 branches in < 10 s and < 3 GB. Stores are built once with ``demo.save_demo`` and cached under
 /tmp (``ORGLIFE_BENCH_DIR``). Prints, in process: seconds, rows processed and rows/s of load and checks, and peak
 memory of this process, of its bulk-read children (the load runs two reader processes: RUSAGE_SELF alone misses
-them) and of the whole tree at once. Then the whole command as the user runs it — ``orglife check --db …`` from
+them) and of the whole tree at once (PSS: the checks fork a second process, ``rules.fork``, which shares the
+frames' pages; RSS would count them twice). ``ORGLIFE_CHECK_WORKERS=1`` checks in one process (the
+comparison). Then the whole command as the user runs it — ``orglife check --db …`` from
 interpreter start to its last line of output — with the whole tree's peak memory.
 
     python benchmarks/checks_bench.py              # 1000 and 10000
@@ -30,6 +32,7 @@ from orglife_nb.store import Store
 
 CACHE = Path(os.environ.get("ORGLIFE_BENCH_DIR", "/tmp"))
 AS_OF = demo.DEMO_AS_OF
+WORKERS = int(os.environ["ORGLIFE_CHECK_WORKERS"]) if os.environ.get("ORGLIFE_CHECK_WORKERS") else None
 
 
 def store_for(branches: int) -> Path:
@@ -55,7 +58,7 @@ def bench(branches: int, label: str = "load+checks") -> dict:
     started = time.perf_counter()
     data = frames.load(path, skip=UNREAD_BY_RULES)  # as `orglife check` reads
     loaded = time.perf_counter()
-    findings = run_checks(data, as_of=AS_OF)
+    findings = run_checks(data, as_of=AS_OF, workers=WORKERS)
     checked = time.perf_counter()
     tree.stop()
     own, children = peak_rss_mb()

@@ -136,3 +136,24 @@ def test_check_command_prints_the_same_with_two_processes(demo_store, monkeypatc
     assert calls == [1]
     assert one[0] == two[0]
     assert two[1] == one[1] and one[1].count("\n") > 100
+
+
+def test_without_a_semaphore_the_units_run_here(monkeypatch):
+    context = multiprocessing.get_context("fork")
+
+    def no_semaphore(*_args, **_kw):
+        raise OSError("no sem_open here")
+
+    monkeypatch.setattr(type(context), "Value", no_semaphore)
+    found = fork.run_shared(_units(), lambda unit: {unit[0].id: pd.DataFrame({"pid": [os.getpid()]})})
+    assert set(found) == {unit[0].id for unit in _units()}
+    assert {int(f.pid.iat[0]) for f in found.values()} == {os.getpid()}
+
+
+def test_without_a_second_process_the_units_run_here(monkeypatch):
+    def no_process(self):
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", no_process)
+    found = fork.run_shared(_units(), lambda unit: {unit[0].id: pd.DataFrame({"pid": [os.getpid()]})})
+    assert set(found) == {unit[0].id for unit in _units()}

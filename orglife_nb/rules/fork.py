@@ -60,7 +60,10 @@ def run_shared(units: list[list[Rule]], run: Callable[[list[Rule]], Found]) -> F
     import multiprocessing
 
     fork = multiprocessing.get_context("fork")
-    counter = fork.Value("i", 0)
+    try:
+        counter = fork.Value("i", 0)  # a POSIX semaphore guards it: some sandboxes have none
+    except (OSError, ImportError):
+        return _run_here(units, run)
     receive, send = fork.Pipe(duplex=False)
 
     def take() -> int | None:
@@ -70,7 +73,12 @@ def run_shared(units: list[list[Rule]], run: Callable[[list[Rule]], Found]) -> F
         return n if n < len(units) else None
 
     child = fork.Process(target=_child, args=(units, run, take, receive, send), daemon=True)
-    child.start()
+    try:
+        child.start()
+    except OSError:  # no process to be had (a process limit, no memory for the page tables): all of it here
+        receive.close()
+        send.close()
+        return _run_here(units, run)
     send.close()  # this end is the child's: the receiver sees the end of the pipe when the child is gone
     received: list[bytes] = []
     # read while this process works, so the child never waits on a full pipe
@@ -93,9 +101,14 @@ def run_shared(units: list[list[Rule]], run: Callable[[list[Rule]], Found]) -> F
         n, theirs = pickle.loads(message)
         found.update(theirs)
         done.add(n)
-    for n in range(len(units)):  # what the child did not report: run here
-        if n not in done:
-            found.update(run(units[n]))
+    found.update(_run_here([unit for n, unit in enumerate(units) if n not in done], run))  # the child's omissions
+    return found
+
+
+def _run_here(units: list[list[Rule]], run: Callable[[list[Rule]], Found]) -> Found:
+    found: Found = {}
+    for unit in units:
+        found.update(run(unit))
     return found
 
 
