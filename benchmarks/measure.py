@@ -13,13 +13,17 @@ from typing import Iterator
 
 
 class TreeMemory:
-    """Samples the resident memory of ``root`` and every process under it until stopped: per-process peaks (RSS)
-    and the peak of their sum (what the machine must hold at once). The sum adds proportional set sizes (PSS,
-    where Linux gives it): a forked child shares its parent's pages until either writes them (the checks' second
-    process, ``rules.fork``), and adding RSS would count those pages twice."""
+    """Samples the resident memory of ``root`` and every process under it until stopped: per-process peaks and
+    the peak of their sum (what the machine must hold at once).
 
-    def __init__(self, root: int, every: float = 0.05) -> None:
+    ``proportional``: the sum adds proportional set sizes (PSS) instead of RSS. A forked child shares its parent's
+    pages until either writes them (the checks' second process, ``rules.fork``); adding RSS counts those pages
+    twice. Reading PSS walks the whole page table of each process (~1–5 ms for 2 GB, under the process's memory
+    lock): sample it every 0.25 s or so, or it slows what it measures (every 50 ms cost a check ~1 s)."""
+
+    def __init__(self, root: int, every: float = 0.05, proportional: bool = False) -> None:
         self.root, self.every, self.peaks, self.names, self.peak_total = root, every, {}, {}, 0
+        self.proportional = proportional
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -37,7 +41,7 @@ class TreeMemory:
             for process in processes:
                 try:
                     rss = process.memory_info().rss
-                    held = _proportional(process, rss)
+                    held = _proportional(process, rss) if self.proportional else rss
                     kind = ("main" if process.pid == self.root else
                             "kernel" if "ipykernel" in " ".join(process.cmdline()) else "worker")
                     self.names.setdefault(process.pid, kind)
@@ -81,12 +85,14 @@ def peak_rss_mb() -> tuple[float, float]:
 
 
 def timed(command: list[str], *, memory: bool = False, ok: tuple[int, ...] = (0,),
-          stdout=subprocess.DEVNULL) -> tuple[float, TreeMemory | None]:
+          stdout=subprocess.DEVNULL, proportional: bool = False) -> tuple[float, TreeMemory | None]:
     """Wall time of a whole command (interpreter start, imports, output included) and, if asked, its tree's
-    memory. A return code outside ``ok`` stops the benchmark with the command's error output."""
+    memory (``proportional``: as PSS, see ``TreeMemory``). A return code outside ``ok`` stops the benchmark with
+    the command's error output."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True)
-    sampler = TreeMemory(process.pid) if memory else None
+    sampler = (TreeMemory(process.pid, every=0.25 if proportional else 0.05, proportional=proportional)
+               if memory else None)
     _, err = process.communicate()
     seconds = time.perf_counter() - started
     if sampler:

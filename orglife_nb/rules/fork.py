@@ -17,6 +17,7 @@ kernel (its threads serve the frontend).
 """
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import sys
@@ -73,9 +74,13 @@ def run_shared(units: list[list[Rule]], run: Callable[[list[Rule]], Found]) -> F
         return n if n < len(units) else None
 
     child = fork.Process(target=_child, args=(units, run, take, receive, send), daemon=True)
+    # the objects made so far move out of the collector's reach: its passes would write to their pages and so
+    # copy them in both processes (Python's advice for fork; measured: the whole check 6 % faster)
+    gc.freeze()
     try:
         child.start()
     except OSError:  # no process to be had (a process limit, no memory for the page tables): all of it here
+        gc.unfreeze()
         receive.close()
         send.close()
         return _run_here(units, run)
@@ -97,6 +102,7 @@ def run_shared(units: list[list[Rule]], run: Callable[[list[Rule]], Found]) -> F
             child.join()
         reader.join()  # the child is gone: its end of the pipe is closed
         receive.close()
+        gc.unfreeze()
     for message in received:
         n, theirs = pickle.loads(message)
         found.update(theirs)
