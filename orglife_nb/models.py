@@ -15,6 +15,8 @@ from typing import Annotated, Any, ClassVar, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from .present.values import missing
+
 # --------------------------------------------------------------------------------------------------------------
 # Enumerations with Chinese labels
 
@@ -243,7 +245,7 @@ class CellError(ValueError):
 
 
 def blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "") or value != value  # NaN
+    return missing(value) or (isinstance(value, str) and value.strip() == "")
 
 
 def date_in_range(day: dt.date) -> dt.date:

@@ -33,10 +33,14 @@ def server(tmp_path_factory):
                     Meeting: pd.DataFrame([{"meeting_id": "MT", "branch_id": "B1", "kind": "regular",
                                             "topic": "年度组织生活会",  # past its deadlines: the checks find
                                             # errors, so the submission keeps its explanation
-                                            "date": dt.date.today() - dt.timedelta(days=120)}])})
+                                            "date": dt.date.today() - dt.timedelta(days=120)},
+                                           {"meeting_id": "MA", "branch_id": "B1", "kind": "regular",
+                                            # planned: nothing overdue, so it is submitted with no explanation
+                                            "topic": "专题学习会", "date": dt.date.today() + dt.timedelta(days=40)}])})
         add_account(store, "sec1", "secretary", PASSWORD, branches=["B1"])
         add_account(store, "sup1", "superior", PASSWORD, superior="机关党委")
         review(store.as_actor("sec1"), "submit", "MT", reason="会议记录正在整理")
+        review(store.as_actor("sec1"), "submit", "MA")
     server = start("forms.ipynb", db=db, pool_size=1, cull_idle=0, log=folder / "voila.log",
                    login=Login(max_kernels=6, max_kernels_per_user=2))
     server.db = db
@@ -54,6 +58,13 @@ def log_in(browser: Browser, server, account: str, width: int) -> Page:
     return page
 
 
+def choose_meeting(page: Page, text: str) -> None:
+    select = page.locator(".f-meeting select")
+    expect(select).to_contain_text(text, timeout=TIMEOUT)
+    labels = select.locator("option").all_text_contents()
+    select.select_option(index=next(i for i, label in enumerate(labels) if text in label))
+
+
 def shot(page: Page, name: str) -> None:
     folder = os.environ.get("ORGLIFE_SHOTS")
     if folder:
@@ -63,6 +74,7 @@ def shot(page: Page, name: str) -> None:
 
 def test_a_superior_returns_the_meeting_and_the_secretary_sees_the_reason(server, browser):
     superior = log_in(browser, server, "sup1", 1366)
+    choose_meeting(superior, "年度组织生活会")
     bar = superior.locator(".f-review")
     expect(bar.locator(".f-review--state")).to_contain_text("已提交")
     expect(bar.locator(".f-review--state")).to_contain_text("提交说明：会议记录正在整理")
@@ -84,6 +96,7 @@ def test_a_superior_returns_the_meeting_and_the_secretary_sees_the_reason(server
     superior.context.close()
 
     secretary = log_in(browser, server, "sec1", 390)
+    choose_meeting(secretary, "年度组织生活会")
     state = secretary.locator(".f-review--state")
     expect(state).to_contain_text("退回")
     expect(state).to_contain_text("sup1")
@@ -96,3 +109,24 @@ def test_a_superior_returns_the_meeting_and_the_secretary_sees_the_reason(server
     assert width <= 390
     shot(secretary, "secretary-390")
     secretary.context.close()
+
+
+def test_a_superior_approves_a_submitted_meeting_end_to_end(server, browser):
+    """The fresh-install blocker: the review frame's text columns hold pd.NA (pandas 3's string dtype), which the
+    bar once tested for truth — the page crashed for everyone once a meeting was submitted."""
+    superior = log_in(browser, server, "sup1", 1366)
+    choose_meeting(superior, "专题学习会")
+    bar = superior.locator(".f-review")
+    expect(bar.locator(".f-review--state")).to_contain_text("已提交", timeout=TIMEOUT)
+    bar.locator(".f-review--approve").click()
+    expect(bar.locator(".f-review--state")).to_contain_text("已审核", timeout=TIMEOUT)
+    expect(bar.locator(".f-review--state")).to_contain_text("记录已锁定")
+    expect(bar.locator(".f-review--reopen")).to_be_visible()
+    expect(bar.locator(".f-review--approve")).to_be_hidden()
+    expect(superior.locator("text=There was an error")).to_have_count(0)
+    with Store(server.db) as store, store.engine.connect() as connection:
+        from orglife_nb.store.review import review_frame
+
+        row = review_frame(connection, ["MA"]).iloc[0]
+    assert (row.state, row.updated_by) == ("approved", "sup1")
+    superior.context.close()

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..auth.review import ERRORS_SHOWN, NEEDS_REASON, STEPS, meeting_errors, review
 from ..errors import OrglifeError
+from ..present.values import missing
 from ..reports.html import esc, table
 from ..store.audit import describe, headline
 from ..store.review import STATES, review_frame
@@ -130,7 +131,7 @@ class ReviewBar:
             return {}
         with self.session.store.engine.connect() as connection:
             frame = review_frame(connection, [self.scope.meeting_id])
-        return {k: v for k, v in frame.iloc[0].items() if not _missing(v)}
+        return {k: v for k, v in frame.iloc[0].items() if not missing(v)}
 
     # ---- acting ----------------------------------------------------------------------------------------------
 
@@ -255,10 +256,6 @@ def _waiting(state: str, role) -> str:
 
 def _bad(message: str) -> str:
     return f"<p class='f-bad'>{esc(message)}</p>"
-
-
-def _missing(value) -> bool:
-    return value is None or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
 __all__ = ["ReviewBar", "HistoryPanel", "history_html", "LABELS", "HISTORY_LIMIT"]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..textable import clip
+from ..present.values import missing
 
 CELL_WIDTH = 2000  # display columns of free text in a table cell or reading (about 1,000 Chinese characters)
 HEADING_WIDTH = 120  # of a section heading (two lines of an A4 page)
@@ -33,12 +34,10 @@ def landscape(people: int) -> bool:
 
 def esc(value: object) -> str:
     """Escape any value for HTML text or attribute context; missing values show as an empty string."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+    if missing(value):
         return ""
     if isinstance(value, (pd.Timestamp, dt.datetime)):
         value = value.date()
-    if value is pd.NA:
-        return ""
     return html.escape(str(value), quote=True)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from ..models import RECORDS, Record, fields_of
+from ..present.values import missing
 from .schema import AUDIT, TABLES
 
 ACTIONS = {"insert": "新增", "update": "修改", "delete": "删除", "replace": "替换", "import": "导入",
@@ -29,7 +30,7 @@ _BY_TABLE = {record.table: record for record in RECORDS}
 
 
 def _plain(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
+    if missing(value):
         return None
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()

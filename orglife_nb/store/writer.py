@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, delete, select
 
 from ..errors import OrglifeError
 from ..models import RECORDS, Ballot, Record, fields_of
+from ..present.values import missing
 from . import audit
 from .schema import BALLOT_COUNTS, ROW_ID, table_of
 
@@ -53,9 +54,7 @@ def _chunks(values: list, size: int = _CHUNK) -> Iterator[list]:
 
 def _python(value: Any) -> Any:
     """pandas/numpy scalars → plain Python values the drivers and comparisons understand."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
+    if missing(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date()

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..frames import Frames
 from ..models import RECORDS, Branch, Meeting, Record, fields_of
+from ..present.values import missing
 from ..reports.html import Html, esc, table
 
 YES_NO = {True: "是", False: "否"}
@@ -17,7 +18,7 @@ _HIDDEN = {"branch_id"}
 
 def _cell(spec, names: dict[str, str]):
     def show(value) -> str:
-        if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
+        if missing(value):
             return ""
         if spec.kind == "enum":
             return spec.enum(value).label

@@ -11,6 +11,7 @@ import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
+from ..present.values import missing
 from .template import _HEADER_FILL, _HEADER_FONT, display_width, fitted_width, new_workbook, print_setup
 from .write import text_writer
 
@@ -34,7 +35,7 @@ def write_frame(frame: pd.DataFrame, title: str) -> bytes:
     sheet.append(header)
     text = text_writer(sheet)
     for row in frame.itertuples(index=False):
-        sheet.append([text(v) if isinstance(v, str) else (None if v is None or v != v else v) for v in row])
+        sheet.append([text(v) if isinstance(v, str) else (None if missing(v) else v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
