@@ -27,7 +27,9 @@ import pandas as pd
 
 from .errors import OrglifeError
 from .models import CellError, MeetingKind, parse_date
-from .rules.profile import Profile, load_profile, read_user_text, yaml_mapping
+from .rules.profile import Profile, load_profile, profile_label, read_user_text, yaml_mapping
+from .rules.registry import get_rule
+from .sources import cite
 from .textable import render
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -398,19 +400,19 @@ def format_table(frame: pd.DataFrame) -> str:
     attrs = frame.attrs
     meeting_date: dt.date = attrs["meeting_date"]
     title = (f"{attrs['kind_label']}时间表：会议日期 {meeting_date.isoformat()}（{weekday(meeting_date)}），"
-             f"规则配置 {attrs['profile']}")
-    headers = ("日期", "相对会期", "事项", "要求", "规则", "依据", "提示")
+             f"{profile_label(attrs['profile'])}")
+    headers = ("日期", "相对会期", "事项", "要求", "依据", "提示")
     rows: list[tuple[str, ...]] = []
     for stage in STAGES:
         part = frame[frame["stage"] == stage]
         if part.empty:
             continue
         rows.append((f"【{stage}】",) + ("",) * (len(headers) - 1))
-        rows += [(_date_cell(r), offset_text(r.offset), r.step, requirement(r.relation, r.basis), r.rule, r.source,
+        rows += [(_date_cell(r), offset_text(r.offset), r.step, requirement(r.relation, r.basis), cite(r.source),
                   _table_note(r)) for r in part.itertuples()]
     footer = [("* " if (frame["calendar"] == FALLBACK_SOURCE).any() else "") + attrs["holiday_note"] + "。",
               "“不晚于”为最迟日期；“建议”日期：制度未规定具体天数，按规则配置给出，仅供参考。"]
-    return "\n".join([title, "", render(headers, rows, nowrap=(0, 4)), "", *footer])  # dates and rule ids whole
+    return "\n".join([title, "", render(headers, rows, nowrap=(0, 1)), "", *footer])  # dates whole
 
 
 def _date_cell(row: Any) -> str:
@@ -456,7 +458,7 @@ def to_ics(frame: pd.DataFrame, meeting_date: dt.date, kind: MeetingKind | str,
         summary = f"【{kind.label}】{row.step}"
         lines = [f"{requirement(row.relation, row.basis)} {row.due.isoformat()}"
                  f"（{row.weekday}，{offset_text(row.offset)}）",
-                 f"规则：{row.rule}", f"依据：{row.source}"]
+                 f"规则：{get_rule(row.rule).title}", f"依据：{cite(row.source)}"]
         if row.note:
             lines.append(f"提示：{row.note}")
         event = Event()

@@ -13,6 +13,8 @@ from orglife_nb.deadlines import (COLUMNS, FALLBACK_SOURCE, HolidayCalendar, eve
                                   to_ics)
 from orglife_nb.errors import OrglifeError
 from orglife_nb.rules.profile import load_profile
+from orglife_nb.rules.registry import get_rule
+from orglife_nb.sources import cite
 from orglife_nb.textable import display_width
 
 D = dt.date
@@ -195,7 +197,9 @@ def test_ics_round_trip_one_event_per_step_with_stable_uids():
         assert start == (row.suggested or row.due)
         assert row.step in str(event["SUMMARY"]) and "组织生活会" in str(event["SUMMARY"])
         description = str(event["DESCRIPTION"])
-        assert row.rule in description and row.source in description
+        # readers get the rule's name and the regulation's title, never the internal codes (issue 27.11)
+        assert f"规则：{get_rule(row.rule).title}" in description and f"依据：{cite(row.source)}" in description
+        assert row.rule not in description and "003 " not in description and "000 " not in description
         alarms = list(event.walk("VALARM"))
         assert len(alarms) == 1 and alarms[0].decoded("TRIGGER") == dt.timedelta(hours=-15)
     notice = next(e for e in events if "通知应到会人员" in str(e["SUMMARY"]))
@@ -224,12 +228,13 @@ def test_cli_table_is_aligned_and_marks_days_off(capsys):
     lines = out.splitlines()
     assert lines[0].startswith("民主生活会时间表：会议日期 2026-10-10（周六）")
     header = next(line for line in lines if line.startswith("日期"))
-    column = display_width(header[:header.index("规则")])
-    rule_lines = [line for line in lines if re.search(r"\b(PREP|MEET|POST|RECT)-", line)]
-    assert len(rule_lines) == 13
-    for line in rule_lines:
-        start = re.search(r"\b(PREP|MEET|POST|RECT)-", line).start()
+    column = display_width(header[:header.index("依据")])
+    step_lines = [line for line in lines if re.match(r"\d{4}-\d\d-\d\d ", line)]
+    assert len(step_lines) == 13
+    for line in step_lines:  # every step cites its regulation by title, in one column
+        start = line.index("《")
         assert display_width(line[:start]) == column, line
+    assert not re.search(r"\b(PREP|MEET|POST|RECT)-|\b00[03] ", out)  # no internal codes for readers
     assert any("国庆节休息，建议提前至 2026-09-30（周三）" in line for line in lines)
     assert any("调休上班日（国庆节）" in line for line in lines)
     assert "chinese-calendar" in out
@@ -290,15 +295,24 @@ def test_table_function_matches_the_frame():
 def test_terminal_tables_fit_the_terminal(capsys, monkeypatch, demo_store, columns):
     """deadlines, rules and check print tables no wider than the terminal (they were 140–197 columns); ids and
     dates are never cut."""
+    commands = (("deadlines", "--kind", "leadership", "--date", "2026-10-10"), ("rules",),
+                ("check", "--db", demo_store, "--as-of", "2026-11-25", "--branch", "B001"),
+                ("status", "--db", demo_store, "--as-of", "2026-11-25"))
+    wide = {}
+    for argv in commands:  # the same outputs where nothing needs to wrap
+        monkeypatch.setenv("COLUMNS", "400")
+        wide[argv[0]] = run(capsys, *argv)[1]
     monkeypatch.setenv("COLUMNS", str(columns))
     outputs = {}
-    for argv in (("deadlines", "--kind", "leadership", "--date", "2026-10-10"), ("rules",),
-                 ("check", "--db", demo_store, "--as-of", "2026-11-25", "--branch", "B001")):
+    for argv in commands:
         code, out, _ = run(capsys, *argv)
         assert code == 0
         widest = max(display_width(line) for line in out.splitlines())
         assert widest <= columns, (argv[0], widest)
+        # no date and no "N 天" is broken across lines: each one the wide output holds is still whole
+        for pattern in (r"\d{4}-\d\d-\d\d", r"\d+ 天"):
+            assert re.findall(pattern, out) == re.findall(pattern, wide[argv[0]]), (argv[0], pattern)
         outputs[argv[0]] = out
-    assert "PREP-PLAN-DEADLINE" in outputs["deadlines"] and "2026-09-25 周五" in outputs["deadlines"]
+    assert "《党员领导干部民主生活会制度》" in outputs["deadlines"] and "2026-09-25 周五" in outputs["deadlines"]
     assert all(rule in outputs["rules"] for rule in ("PREP-SUPERIOR-NOTICE", "MEET-PRIOR-RECTIFICATION"))
     assert "PREP-PLAN-DEADLINE" in outputs["check"] and "MEET-GROUP-CHECK" in outputs["check"]

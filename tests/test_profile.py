@@ -130,4 +130,4 @@ def test_cli_uses_a_bundled_profile_by_name(capsys):
         main(["deadlines", "--kind", "regular", "--date", "2026-06-24", "--profile", "lenient"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
-    assert "规则配置 lenient" in out and re.search(r"2026-06-19 周五\s+会前 5 天", out)
+    assert "宽松配置" in out and re.search(r"2026-06-19 周五\s+会前 5 天", out)

@@ -102,16 +102,20 @@ def to_table(findings: pd.DataFrame, as_of=None, wrap: bool | None = None) -> st
     names = findings.subject_name.where(findings.subject_name.notna(), findings.subject).dropna().astype(str).unique()
     widths = (4, max(map(display_width, findings.rule.unique()), default=0),
               min(12, max(map(display_width, names), default=0)))
+    # the 对象 column only when some finding has a subject (one decision for all tables, so they line up)
+    headers = ["级别", "规则", "对象", "问题"] if len(names) else ["级别", "规则", "问题"]
+    if not len(names):
+        widths = widths[:2]
     branch_key = meeting_key = None
     group: list[tuple] = []
 
     def flush() -> None:  # a meeting's findings as a table that wraps its messages to the terminal's width
         if group:
             if wrap:
-                lines.append(render(["级别", "规则", "对象", "问题"], group, nowrap=(0, 1), width=width, indent=4,
-                                    header=False, min_widths=widths))
+                lines.append(render(headers, group, nowrap=(0, 1), width=width, indent=4, header=False,
+                                    min_widths=widths, drop_empty=False))
             else:
-                lines.append(plain(["级别", "规则", "对象", "问题"], group, indent=4, header=False, min_widths=widths))
+                lines.append(plain(headers, group, indent=4, header=False, min_widths=widths))
             group.clear()
 
     # plain Python values, dates as text, read once: iterating Arrow-backed columns and Timestamps row by row cost
@@ -134,7 +138,8 @@ def to_table(findings: pd.DataFrame, as_of=None, wrap: bool | None = None) -> st
             else:
                 lines.append(f"  会议 {meeting_id} {KIND_LABELS.get(kind, '')} {date}".rstrip())
         who = (subject_name or subject) if subject else ""
-        group.append((SEVERITY_LABELS[severity], rule, who, message))
+        group.append((SEVERITY_LABELS[severity], rule, who, message) if len(names)
+                     else (SEVERITY_LABELS[severity], rule, message))
     flush()
     lines += ["", summary_line(findings)]
     return "\n".join(lines)
@@ -143,6 +148,7 @@ def to_table(findings: pd.DataFrame, as_of=None, wrap: bool | None = None) -> st
 def status_text(result, reviews: pd.DataFrame | None = None) -> str:
     """``orglife status``: open steps per meeting with days left, the ledger by bucket, then (``reviews``: one row per
     meeting from ``store.review.per_meeting``) where each meeting stands in the review chain."""
+    from ..textable import fit
     from .status import BUCKETS
 
     lines = [f"截至 {result.as_of:%Y-%m-%d}", "", "一、各会议未完成事项"]
@@ -173,7 +179,7 @@ def status_text(result, reviews: pd.DataFrame | None = None) -> str:
             lines.append(f"    {row.item_id} {row.problem}（{row.branch_name}，责任人 {row.owner_name}，{when}{left}）")
     if reviews is not None:
         lines += ["", *review_lines(reviews)]
-    return "\n".join(lines)
+    return fit(lines)
 
 
 def review_lines(reviews: pd.DataFrame) -> list[str]:

@@ -128,6 +128,14 @@ class Profile(BaseModel):
 # Loading
 
 
+PROFILE_LABELS = {"default": "默认配置", "lenient": "宽松配置"}
+
+
+def profile_label(name: str) -> str:
+    """A profile as readers see it named: the bundled ones in words, a user's file by its name."""
+    return PROFILE_LABELS.get(name) or f"规则配置 {name}"
+
+
 def bundled_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
 

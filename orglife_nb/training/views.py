@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..deadlines import STAGES, due_text, offset_text, requirement, weekday
 from ..models import MeetingKind
+from ..rules.profile import profile_label
 from ..reports.html import Html, esc, section, table
 from .practice import PracticeCase, Result
 from .procedures import EVIDENCE, PROCEDURES, YEAR_STAGE, as_profile, procedure, procedure_table, seed_legend
@@ -86,7 +87,7 @@ def timeline_html(frame: pd.DataFrame) -> Html:
     for column in ("日期", "提示"):
         classes.loc[off, column] += " late"
     title = (f"{attrs['kind_label']}时间表：会议日期 {meeting_date.isoformat()}（{weekday(meeting_date)}），"
-             f"规则配置 {attrs['profile']}")
+             f"{profile_label(attrs['profile'])}")
     footer = f"{attrs['holiday_note']}。“不晚于”为最迟日期；“建议”日期：制度未规定具体天数，按规则配置给出，仅供参考。"
     return Html(f"<h3>{esc(title)}</h3>{table(shown, classes=classes)}<p class=\"muted\">{esc(footer)}</p>")
 
@@ -176,7 +177,7 @@ def checklist_html(kind: MeetingKind | str, profile=None, meeting_date: dt.date 
                 classes.loc[(part.day_off.ne("") & part.stage.ne(STAGES[1])).to_numpy(), "日期"] = "late"
             parts.append(f"<h3>{esc(stage)}</h3>" + table(shown, classes=classes))
     when = f"会议日期 {meeting_date.isoformat()}（{weekday(meeting_date)}）；" if meeting_date else ""
-    reading = f"{when}时限按会议日期推算（规则配置 {as_profile(profile).name}）。出处：{seed_legend()}。"
+    reading = f"{when}时限按会议日期推算（{profile_label(as_profile(profile).name)}）。出处：{seed_legend()}。"
     # a stage's table runs longer than a page once days off are marked: let it break between rows rather than
     # leave the page under the heading blank (the report stylesheet keeps whole tables together)
     return Html(f"{CHECKLIST_PRINT}<div class=\"checklist\">{section(f'{kind.label}工作清单', reading, *parts)}</div>")
