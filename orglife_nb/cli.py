@@ -494,7 +494,7 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
 @cli.command()
 @click.option("--meeting", default=None, help="一次会议的全部改动")
 @click.option("--branch", default=None, help="一个支部的全部改动")
-@click.option("--user", default=None, help="一个账号做过的全部操作（命令行的操作记为“命令行”）")
+@click.option("--user", default=None, help="一个账号做过的全部操作和它的登录、退出（命令行的操作记为“命令行”）")
 @click.option("--db", default=None, help=DB_HELP)
 @AS_OPTION
 def history(meeting: str | None, branch: str | None, user: str | None, db: str | None, actor: str | None) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from orglife_nb.auth import add_account, set_disabled, set_password
-from orglife_nb.auth.accounts import log_login
+from orglife_nb.auth.accounts import end_sessions, log_login
 from orglife_nb.forms import Session
 from orglife_nb.forms.session import Edit
 from orglife_nb.models import Attendance, Ballot, Branch, Criticism, Meeting, Member
@@ -126,3 +126,17 @@ def test_history_is_scoped_and_printed(seeded, tmp_path):
     assert refused.returncode == 2 and "无权查看支部 B2" in refused.stderr
     both = subprocess.run(["orglife", "history", "--db", db], capture_output=True, text=True)
     assert both.returncode == 2 and "三者之一" in both.stderr
+
+
+def test_an_accounts_history_holds_its_logins_and_logouts(seeded):
+    add_account(seeded, "sec2", "secretary", PASSWORD, branches=["B1"])
+    log_login(seeded, "sec1", False, "10.0.0.7")
+    log_login(seeded, "sec1", True, "10.0.0.7")
+    log_login(seeded, "sec2", True, "10.0.0.8")
+    end_sessions(seeded, "sec1", "10.0.0.7")
+    with Store(seeded.url, actor="sec1") as mine:
+        mine.save({Member: pd.DataFrame([{"member_id": "M3", "branch_id": "B1", "name": "丙"}])})
+    own = entries(seeded, user="sec1")
+    # stored without an actor (nobody is logged in yet), still the account's own
+    assert [(e["action"], e["record_key"], e["actor"]) for e in own] == [
+        ("login_failed", "sec1", None), ("login", "sec1", None), ("logout", "sec1", None), ("insert", "M3", "sec1")]
