@@ -273,6 +273,19 @@ def test_throttle_window(failures, waited, allowed):
     assert (throttle.wait("account:x", now=100 + waited) == 0) is allowed
 
 
+def test_tries_at_once_never_overtake_the_limit_and_undecided_ones_only_delay():
+    throttle = Throttle(limit=2, window=600)
+    assert throttle.take("10.0.0.1") and throttle.take("10.0.0.1")
+    assert not throttle.take("10.0.0.1")  # two undecided tries could fill the limit: not yet, not refused either
+    throttle.settle("10.0.0.1", failed=False)  # a right code: it never counts
+    assert throttle.take("10.0.0.1")
+    throttle.settle("10.0.0.1", failed=True)
+    throttle.settle("10.0.0.1", failed=True)
+    with pytest.raises(Throttled):
+        throttle.take("10.0.0.1")
+    assert throttle.take("10.0.0.2")  # another address
+
+
 def test_https_with_a_certificate_and_secure_cookies(tmp_path, browser, monkeypatch):
     import datetime as dt
     import ssl

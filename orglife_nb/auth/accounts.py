@@ -7,6 +7,7 @@ forms' admin page share one set of checks.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 
 from sqlalchemy import Connection, delete, select
@@ -134,11 +135,16 @@ def login(store: Store, gate: LoginGate, name: str, password: str, address: str)
     """One login try on the login page or the hub: throttled per account and per address (raises Throttled),
     checked, written to the audit trail; the account, or None when the name or password is wrong."""
     key = login_key(name)
-    taken = gate.take(key, address)  # counted before the check: tries at the same time cannot overtake it
-    account = authenticate(store, key, password) if key and password else None
-    log_login(store, key, account is not None, address)
-    if account is not None:
-        gate.passed(taken, key, address)
+    # admitted and counted before the check: tries at the same time cannot overtake the limit (the login page
+    # checks one at a time; the hub's threads may wait here for the tries before them)
+    while not gate.take(key, address):
+        time.sleep(0.05)
+    account = None
+    try:
+        account = authenticate(store, key, password) if key and password else None
+        log_login(store, key, account is not None, address)
+    finally:
+        gate.settle(key, address, failed=account is None)
     return account
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 
 LOGIN_FAILURES = 5  # failed logins allowed per account within LOGIN_WINDOW seconds
 ADDRESS_FAILURES = 30  # per address: higher, since a whole office may share one address
@@ -20,11 +20,12 @@ class Throttled(Exception):
 
 
 class Throttle:
-    """Failed logins per key (account name, address) within a sliding window."""
+    """Failed tries per key (account name, address) within a sliding window, and the tries still undecided."""
 
     def __init__(self, limit: int = LOGIN_FAILURES, window: float = LOGIN_WINDOW) -> None:
         self.limit, self.window = limit, window
         self.failures: dict[str, deque] = defaultdict(deque)
+        self.pending: Counter[str] = Counter()
         self._lock = threading.RLock()  # the hub checks passwords in worker threads
 
     def wait(self, *keys: str, now: float | None = None) -> float:
@@ -50,26 +51,34 @@ class Throttle:
         with self._lock:
             self.failures.pop(key, None)
 
-    def take(self, *keys: str, now: float | None = None) -> float:
-        """Admit one try, counted as a failure from now on (``give_back`` when it did not fail); raises Throttled
-        when any key is at its limit. Checking and counting are one step, so tries made at the same time cannot
-        all pass the check before any of them is counted."""
-        now = now if now is not None else time.monotonic()
+    def room(self, *keys: str) -> bool:
+        """Whether every key has room for one more try even if all undecided ones fail."""
         with self._lock:
-            wait = self.wait(*keys, now=now)
+            return all(len(self.failures[key]) + self.pending[key] < self.limit for key in keys)
+
+    def take(self, *keys: str) -> bool:
+        """Admit one try (``settle`` it when it is decided): raises Throttled when the failures fill the limit;
+        False, admitting nothing, while the tries still undecided could fill it (ask again when they are
+        settled). Checking and counting are one step: tries made at once cannot all pass the check before any
+        of them is counted, so no more than the limit are ever checked."""
+        with self._lock:
+            wait = self.wait(*keys)
             if wait > 0:
                 raise Throttled(wait)
-            self.fail(*keys, now=now)
-        return now
+            if not self.room(*keys):
+                return False
+            self.pending.update(keys)
+            return True
 
-    def give_back(self, taken: float, *keys: str) -> None:
-        """The try admitted at ``taken`` did not fail: it no longer counts."""
+    def settle(self, *keys: str, failed: bool) -> None:
+        """A try admitted by ``take`` is decided: it failed (and counts) or not."""
         with self._lock:
             for key in keys:
-                try:
-                    self.failures[key].remove(taken)
-                except ValueError:  # dropped from the window or cleared meanwhile
-                    pass
+                self.pending[key] -= 1
+                if self.pending[key] <= 0:
+                    del self.pending[key]
+            if failed:
+                self.fail(*keys)
 
 
 class LoginGate:
@@ -80,19 +89,22 @@ class LoginGate:
         self.addresses = Throttle(limit=ADDRESS_FAILURES)
         self._lock = threading.Lock()
 
-    def take(self, account: str, address: str) -> float:
-        """Admit one login try for ``account`` from ``address`` (see ``Throttle.take``)."""
+    def take(self, account: str, address: str) -> bool:
+        """Admit one login try for ``account`` from ``address`` (as ``Throttle.take``)."""
         with self._lock:
-            now = time.monotonic()
-            wait = max(self.accounts.wait(account, now=now), self.addresses.wait(address, now=now))
+            wait = max(self.accounts.wait(account), self.addresses.wait(address))
             if wait > 0:
                 raise Throttled(wait)
-            self.accounts.fail(account, now=now)
-            self.addresses.fail(address, now=now)
-        return now
+            if not (self.accounts.room(account) and self.addresses.room(address)):
+                return False
+            self.accounts.pending[account] += 1  # both under this gate's lock: one step
+            self.addresses.pending[address] += 1
+            return True
 
-    def passed(self, taken: float, account: str, address: str) -> None:
-        """The try admitted at ``taken`` logged in: the account starts afresh and the address is not charged."""
+    def settle(self, account: str, address: str, *, failed: bool) -> None:
+        """The try is decided; a login that succeeded starts the account afresh."""
         with self._lock:
-            self.accounts.clear(account)
-            self.addresses.give_back(taken, address)
+            self.accounts.settle(account, failed=failed)
+            self.addresses.settle(address, failed=failed)
+            if not failed:
+                self.accounts.clear(account)

@@ -157,17 +157,19 @@ class VoteHandler(JupyterHandler):
         code = self.get_argument("code", "").strip()[:40]
         address = self.request.remote_ip or ""
         throttle: Throttle = self.settings.setdefault("orglife_vote_throttle", Throttle(limit=GUESSES))
-        try:  # counted as a wrong code until it proves otherwise: codes tried at once cannot overtake the count
-            taken = throttle.take(address)
+        try:
+            # admitted and counted before the lookup: codes sent at once cannot overtake the limit; while the
+            # codes still being looked up could fill it, wait for them (a right code is never refused for them)
+            while not throttle.take(address):
+                await asyncio.sleep(0.05)
         except Throttled:
             self._entry("输入错误的测评码次数过多，请几分钟后再试。", status=429)
             return
-        wrong = False
+        wrong = True  # a lookup that ended in an error counts as a wrong code: no unlimited tries through errors
         try:
             wrong = await self._answer(code)
         finally:
-            if not wrong:
-                throttle.give_back(taken, address)
+            throttle.settle(address, failed=wrong)
 
     async def _answer(self, code: str) -> bool:
         """The ballot for a code, the ballot stored, or why not; True when the code is no code at all."""
