@@ -8,16 +8,18 @@ import subprocess
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from orglife_nb.auth import add_account, set_disabled, set_password
 from orglife_nb.auth.accounts import end_sessions, log_login
+from orglife_nb.cli import cli
 from orglife_nb.forms import Session
 from orglife_nb.forms.session import Edit
 from orglife_nb.models import Attendance, Ballot, Branch, Criticism, Meeting, Member
 from orglife_nb.store import Store
-from orglife_nb.store.audit import HIDDEN
+from orglife_nb.store.audit import HIDDEN, headline
 
 DAY = dt.date(2026, 6, 20)
 PASSWORD = "audit-test-pass-1"
@@ -140,3 +142,10 @@ def test_an_accounts_history_holds_its_logins_and_logouts(seeded):
     # stored without an actor (nobody is logged in yet), still the account's own
     assert [(e["action"], e["record_key"], e["actor"]) for e in own] == [
         ("login_failed", "sec1", None), ("login", "sec1", None), ("logout", "sec1", None), ("insert", "M3", "sec1")]
+    assert {headline(row)["actor"] for row in own} == {"sec1"}  # shown as hers, not as the command line's
+    if seeded.dialect == "sqlite":  # the command prints the same
+        db = seeded.url.removeprefix("sqlite:///")
+        shown = CliRunner().invoke(cli, ["history", "--user", "sec1", "--db", db])
+        assert shown.exit_code == 0 and "sec1  登录  账号 sec1" in shown.output and "共 4 条" in shown.output
+        cli_only = CliRunner().invoke(cli, ["history", "--user", "命令行", "--db", db])
+        assert "登录" not in cli_only.output and "退出" not in cli_only.output

@@ -127,7 +127,8 @@ def record_label(table: str | None) -> str | None:
 def headline(row) -> dict[str, str]:
     """One entry's who/when/what as words (its detail is ``describe``): the terminal and the forms show the same."""
     key = row["record_key"] if isinstance(row["record_key"], str) else ""
-    return {"at": str(row["at"])[:19], "actor": row["actor"] or "命令行",
+    who = row["actor"] or (key if row["action"] in SESSION_ACTIONS else "命令行")  # a login is its account's
+    return {"at": str(row["at"])[:19], "actor": who,
             "action": ACTIONS.get(row["action"], row["action"]),
             "record": f"{record_label(row['record']) or ''} {key}",
             "where": " ".join(str(v) for v in (row["branch_id"], row["meeting_id"]) if isinstance(v, str))}
