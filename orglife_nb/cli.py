@@ -494,20 +494,20 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
 @cli.command()
 @click.option("--meeting", default=None, help="一次会议的全部改动")
 @click.option("--branch", default=None, help="一个支部的全部改动")
-@click.option("--user", default=None, help="一个账号做过的全部操作（命令行的操作记为“命令行”）")
+@click.option("--user", default=None, help="一个账号做过的全部操作和它的登录、退出（命令行的操作记为“命令行”）")
 @click.option("--db", default=None, help=DB_HELP)
 @AS_OPTION
 def history(meeting: str | None, branch: str | None, user: str | None, db: str | None, actor: str | None) -> None:
     """审计记录：谁在何时改了什么（旧值 → 新值）；只能追加，不能修改或删除。"""
     from .store import using
-    from .store.audit import describe, headline
+    from .store.audit import SESSION_ACTIONS, describe, headline
 
     if sum(x is not None for x in (meeting, branch, user)) != 1:
         raise OrglifeError("请给出 --meeting、--branch、--user 三者之一")
     with using(db, actor=actor) as store:
         rows = store.history(meeting=meeting, branch=branch, user=None if user == "命令行" else user)
-    if user == "命令行":
-        rows = rows[rows.actor.isna()]
+    if user == "命令行":  # logins are stored without an actor too, but are their accounts'
+        rows = rows[rows.actor.isna() & ~rows.action.isin(SESSION_ACTIONS)]
     if rows.empty:
         click.echo("没有审计记录")
         return

@@ -49,8 +49,9 @@ class Login:
         options = [f"--OrglifeVoila.max_kernels={self.max_kernels}",
                    f"--OrglifeVoila.max_kernels_per_user={self.max_kernels_per_user}",
                    f"--OrglifeIdentityProvider.idle_minutes={self.idle_minutes}"]
-        if self.certfile:
-            options += [f"--OrglifeVoila.certfile={self.certfile}", f"--OrglifeVoila.keyfile={self.keyfile or ''}"]
+        if self.certfile:  # the server runs in the notebook's folder: paths as the caller meant them
+            keyfile = os.path.abspath(self.keyfile) if self.keyfile else ""
+            options += [f"--OrglifeVoila.certfile={os.path.abspath(self.certfile)}", f"--OrglifeVoila.keyfile={keyfile}"]
         if self.hosts:
             options.append(f"--OrglifeVoila.allowed_hosts={list(self.hosts)!r}")
         return options

@@ -8,16 +8,18 @@ import subprocess
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from orglife_nb.auth import add_account, set_disabled, set_password
-from orglife_nb.auth.accounts import log_login
+from orglife_nb.auth.accounts import end_sessions, log_login
+from orglife_nb.cli import cli
 from orglife_nb.forms import Session
 from orglife_nb.forms.session import Edit
 from orglife_nb.models import Attendance, Ballot, Branch, Criticism, Meeting, Member
 from orglife_nb.store import Store
-from orglife_nb.store.audit import HIDDEN
+from orglife_nb.store.audit import HIDDEN, headline
 
 DAY = dt.date(2026, 6, 20)
 PASSWORD = "audit-test-pass-1"
@@ -126,3 +128,24 @@ def test_history_is_scoped_and_printed(seeded, tmp_path):
     assert refused.returncode == 2 and "无权查看支部 B2" in refused.stderr
     both = subprocess.run(["orglife", "history", "--db", db], capture_output=True, text=True)
     assert both.returncode == 2 and "三者之一" in both.stderr
+
+
+def test_an_accounts_history_holds_its_logins_and_logouts(seeded):
+    add_account(seeded, "sec2", "secretary", PASSWORD, branches=["B1"])
+    log_login(seeded, "sec1", False, "10.0.0.7")
+    log_login(seeded, "sec1", True, "10.0.0.7")
+    log_login(seeded, "sec2", True, "10.0.0.8")
+    end_sessions(seeded, "sec1", "10.0.0.7")
+    with Store(seeded.url, actor="sec1") as mine:
+        mine.save({Member: pd.DataFrame([{"member_id": "M3", "branch_id": "B1", "name": "丙"}])})
+    own = entries(seeded, user="sec1")
+    # stored without an actor (nobody is logged in yet), still the account's own
+    assert [(e["action"], e["record_key"], e["actor"]) for e in own] == [
+        ("login_failed", "sec1", None), ("login", "sec1", None), ("logout", "sec1", None), ("insert", "M3", "sec1")]
+    assert {headline(row)["actor"] for row in own} == {"sec1"}  # shown as hers, not as the command line's
+    if seeded.dialect == "sqlite":  # the command prints the same
+        db = seeded.url.removeprefix("sqlite:///")
+        shown = CliRunner().invoke(cli, ["history", "--user", "sec1", "--db", db])
+        assert shown.exit_code == 0 and "sec1  登录  账号 sec1" in shown.output and "共 4 条" in shown.output
+        cli_only = CliRunner().invoke(cli, ["history", "--user", "命令行", "--db", db])
+        assert "登录" not in cli_only.output and "退出" not in cli_only.output

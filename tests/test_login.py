@@ -1,9 +1,13 @@
 """The forms server behind a login, in real Chromium: no page and no kernel without logging in, the identity the
-kernel sees comes from the server only, throttling, logout, kernel caps and owners, the Host allow-list."""
+kernel sees comes from the server only, throttling, logout, kernel caps and owners, the Host allow-list; sessions
+that end, caps that hold under parallel requests, the kernels' request-info route closed to visitors."""
 from __future__ import annotations
 
+import asyncio
 import http.cookiejar
 import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 import time
 import urllib.error
 import urllib.parse
@@ -14,8 +18,10 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from orglife_nb.auth import add_account
-from orglife_nb.auth.server import IDENTITY_HEADER, Throttle, _safe_next, sign_identity, verify_identity
+from orglife_nb.auth import add_account, set_disabled, set_password
+from orglife_nb.auth.accounts import login as attempt_login
+from orglife_nb.auth.server import (ADDRESS_FAILURES, IDENTITY_HEADER, LoginGate, Throttle, Throttled, _safe_next,
+                                    sign_identity, verify_identity)
 from orglife_nb.store import Store
 from orglife_nb.voila import Login, start
 
@@ -33,12 +39,12 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("login")
     db = f"sqlite:///{folder / 'store.db'}"
     with Store(db) as store:
-        for name in ("alice", "bob", "carol"):
+        for name in ("alice", "bob", "carol", "dave", "erin", "frank", "gina"):
             add_account(store, name, "admin" if name == "alice" else "analyst", PASSWORD)
     notebook = folder / "whoami.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WHOAMI)]), notebook)
     server = start(notebook, db=db, pool_size=1, log=folder / "voila.log", cull_idle=0,
-                   login=Login(max_kernels_per_user=1, max_kernels=3))
+                   login=Login(max_kernels_per_user=1, max_kernels=3, hosts=("dangjian.example.gov.cn",)))
     server.db = db
     yield server
     server.stop()
@@ -61,6 +67,27 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, str]:
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
+
+
+def http_login(server, name: str, password: str = PASSWORD) -> tuple[int, str | None]:
+    """Log in without a browser: the answer's status (302 in, 403 refused, 429 throttled) and the login cookie."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    page = opener.open(server.url + "login", timeout=30).read().decode()
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"_xsrf": xsrf, "username": name, "password": password}).encode()
+    try:
+        status = opener.open(server.url + "login", data=data, timeout=60).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, next((c.value for c in jar if c.name == "orglife-login"), None)
+
+
+def logged_in(server, cookie: str) -> bool:
+    """Whether the server takes this saved login cookie (the login page sends a logged-in visitor on)."""
+    status, _, _ = fetch(server.url + "login", headers={"Cookie": f"orglife-login={cookie}"})
+    assert status in (200, 302)
+    return status == 302
 
 
 def login(page: Page, server, name: str, password: str = PASSWORD) -> None:
@@ -89,6 +116,39 @@ def test_a_request_for_another_host_is_refused(server):
     assert status == 403 and "不认识的主机名" in body
     status, _, _ = fetch(server.url + "login", headers={"Host": "evil.example:8866"})
     assert status == 403
+    # the allowed name is matched as written: its dots are no wildcards
+    status, _, body = fetch(server.url + "login", headers={"Host": "dangjianXexample.gov.cn"})
+    assert status == 403 and "不认识的主机名" in body
+    status, _, body = fetch(server.url + "login", headers={"Host": "dangjian.example.gov.cn"})
+    assert status == 200 and 'id="username"' in body
+
+
+def test_parallel_pages_of_one_account_stay_within_its_cap(server):
+    cookie = f"orglife-login={http_login(server, 'gina')[1]}"
+    before = kernels(server)
+    # another theme than the preheated kernels': each page would get a kernel started for it, which takes seconds
+    # (the moment many requests could pass a check that counts only the kernels already there)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: fetch(server.url + "?theme=dark", headers={"Cookie": cookie}), range(6)))
+    statuses = sorted(status for status, _, _ in answers)
+    assert statuses == [200] + [429] * 5  # her cap is one page, however many are asked for at once
+    assert kernels(server) == before + 1
+    fetch(server.url + "logout", headers={"Cookie": cookie})  # frees her kernel for the tests below
+    assert kernels(server) == before
+
+
+def test_the_kernels_request_info_route_is_closed_to_visitors(server):
+    from tornado.httpclient import HTTPClientError
+    from tornado.websocket import websocket_connect
+
+    async def connect():
+        url = server.url.replace("http://", "ws://") + f"voila/query/{uuid.uuid4()}"
+        connection = await websocket_connect(url)
+        connection.close()
+
+    with pytest.raises(HTTPClientError) as refused:  # anyone knowing a kernel id would take its identity
+        asyncio.run(connect())
+    assert refused.value.code == 403
 
 
 def test_login_shows_the_identity_the_server_vouches_for(server, browser):
@@ -142,6 +202,46 @@ def test_failed_logins_are_throttled(server, browser):
     expect(page.locator(".message")).to_contain_text("登录失败次数过多")
 
 
+def test_the_throttle_and_the_audit_know_a_name_however_it_is_typed(server):
+    assert http_login(server, "ｆｒａｎｋ")[0] == 302  # full-width letters name the same account
+    for name in ("erin", "ｅrin", "erｉn", " erin", "ｅｒｉｎ"):
+        assert http_login(server, name, "not-the-password")[0] == 403
+    for name in ("erin", "ｅrin", "erｉn"):  # even the right password waits now, through any variant
+        assert http_login(server, name)[0] == 429
+    with Store(server.db) as store:
+        failed = store.history(user="erin")
+    assert list(failed.action) == ["login_failed"] * 5 and set(failed.record_key) == {"erin"}
+
+
+def test_a_saved_cookie_no_longer_counts_after_logout_password_change_or_disabling(server):
+    status, first = http_login(server, "dave")
+    _, second = http_login(server, "dave")  # the same account on another device
+    assert status == 302 and logged_in(server, first) and logged_in(server, second)
+    fetch(server.url + "logout", headers={"Cookie": f"orglife-login={second}"})
+    assert not logged_in(server, first) and not logged_in(server, second)  # every session of the account ended
+    _, third = http_login(server, "dave")
+    assert logged_in(server, third)
+    with Store(server.db) as store:
+        set_password(store, "dave", "another-pass-2")
+    assert not logged_in(server, third)
+    assert http_login(server, "dave")[0] == 403
+    status, fourth = http_login(server, "dave", "another-pass-2")
+    assert status == 302 and logged_in(server, fourth)
+    with Store(server.db) as store:
+        set_disabled(store, "dave")
+    assert not logged_in(server, fourth)
+
+
+def test_failed_logins_are_counted_per_address_too(store):
+    add_account(store, "hana", "analyst", PASSWORD)
+    gate = LoginGate()
+    for i in range(ADDRESS_FAILURES):  # names that differ: the account's own count never fills up
+        assert attempt_login(store, gate, f"guess-{i}", "not-the-password", "10.0.0.9") is None
+    with pytest.raises(Throttled):
+        attempt_login(store, gate, "hana", PASSWORD, "10.0.0.9")
+    assert attempt_login(store, gate, "hana", PASSWORD, "10.0.0.10").name == "hana"
+
+
 def test_the_login_form_needs_its_xsrf_token(server):
     data = urllib.parse.urlencode({"username": "alice", "password": PASSWORD}).encode()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
@@ -173,7 +273,20 @@ def test_throttle_window(failures, waited, allowed):
     assert (throttle.wait("account:x", now=100 + waited) == 0) is allowed
 
 
-def test_https_with_a_certificate_and_secure_cookies(tmp_path, browser):
+def test_tries_at_once_never_overtake_the_limit_and_undecided_ones_only_delay():
+    throttle = Throttle(limit=2, window=600)
+    assert throttle.take("10.0.0.1") and throttle.take("10.0.0.1")
+    assert not throttle.take("10.0.0.1")  # two undecided tries could fill the limit: not yet, not refused either
+    throttle.settle("10.0.0.1", failed=False)  # a right code: it never counts
+    assert throttle.take("10.0.0.1")
+    throttle.settle("10.0.0.1", failed=True)
+    throttle.settle("10.0.0.1", failed=True)
+    with pytest.raises(Throttled):
+        throttle.take("10.0.0.1")
+    assert throttle.take("10.0.0.2")  # another address
+
+
+def test_https_with_a_certificate_and_secure_cookies(tmp_path, browser, monkeypatch):
     import datetime as dt
     import ssl
 
@@ -195,10 +308,11 @@ def test_https_with_a_certificate_and_secure_cookies(tmp_path, browser):
     db = f"sqlite:///{tmp_path / 'store.db'}"
     with Store(db) as store:
         add_account(store, "alice", "admin", PASSWORD)
-    notebook = tmp_path / "whoami.ipynb"
+    notebook = tmp_path / "notebooks" / "whoami.ipynb"
+    notebook.parent.mkdir()
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WHOAMI)]), notebook)
-    server = start(notebook, db=db, pool_size=1, cull_idle=0,
-                   login=Login(certfile=str(tmp_path / "cert.pem"), keyfile=str(tmp_path / "key.pem")))
+    monkeypatch.chdir(tmp_path)  # paths relative to where the command was given (the server runs elsewhere)
+    server = start(notebook, db=db, pool_size=1, cull_idle=0, login=Login(certfile="cert.pem", keyfile="key.pem"))
     try:
         assert server.url.startswith("https://")
         context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
@@ -206,7 +320,10 @@ def test_https_with_a_certificate_and_secure_cookies(tmp_path, browser):
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
                                              urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
-        page = opener.open(server.url + "login", timeout=30).read().decode()
+        with opener.open(server.url + "login", timeout=30) as response:
+            page = response.read().decode()
+            assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+        assert next(c for c in jar if c.name == "_xsrf").secure
         xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
         data = urllib.parse.urlencode({"_xsrf": xsrf, "username": "alice", "password": PASSWORD}).encode()
         with pytest.raises(urllib.error.HTTPError) as redirected:  # a successful login redirects

@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
+from orglife_nb.auth.vote import GUESSES
 from orglife_nb.models import Ballot
 from orglife_nb.store import Store
 from orglife_nb.store.voting import CLOSED, SPENT, UNKNOWN, grouped, unpack
@@ -151,3 +152,15 @@ def test_after_the_close_codes_get_the_closed_message_and_nothing_leaks(server, 
     # no access line for the phone page: nothing gives a vote an address or a time
     assert not [line for line in log.splitlines() if "/vote" in line or "POST" in line]
     assert "excellent" not in log and "level-" not in log
+
+
+def test_wrong_codes_sent_at_once_are_counted_before_any_is_checked(server, phone):
+    # (after the close: the address ends this test with no guesses left; ``phone`` keeps it in its place)
+    opener, token = _session(server)
+    with ThreadPoolExecutor(40) as pool:
+        pages = list(pool.map(lambda i: _post(opener, server, {"_xsrf": token, "code": f"WRONG-{i:04d}"}),
+                              range(100)))
+    checked = sum(UNKNOWN in page for page in pages)
+    refused = sum(page.startswith("429") and "次数过多" in page for page in pages)
+    # never more than the limit looked up, however many arrive at once (one more was typed earlier in the module)
+    assert checked + refused == len(pages) and checked <= GUESSES

@@ -7,6 +7,7 @@ forms' admin page share one set of checks.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 
 from sqlalchemy import Connection, delete, select
@@ -16,6 +17,7 @@ from ..store import Store, audit, now
 from ..store.schema import ACCOUNT_BRANCHES, ACCOUNTS, TABLES
 from ..models import Branch
 from ..store.scope import Account, AccountRole, branches_in_scope, load_account
+from .throttle import LoginGate
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 would hash anything; a bound keeps a pasted file from costing seconds
@@ -40,6 +42,16 @@ def check_name(name: str) -> str:
     if not _NAME.match(text):
         raise OrglifeError(f"账号名“{name}”无效：应为 1–64 个字母、数字、汉字或 . _ - @，不能有空格")
     return text
+
+
+def login_key(name: str) -> str:
+    """A typed account name as the lookup sees it (``check_name``: NFKC, trimmed): the login throttle, the lookup
+    and the audit trail all use this one form, so ``ｓec-B002`` is ``sec-B002`` for each of them. A name that is
+    no valid account name is kept in the same normal form (it cannot log in)."""
+    try:
+        return check_name(name)
+    except OrglifeError:
+        return unicodedata.normalize("NFKC", name or "").strip()[:64]
 
 
 def check_password(password: str) -> str:
@@ -117,6 +129,42 @@ def log_login(store: Store, name: str, ok: bool, address: str) -> None:
         known = ok or load_account(connection, name) is not None
         store.log(connection, [audit.entry("login" if ok else "login_failed", record="accounts",
                                            key=name if known else "（不存在的账号）", detail={"address": address})])
+
+
+def login(store: Store, gate: LoginGate, name: str, password: str, address: str) -> Account | None:
+    """One login try on the login page or the hub: throttled per account and per address (raises Throttled),
+    checked, written to the audit trail; the account, or None when the name or password is wrong."""
+    key = login_key(name)
+    # admitted and counted before the check: tries at the same time cannot overtake the limit (the login page
+    # checks one at a time; the hub's threads may wait here for the tries before them)
+    while not gate.take(key, address):
+        time.sleep(0.05)
+    account = None
+    try:
+        account = authenticate(store, key, password) if key and password else None
+        log_login(store, key, account is not None, address)
+    finally:
+        gate.settle(key, address, failed=account is None)
+    return account
+
+
+def session_generation(store: Store, name: str) -> int | None:
+    """The account's session generation, None when it cannot log in (unknown or disabled).
+
+    A login cookie carries the generation it was issued at and counts only while it is still the account's: a
+    password change, disabling or enabling, and a logout (``end_sessions``) raise the account's ``version`` and so
+    end every session the account had."""
+    with store.engine.connect() as connection:
+        row = connection.execute(select(ACCOUNTS.c.version, ACCOUNTS.c.disabled)
+                                 .where(ACCOUNTS.c.name == name)).first()
+    return None if row is None or row.disabled else row.version
+
+
+def end_sessions(store: Store, name: str, address: str) -> None:
+    """Logout: every session of the account ends (on every device), logged like the login."""
+    with store.transaction() as connection:
+        connection.execute(ACCOUNTS.update().where(ACCOUNTS.c.name == name).values(version=ACCOUNTS.c.version + 1))
+        store.log(connection, [audit.entry("logout", record="accounts", key=name, detail={"address": address})])
 
 
 def _existing(connection: Connection, name: str) -> Account:

@@ -24,7 +24,7 @@ from tornado import web
 from traitlets import Unicode
 
 from .identity import IDENTITY_HEADER, KEY_ENV, sign_identity
-from .server import ADDRESS_FAILURES, Throttle
+from .throttle import LoginGate, Throttled
 
 
 def _enabled(store, name: str) -> bool:
@@ -45,8 +45,7 @@ class OrglifeAuthenticator(Authenticator):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._store = None
-        self._accounts = Throttle()
-        self._addresses = Throttle(limit=ADDRESS_FAILURES)
+        self._logins = LoginGate()
 
     @property
     def store(self):
@@ -71,22 +70,17 @@ class OrglifeAuthenticator(Authenticator):
         return _enabled(self.store, username)
 
     async def authenticate(self, handler, data: dict) -> dict | None:
-        from .accounts import authenticate, log_login
+        from .accounts import login
 
-        name = (data.get("username") or "").strip()
-        password = data.get("password") or ""
         address = handler.request.remote_ip if handler is not None else ""
-        if max(self._accounts.wait(name), self._addresses.wait(address)) > 0:
+        try:  # argon2 takes a noticeable time: off the hub's event loop
+            account = await asyncio.to_thread(login, self.store, self._logins, data.get("username") or "",
+                                              data.get("password") or "", address)
+        except Throttled:
             self.log.warning("login throttled from %s", address)
-            raise web.HTTPError(429, "登录失败次数过多，请稍后再试")
-        # argon2 takes a noticeable time: off the hub's event loop
-        account = await asyncio.to_thread(authenticate, self.store, name, password) if name and password else None
-        await asyncio.to_thread(log_login, self.store, name[:64], account is not None, address)
+            raise web.HTTPError(429, "登录失败次数过多，请稍后再试") from None
         if account is None:
-            self._accounts.fail(name)
-            self._addresses.fail(address)
             return None
-        self._accounts.clear(name)
         # never a hub admin: a hub admin may open other users' servers, and would act as them there
         return {"name": account.name, "admin": False}
 

@@ -14,7 +14,7 @@ import time
 IDENTITY_HEADER = "X-Orglife-Identity"
 IDENTITY_ENV = "HTTP_X_ORGLIFE_IDENTITY"  # how Voila names the header in the kernel's request info
 KEY_ENV = "ORGLIFE_IDENTITY_KEY"  # per-server random key, in the server's and its kernels' environment only
-QUERY_URL_ENV = "ORGLIFE_QUERY_URL"  # where a kernel of a TLS server fetches its request info (plain, loopback)
+QUERY_URL_ENV = "ORGLIFE_QUERY_URL"  # where a preheated kernel fetches its request info (plain, loopback only)
 
 
 

@@ -7,10 +7,12 @@ Run as ``python -m orglife_nb.auth.server NOTEBOOK [Voila options]`` (``orglife 
 - the identity reaches the visitor's (preheated) kernel from the server only: after the cookie is checked, the
   server *sets* the ``X-Orglife-Identity`` request header (dropping any the visitor sent) to the account name
   signed with a per-server key; Voila hands that header to the kernel (``http_header_envs``; preheated kernels get
-  it through ``voila.utils.wait_for_request``) and the kernel checks the signature (``identity_from_environ``);
+  it through ``voila.utils.wait_for_request`` from a loopback-only port) and the kernel checks the signature
+  (``identity_from_environ``);
 - a kernel belongs to the account whose page took it: nobody else may open its websocket or API;
-- caps on kernels per account and in total, idle logins expire, a Host allow-list (DNS rebinding), XSRF cookies,
-  secure cookies and HTTPS (``certfile``/``keyfile``).
+- caps on kernels per account and in total (held from a page's request on, so parallel requests cannot overrun
+  them), idle logins expire, a logout or password change ends every session of the account, a Host allow-list
+  (DNS rebinding), XSRF cookies, secure cookies and HTTPS with HSTS (``certfile``/``keyfile``).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import json
 import os
 import re
 import time
+from contextvars import ContextVar
 from urllib.parse import urlparse
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -30,7 +33,8 @@ from traitlets import Int, List, Unicode, default
 
 from .identity import (IDENTITY_ENV, IDENTITY_HEADER, KEY_ENV, QUERY_URL_ENV,  # noqa: F401 (re-exported)
                        identity_from_environ, sign_identity, verify_identity)
-from .throttle import ADDRESS_FAILURES, LOGIN_FAILURES, LOGIN_WINDOW, Throttle  # noqa: F401 (re-exported)
+from .throttle import (ADDRESS_FAILURES, LOGIN_FAILURES, LOGIN_WINDOW, LoginGate, Throttle,  # noqa: F401
+                       Throttled)
 
 COOKIE = "orglife-login"
 
@@ -39,16 +43,56 @@ COOKIE = "orglife-login"
 # Kernels and their owners
 
 
+class _Slot:
+    """A page request's place under the kernel caps, held from its admission until its kernel is claimed (then
+    the kernel counts instead) or the request ends."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.held = name, True
+
+
+# the page request being served in this asyncio task (tornado runs each request in a task of its own)
+_SLOT: ContextVar[_Slot | None] = ContextVar("orglife_page_slot", default=None)
+
+
 class KernelOwners:
-    """Which account's page took which kernel (one registry per server process)."""
+    """Which account's page took which kernel (one registry per server process), and the page requests admitted
+    that have no kernel yet."""
 
     owners: dict[str, str] = {}
+    waiting: dict[str, int] = {}
 
     @classmethod
-    def claim(cls, kernel_id: str, payload: dict) -> None:
+    def claim(cls, kernel_id: str, payload) -> None:
+        """``payload``: the request info (preheated kernel) or environment (kernel started for the page) that the
+        kernel was given, holding the signed identity."""
         name = verify_identity(payload.get(IDENTITY_ENV))
         if name:
             cls.owners[kernel_id] = name
+            slot = _SLOT.get()
+            if slot is not None and slot.name == name:
+                cls.release(slot)
+
+    @classmethod
+    def admit(cls, name: str, kernel_manager, per_account: int, total: int) -> _Slot:
+        """Hold a place for one more page of ``name``, or refuse (HTTPError 429: the account's cap, 503: the
+        server's). Counting and holding are one step without an ``await``: pages asked for at the same time
+        cannot all pass the check before any of their kernels exists."""
+        owners = cls.live(kernel_manager)
+        if sum(1 for owner in owners.values() if owner == name) + cls.waiting.get(name, 0) >= per_account:
+            raise web.HTTPError(429, reason="Too many pages")
+        if len(owners) + sum(cls.waiting.values()) >= total:
+            raise web.HTTPError(503, reason="Server busy")
+        cls.waiting[name] = cls.waiting.get(name, 0) + 1
+        return _Slot(name)
+
+    @classmethod
+    def release(cls, slot: _Slot) -> None:
+        if slot.held:
+            slot.held = False
+            cls.waiting[slot.name] -= 1
+            if not cls.waiting[slot.name]:
+                del cls.waiting[slot.name]
 
     @classmethod
     def live(cls, kernel_manager) -> dict[str, str]:
@@ -77,6 +121,19 @@ def _install_owner_hook() -> None:
     voila.handler.RequestInfoSocketHandler = OwnedRequestInfo
 
 
+def _owned_kernels(base: type) -> type:
+    """The kernel manager class: a kernel started for a page (no preheated one was free) is claimed for the
+    account whose signed identity is in its environment, as a preheated one is when a page takes it."""
+
+    class OwnedKernelManager(base):
+        async def start_kernel(self, *args, **kwargs):
+            kernel_id = await super().start_kernel(*args, **kwargs)
+            KernelOwners.claim(kernel_id, kwargs.get("env") or {})
+            return kernel_id
+
+    return OwnedKernelManager
+
+
 class OwnerAuthorizer(Authorizer):
     """A logged-in account may use only the kernels its own pages took."""
 
@@ -93,8 +150,7 @@ class OwnerAuthorizer(Authorizer):
 # Login
 
 
-ACCOUNT_THROTTLE = Throttle()
-ADDRESS_THROTTLE = Throttle(limit=ADDRESS_FAILURES)
+LOGINS = LoginGate()
 
 _PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
@@ -156,38 +212,36 @@ class LoginHandler(JupyterHandler):
 
     @allow_unauthenticated
     def post(self) -> None:
-        from .accounts import authenticate, log_login
+        from .accounts import login, session_generation
 
-        name = self.get_argument("username", "").strip()
-        password = self.get_argument("password", "")
-        address, account_key = self.request.remote_ip, name
-        wait = max(ACCOUNT_THROTTLE.wait(account_key), ADDRESS_THROTTLE.wait(address))
-        if wait > 0:
-            self._page(f"登录失败次数过多，请 {int(wait // 60) + 1} 分钟后再试", status=429)
-            return
         store = self.identity_provider.store
-        account = authenticate(store, name, password) if name and password else None
-        log_login(store, name[:64], account is not None, address)
+        try:
+            account = login(store, LOGINS, self.get_argument("username", ""), self.get_argument("password", ""),
+                            self.request.remote_ip)
+        except Throttled as throttled:
+            self._page(f"登录失败次数过多，请 {int(throttled.wait // 60) + 1} 分钟后再试", status=429)
+            return
         if account is None:
-            ACCOUNT_THROTTLE.fail(account_key)
-            ADDRESS_THROTTLE.fail(address)
             self.log.warning("failed login for an account name from %s", self.request.remote_ip)
             self._page("账号或密码不对，或账号已停用", status=403)
             return
-        ACCOUNT_THROTTLE.clear(account_key)
-        self.identity_provider.login(self, account.name)
+        self.identity_provider.login(self, account.name, session_generation(store, account.name))
         self.log.info("login: %s", account.name)
         self.redirect(_safe_next(self.get_argument("next", None), self.base_url))
 
 
 class LogoutHandler(JupyterHandler):
-    """Clears the login and shuts down the account's kernels (its pages stop; memory is freed at once)."""
+    """Ends every session of the account (any cookie saved before no longer counts) and shuts down its kernels
+    (its pages stop; memory is freed at once)."""
 
     @allow_unauthenticated
     async def get(self) -> None:
+        from .accounts import end_sessions
+
         user = self.current_user
         self.identity_provider.clear_login_cookie(self)
         if user:
+            end_sessions(self.identity_provider.store, user.username, self.request.remote_ip)
             for kernel_id in KernelOwners.of(user.username, self.kernel_manager):
                 await self.kernel_manager.shutdown_kernel(kernel_id)
         body = ('<p class="message info">已退出登录。</p>'
@@ -197,7 +251,8 @@ class LogoutHandler(JupyterHandler):
 
 
 class OrglifeIdentityProvider(IdentityProvider):
-    """Who is asking: the account in the signed login cookie, if it is still enabled and not idle too long."""
+    """Who is asking: the account in the signed login cookie, if it is still enabled, not idle too long, and the
+    session has not been ended since (logout, password change: ``session_generation``)."""
 
     idle_minutes = Int(30, config=True, help="a login unused this long must log in again")
     db = Unicode("", config=True, help="the store (SQLAlchemy URL); default ORGLIFE_DB")
@@ -237,8 +292,8 @@ class OrglifeIdentityProvider(IdentityProvider):
         return {"httponly": True, "samesite": "Lax", "path": handler.base_url,
                 "secure": handler.request.protocol == "https"}
 
-    def login(self, handler, name: str) -> None:
-        handler.set_secure_cookie(COOKIE, json.dumps([name, int(time.time())]), expires_days=None,
+    def login(self, handler, name: str, generation: int | None) -> None:
+        handler.set_secure_cookie(COOKIE, json.dumps([name, int(time.time()), generation]), expires_days=None,
                                   **self._cookie_options(handler))
 
     def clear_login_cookie(self, handler) -> None:
@@ -252,24 +307,20 @@ class OrglifeIdentityProvider(IdentityProvider):
         if not raw:
             return None
         try:
-            name, stamp = json.loads(raw)
+            name, stamp, generation = json.loads(raw)
         except (ValueError, TypeError):
             return None
         now = time.time()
         if now - stamp > self.idle_minutes * 60:
             return None
-        from . import get_account
-        from ..errors import OrglifeError
+        from .accounts import session_generation
 
-        try:
-            account = get_account(self.store, name)
-        except OrglifeError:
-            return None
-        if account.disabled:
+        # unknown or disabled accounts have none; a logout or a password change has raised it since
+        if generation is None or session_generation(self.store, name) != generation:
             return None
         websocket = handler.request.headers.get("Upgrade", "").lower() == "websocket"
         if not websocket and now - stamp > 60:  # sliding expiry: activity keeps the login
-            self.login(handler, name)
+            self.login(handler, name, generation)
         handler.request.headers[IDENTITY_HEADER] = sign_identity(name)
         return User(username=name, name=name, display_name=name)
 
@@ -279,10 +330,19 @@ class OrglifeIdentityProvider(IdentityProvider):
 
 
 class RefusedHost(web.RequestHandler):
+    message = "拒绝访问：不认识的主机名（Host）。请用服务器管理员给出的网址访问。\n"
+
     def prepare(self) -> None:
         self.set_status(403)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish("拒绝访问：不认识的主机名（Host）。请用服务器管理员给出的网址访问。\n")
+        self.finish(self.message)
+
+
+class RefusedQuery(RefusedHost):
+    """Voila's ``/voila/query/<kernel-id>`` hands whoever connects first a kernel's request info (the signed
+    identity among it): on the public port nobody gets it; the kernels ask the loopback-only port."""
+
+    message = "拒绝访问：此地址只供服务器自己的内核使用。\n"
 
 
 def _voila_class():
@@ -295,13 +355,14 @@ def _voila_class():
         @web.authenticated
         async def get(self, path=None):
             app = self.settings["orglife_app"]
-            owners = KernelOwners.live(self.kernel_manager)
-            mine = sum(1 for owner in owners.values() if owner == self.current_user.username)
-            if mine >= app.max_kernels_per_user:
-                raise web.HTTPError(429, reason="Too many pages")
-            if len(owners) >= app.max_kernels:
-                raise web.HTTPError(503, reason="Server busy")
-            return await super().get(path)
+            slot = KernelOwners.admit(self.current_user.username, self.kernel_manager, app.max_kernels_per_user,
+                                      app.max_kernels)
+            token = _SLOT.set(slot)
+            try:
+                return await super().get(path)
+            finally:  # the page got no kernel (an error, a redirect, the visitor gone): its place is free again
+                _SLOT.reset(token)
+                KernelOwners.release(slot)
 
         def write_error(self, status_code: int, **kwargs) -> None:
             messages = {429: f"您已打开 {self.settings['orglife_app'].max_kernels_per_user} 个录入页面，"
@@ -340,9 +401,13 @@ def _voila_class():
             # Voila copies these request headers into the kernel's request info (the only way in for preheated
             # kernels); get_user sets this one, so only the server's word arrives
             self.voila_configuration.http_header_envs = [IDENTITY_HEADER]
-            if self.certfile:
-                # a kernel fetches its request info over a websocket to this server; over TLS it would have to
-                # trust the certificate, so that one route is also served in plain text on loopback only
+            self.voila_configuration.multi_kernel_manager_class = _owned_kernels(
+                self.voila_configuration.multi_kernel_manager_class)
+            if self.voila_configuration.preheat_kernel:
+                # a preheated kernel fetches its request info (the identity) over a websocket that carries no
+                # login cookie; that route is served in plain text on loopback only, never on the public port
+                # (where anyone knowing a kernel id could take the identity, and over TLS a kernel would have to
+                # trust the certificate)
                 from jupyter_server.utils import url_path_join
 
                 self._query_port = _free_loopback_port()
@@ -352,6 +417,10 @@ def _voila_class():
         def init_settings(self) -> dict:
             settings = super().init_settings()
             settings["xsrf_cookies"] = True
+            if self.certfile:  # the XSRF cookie never over plain HTTP, and browsers are told to use HTTPS only
+                settings["xsrf_cookie_kwargs"] = {**settings.get("xsrf_cookie_kwargs", {}), "secure": True}
+                settings["headers"] = {**settings.get("headers", {}),
+                                       "Strict-Transport-Security": "max-age=31536000"}
             settings["orglife_app"] = self
             from jupyter_server.log import log_request
 
@@ -368,6 +437,8 @@ def _voila_class():
         def init_handlers(self) -> list:
             from jupyter_server.utils import url_path_join
 
+            from voila.request_info_handler import RequestInfoSocketHandler
+
             from .vote import PATH, VoteHandler
 
             # the phone page of the electronic 民主测评: no login, no kernel (the one-time code is the credential)
@@ -382,6 +453,8 @@ def _voila_class():
                     spec = (spec[0], CappedVoilaHandler, *spec[2:])
                 elif len(spec) > 1 and spec[1] is VoilaShutdownKernelHandler:
                     spec = (spec[0], OwnedShutdown, *spec[2:])
+                elif len(spec) > 1 and spec[1] is RequestInfoSocketHandler:
+                    spec = (spec[0], RefusedQuery, *spec[2:])
                 handlers.append(spec)
             return handlers
 
@@ -401,13 +474,13 @@ def _voila_class():
             # a request naming any other host (DNS rebinding) matches no rule but the refusal
             self.app.add_handlers(pattern, self.init_handlers())
             self.app.wildcard_router.add_rules([(r".*", RefusedHost)])
-            if self.certfile:
-                import ssl
-
+            if self.voila_configuration.preheat_kernel:
                 from voila.request_info_handler import RequestInfoSocketHandler
 
                 tornado.web.Application([(r".*/voila/query/(.*)", RequestInfoSocketHandler)]).listen(
                     self._query_port, "127.0.0.1")
+            if self.certfile:
+                import ssl
 
                 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
                 context.load_cert_chain(self.certfile, self.keyfile or None)

@@ -20,7 +20,7 @@ from tornado import web
 
 from ..errors import OrglifeError
 from ..models import SCHEME_LEVELS, VoterType
-from .throttle import Throttle
+from .throttle import Throttle, Throttled
 from ..store.voting import VoteRefused, well_formed
 
 # Votes take turns in one thread of their own: they would only queue for the store's write lock anyway, and
@@ -157,34 +157,46 @@ class VoteHandler(JupyterHandler):
         code = self.get_argument("code", "").strip()[:40]
         address = self.request.remote_ip or ""
         throttle: Throttle = self.settings.setdefault("orglife_vote_throttle", Throttle(limit=GUESSES))
-        if throttle.wait(address) > 0:
+        try:
+            # admitted and counted before the lookup: codes sent at once cannot overtake the limit; while the
+            # codes still being looked up could fill it, wait for them (a right code is never refused for them)
+            while not throttle.take(address):
+                await asyncio.sleep(0.05)
+        except Throttled:
             self._entry("输入错误的测评码次数过多，请几分钟后再试。", status=429)
             return
+        wrong = True  # a lookup that ended in an error counts as a wrong code: no unlimited tries through errors
+        try:
+            wrong = await self._answer(code)
+        finally:
+            throttle.settle(address, failed=wrong)
+
+    async def _answer(self, code: str) -> bool:
+        """The ballot for a code, the ballot stored, or why not; True when the code is no code at all."""
         store = _store(self)
         loop = asyncio.get_running_loop()
         try:
             if self.get_argument("submit", None) is None:
                 page = await loop.run_in_executor(None, store.ballot_page, code)
                 self._ballot(code, page)
-                return
+                return False
             levels = {name[len("level-"):]: value for name, value in
                       ((n, self.get_body_argument(n, "")) for n in self.request.body_arguments)
                       if name.startswith("level-")}
             await loop.run_in_executor(_VOTES, store.cast_vote, code, levels)
         except VoteRefused as refused:
-            if refused.reason == "unknown":
-                throttle.fail(address)
             if refused.reason == "empty":
                 page = await loop.run_in_executor(None, store.ballot_page, code)
                 self._ballot(code, page, message=str(refused))
-                return
+                return False
             self._entry(str(refused))
-            return
+            return refused.reason == "unknown"
         except OrglifeError as error:  # the store busy or unreachable: nothing was spent, the member may retry
             self._entry(f"{error}。您的测评码仍然有效，请稍后重新提交。", status=503)
-            return
+            return False
         self._render('<p class="message done">您的测评票已经收到，谢谢！<br>测评不记名，提交后不能修改。'
                      '现在可以关闭本页。</p>', subtitle="投票完成")
+        return False
 
     def _ballot(self, code: str, page, message: str = "") -> None:
         levels = SCHEME_LEVELS[page.scheme]

@@ -26,6 +26,7 @@ ACTIONS = {"insert": "新增", "update": "修改", "delete": "删除", "replace"
            "login": "登录", "login_failed": "登录失败", "logout": "退出", "account": "账号变更",
            "close_count": "结束计票", "open_vote": "开启手机测评", "submit": "提交", "approve": "审核通过", "return": "退回", "reopen": "重新打开"}
 HIDDEN = "（保密内容，已改动）"
+SESSION_ACTIONS = ("login", "login_failed", "logout")
 _BY_TABLE = {record.table: record for record in RECORDS}
 
 
@@ -102,7 +103,10 @@ def history(connection: Connection, *, meeting: str | None = None, branch: str |
     if branch is not None:
         query = query.where(AUDIT.c.branch_id == branch)
     if user is not None:
-        query = query.where(AUDIT.c.actor == user)
+        # an account's logins and logouts are stored without an actor (nobody is logged in yet): they are its too
+        own_sessions = (AUDIT.c.actor.is_(None) & (AUDIT.c.record == "accounts") & (AUDIT.c.record_key == user)
+                        & AUDIT.c.action.in_(SESSION_ACTIONS))
+        query = query.where((AUDIT.c.actor == user) | own_sessions)
     if branches is not None:
         query = query.where(AUDIT.c.branch_id.in_(list(branches)))
     if limit is not None:
@@ -123,7 +127,8 @@ def record_label(table: str | None) -> str | None:
 def headline(row) -> dict[str, str]:
     """One entry's who/when/what as words (its detail is ``describe``): the terminal and the forms show the same."""
     key = row["record_key"] if isinstance(row["record_key"], str) else ""
-    return {"at": str(row["at"])[:19], "actor": row["actor"] or "命令行",
+    who = row["actor"] or (key if row["action"] in SESSION_ACTIONS else "命令行")  # a login is its account's
+    return {"at": str(row["at"])[:19], "actor": who,
             "action": ACTIONS.get(row["action"], row["action"]),
             "record": f"{record_label(row['record']) or ''} {key}",
             "where": " ".join(str(v) for v in (row["branch_id"], row["meeting_id"]) if isinstance(v, str))}
