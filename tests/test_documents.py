@@ -387,3 +387,24 @@ def test_a_leadership_report_goes_to_the_discipline_and_organisation_departments
         (items,) = [t for t in doc.tables if "责任类别" in [c.text for c in t.rows[0].cells]]
         categories = {row.cells[2].text for row in items.rows[1:]}
         assert collective in categories and not categories & ({"党组织", "领导班子"} - {collective}), meeting
+
+
+def test_every_document_has_page_numbers_in_its_footers(self_check_documents):
+    """GB/T 9704 7.5 in the file itself: odd and even footers (w:evenAndOddHeaders), each "— PAGE —" in 四号, odd
+    right and even left; no separate first page (it is numbered too)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    for path in [p for paths in self_check_documents[1].values() for p in paths]:
+        doc = Document(str(path))
+        assert doc.settings.odd_and_even_pages_header_footer, path.name
+        (section,) = doc.sections
+        assert not section.different_first_page_header_footer, path.name
+        for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+                              (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+            (p,) = footer.paragraphs
+            field = [i.text for i in p._p.iter(qn("w:instrText"))]
+            assert p.alignment == align and field == [" PAGE "], path.name
+            assert p.text.startswith("— ") and p.text.endswith(" —"), (path.name, p.text)
+            assert {r.font.size for r in p.runs} == {Pt(14)}, path.name
