@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -121,7 +122,7 @@ def test_context_counts_and_names(frames):
     assert outcome == "优秀1人、合格5人、不合格1人"
     stages = {row["stage"]: row for row in report["criticism"]}
     assert set(stages) == {"支委会", "党员大会"} and stages["支委会"]["criticism"] == "6"
-    assert report["findings"] == []  # no findings were given
+    assert report["check_groups"] == [] and report["checks_note"] == "未进行制度检查。"  # no findings were given
 
 
 def test_roster_orders_by_role_and_tells_namesakes_apart(frames):
@@ -217,6 +218,8 @@ def test_a_meeting_with_only_the_required_fields(tmp_path):
     report = full_text(paths[1])
     assert "测试支部于2026年3月1日召开组织生活会。" in report and "会议类型未填写" in report
     assert "甲" in full_text(paths[3])
+    listed = full_text(paths[2])  # nothing listed, so nothing is put up for public scrutiny
+    assert "本次会议未列出整改事项。" in listed and "予以公示" not in listed
 
 
 def test_templates_are_what_the_build_script_writes(tmp_path):
@@ -263,3 +266,145 @@ def test_dates_default_to_as_of_when_the_store_has_none(batch, tmp_path):
     changed[Meeting]["notice_date"] = None
     context = meeting_context(from_batch(changed), EVALUATED, as_of=dt.date(2025, 11, 1))
     assert context["notice"]["date"] == "2025年11月1日"
+
+
+# ---- 对照制度自查: the checks as of the report's date, in words ----------------------------------------------------
+
+SEVERITY_MEETINGS = {  # meeting → the severity its report date finds (None: nothing at all)
+    "error": PLAIN, "warning": demo.BASELINE_MEETINGS["special"], "info": EVALUATED,
+    None: demo.BASELINE_MEETINGS["leadership"]}
+
+
+def _self_check_batch() -> dict:
+    """The compliant baseline with, as of each report's date: R1 no minutes (error) and a 通报 made late but only
+    after the report (due after the report: not a shortcoming yet); S1 a member refusing his personal measures
+    (warning); R2 one rating not yet entered, reported the day after the meeting (info); L1 nothing."""
+    batch = {record: frame.copy() for record, frame in demo.baseline_batch().items()}
+    meetings = batch[Meeting]
+    at = meetings.set_index("meeting_id").date
+    error, warning, info = SEVERITY_MEETINGS["error"], SEVERITY_MEETINGS["warning"], SEVERITY_MEETINGS["info"]
+    meetings.loc[meetings.meeting_id == error, ["minutes_kept", "report_sent", "public_report_date"]] = [
+        False, at[error] + pd.Timedelta(days=5), at[error] + pd.Timedelta(days=45)]
+    items = batch[Rectification]
+    refused = items.index[(items.meeting_id == warning) & (items.category == "individual")][:1]
+    items.loc[(items.meeting_id == warning) & (items.owner == items.loc[refused[0], "owner"]), "commitment"] = None
+    items.loc[refused, "commitment"] = False
+    meetings.loc[meetings.meeting_id == info, "report_sent"] = at[info] + pd.Timedelta(days=1)
+    ratings = batch[Rating]
+    ratings.loc[ratings.index[(ratings.meeting_id == info) & (ratings.member_id == UNQUALIFIED)], "level"] = None
+    return batch
+
+
+def _self_check(path: Path) -> tuple[str, list[tuple[str, str]]]:
+    """The report's 对照制度自查 section: its first sentence and (group heading, item) for each item."""
+    paragraphs = [p.text.strip() for p in Document(str(path)).paragraphs]
+    start = next(i for i, p in enumerate(paragraphs) if p.endswith("对照制度自查情况")) + 1
+    section = paragraphs[start:paragraphs.index("", start)]
+    items, group = [], None
+    for line in section[1:]:
+        if line.endswith("项："):
+            group = line
+        else:
+            number, said = line.split(". ", 1)
+            assert number == str(sum(g == group for g, _ in items) + 1), line  # numbered within its group
+            items.append((group, said))
+    return section[0], items
+
+
+def test_the_self_check_is_the_checks_as_of_the_report_date(tmp_path):
+    """Every finding of ``run_checks`` for the meeting as of its report's date, of every severity, is said once
+    (shortcomings apart from what is still pending), and nothing else; "均已按要求完成" only with no finding."""
+    from orglife_nb.rules import run_checks
+    from orglife_nb.rules.registry import get_rule
+
+    frames = from_batch(_self_check_batch())
+    seen = set()
+    for severity, meeting in SEVERITY_MEETINGS.items():
+        row = frames.meetings.set_index("meeting_id").loc[meeting]
+        day = pd.Timestamp(row.report_sent).date()
+        (report,) = render_documents(frames, meeting, tmp_path / meeting, as_of=AS_OF, only=["report"])
+        expected = run_checks(frames, as_of=day)
+        expected = expected[expected.meeting_id == meeting]
+        note, items = _self_check(report)
+        assert note.startswith(f"截至{documents.meeting.cn_date(day)}，对照制度规定逐项自查"), note
+        seen |= set(expected.severity)
+        if severity is None:
+            assert expected.empty and note.endswith("各项均已按要求完成。") and items == []
+            continue
+        assert severity in set(expected.severity) and "均已按要求完成" not in note
+        assert f"尚有{len(expected)}项" in note
+        said = sorted((group.startswith("尚未完成"), item.split("：", 1)[0]) for group, item in items)
+        assert said == sorted((s == "info", get_rule(r).title) for s, r in zip(expected.severity, expected.rule))
+        for (group, item), name in zip(items, expected.subject_name):
+            assert "  " not in item and (not isinstance(name, str) or name in item)
+    assert seen == {"error", "warning", "info"}
+    # what was due only after the report's date is not said: the late 通报 of R1 shows as of today, not then
+    later = run_checks(frames, as_of=AS_OF)
+    late = get_rule("POST-PUBLIC-REPORT").title
+    assert late in set(later[later.meeting_id == PLAIN].title)
+    assert all(late not in item for _, item in _self_check(tmp_path / PLAIN / f"会议情况报告-{PLAIN}.docx")[1])
+
+
+@pytest.fixture(scope="module")
+def self_check_documents(tmp_path_factory):
+    """All four documents of each meeting of ``_self_check_batch``, and its frames."""
+    frames = from_batch(_self_check_batch())
+    out = tmp_path_factory.mktemp("self-check-docs")
+    return frames, {m: render_documents(frames, m, out / m, as_of=AS_OF, ballot=True)
+                    for m in frames.meetings.meeting_id}
+
+
+# a space beside a Chinese character, not counting the one after a list number ("1. 评定等次", "附件：1. 会议…")
+CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+CJK_SPACE = re.compile(rf"[{CJK}][ \t]|(?<!\d\.)[ \t][{CJK}]")
+
+
+def test_no_space_beside_chinese_around_inserted_names(self_check_documents, written, frames):
+    """Names, counts and dates put into running text (the checks' messages space them out) sit tight."""
+    checked, names = 0, set(self_check_documents[0].members.name) | set(frames.members.name)
+    for path in [p for paths in self_check_documents[1].values() for p in paths] + list(written.values()):
+        doc = Document(str(path))
+        for line in [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]:
+            if TOPIC in line or PROBLEM in line:  # the user's own text is left as typed
+                continue
+            assert not CJK_SPACE.search(line), (path.name, line)
+            checked += sum(name in line for name in names)
+    assert checked > 50  # names were there to be looked at (rosters, items, findings)
+
+
+def test_a_leadership_report_goes_to_the_discipline_and_organisation_departments(self_check_documents):
+    """民主生活会: addressed to 上级纪委和组织部门, signed by the 领导班子, its collective items 领导班子's."""
+    frames, paths = self_check_documents
+    leadership, regular = demo.BASELINE_MEETINGS["leadership"], demo.BASELINE_MEETINGS["regular_h2"]
+    branch = frames.branches.name.iloc[0]
+    for meeting, addressee, signer, collective in (
+            (leadership, "上级纪委和组织部门：", f"{branch}领导班子", "领导班子"),
+            (regular, f"{frames.branches.superior.iloc[0]}：", branch, "党组织")):
+        (report,) = [p for p in paths[meeting] if p.name.startswith("会议情况报告")]
+        doc = Document(str(report))
+        lines = [p.text for p in doc.paragraphs]
+        assert addressee in lines and lines[-1].split("\n")[0] == signer, meeting
+        (items,) = [t for t in doc.tables if "责任类别" in [c.text for c in t.rows[0].cells]]
+        categories = {row.cells[2].text for row in items.rows[1:]}
+        assert collective in categories and not categories & ({"党组织", "领导班子"} - {collective}), meeting
+
+
+def test_every_document_has_page_numbers_in_its_footers(self_check_documents):
+    """GB/T 9704 7.5 in the file itself: odd and even footers (w:evenAndOddHeaders), each "— PAGE —" in 四号, odd
+    right and even left; no separate first page (it is numbered too)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    for path in [p for paths in self_check_documents[1].values() for p in paths]:
+        doc = Document(str(path))
+        assert doc.settings.odd_and_even_pages_header_footer, path.name
+        (section,) = doc.sections
+        assert not section.different_first_page_header_footer, path.name
+        for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+                              (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+            (p,) = footer.paragraphs
+            field = [i.text for i in p._p.iter(qn("w:instrText"))]
+            assert p.alignment == align and field == [" PAGE "], path.name
+            assert p.text.startswith("— ") and p.text.endswith(" —"), (path.name, p.text)
+            assert {r.font.size for r in p.runs} == {Pt(14)}, path.name

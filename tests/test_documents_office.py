@@ -22,6 +22,9 @@ pytestmark = pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("p
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HELD = ("B001-2025-R2", "B001-2025-L1", "B003-2025-S1")  # regular (evaluated), leadership, special (社区, no 班子)
 NOT_HELD = "B001-2026-R2"
+# where the 落款 once stood alone on the last page (整改清单 or 会议情况报告)
+SIGNED_ALONE = ("B009-2025-R2", "B010-2025-R2", "B002-2025-R2", "B005-2025-R2")
+PAGE_NUMBER = re.compile(r"^\s*—\s*(\d+)\s*—\s*$")
 CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 
 
@@ -29,10 +32,12 @@ CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 def written(tmp_path_factory):
     root = tmp_path_factory.mktemp("office")
     with Store(root / "demo.db") as store:
-        demo.save_demo(store, branches=3, progress=False)
+        demo.save_demo(store, progress=False)
         said: list[str] = []
         paths = {m: render_documents(store, m, root / m, demo.DEMO_AS_OF, ballot=True, echo=said.append)
                  for m in (*HELD, NOT_HELD)}
+        paths.update({m: render_documents(store, m, root / m, demo.DEMO_AS_OF, only=["report", "rectification"])
+                      for m in SIGNED_ALONE})
     return paths, said
 
 
@@ -52,7 +57,7 @@ def test_every_document_converts(pdfs, written):
     paths, said = written
     assert len(paths[NOT_HELD]) == 2 and [p.name.split("-")[0] for p in paths[NOT_HELD]] == ["会议通知", "民主测评表"]
     assert any("尚未举行" in line and "会议情况报告" in line and "整改清单" in line for line in said)
-    assert all(len(paths[m]) == 4 for m in HELD)
+    assert all(len(paths[m]) == 4 for m in HELD) and all(len(paths[m]) == 2 for m in SIGNED_ALONE)
     for docx, pdf in pdfs.items():
         assert pdf.is_file() and pdf.stat().st_size > 5000, docx
 
@@ -85,7 +90,7 @@ def test_report_speaks_as_of_its_date_without_rule_ids(written):
         cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
         assert not RULE_ID.search(text + cells) and "错误" not in text and not re.search(r"\d{4}-\d{2}-\d{2}", text)
         assert "（由党支部填写）" not in text
-        signed = _cn([p.text for p in doc.paragraphs if CN_DATE.fullmatch(p.text.strip())][-1])
+        signed = _cn(doc.paragraphs[-1].text.split("\n")[-1])  # the 落款: name, line break, date
         for table in doc.tables:
             header = [c.text for c in table.rows[0].cells]
             if "状态" in header:
@@ -105,3 +110,40 @@ def test_header_rows_repeat_and_headings_keep_with_tables(pdfs):
             before = table._tbl.getprevious()
             if before is not None and before.tag == f"{W}p" and "".join(before.itertext()).strip():
                 assert before.find(f"{W}pPr/{W}keepNext") is not None, (docx, "".join(before.itertext()))
+
+
+def _pages(pdf) -> list[list[str]]:
+    """Each page's non-blank lines (pdftotext, layout kept)."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    return [[line.strip() for line in page.splitlines() if line.strip()] for page in text.split("\f")[:-1]]
+
+
+def test_every_page_is_numbered_odd_right_even_left(pdfs):
+    """GB/T 9704 7.5: "— N —" under the type area of every page, the first too; odd pages right, even left."""
+    for pdf in pdfs.values():
+        pages = _pages(pdf)
+        assert pages, pdf
+        words = etree.fromstring(subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True)
+                                 .stdout.replace(b"<!DOCTYPE", b"<!-- ").replace(b'.dtd">', b'.dtd -->'),
+                                 etree.XMLParser(recover=True))
+        boxes = [p for p in words.iter() if p.tag.endswith("page")]
+        for number, (lines, box) in enumerate(zip(pages, boxes), start=1):
+            assert PAGE_NUMBER.match(lines[-1]) and PAGE_NUMBER.match(lines[-1])[1] == str(number), (pdf, lines[-1])
+            width = float(box.get("width"))
+            digits = max((w for w in box if w.tag.endswith("word") and w.text == str(number)),
+                         key=lambda w: float(w.get("yMin")))  # the lowest: under the type area
+            x = (float(digits.get("xMin")) + float(digits.get("xMax"))) / 2
+            assert (x > width * 0.75) if number % 2 else (x < width * 0.25), (pdf, number, x, width)
+
+
+def test_no_page_holds_only_the_signature(pdfs):
+    """The 落款 (name and date) is kept with the text above it: no page carries it alone."""
+    for docx, pdf in pdfs.items():
+        lines = [line.strip() for p in Document(docx).paragraphs for line in p.text.split("\n") if line.strip()]
+        if not CN_DATE.fullmatch(lines[-1]):  # the ballot has no 落款
+            continue
+        signature = set(lines[-2:])  # name and date
+        for number, lines in enumerate(_pages(pdf), start=1):
+            text = [line for line in lines if not PAGE_NUMBER.match(line)]
+            assert not set(text) <= {CN_DATE.sub(lambda m: f"{m[1]} 年 {m[2]} 月 {m[3]} 日", s) for s in signature} | \
+                signature, (pdf, number, text)

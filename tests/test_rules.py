@@ -113,6 +113,14 @@ def test_missing_report_is_pending_then_a_violation(baseline):
     assert late.severity.tolist() == ["error"] and late.days.tolist() == [9]
 
 
+def test_a_step_done_late_after_the_check_date_is_no_shortcoming_on_that_date(baseline):
+    # report due 2025-12-22 and sent late on 12-28: as of 12-20 it was neither sent nor due, as of 12-31 it is late
+    batch = _with_meeting(baseline, "regular_h2", report_sent=dt.date(2025, 12, 28))
+    assert check(batch, as_of=dt.date(2025, 12, 20), rules=["POST-REPORT"]).empty
+    late = check(batch, as_of=dt.date(2025, 12, 31), rules=["POST-REPORT"])
+    assert late.severity.tolist() == ["error"] and late.days.tolist() == [6]
+
+
 def test_future_meeting_only_preparation_deadlines_can_be_violations(baseline):
     # a meeting in 2026 with nothing done yet: notice deadline passed → error; the rest is pending or not looked at
     batch = _with_meeting(baseline, "regular_h1", date=dt.date(2026, 1, 8), notice_date=None,

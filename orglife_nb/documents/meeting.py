@@ -46,6 +46,9 @@ BEFORE_MEETING = ("notice", "ballot")
 NUMERALS = "一二三四五六七八九十"
 # the preparation steps of the deadline timeline that attendees themselves must do (deadlines.STEPS keys)
 ATTENDEE_STEPS = ("study", "opinions", "talks", "materials")
+# who reports a 民主生活会 and to whom (a branch meeting: the branch, to its 上级党组织)
+LEADERSHIP_ADDRESSEE = "上级纪委和组织部门"
+LEADERSHIP_SIGNER = "领导班子"
 STUDY_FORMS = {StudyForm.concentrated.value: "集中学习", StudyForm.self_study.value: "自学"}  # 自学 is already a verb
 
 
@@ -100,6 +103,17 @@ def cn_date(value: Any, missing: str = "") -> str:
 
 def _day(value: Any) -> dt.date | None:
     return None if _blank(value) else pd.Timestamp(value).date()
+
+
+# Chinese running text puts no space beside a Chinese character; the checks' messages space out the names and
+# numbers they insert for a terminal table ("关于 黎德胜 的意见")
+CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_CJK_SPACE = re.compile(rf"[ \t]+(?=[{CJK}])|(?<=[{CJK}])[ \t]+")
+
+
+def tight(value: str) -> str:
+    """No space next to a Chinese character or full-width punctuation (spaces between Latin words stay)."""
+    return _CJK_SPACE.sub("", value)
 
 
 def cn_dates(value: str) -> str:
@@ -305,18 +319,24 @@ def _notice_title(mt: _Meeting) -> str:
 
 def _report(mt: _Meeting, meeting: dict[str, str], findings: pd.DataFrame | None) -> dict[str, Any]:
     m = mt.row
+    leadership = mt.kind == MeetingKind.leadership.value
+    branch_name = text(mt.branch.get("name"), str(m.branch_id))
+    # a 民主生活会 is reported by the leadership group to the discipline and organisation departments above (the
+    # deadlines' timeline says the same), a branch meeting by the branch to its superior
+    signer = f"{branch_name}{LEADERSHIP_SIGNER}" if leadership else branch_name
     place, topic, host, superior = text(m.place), text(m.topic), mt.name(m.host_id), text(m.superior_attendee)
     opening = "".join((
-        f"{text(mt.branch.get('name'), str(m.branch_id))}于{meeting['date']}", f"在{place}" if place else "",
+        f"{signer}于{meeting['date']}", f"在{place}" if place else "",
         f"召开{meeting['title_kind']}", f"，主题为“{topic}”" if topic else "", f"，{host}主持会议" if host else "",
         f"，{superior}到会指导" if superior else "", "。现将有关情况报告如下："))
-    evaluation = _evaluation(mt) if mt.evaluated and mt.kind != MeetingKind.leadership.value else None
+    evaluation = _evaluation(mt) if mt.evaluated and not leadership else None
     # sections that do not apply are left out, so the numbers are counted, not fixed
     present = ["basics", "preparation", "criticism"] + (["evaluation"] if evaluation else []) + ["rectifications",
                                                                                                   "checks"]
     return {
         "no": {key: NUMERALS[i] for i, key in enumerate(present)},
-        "addressee": text(mt.branch.get("superior"), "上级党组织"),
+        "addressee": LEADERSHIP_ADDRESSEE if leadership else text(mt.branch.get("superior"), "上级党组织"),
+        "signer": signer,
         "opening": opening,
         "basics": _basics(mt, meeting),
         "absentees": [{"name": mt.name(a.member_id), "presence": label(Presence, a.presence),
@@ -428,7 +448,7 @@ def _evaluation(mt: _Meeting) -> dict[str, Any]:
         "facts": [
             _fact("rating_scheme", f"{scheme}（{'/'.join(lv.label for lv in levels)}）"),
             # how many ballots came back is a fact for the superior; the votes themselves stay with the branch
-            _fact("收回测评票", facts.ballot_count_text(facts.ballot_counts(mt.ballots), mt.row.meeting_id)),
+            _fact("收回测评票", tight(facts.ballot_count_text(facts.ballot_counts(mt.ballots), mt.row.meeting_id))),
             _fact("个人小结", f"提交{int(ratings.self_summary.fillna(False).astype(bool).sum())}人"),
             _fact("评定结果", outcome),
             _fact("反馈本人", f"{int(ratings.feedback_date.notna().sum())}人"),
@@ -440,24 +460,29 @@ def _evaluation(mt: _Meeting) -> dict[str, Any]:
 
 
 def _checks(mt: _Meeting, findings: pd.DataFrame | None) -> dict[str, Any]:
+    """对照制度自查: the meeting's findings as of the report's date in words (``rules.standing``: the same reading
+    as the forms' guidance and the branch report). Shortcomings first, then what is not yet done and by when."""
     if findings is None:
-        return {"checks_note": "未进行制度检查。", "findings": []}
+        return {"checks_note": "未进行制度检查。", "check_groups": []}
     if _blank(mt.row.kind):  # the rules apply by meeting kind
-        return {"checks_note": "会议类型未填写，未能对照制度规定检查。", "findings": []}
-    from ..rules.registry import get_rule
+        return {"checks_note": "会议类型未填写，未能对照制度规定检查。", "check_groups": []}
+    from ..rules.standing import PENDING, SHORTCOMINGS, standing
 
-    # what was not done (errors and warnings); pending steps (info) are not shortcomings of a meeting reported on
-    mine = findings[(findings.meeting_id == mt.row.meeting_id) & findings.severity.isin(("error", "warning"))]
+    mine = standing(findings, mt.row.meeting_id)
     day = cn_date(mt.report_day)
-    if mine.empty:
-        return {"checks_note": f"截至{day}，对照制度规定逐项自查，各项均已按要求完成。", "findings": []}
+    if mine.complete:
+        return {"checks_note": f"截至{day}，对照制度规定逐项自查，各项均已按要求完成。", "check_groups": []}
+    groups = []
+    for severities, heading in ((SHORTCOMINGS, "未按要求完成的{n}项："), (PENDING, "尚未完成、须在期限内完成的{n}项：")):
+        items = [_sentence(tight(RULE_ID.sub("", cn_dates(text(said))).strip())) for said in mine.said(severities)]
+        if items:
+            groups.append({"heading": heading.format(n=len(items)), "lines": items})
+    return {"checks_note": f"截至{day}，对照制度规定逐项自查，尚有{len(mine.findings)}项未完成或未按要求完成，具体如下：",
+            "check_groups": groups}
 
-    def said(f) -> str:
-        rule = get_rule(f.rule)
-        return RULE_ID.sub("", cn_dates(f"{rule.title}：{text(f.message)}")).strip()
 
-    return {"checks_note": f"截至{day}，对照制度规定逐项自查，以下{len(mine)}项未完全按要求完成：",
-            "findings": [said(f) for f in mine.itertuples()]}
+def _sentence(value: str) -> str:
+    return value if value.endswith(("。", "！", "？")) else value + "。"
 
 
 # ---- 整改清单 (公示) ---------------------------------------------------------------------------------------------
@@ -475,6 +500,13 @@ def _state(status: Any, done: Any, day: dt.date) -> str:
     return state + (f"\n（{cn_date(finished)}）" if finished else "")
 
 
+def _category(mt: _Meeting, code: Any) -> str:
+    """责任类别: at a 民主生活会 the collective responsibility is the leadership group's, not a branch's."""
+    if mt.kind == MeetingKind.leadership.value and code == Responsibility.party.value:
+        return LEADERSHIP_SIGNER
+    return label(Responsibility, code, MISSING)
+
+
 def _items(mt: _Meeting, day: dt.date) -> list[dict[str, str]]:
     """The rectification items from their public fields only (the 公示 list reads nothing else), as of ``day``."""
     items = mt.rectifications.loc[:, list(PUBLIC_ITEM_FIELDS)]
@@ -482,7 +514,7 @@ def _items(mt: _Meeting, day: dt.date) -> list[dict[str, str]]:
     out = []
     for no, r in enumerate(items.itertuples(), start=1):
         status = _state(r.status, r.done_date, day)
-        out.append({"no": str(no), "problem": text(r.problem), "category": label(Responsibility, r.category, MISSING),
+        out.append({"no": str(no), "problem": text(r.problem), "category": _category(mt, r.category),
                     "goal": text(r.goal, MISSING), "measures": text(r.measures, MISSING),
                     "owner": mt.name(r.owner) or MISSING, "deadline": cn_date(r.deadline, MISSING),
                     "status": status})

@@ -12,6 +12,7 @@ import pandas as pd
 from ..reports.html import (criticism_coverage_tables, esc, is_planned, severity_badge, table,
                             talk_coverage_table)
 from ..rules.engine import make_context, run_checks
+from ..rules.standing import standing
 from ..rules.status import open_steps
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ def meeting_guidance(frames, meeting_id: str, profile=None, as_of=None) -> str:
 
 
 def _findings(ctx, frames, meeting_id: str) -> str:
-    findings = run_checks(frames, context=ctx)
-    findings = findings[findings.meeting_id == meeting_id]
+    # the meeting's standing: the same findings its 情况报告 and the branch report state
+    findings = standing(run_checks(frames, context=ctx), meeting_id).findings
     shown = pd.DataFrame({"级别": findings.severity, "规则": findings.rule, "问题": findings.message})
     return (f"<h4>检查结果（{len(shown)} 条）</h4><div class='g-findings'>"
             f"{table(shown, formatters={'级别': severity_badge}, empty='没有发现问题。')}</div>")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..frames import Frames, load, subset
 from ..rules import facts
+from ..rules.standing import standings
 from ..rules.status import BUCKETS
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
@@ -236,21 +237,19 @@ class BranchReport(AudienceReport):
         if self.public:
             return None
         f = self.findings
-        counts = (f.assign(meeting_id=f.meeting_id.fillna("—"))
-                  .pivot_table(index="meeting_id", columns="severity", values="rule", aggfunc="count", fill_value=0)
-                  .reindex(columns=["error", "warning", "info"], fill_value=0))
+        # each meeting's standing: the same findings its forms' guidance and its 情况报告 state
+        standing = standings(f, self.meetings.meeting_id)
         rows = []
         for meeting, state in zip(self.meetings.itertuples(index=False), self.reviews.state):
-            c = counts.loc[meeting.meeting_id] if meeting.meeting_id in counts.index else None
+            c = standing[meeting.meeting_id].counts
             rows.append({"会议": meeting.meeting_id, "类型": _label(MeetingKind, meeting.kind),
                          "日期": _date(meeting.date) + facts.planned_mark(meeting.date, self.as_of),
                          "主题": meeting.topic, "审核": STATES[state],
-                         "违规": 0 if c is None else int(c["error"]), "提醒": 0 if c is None else int(c["warning"]),
-                         "待办": 0 if c is None else int(c["info"])})
-        if "—" in counts.index:
-            c = counts.loc["—"]
+                         "违规": c["error"], "提醒": c["warning"], "待办": c["info"]})
+        if not standing[None].complete:
+            c = standing[None].counts
             rows.append({"会议": "—", "类型": "频次（全年）", "日期": "", "主题": "", "审核": "",
-                         "违规": int(c["error"]), "提醒": int(c["warning"]), "待办": int(c["info"])})
+                         "违规": c["error"], "提醒": c["warning"], "待办": c["info"]})
         frame = pd.DataFrame(rows, columns=["会议", "类型", "日期", "主题", "审核", "违规", "提醒", "待办"])
         classes = frame.copy().astype(object)
         classes[:] = ""

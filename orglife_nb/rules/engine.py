@@ -124,7 +124,11 @@ def finish(ctx: Context, parts: list[pd.DataFrame]) -> pd.DataFrame:
         "title": _str_array(facts([r.title for r in RULES])),
     }
     # object columns stay objects (not inferred as str)
-    return pd.DataFrame({c: pd.Series(v, dtype=object if v.dtype == object else None) for c, v in columns.items()})
+    out = pd.DataFrame({c: pd.Series(v, dtype=object if v.dtype == object else None) for c, v in columns.items()})
+    # a step done late but recorded after the check date: on that date it was neither done nor yet due, so it is
+    # no shortcoming as of then (a report dated before the late step must not name it)
+    future = out.severity.ne("info").to_numpy() & (out.due > ctx.as_of).fillna(False).to_numpy(dtype=bool)
+    return out[~future].reset_index(drop=True) if future.any() else out
 
 
 class _Keys:

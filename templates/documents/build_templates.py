@@ -47,6 +47,8 @@ BALLOT_SIZE = Pt(14)    # 四号: a ballot is read and marked by hand
 # 22 lines of 28 characters on the 156 × 225 mm type area (GB/T 9704 5.2.2): 225 mm / 22 = 28.95 pt a line
 LINE_PITCH = Pt(28.95)
 INDENT = Pt(32)         # two characters of 三号
+PAGE_NUMBER_FONT = "宋体"
+PAGE_NUMBER_SIZE = Pt(14)  # 四号
 
 
 # ---- low-level helpers -------------------------------------------------------------------------------------------
@@ -84,8 +86,10 @@ def _chinese(doc) -> None:
     theme_lang = doc.settings.element.find(qn("w:themeFontLang"))
     if theme_lang is not None:
         theme_lang.set(qn("w:eastAsia"), LANGUAGE)
-    for run in doc.element.body.iter(qn("w:r")):
-        _language(run.get_or_add_rPr())
+    section = doc.sections[0]
+    for part in (doc.element.body, section.footer._element, section.even_page_footer._element):
+        for run in part.iter(qn("w:r")):
+            _language(run.get_or_add_rPr())
 
 
 def _font_table(xml: bytes) -> bytes:
@@ -118,12 +122,53 @@ def new_document(title: str, *, landscape: bool = False):
     normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.widow_control = True
+    page_numbers(doc, section, above=section.bottom_margin - Cm(0.7))
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = title, "orglife-nb", "orglife-nb"
     props.created = props.modified = datetime(*FIXED_TIME)
     props.revision = 1
     props.comments = props.subject = props.keywords = props.category = ""
     return doc
+
+
+def _field_run(paragraph, text: str | None = None, *, char: str | None = None, instruction: str | None = None):
+    """One run of a footer line in 4号 宋体: text, a w:fldChar (begin/separate/end) or a w:instrText."""
+    run = paragraph.add_run(text or "")
+    _set_fonts(run, PAGE_NUMBER_FONT, PAGE_NUMBER_SIZE)
+    if char is not None:
+        fld = OxmlElement("w:fldChar")
+        fld.set(qn("w:fldCharType"), char)
+        run._r.append(fld)
+    if instruction is not None:
+        instr = OxmlElement("w:instrText")
+        instr.set(qn("xml:space"), "preserve")
+        instr.text = instruction
+        run._r.append(instr)
+    return run
+
+
+def page_numbers(doc, section, above) -> None:
+    """GB/T 9704 7.5: the page number in 4号 半角 Arabic numerals with a 一字线 each side ("— 1 —"), 7 mm below the
+    type area; odd pages right and even pages left, one character in; the first page numbered too."""
+    doc.settings.odd_and_even_pages_header_footer = True
+    section.different_first_page_header_footer = False
+    # the footer's bottom edge from the page's: its top sits 7 mm under the type area (``above``)
+    section.footer_distance = above - PAGE_NUMBER_SIZE
+    for footer, align, side in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right_indent"),
+                                (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left_indent")):
+        footer.is_linked_to_previous = False
+        p = footer.paragraphs[0]
+        p.alignment = align
+        p.paragraph_format.first_line_indent = Pt(0)
+        setattr(p.paragraph_format, side, PAGE_NUMBER_SIZE)
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        _field_run(p, "— ")
+        _field_run(p, char="begin")
+        _field_run(p, instruction=" PAGE ")
+        _field_run(p, char="separate")
+        _field_run(p, "1")
+        _field_run(p, char="end")
+        _field_run(p, " —")
 
 
 def title(doc, text: str, *, size=TITLE_SIZE, font: str = TITLE_FONT) -> None:
@@ -163,11 +208,19 @@ def tag(doc, text: str) -> None:
 
 
 def signature(doc, lines: list[str]) -> None:
-    para(doc, keep=True)
+    """The 落款 (name, date) one line below the text, right-aligned with a margin of four characters (GB/T 9704
+    7.3.5.1), kept on the page of the last line of text above it: never alone on a page. One paragraph with line
+    breaks, kept together: LibreOffice lets a chain of kept paragraphs at the end of a document break apart."""
+    text_before = [p for p in doc.paragraphs if p.text.strip() and not p.text.startswith("{%p")]
+    text_before[-1].paragraph_format.keep_with_next = True
+    p = para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    p.paragraph_format.keep_together = True
+    p.paragraph_format.space_before = LINE_PITCH  # the blank line above the 落款
+    p.paragraph_format.right_indent = INDENT * 2
     for i, line in enumerate(lines):
-        # the signature stays together; right-aligned with a margin of four characters (GB/T 9704 7.3.5.1)
-        p = para(doc, line, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=i < len(lines) - 1)
-        p.paragraph_format.right_indent = INDENT * 2
+        run = p.add_run(line)
+        if i < len(lines) - 1:
+            run.add_break()
 
 
 def _cell(cell, text: str, *, bold: bool = False, center: bool = False, size=TABLE_SIZE) -> None:
@@ -202,10 +255,11 @@ def _row(row, *, header: bool = False, height=None) -> None:
 
 def loop_table(doc, headers: list[str], cells: list[str], loop: str, widths_cm: list[float],
                centered: tuple[int, ...] = (0,), empty: str | None = None, size=TABLE_SIZE,
-               row_height=None) -> None:
+               row_height=None, keep_empty: bool = False) -> None:
     """Header row, then one data row repeated by ``{%tr for <loop> %}`` … ``{%tr endfor %}``.
 
-    With ``empty`` the table is left out when the list is empty, and ``empty`` (if not "") is said instead."""
+    With ``empty`` the table is left out when the list is empty, and ``empty`` (if not "") is said instead (kept
+    with what follows when ``keep_empty``: a signature after it)."""
     items = loop.split(" in ", 1)[1]
     if empty is not None:
         tag(doc, "{%p if " + items + " %}")
@@ -223,7 +277,7 @@ def loop_table(doc, headers: list[str], cells: list[str], loop: str, widths_cm: 
     _row(table.rows[2], height=row_height)
     if empty:
         tag(doc, "{%p else %}")
-        para(doc, empty)
+        para(doc, empty, keep=keep_empty)
     if empty is not None:
         tag(doc, "{%p endif %}")
 
@@ -331,14 +385,18 @@ def report():
                empty="未列出整改事项。")
     heading(doc, "{{ report.no.checks }}、对照制度自查情况")
     para(doc, "{{ report.checks_note }}")
-    tag(doc, "{%p for k in report.findings %}")
+    tag(doc, "{%p for g in report.check_groups %}")
+    para(doc, "{{ g.heading }}", keep=True)
+    tag(doc, "{%p for k in g.lines %}")
     para(doc, "{{ loop.index }}. {{ k }}")
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p endfor %}")
     para(doc)
     tag(doc, "{%p for a in report.attachments %}")
-    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}{{ loop.index }}. {{ a }}", indent=False)
+    para(doc, "{% if loop.first %}附件：{% else %}　　　{% endif %}{{ loop.index }}. {{ a }}", indent=False,
+         keep=True)
     tag(doc, "{%p endfor %}")
-    signature(doc, ["{{ branch.name }}", "{{ report.date }}"])
+    signature(doc, ["{{ report.signer }}", "{{ report.date }}"])
     return doc
 
 
@@ -351,8 +409,9 @@ def rectification():
                ["{{ r.no }}", "{{ r.problem }}", "{{ r.category }}", "{{ r.goal }}", "{{ r.measures }}",
                 "{{ r.owner }}", "{{ r.deadline }}", "{{ r.status }}"],
                "r in rectification.entries", [1.0, 5.0, 1.6, 4.0, 5.4, 1.8, 2.4, 3.5], centered=(0, 2, 5, 6, 7),
-               empty="本次会议未列出整改事项。")
-    para(doc, "以上整改事项予以公示，接受党员群众监督。如有意见建议，请向{{ branch.name }}反映。")
+               empty="本次会议未列出整改事项。", keep_empty=True)
+    when(doc, "rectification.entries",
+         "以上整改事项予以公示，接受党员群众监督。如有意见建议，请向{{ branch.name }}反映。")
     signature(doc, ["{{ branch.name }}", "{{ rectification.date }}"])
     return doc
 
