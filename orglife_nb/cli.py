@@ -22,6 +22,8 @@ AS_OPTION = click.option("--as", "actor", default=None, metavar="账号",
 # serve and training: a closed page's kernel is shut down after this many idle minutes (jupyter_server's culler)
 IDLE_OPTION = click.option("--idle-minutes", "idle_minutes", type=click.IntRange(min=0), default=10,
                            show_default=True, help="页面关闭后，其内核空闲多少分钟即关闭以释放内存（0 表示不关闭）")
+LOG_OPTION = click.option("--log", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                          help="服务器日志文件（默认 ~/.local/state/orglife/serve.log）：页面出错时的错误编号在这里查")
 
 
 class DateType(click.ParamType):
@@ -435,8 +437,10 @@ def rules_(fmt: str) -> None:
 @click.option("--pool", "pool_size", type=click.IntRange(min=1), default=2, show_default=True,
               help="预热的内核数：每位访问者占用一个，用后自动补充")
 @IDLE_OPTION
+@LOG_OPTION
 def serve(db: str | None, port: int, ip: str, certfile, keyfile, hosts, max_kernels: int,
-          max_kernels_per_user: int, session_minutes: int, pool_size: int, idle_minutes: int) -> None:
+          max_kernels_per_user: int, session_minutes: int, pool_size: int, idle_minutes: int,
+          log: Path | None) -> None:
     """启动 Voila 表单（须登录）：在浏览器中录入会议各环节，边录边检查。"""
     from .auth import list_accounts
     from .store import Store, resolve_url
@@ -458,7 +462,7 @@ def serve(db: str | None, port: int, ip: str, certfile, keyfile, hosts, max_kern
     login = Login(certfile=certfile, keyfile=keyfile, max_kernels=max_kernels,
                   max_kernels_per_user=max_kernels_per_user, idle_minutes=session_minutes, hosts=tuple(hosts))
     serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size,
-                  cull_idle=idle_minutes * 60, echo=click.echo, login=login, ip=ip)
+                  cull_idle=idle_minutes * 60, echo=click.echo, login=login, ip=ip, log=log, count_preheated=True)
 
 
 @cli.command()
@@ -472,8 +476,9 @@ def serve(db: str | None, port: int, ip: str, certfile, keyfile, hosts, max_kern
 @click.option("--profile", default=None, help="与 --checklists 同用：规则配置（内置名称或 YAML 文件，默认 default）")
 @click.option("--no-pdf", "no_pdf", is_flag=True, help="与 --checklists 同用：只写 HTML，不打印 PDF")
 @IDLE_OPTION
+@LOG_OPTION
 def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date, profile: str | None,
-             no_pdf: bool, idle_minutes: int) -> None:
+             no_pdf: bool, idle_minutes: int, log: Path | None) -> None:
     """启动培训笔记本（Voila）：程序讲解、时间节点计算器、练习案例、工作清单。"""
     if checklist_dir is not None:
         from .rules import load_profile
@@ -488,7 +493,7 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
     from .voila import serve_forever
 
     serve_forever("training.ipynb", port=port or None, preheat=True, pool_size=pool_size,
-                  cull_idle=idle_minutes * 60, echo=click.echo)
+                  cull_idle=idle_minutes * 60, echo=click.echo, log=log)
 
 
 @cli.command()

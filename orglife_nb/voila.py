@@ -151,14 +151,57 @@ def running(notebook: str | Path, **options) -> Iterator[VoilaServer]:
         server.stop()
 
 
-def serve_forever(notebook: str | Path, *, echo=print, **options) -> None:
-    """``orglife serve`` / ``orglife training``: start, print the URL, run until Ctrl-C or a plain ``kill``."""
+def _report_preheat(server: VoilaServer, log: Path, offset: int, pool: int, began: float, echo) -> None:
+    """Print 预热内核 k/N as the pool's kernels finish the notebook (their marker lines in the log)."""
+    from .forms.failure import MARKER, PREHEATED
+
+    marker, ready, deadline = f"[{MARKER}] {PREHEATED}".encode(), 0, time.monotonic() + PREHEAT_WAIT
+    while ready < pool and time.monotonic() < deadline and server.process.poll() is None:
+        time.sleep(0.3)
+        with log.open("rb") as stream:
+            stream.seek(offset)
+            seen = min(pool, stream.read().count(marker))
+        for ready in range(ready + 1, seen + 1):  # each kernel counted, even two ready at once
+            echo(f"预热内核 {ready}/{pool}……" if ready < pool else
+                 f"预热内核 {pool}/{pool}，可以使用了（共用时 {time.monotonic() - began:.0f} 秒）")
+    if ready < pool and server.process.poll() is None:
+        echo(f"内核仍在预热（{ready}/{pool}），页面可能要多等一会儿；详情见服务器日志 {log}")
+
+
+PREHEAT_WAIT = 180  # seconds ``orglife serve`` reports the pool's progress before it stops waiting for it
+
+
+def default_log() -> Path:
+    """Where a server started from the command line writes its log when not told: the user's state folder, not
+    the working directory (``$XDG_STATE_HOME/orglife/serve.log``)."""
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return state / "orglife" / "serve.log"
+
+
+def serve_forever(notebook: str | Path, *, echo=print, count_preheated: bool = False, **options) -> None:
+    """``orglife serve`` / ``orglife training``: start, print the URL, run until Ctrl-C or a plain ``kill``.
+
+    Says what it is doing while it starts (a server that prints nothing for half a minute looks broken): the log's
+    place, the URL and how long the start took, then (``count_preheated``: the forms) each kernel of the pool as it
+    has run the notebook, read back from the markers the kernels write to the log."""
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwinds through ``finally``: Voila stops with us
-    server = start(notebook, **options)
-    echo(f"已启动：{server.url}  （按 Ctrl-C 停止）")
+    log = Path(options.pop("log", None) or default_log())
     try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        offset = log.stat().st_size if log.exists() else 0
+        log.open("ab").close()
+    except OSError as error:
+        raise OrglifeError(f"无法写入服务器日志 {log}：{error.strerror or error}") from None
+    began = time.monotonic()
+    pool = options.get("pool_size", 1) if options.get("preheat", True) else 0
+    echo(f"正在启动（Voila{f'，预热 {pool} 个内核' if count_preheated and pool else ''}）……服务器日志：{log}")
+    server = start(notebook, log=log, **options)
+    echo(f"已启动：{server.url}  （用时 {time.monotonic() - began:.0f} 秒；按 Ctrl-C 停止）")
+    try:
+        if count_preheated and pool:
+            _report_preheat(server, log, offset, pool, began, echo)
         server.process.wait()
     except KeyboardInterrupt:
         pass

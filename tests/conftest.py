@@ -124,3 +124,4 @@ def demo_store(tmp_path_factory) -> str:
     with Store(url) as store:
         save_demo(store)
     return url
+

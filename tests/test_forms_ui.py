@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from orglife_nb.forms import Session
 from orglife_nb.models import Ballot, Branch, Meeting, Member, Talk
 from orglife_nb.store import Store
 from orglife_nb.voila import free_port
+from servekit import started_url
 from test_forms import SOON, TODAY, XSS, seed
 
 TIMEOUT = 90_000  # ms: a page that finds the kernel pool empty waits for a fresh kernel
@@ -41,20 +43,30 @@ def server(tmp_path_factory):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", "from orglife_nb.cli import main; main()", "serve", "--db", db, "--port", str(port),
+         "--log", str(folder / "serve.log"),
          "--pool", "2", "--max-kernels", "40", "--max-kernels-per-user", "40"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    line = process.stdout.readline()  # serve prints the URL once Voila answers (or fails within a minute)
-    if "已启动" not in line:
-        process.kill()
-        pytest.fail(f"orglife serve 未启动：{line}{process.stdout.read()}")
-    url = line.split("：", 1)[1].split()[0]
+    url = started_url(process)  # serve prints the URL once Voila answers (or fails within a minute)
     assert url == f"http://127.0.0.1:{port}/"
-    yield SimpleNamespace(url=url, db=db)
+    said = []  # what serve says while its kernels preheat, until both are ready (it stops waiting after 3 min)
+    while not any("预热内核 2/2" in line or "内核仍在预热" in line for line in said):
+        line = process.stdout.readline()
+        if not line:
+            break
+        said.append(line)
+    yield SimpleNamespace(url=url, db=db, said=said, log=folder / "serve.log")
     process.terminate()  # serve stops its Voila on SIGTERM
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_serve_says_what_it_is_doing_while_it_starts(server):
+    """No half minute of silence: the preheated kernels are counted as they become ready, with the time taken."""
+    assert any(line.startswith("预热内核 1/2") for line in server.said), server.said
+    assert any(re.match(r"预热内核 2/2，可以使用了（共用时 \d+ 秒）", line) for line in server.said), server.said
+    assert server.log.read_text(encoding="utf-8").count("kernel-preheated") >= 2
 
 
 def open_app(page: Page, server, meeting: str | None = None, account: str = "admin1") -> Page:

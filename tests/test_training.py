@@ -13,6 +13,7 @@ import pytest
 from orglife_nb.cli import main
 from orglife_nb.deadlines import timeline, to_ics
 from orglife_nb.demo import BASELINE_AS_OF, baseline_batch
+from servekit import started_url
 from orglife_nb.frames import from_batch
 from orglife_nb.models import MeetingKind
 from orglife_nb.rules import RULES, get_rule, run_checks
@@ -327,10 +328,11 @@ def test_orglife_training_starts_voila_and_stops_on_sigterm(tmp_path):
 
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "orglife_nb.cli", "training", "--port", str(port), "--pool",
-                                "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+                                "1", "--log", str(tmp_path / "serve.log")],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     try:
-        line = process.stdout.readline()  # printed once Voila answers
-        assert line.startswith("已启动：") and f":{port}/" in line, line
+        url = started_url(process)  # printed once Voila answers, after a line saying it is starting
+        assert url == f"http://127.0.0.1:{port}/", url
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as answer:
             page = answer.read().decode("utf-8")
         assert answer.status == 200 and "组织生活会培训" in page

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from orglife_nb.store import Store
 from orglife_nb.voila import free_port
+from servekit import started_url
 
 from votekit import MEMBERS, NAMES, PRESENT, branch_store, shot
 
@@ -22,16 +23,13 @@ TIMEOUT = 120_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    db = branch_store(tmp_path_factory.mktemp("vote-forms-ui"), ("sec-B1", "secretary", PASSWORD, "B1"))
+    folder = tmp_path_factory.mktemp("vote-forms-ui")
+    db = branch_store(folder, ("sec-B1", "secretary", PASSWORD, "B1"))
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", "from orglife_nb.cli import main; main()", "serve", "--db", db, "--port", str(port),
-         "--pool", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    line = process.stdout.readline()
-    if "已启动" not in line:
-        process.kill()
-        pytest.fail(f"orglife serve 未启动：{line}{process.stdout.read()}")
-    yield SimpleNamespace(url=line.split("：", 1)[1].split()[0], db=db)
+         "--pool", "1", "--log", str(folder / "serve.log")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    yield SimpleNamespace(url=started_url(process), db=db)
     process.terminate()
     try:
         process.wait(timeout=30)

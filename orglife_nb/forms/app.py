@@ -14,7 +14,8 @@ import ipywidgets as w
 
 from ..models import (Attendance, Branch, Criticism, Meeting, MeetingKind, Material, Member, Opinion, Rating,
                       Rectification, Study, Talk)
-from ..reports.html import esc
+from ..present.html import esc
+from .failure import PREHEATED, Failed, guarded, log_line
 from ..rules import facts
 from .ballots import BallotForm
 from .guidance import STYLE, meeting_guidance
@@ -64,9 +65,13 @@ class FormsApp:
         # before any form is built: it sets whether the chosen meeting is locked
         self.review = ReviewBar(self.session, self.scope, on_changed=self._reviewed)
         # the page's own resets of these drop-downs (new options) are not choices: _muted keeps them quiet
-        self.branch.observe(lambda change: self._muted or self.choose_branch(change["new"]), "value")
-        self.meeting.observe(lambda change: self._muted or self.choose_meeting(change["new"]), "value")
-        self.tabs.observe(lambda change: self.open_tab(change["new"]), "selected_index")
+        self.failure = w.HTML("")
+        self.failure.add_class("f-failure")
+        # an unexpected error in a choice is shown with its id (the traceback goes to the server's log)
+        guard = guarded(self._show_failure)
+        self.branch.observe(guard(lambda change: self._muted or self.choose_branch(change["new"])), "value")
+        self.meeting.observe(guard(lambda change: self._muted or self.choose_meeting(change["new"])), "value")
+        self.tabs.observe(guard(lambda change: self.open_tab(change["new"])), "selected_index")
         self.open_tab(first_tab)
         self.tabs.selected_index = first_tab
         # behind the login the app is built after the visitor arrives: the checks behind the guidance then run in
@@ -78,9 +83,12 @@ class FormsApp:
             self.refresh_guidance()
         self.header = w.HTML(_header(self.session))
         side = w.VBox([w.HTML("<h3>实时提示</h3>"), self.guidance], layout=w.Layout(width="42%"))
-        self.widget = w.VBox([self.header, w.HBox([self.branch, self.meeting]), self.review.widget,
+        self.widget = w.VBox([self.header, self.failure, w.HBox([self.branch, self.meeting]), self.review.widget,
                               w.HBox([w.Box([self.tabs], layout=w.Layout(width="58%")), side])])
         self.widget.add_class("orglife-forms")
+
+    def _show_failure(self, html: str) -> None:
+        self.failure.value = html
 
     # ---- the page's choice -------------------------------------------------------------------------------------
 
@@ -281,9 +289,18 @@ class LoginNeeded:
         pass
 
 
-def app(db=None, **options) -> FormsApp | LoginNeeded:
+def app(db=None, **options) -> FormsApp | LoginNeeded | Failed:
     """Build the app on ``db`` (default: ``ORGLIFE_DB``, as ``orglife serve`` sets it for the kernels). Behind the
-    login server the account comes from the server (``auth.identity``), never from the page."""
+    login server the account comes from the server (``auth.identity``), never from the page. A failure shows the
+    visitor a Chinese message with an error id; the traceback goes to the server's log under that id."""
+    try:
+        return _app(db, **options)
+    except Exception as error:  # whatever it was, the visitor gets words and an id, the log the traceback
+        w.Widget.close_all()
+        return Failed(error)
+
+
+def _app(db=None, **options) -> FormsApp | LoginNeeded:
     from ..auth.identity import behind_login, request_identity
     from ..errors import OrglifeError
 
@@ -296,6 +313,7 @@ def app(db=None, **options) -> FormsApp | LoginNeeded:
     session = Session(db, as_of=options.pop("as_of", None), profile=options.pop("profile", None))
     store, session.store = session.store, None
     forms = FormsApp(session, defer_guidance=True, **options)
+    log_line(PREHEATED)  # ``orglife serve`` counts these to say how many kernels are ready
     name = request_identity()
     try:
         store = store.as_actor(name) if name else None

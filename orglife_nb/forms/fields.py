@@ -12,7 +12,7 @@ from typing import Any, Callable
 import ipywidgets as w
 
 from ..models import CellError, FieldSpec, blank
-from ..reports.html import esc
+from ..present.html import esc
 
 EMPTY = ""
 _LONG_TEXT = ("content", "summary", "superior_comment", "problem", "goal", "measures", "handling")

@@ -8,7 +8,7 @@ from typing import Callable
 import ipywidgets as w
 
 from ..models import NAMED_QUESTIONS, Branch, Meeting, MeetingKind, QuestionSource, Response, UnitType
-from ..reports.html import esc
+from ..present.html import esc
 from .record import RecordForm, Scope
 from .session import Session
 

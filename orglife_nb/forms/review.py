@@ -16,6 +16,7 @@ import pandas as pd
 from ..auth.review import ERRORS_SHOWN, NEEDS_REASON, STEPS, meeting_errors, review
 from ..errors import OrglifeError
 from ..present.values import missing
+from .failure import guarded
 from ..reports.html import esc, table
 from ..store.audit import describe, headline
 from ..store.review import STATES, review_frame
@@ -66,7 +67,7 @@ class ReviewBar:
             button = w.Button(description=label, button_style=STYLES[action],
                               layout=w.Layout(display="none", width="auto"))
             button.add_class(f"{PREFIX}--{action}")
-            button.on_click(lambda _, action=action: self.act(action))
+            button.on_click(guarded(self._show_failure)(lambda _, action=action: self.act(action)))
             self.buttons[action] = button
         self.text = w.Textarea(layout=w.Layout(display="none", width="100%", height="64px"))
         self.text.add_class(f"{PREFIX}--text")
@@ -95,6 +96,9 @@ class ReviewBar:
         if not self.scope.meeting_id or self.role is None:
             return []
         return [action for action, (starts, _, roles) in STEPS.items() if self.state in starts and self.role in roles]
+
+    def _show_failure(self, html: str) -> None:
+        self.message.value = html
 
     # ---- showing ---------------------------------------------------------------------------------------------
 

@@ -6,8 +6,6 @@ long text cannot grow a report by megabytes each time it is shown (headings repe
 """
 from __future__ import annotations
 
-import datetime as dt
-import html
 import math
 import re
 from typing import Callable, Iterable
@@ -16,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..textable import clip
-from ..present.values import missing
+from ..present.html import esc
 
 CELL_WIDTH = 2000  # display columns of free text in a table cell or reading (about 1,000 Chinese characters)
 HEADING_WIDTH = 120  # of a section heading (two lines of an A4 page)
@@ -30,15 +28,6 @@ LANDSCAPE_COLUMNS = 36
 def landscape(people: int) -> bool:
     """Whether a matrix over ``people`` prints on landscape pages."""
     return people > PORTRAIT_COLUMNS
-
-
-def esc(value: object) -> str:
-    """Escape any value for HTML text or attribute context; missing values show as an empty string."""
-    if missing(value):
-        return ""
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        value = value.date()
-    return html.escape(str(value), quote=True)
 
 
 TITLE_KEY = "orglife/title"  # output metadata: the report's title, which the exported page's <title> takes
