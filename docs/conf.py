@@ -16,7 +16,7 @@ author = "orglife-nb"
 copyright = "orglife-nb"
 language = "zh_CN"
 
-extensions = ["myst_parser", "orglife_reference"]
+extensions = ["myst_parser", "orglife_reference", "cjk_breaks"]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
 myst_enable_extensions = ["colon_fence", "deflist"]
@@ -37,5 +37,6 @@ html_theme_options = {
     "footer_end": [],
 }
 # without the theme's "Collapse Sidebar" button: its label has no Chinese translation
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# the two generated references are wide tables: they take the navigation column's room (the header links remain)
+html_sidebars = {"**": ["sidebar-nav-bs"], "reference/rules": [], "reference/workbook": []}
 html_show_sourcelink = False

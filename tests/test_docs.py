@@ -81,3 +81,17 @@ def test_the_test_extra_brings_the_docs_build_packages():
 def test_readme_points_into_the_repository():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "../shared" not in readme and "docs/spec" in readme
+
+
+def test_a_wrapped_chinese_line_joins_without_a_space(html):
+    """Markdown makes a wrapped line's break a space: between two Chinese characters it is dropped (docs/_ext/
+    cjk_breaks.py), beside a Latin word it stays, and a code block keeps its lines."""
+    source = (ROOT / "docs" / "guide" / "secretary.md").read_text(encoding="utf-8")
+    assert "即可。\n各工作表" in source  # the guide wraps this sentence in its source
+    page = _soup(html / "guide" / "secretary.html")
+    text = page.select_one("article").get_text()
+    assert "即可。各工作表" in text and "即可。 各工作表" not in text
+    block = page.select_one("article pre").get_text()
+    assert "\norglife import" in block
+    spec = _soup(html / "spec" / "workbook.html").select_one("article").get_text()
+    assert "回应摘要For" not in spec

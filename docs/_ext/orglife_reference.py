@@ -25,10 +25,14 @@ def cell(value: object) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
 
 
-def table(headers: Iterable[str], rows: Iterable[Iterable[object]]) -> list[str]:
+def table(headers: Iterable[str], rows: Iterable[Iterable[object]], css: str | None = None) -> list[str]:
+    """A Markdown table; ``css``: a class on a container around it (docs/_static/cjk.css keeps its key columns
+    from wrapping)."""
     headers = list(headers)
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    if css:
+        lines = [f":::{{container}} {css}", *lines, ":::"]
     return lines + [""]
 
 
@@ -45,7 +49,8 @@ def rules_markdown() -> str:
         lines += [f"## {label}（{family}）", ""]
         # the family column repeats the section's title: left out here, kept in `orglife rules`
         keep = [i for i, header in enumerate(CATALOGUE_HEADERS) if header != "类别"]
-        lines += table([CATALOGUE_HEADERS[i] for i in keep], ([row[i] for i in keep] for row in chosen))
+        lines += table([CATALOGUE_HEADERS[i] for i in keep], ([row[i] for i in keep] for row in chosen),
+                       css="orglife-rules")
     lines += ["## 出处中的文件代码", ""]
     lines += table(["代码", "文件"], DOCUMENTS.items())
     lines += [LEGEND, ""]
@@ -100,7 +105,7 @@ def workbook_markdown() -> str:
         lines += [f"## {record.sheet}", "", sheet_facts(record), ""]
         rows = ((f"**{s.header}**" if s.required else s.header, f"`{s.name}`", kind_words(s),
                  "是" if s.required else "", choices_words(s), note_words(s)) for s in fields_of(record))
-        lines += table(["列名", "字段", "类型", "必填", "可选值", "说明"], rows)
+        lines += table(["列名", "字段", "类型", "必填", "可选值", "说明"], rows, css="orglife-workbook")
     return "\n".join(lines)
 
 
