@@ -5,6 +5,7 @@ import importlib.util
 import io
 import os
 import tomllib
+import warnings
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -30,7 +31,10 @@ def html(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("docs-html")
     doctrees = tmp_path_factory.mktemp("docs-doctrees")
     log = io.StringIO()
-    with redirect_stdout(log), redirect_stderr(log):
+    # myst-parser's own deprecation notices about Sphinx's API are not this project's to fix: kept out of the report
+    with redirect_stdout(log), redirect_stderr(log), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
         code = build_main(["-W", "--keep-going", "-b", "html", "-d", str(doctrees), str(ROOT / "docs"), str(out)])
     assert code == 0, log.getvalue()[-5000:]
     return out
@@ -61,12 +65,11 @@ def test_workbook_reference_has_every_sheet_and_its_columns(html):
         assert columns == [spec.header for spec in fields_of(record)], record.sheet
 
 
-def test_every_page_is_reachable_and_the_guides_are_in_chinese(html):
-    index = (html / "index.html").read_text(encoding="utf-8")
-    for role in ("支部书记", "上级党组织", "分析人员", "管理员"):
-        assert role in index
-    for page in ("secretary", "superior", "analyst", "admin"):
-        assert (html / "guide" / f"{page}.html").exists()
+def test_the_index_leads_to_every_role_guide_and_the_spec_copies(html):
+    links = {a["href"] for a in _soup(html / "index.html").select("article a[href]")}
+    for page in ("guide/secretary", "guide/superior", "guide/analyst", "guide/admin", "reference/rules",
+                 "reference/workbook", "architecture", "spec/index"):
+        assert f"{page}.html" in links and (html / f"{page}.html").exists()
     for spec in ("rules", "workbook", "interfaces", "architecture"):
         assert (html / "spec" / f"{spec}.html").exists()
 
