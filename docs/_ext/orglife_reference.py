@@ -87,7 +87,7 @@ def note_words(spec: FieldSpec) -> str:
 
 
 def sheet_facts(record: type[Record]) -> str:
-    facts = [f"每行一条{record.label}", f"数据库表 `{record.table}`"]
+    facts = [f"每行一条记录（{record.label}）", f"数据库表 `{record.table}`"]
     if record.key:
         facts.append("唯一编号列：" + "、".join(f"“{next(f.header for f in fields_of(record) if f.name == k)}”"
                                             for k in record.key))
