@@ -1,4 +1,4 @@
-"""The one definition of every record kind of the exchange workbook (../shared/spec/workbook.md).
+"""The one definition of every record kind of the exchange workbook (docs/spec/workbook.md).
 
 Each record kind is a pydantic model. A field's ``title`` is its Chinese workbook header (the public contract),
 its ``description`` the note shown in the blank template. Enumerations carry their Chinese labels. The workbook

@@ -1,4 +1,4 @@
-"""One mutation per rule of ../shared/spec/rules.md: break exactly that rule in the compliant baseline.
+"""One mutation per rule of docs/spec/rules.md: break exactly that rule in the compliant baseline.
 
 The rule tests do, for every rule ID::
 

@@ -9,7 +9,7 @@ from ..outputs import csv_text
 from .common import KIND_LABELS
 from .engine import counts
 from .facts import planned_mark
-from .registry import SEVERITY_LABELS
+from .registry import CATALOGUE_HEADERS, SEVERITY_LABELS, catalogue_rows
 
 DATE_COLUMNS = ("meeting_date", "due")
 JSON_COLUMNS = ["rule", "severity", "branch_id", "branch_name", "meeting_id", "kind", "meeting_date", "subject",
@@ -204,6 +204,4 @@ def rules_text(table: pd.DataFrame, fmt: str = "table") -> str:
         return csv_text(table)
     from ..textable import render
 
-    rows = zip(table.rule, table.family_label, table.title, table.severity.map(SEVERITY_LABELS), table.applies_to,
-               table.source)
-    return render(["编号", "类别", "名称", "默认级别", "适用会议", "出处"], rows, nowrap=(0,))
+    return render(list(CATALOGUE_HEADERS), catalogue_rows(table), nowrap=(0,))

@@ -94,6 +94,16 @@ def get_rule(rule_id: str) -> Rule:
         raise OrglifeError(f"没有这条规则：{rule_id}") from None
 
 
+# ``orglife rules`` and the documentation's rule reference print the catalogue with these headers
+CATALOGUE_HEADERS = ("编号", "类别", "名称", "默认级别", "适用会议", "出处")
+
+
+def catalogue_rows(table: pd.DataFrame) -> list[tuple[str, ...]]:
+    """``rule_table()`` as people read it: one tuple per rule in ``CATALOGUE_HEADERS``' order, severities in words."""
+    return list(zip(table.rule, table.family_label, table.title, table.severity.map(SEVERITY_LABELS),
+                    table.applies_to, table.source))
+
+
 def rule_table() -> pd.DataFrame:
     """The catalogue as a frame: id, family (+ Chinese), title, default severity, kinds (Chinese), source."""
     return pd.DataFrame({
