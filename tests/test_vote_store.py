@@ -4,6 +4,8 @@ or a time (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -191,9 +193,9 @@ def test_anonymity_sweep_finds_nothing_linking_a_ballot_to_a_code_or_a_time(voti
                         except ValueError:
                             continue
                         assert not started < stamp <= ended, (name, row)
-        # the hashes of the codes are only in the code table, which names no ballot
+        # the hashes of the codes are only in the code table and the sorted spent list, which name no ballot
         for name, rows in tables.items():
-            if name != "ballot_codes":
+            if name not in ("ballot_codes", "ballot_spent"):
                 assert not any(code_hash(c) in repr(rows) for c in codes), name
     # the ballots come out in an order unrelated to arrival: the box, then the ballot rows
     arrival = [ballot(i) for i in range(PRESENT)]
@@ -234,3 +236,123 @@ def test_codes_opened_days_before_the_meeting_last_through_it():
     # slips printed five days ahead still work at the meeting and for the hours after its day begins
     assert valid_until({"date": dt.date(2026, 11, 25)}, opened, 72) == dt.datetime(2026, 11, 28, 0, 0)
     assert valid_until({"date": dt.datetime(2026, 11, 25)}, opened, 72) == dt.datetime(2026, 11, 28, 0, 0)
+
+
+# ---- what the storage engine keeps: SQLite's raw files, PostgreSQL's system columns (issue 25) ---------------------
+
+BOX = re.compile(rb'\[(?:"[mp][0-9.]+",?)+\]')  # a box as stored: a JSON list of packed ballots
+SPENT_LIST = re.compile(rb'\[(?:"[0-9a-f]{64}"(?:, )?)+\]')  # a spent list as stored
+
+
+def _raw_files(db_url: str) -> bytes:
+    """The bytes of the store's files as someone copying them would get them: the file, its log, a rollback
+    journal and the log's index."""
+    from sqlalchemy.engine import make_url
+
+    path = make_url(db_url).database
+    return b"".join(Path(path + suffix).read_bytes() for suffix in ("", "-wal", "-journal", "-shm")
+                    if Path(path + suffix).exists())
+
+
+def _one_state(raw: bytes, used: list[str], packed: list[str]) -> None:
+    """The files hold the box and the spent list as they are now and no earlier state of either: every box found is
+    the whole box, every spent list the whole sorted list, and each used code's hash and each ballot occurs as often
+    as every other (an earlier state would hold the earlier voters' ones more often: their order, and by difference
+    which code came with which ballot)."""
+    boxes = [sorted(json.loads(found)) for found in BOX.findall(raw)]
+    assert all(box == sorted(packed) for box in boxes), boxes
+    lists = [json.loads(found) for found in SPENT_LIST.findall(raw)]
+    assert all(found == sorted(used) for found in lists), [len(found) for found in lists]
+    assert len({raw.count(code.encode()) for code in used}) == 1
+    assert len({raw.count(b'"' + ballot.encode() + b'"') for ballot in packed}) <= 1
+
+
+def test_the_sqlite_files_never_hold_an_earlier_state_of_the_box_or_the_spent_codes(voting_store, db_url):
+    if voting_store.dialect != "sqlite":
+        pytest.skip("SQLite's own files")
+    from orglife_nb.store.voting import _pack
+
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    arrival = poll.slips[:6]
+    packed = [_pack("member", ballot(i), poll) for i in range(len(arrival))]
+    used = [code_hash(slip.code) for slip in arrival]
+    for done, (slip, levels) in enumerate(zip(arrival, map(ballot, range(len(arrival)))), start=1):
+        voting_store.cast_vote(slip.code, levels)
+        raw = _raw_files(db_url)  # a copy taken between any two votes
+        _one_state(raw, used[:done], packed[:done])
+    assert BOX.findall(raw) and SPENT_LIST.findall(raw)  # (the sweep does see the current ones)
+    # a reader that holds its snapshot while the count closes: the close waits for it, then empties the log
+    reader = voting_store.engine.connect()
+    reader.execute(text("select count(*) from ballot_codes")).scalar()
+    release = threading.Timer(0.5, reader.close)
+    release.start()
+    voting_store.close_count(MEETING)
+    release.join()
+    raw = _raw_files(db_url)
+    assert not BOX.findall(raw) and not SPENT_LIST.findall(raw)
+    assert not [p for p in packed if b'"' + p.encode() + b'"' in raw]
+    hashes = [code_hash(slip.code) for slip in poll.slips]
+    assert len({raw.count(code.encode()) for code in hashes}) == 1  # used and void codes alike: one row each
+
+
+def _system_columns(connection, table: str) -> list[tuple]:
+    return connection.execute(text(
+        f"select xmin::text, cmin::text, ctid::text, * from {table} where meeting_id = :m order by ctid"),
+        {"m": MEETING}).all()
+
+
+def test_postgresql_system_columns_neither_order_the_codes_nor_pair_them_with_ballots(voting_store):
+    if voting_store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's system columns")
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    with voting_store.engine.connect() as connection:  # what the app's own login reads
+        opened = _system_columns(connection, "ballot_codes")
+    for i, slip in enumerate(poll.slips):
+        voting_store.cast_vote(slip.code, ballot(i))
+        with voting_store.engine.connect() as connection:
+            # no code row was written by a vote: same versions (xmin, ctid) as at the open, whatever was used
+            assert _system_columns(connection, "ballot_codes") == opened
+            (spent,) = connection.execute(text("select hashes from ballot_spent where meeting_id = :m"),
+                                          {"m": MEETING}).one()
+            assert json.loads(spent) == sorted(code_hash(s.code) for s in poll.slips[:i + 1])
+    voting_store.close_count(MEETING)
+    with voting_store.engine.connect() as connection:
+        closed = _system_columns(connection, "ballot_codes")
+        assert len({row[0] for row in closed}) == 1 and len({row[1] for row in closed}) <= 2  # one transaction
+        by_place = {row[3]: row[2] for row in closed}  # code hash → ctid: no arrival order among the used codes
+        ballots = connection.execute(text(
+            "select xmin::text, ballot_no, rated_id, level from ballots where meeting_id = :m order by ctid"),
+            {"m": MEETING}).all()
+    assert len({row[0] for row in ballots}) == 1  # all written by the close
+    order = list(dict.fromkeys(row[1] for row in ballots))
+    stored = {no: {r[2]: r[3] for r in ballots if r[1] == no} for no in order}
+    arrival = [ballot(i) for i in range(PRESENT)]
+    assert sorted(map(str, stored.values())) == sorted(map(str, arrival))
+    assert [stored[no] for no in order] != arrival  # the physical order is the box's, not the arrival's
+    used = [by_place[code_hash(s.code)] for s in poll.slips]
+    assert used != sorted(used, key=lambda ctid: tuple(map(int, ctid.strip("()").split(","))))
+
+
+def test_a_poll_open_under_the_previous_revision_keeps_its_votes_after_the_upgrade(voting_store, db_url):
+    from alembic import command
+
+    from orglife_nb.store import _alembic_config
+
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    for i, slip in enumerate(poll.slips[:2]):
+        voting_store.cast_vote(slip.code, ballot(i))
+    with voting_store.engine.begin() as connection:  # back to 0007, where a vote marked its code's row used
+        command.downgrade(_alembic_config(connection), "0007")
+        assert sorted(state for (state,) in connection.execute(text("select state from ballot_codes"))) == (
+            ["issued"] * (PRESENT - 2) + ["used"] * 2)
+    voting_store.close()
+    with Store(db_url) as upgraded:
+        with upgraded.engine.connect() as connection:  # the order of use is gone from the rows again
+            assert {state for (state,) in connection.execute(text("select state from ballot_codes"))} == {"issued"}
+        assert upgraded.poll(MEETING).used == 2
+        with pytest.raises(VoteRefused) as refused:
+            upgraded.cast_vote(poll.slips[1].code, ballot(5))
+        assert str(refused.value) == SPENT
+        upgraded.cast_vote(poll.slips[2].code, ballot(2))
+        upgraded.close_count(MEETING)
+        assert upgraded.read(Ballot).ballot_no.nunique() == 3
