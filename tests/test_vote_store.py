@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from orglife_nb.store import Store
 from orglife_nb.store.scope import ScopeError
 from orglife_nb.store.voting import CLOSED, EXPIRED, SPENT, UNKNOWN, VoteRefused, code_hash, grouped
 
-from votekit import MEETING, MEMBERS, PRESENT, dump, fill
+from votekit import BOX, MEETING, MEMBERS, PRESENT, SPENT_LIST, dump, fill, one_state, raw_files
 
 LEVELS = ("excellent", "qualified", "basic", "unqualified")
 
@@ -240,33 +239,6 @@ def test_codes_opened_days_before_the_meeting_last_through_it():
 
 # ---- what the storage engine keeps: SQLite's raw files, PostgreSQL's system columns (issue 25) ---------------------
 
-BOX = re.compile(rb'\[(?:"[mp][0-9.]+",?)+\]')  # a box as stored: a JSON list of packed ballots
-SPENT_LIST = re.compile(rb'\[(?:"[0-9a-f]{64}"(?:, )?)+\]')  # a spent list as stored
-
-
-def _raw_files(db_url: str) -> bytes:
-    """The bytes of the store's files as someone copying them would get them: the file, its log, a rollback
-    journal and the log's index."""
-    from sqlalchemy.engine import make_url
-
-    path = make_url(db_url).database
-    return b"".join(Path(path + suffix).read_bytes() for suffix in ("", "-wal", "-journal", "-shm")
-                    if Path(path + suffix).exists())
-
-
-def _one_state(raw: bytes, used: list[str], packed: list[str]) -> None:
-    """The files hold the box and the spent list as they are now and no earlier state of either: every box found is
-    the whole box, every spent list the whole sorted list, and each used code's hash and each ballot occurs as often
-    as every other (an earlier state would hold the earlier voters' ones more often: their order, and by difference
-    which code came with which ballot)."""
-    boxes = [sorted(json.loads(found)) for found in BOX.findall(raw)]
-    assert all(box == sorted(packed) for box in boxes), boxes
-    lists = [json.loads(found) for found in SPENT_LIST.findall(raw)]
-    assert all(found == sorted(used) for found in lists), [len(found) for found in lists]
-    assert len({raw.count(code.encode()) for code in used}) == 1
-    assert len({raw.count(b'"' + ballot.encode() + b'"') for ballot in packed}) <= 1
-
-
 def test_the_sqlite_files_never_hold_an_earlier_state_of_the_box_or_the_spent_codes(voting_store, db_url):
     if voting_store.dialect != "sqlite":
         pytest.skip("SQLite's own files")
@@ -278,8 +250,8 @@ def test_the_sqlite_files_never_hold_an_earlier_state_of_the_box_or_the_spent_co
     used = [code_hash(slip.code) for slip in arrival]
     for done, (slip, levels) in enumerate(zip(arrival, map(ballot, range(len(arrival)))), start=1):
         voting_store.cast_vote(slip.code, levels)
-        raw = _raw_files(db_url)  # a copy taken between any two votes
-        _one_state(raw, used[:done], packed[:done])
+        raw = raw_files(db_url)  # a copy taken between any two votes
+        one_state(raw, used[:done], packed[:done])
     assert BOX.findall(raw) and SPENT_LIST.findall(raw)  # (the sweep does see the current ones)
     # a reader that holds its snapshot while the count closes: the close waits for it, then empties the log
     reader = voting_store.engine.connect()
@@ -288,7 +260,7 @@ def test_the_sqlite_files_never_hold_an_earlier_state_of_the_box_or_the_spent_co
     release.start()
     voting_store.close_count(MEETING)
     release.join()
-    raw = _raw_files(db_url)
+    raw = raw_files(db_url)
     assert not BOX.findall(raw) and not SPENT_LIST.findall(raw)
     assert not [p for p in packed if b'"' + p.encode() + b'"' in raw]
     hashes = [code_hash(slip.code) for slip in poll.slips]

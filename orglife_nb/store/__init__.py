@@ -525,15 +525,23 @@ class Store:
         with self.engine.connect() as connection:
             return ballot_page(connection, code, now=now())
 
-    def cast_vote(self, code: str, levels: dict[str, str]) -> None:
+    def cast_vote(self, code: str, levels: dict[str, str], *, scrub: bool = True) -> None:
         """Spend a one-time code on one anonymous ballot (``VoteRefused`` if the code cannot vote). Not audited:
         an entry per vote would give each ballot a time. Once committed, the storage engine's log of the earlier
-        state is dropped (``voting.scrub``)."""
-        from .voting import VOTE_SCRUB_WAIT, cast_vote, scrub
+        state is dropped (``scrub_votes``), unless ``scrub=False``: then the caller calls ``scrub_votes`` itself,
+        before it takes the next vote (the phone page answers the voter first)."""
+        from .voting import cast_vote
 
         with self.transaction() as connection:
             cast_vote(connection, code, levels, now=now())
-        scrub(self.engine, wait=VOTE_SCRUB_WAIT)
+        if scrub:
+            self.scrub_votes()
+
+    def scrub_votes(self) -> bool:
+        """Drop what the storage engine keeps of the state before the last vote (``voting.scrub``)."""
+        from .voting import VOTE_SCRUB_WAIT, scrub
+
+        return scrub(self.engine, wait=VOTE_SCRUB_WAIT)
 
     def _check_write(self, connection: Connection, batch: dict, row_ids: dict | None = None) -> None:
         """The gate before every write: the actor's scope (the review lock is checked on what actually changes,

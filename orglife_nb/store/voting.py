@@ -22,8 +22,8 @@ nothing that pairs them or orders them in time (PostgreSQL: every code row's ``x
 close's transaction; the box's earlier versions are dead rows, which SQL does not return).
 
 Its limits: someone who reads the store before and after one vote (a copy after every vote, a reader kept open
-while watching the turnout, two backups, or a copy taken in the milliseconds of a vote's commit, when the log holds
-the new state and the file the old) sees what that vote changed: which code and which ballot. An SQLite reader that
+while watching the turnout, two backups, or a copy taken between a vote's commit and its scrub, tens of
+milliseconds when the log holds the new state and the file the old) sees what that vote changed: which code and which ballot. An SQLite reader that
 keeps one transaction open pins the log, which cannot be truncated until that reader ends (the close's ``scrub``
 waits for it up to the store's write wait, a vote's half a second; the next vote or close tries again). On
 PostgreSQL the server's own files (dead row versions until vacuumed, ``pg_wal`` and its archives) keep earlier
