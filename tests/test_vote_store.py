@@ -328,3 +328,18 @@ def test_a_poll_open_under_the_previous_revision_keeps_its_votes_after_the_upgra
         upgraded.cast_vote(poll.slips[2].code, ballot(2))
         upgraded.close_count(MEETING)
         assert upgraded.read(Ballot).ballot_no.nunique() == 3
+
+
+def test_a_vote_changes_nothing_stored_but_the_box_and_the_sorted_spent_list(voting_store, db_url):
+    """No counter, stamp or row state moves with a vote: nothing else could order the votes or pair them."""
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    before = dump(db_url)
+    for i, slip in enumerate(poll.slips[:4]):
+        voting_store.cast_vote(slip.code, ballot(i))
+        after = dump(db_url)
+        changed = {(name, column) for name in after for old, new in zip(before[name], after[name])
+                   for column, (a, b) in enumerate(zip(old, new)) if a != b}
+        assert {name: len(rows) for name, rows in after.items()} == {name: len(rows) for name, rows in before.items()}
+        assert changed == {("ballot_polls", 8), ("ballot_spent", 1)}, changed
+        assert json.loads(after["ballot_spent"][0][1]) == sorted(code_hash(s.code) for s in poll.slips[:i + 1])
+        before = after

@@ -22,12 +22,12 @@ nothing that pairs them or orders them in time (PostgreSQL: every code row's ``x
 close's transaction; the box's earlier versions are dead rows, which SQL does not return).
 
 Its limits: someone who reads the store before and after one vote (a copy after every vote, a reader kept open
-while watching the turnout, two backups, or a copy taken between a vote's commit and its scrub, tens of
-milliseconds when the log holds the new state and the file the old) sees what that vote changed: which code and which ballot. An SQLite reader that
-keeps one transaction open pins the log, which cannot be truncated until that reader ends (the close's ``scrub``
-waits for it up to the store's write wait, a vote's half a second; the next vote or close tries again). On
-PostgreSQL the server's own files (dead row versions until vacuumed, ``pg_wal`` and its archives) keep earlier
-states: they belong to the database administrator, not to the app's login.
+while watching the turnout, two backups, or a copy taken in the tens of milliseconds between a vote's commit and
+its scrub, when the log holds the new state and the file the old) sees what that vote changed: which code and which
+ballot. An SQLite reader that keeps one transaction open pins the log, which cannot be truncated until that reader
+ends (the close's ``scrub`` waits for it up to the store's write wait, a vote's a fifth of a second; the next vote
+or close tries again). On PostgreSQL the server's own files (dead row versions until vacuumed, ``pg_wal`` and its
+archives) keep earlier states: they belong to the database administrator, not to the app's login.
 """
 from __future__ import annotations
 
@@ -443,8 +443,9 @@ def forget_box(connection: Connection) -> None:
 
 
 # How long a vote's scrub waits for SQLite readers to leave the log: readers of this app hold a snapshot for
-# milliseconds (a ballot page, a turnout), and the vote's answer waits for it.
-VOTE_SCRUB_WAIT = 0.5
+# milliseconds (a ballot page, a turnout), and the next vote waits for the scrub (a long report read must not
+# make every vote wait long).
+VOTE_SCRUB_WAIT = 0.2
 
 
 def scrub(engine, *, wait: float, closed: bool = False) -> bool:
