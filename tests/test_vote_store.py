@@ -343,3 +343,31 @@ def test_a_vote_changes_nothing_stored_but_the_box_and_the_sorted_spent_list(vot
         assert changed == {("ballot_polls", 8), ("ballot_spent", 1)}, changed
         assert json.loads(after["ballot_spent"][0][1]) == sorted(code_hash(s.code) for s in poll.slips[:i + 1])
         before = after
+
+
+def test_a_reader_kept_open_through_the_close_finds_no_arrival_order_in_the_sqlite_files(voting_store, db_url):
+    """The log cannot be truncated while a reader holds its snapshot: what it keeps is the state before the close
+    (the whole box, the whole sorted spent list), never the states between votes."""
+    if voting_store.dialect != "sqlite":
+        pytest.skip("SQLite's own files")
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    from orglife_nb.store.voting import _pack
+
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    arrival = poll.slips[:5]
+    for i, slip in enumerate(arrival):
+        voting_store.cast_vote(slip.code, ballot(i))
+    reader = sqlite3.connect(make_url(db_url).database, isolation_level=None)
+    try:
+        reader.execute("begin")
+        reader.execute("select count(*) from ballot_polls").fetchone()  # holds its snapshot from here
+        with Store(db_url, write_wait=0.5) as impatient:
+            impatient.close_count(MEETING)
+        raw = raw_files(db_url)
+        assert Path(make_url(db_url).database + "-wal").stat().st_size > 0  # (the log was kept, as it must be)
+        one_state(raw, [code_hash(s.code) for s in arrival], [_pack("member", ballot(i), poll) for i in range(5)])
+    finally:
+        reader.close()
