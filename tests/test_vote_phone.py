@@ -6,13 +6,16 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
+import time
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy.engine import make_url
 
 from orglife_nb.auth.vote import GUESSES
 from orglife_nb.models import Ballot
@@ -21,7 +24,7 @@ from orglife_nb.store.voting import CLOSED, SPENT, UNKNOWN, grouped, unpack
 from orglife_nb.voila import Login, start
 
 import votekit
-from votekit import MEETING, MEMBERS, NAMES, PRESENT, branch_store, dump
+from votekit import BOX, MEETING, MEMBERS, NAMES, PRESENT, branch_store, dump, one_state, raw_files
 
 
 
@@ -133,6 +136,17 @@ def test_the_same_ballot_posted_twice_at_once_is_stored_once_and_xsrf_is_require
     page = _post(stranger, server, {"code": server.codes[3], "submit": "1", f"level-{MEMBERS[0]}": "excellent"})
     assert page.startswith("403") and "页面已过期" in page
     assert ballots(server)[1].used == 3
+    # once the server has emptied the log (right after the receipt), a copy of the store's files holds the box and
+    # the spent codes as they are, no earlier state to pair them
+    wal = Path(make_url(server.db).database + "-wal")
+    deadline = time.monotonic() + 60
+    while wal.exists() and wal.stat().st_size and time.monotonic() < deadline:
+        time.sleep(0.05)
+    tables = dump(server.db)
+    box, spent = json.loads(tables["ballot_polls"][0][8]), json.loads(tables["ballot_spent"][0][1])
+    raw = raw_files(server.db)
+    assert len(box) == len(spent) == 3 and BOX.findall(raw)
+    one_state(raw, spent, box)
 
 
 def test_after_the_close_codes_get_the_closed_message_and_nothing_leaks(server, phone):

@@ -4,6 +4,7 @@ or a time (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from orglife_nb.store import Store
 from orglife_nb.store.scope import ScopeError
 from orglife_nb.store.voting import CLOSED, EXPIRED, SPENT, UNKNOWN, VoteRefused, code_hash, grouped
 
-from votekit import MEETING, MEMBERS, PRESENT, dump, fill
+from votekit import BOX, MEETING, MEMBERS, PRESENT, SPENT_LIST, dump, fill, one_state, raw_files
 
 LEVELS = ("excellent", "qualified", "basic", "unqualified")
 
@@ -191,9 +192,9 @@ def test_anonymity_sweep_finds_nothing_linking_a_ballot_to_a_code_or_a_time(voti
                         except ValueError:
                             continue
                         assert not started < stamp <= ended, (name, row)
-        # the hashes of the codes are only in the code table, which names no ballot
+        # the hashes of the codes are only in the code table and the sorted spent list, which name no ballot
         for name, rows in tables.items():
-            if name != "ballot_codes":
+            if name not in ("ballot_codes", "ballot_spent"):
                 assert not any(code_hash(c) in repr(rows) for c in codes), name
     # the ballots come out in an order unrelated to arrival: the box, then the ballot rows
     arrival = [ballot(i) for i in range(PRESENT)]
@@ -234,3 +235,139 @@ def test_codes_opened_days_before_the_meeting_last_through_it():
     # slips printed five days ahead still work at the meeting and for the hours after its day begins
     assert valid_until({"date": dt.date(2026, 11, 25)}, opened, 72) == dt.datetime(2026, 11, 28, 0, 0)
     assert valid_until({"date": dt.datetime(2026, 11, 25)}, opened, 72) == dt.datetime(2026, 11, 28, 0, 0)
+
+
+# ---- what the storage engine keeps: SQLite's raw files, PostgreSQL's system columns (issue 25) ---------------------
+
+def test_the_sqlite_files_never_hold_an_earlier_state_of_the_box_or_the_spent_codes(voting_store, db_url):
+    if voting_store.dialect != "sqlite":
+        pytest.skip("SQLite's own files")
+    from orglife_nb.store.voting import _pack
+
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    arrival = poll.slips[:6]
+    packed = [_pack("member", ballot(i), poll) for i in range(len(arrival))]
+    used = [code_hash(slip.code) for slip in arrival]
+    for done, (slip, levels) in enumerate(zip(arrival, map(ballot, range(len(arrival)))), start=1):
+        voting_store.cast_vote(slip.code, levels)
+        raw = raw_files(db_url)  # a copy taken between any two votes
+        one_state(raw, used[:done], packed[:done])
+    assert BOX.findall(raw) and SPENT_LIST.findall(raw)  # (the sweep does see the current ones)
+    # a reader that holds its snapshot while the count closes: the close waits for it, then empties the log
+    reader = voting_store.engine.connect()
+    reader.execute(text("select count(*) from ballot_codes")).scalar()
+    release = threading.Timer(0.5, reader.close)
+    release.start()
+    voting_store.close_count(MEETING)
+    release.join()
+    raw = raw_files(db_url)
+    assert not BOX.findall(raw) and not SPENT_LIST.findall(raw)
+    assert not [p for p in packed if b'"' + p.encode() + b'"' in raw]
+    hashes = [code_hash(slip.code) for slip in poll.slips]
+    assert len({raw.count(code.encode()) for code in hashes}) == 1  # used and void codes alike: one row each
+
+
+def _system_columns(connection, table: str) -> list[tuple]:
+    return connection.execute(text(
+        f"select xmin::text, cmin::text, ctid::text, * from {table} where meeting_id = :m order by ctid"),
+        {"m": MEETING}).all()
+
+
+def test_postgresql_system_columns_neither_order_the_codes_nor_pair_them_with_ballots(voting_store):
+    if voting_store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's system columns")
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    with voting_store.engine.connect() as connection:  # what the app's own login reads
+        opened = _system_columns(connection, "ballot_codes")
+    for i, slip in enumerate(poll.slips):
+        voting_store.cast_vote(slip.code, ballot(i))
+        with voting_store.engine.connect() as connection:
+            # no code row was written by a vote: same versions (xmin, ctid) as at the open, whatever was used
+            assert _system_columns(connection, "ballot_codes") == opened
+            (spent,) = connection.execute(text("select hashes from ballot_spent where meeting_id = :m"),
+                                          {"m": MEETING}).one()
+            assert json.loads(spent) == sorted(code_hash(s.code) for s in poll.slips[:i + 1])
+    voting_store.close_count(MEETING)
+    with voting_store.engine.connect() as connection:
+        closed = _system_columns(connection, "ballot_codes")
+        assert len({row[0] for row in closed}) == 1 and len({row[1] for row in closed}) <= 2  # one transaction
+        by_place = {row[3]: row[2] for row in closed}  # code hash → ctid: no arrival order among the used codes
+        ballots = connection.execute(text(
+            "select xmin::text, ballot_no, rated_id, level from ballots where meeting_id = :m order by ctid"),
+            {"m": MEETING}).all()
+    assert len({row[0] for row in ballots}) == 1  # all written by the close
+    order = list(dict.fromkeys(row[1] for row in ballots))
+    stored = {no: {r[2]: r[3] for r in ballots if r[1] == no} for no in order}
+    arrival = [ballot(i) for i in range(PRESENT)]
+    assert sorted(map(str, stored.values())) == sorted(map(str, arrival))
+    assert [stored[no] for no in order] != arrival  # the physical order is the box's, not the arrival's
+    used = [by_place[code_hash(s.code)] for s in poll.slips]
+    assert used != sorted(used, key=lambda ctid: tuple(map(int, ctid.strip("()").split(","))))
+
+
+def test_a_poll_open_under_the_previous_revision_keeps_its_votes_after_the_upgrade(voting_store, db_url):
+    from alembic import command
+
+    from orglife_nb.store import _alembic_config
+
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    for i, slip in enumerate(poll.slips[:2]):
+        voting_store.cast_vote(slip.code, ballot(i))
+    with voting_store.engine.begin() as connection:  # back to 0007, where a vote marked its code's row used
+        command.downgrade(_alembic_config(connection), "0007")
+        assert sorted(state for (state,) in connection.execute(text("select state from ballot_codes"))) == (
+            ["issued"] * (PRESENT - 2) + ["used"] * 2)
+    voting_store.close()
+    with Store(db_url) as upgraded:
+        with upgraded.engine.connect() as connection:  # the order of use is gone from the rows again
+            assert {state for (state,) in connection.execute(text("select state from ballot_codes"))} == {"issued"}
+        assert upgraded.poll(MEETING).used == 2
+        with pytest.raises(VoteRefused) as refused:
+            upgraded.cast_vote(poll.slips[1].code, ballot(5))
+        assert str(refused.value) == SPENT
+        upgraded.cast_vote(poll.slips[2].code, ballot(2))
+        upgraded.close_count(MEETING)
+        assert upgraded.read(Ballot).ballot_no.nunique() == 3
+
+
+def test_a_vote_changes_nothing_stored_but_the_box_and_the_sorted_spent_list(voting_store, db_url):
+    """No counter, stamp or row state moves with a vote: nothing else could order the votes or pair them."""
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    before = dump(db_url)
+    for i, slip in enumerate(poll.slips[:4]):
+        voting_store.cast_vote(slip.code, ballot(i))
+        after = dump(db_url)
+        changed = {(name, column) for name in after for old, new in zip(before[name], after[name])
+                   for column, (a, b) in enumerate(zip(old, new)) if a != b}
+        assert {name: len(rows) for name, rows in after.items()} == {name: len(rows) for name, rows in before.items()}
+        assert changed == {("ballot_polls", 8), ("ballot_spent", 1)}, changed
+        assert json.loads(after["ballot_spent"][0][1]) == sorted(code_hash(s.code) for s in poll.slips[:i + 1])
+        before = after
+
+
+def test_a_reader_kept_open_through_the_close_finds_no_arrival_order_in_the_sqlite_files(voting_store, db_url):
+    """The log cannot be truncated while a reader holds its snapshot: what it keeps is the state before the close
+    (the whole box, the whole sorted spent list), never the states between votes."""
+    if voting_store.dialect != "sqlite":
+        pytest.skip("SQLite's own files")
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    from orglife_nb.store.voting import _pack
+
+    poll = voting_store.open_poll(MEETING, PRESENT)
+    arrival = poll.slips[:5]
+    for i, slip in enumerate(arrival):
+        voting_store.cast_vote(slip.code, ballot(i))
+    reader = sqlite3.connect(make_url(db_url).database, isolation_level=None)
+    try:
+        reader.execute("begin")
+        reader.execute("select count(*) from ballot_polls").fetchone()  # holds its snapshot from here
+        with Store(db_url, write_wait=0.5) as impatient:
+            impatient.close_count(MEETING)
+        raw = raw_files(db_url)
+        assert Path(make_url(db_url).database + "-wal").stat().st_size > 0  # (the log was kept, as it must be)
+        one_state(raw, [code_hash(s.code) for s in arrival], [_pack("member", ballot(i), poll) for i in range(5)])
+    finally:
+        reader.close()

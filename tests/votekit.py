@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -60,3 +62,32 @@ def dump(url: str) -> dict[str, list[tuple]]:
                     for name in inspect(connection).get_table_names()}
     finally:
         engine.dispose()
+
+
+# ---- what the storage engine keeps (issue 25) ----------------------------------------------------------------
+
+BOX = re.compile(rb'\[(?:"[mp][0-9.]+",?)+\]')  # a box as stored: a JSON list of packed ballots
+SPENT_LIST = re.compile(rb'\[(?:"[0-9a-f]{64}"(?:, )?)+\]')  # a spent list as stored
+
+
+def raw_files(db_url: str) -> bytes:
+    """The bytes of the store's files as someone copying them would get them: the file, its log, a rollback
+    journal and the log's index."""
+    from sqlalchemy.engine import make_url
+
+    path = make_url(db_url).database
+    return b"".join(Path(path + suffix).read_bytes() for suffix in ("", "-wal", "-journal", "-shm")
+                    if Path(path + suffix).exists())
+
+
+def one_state(raw: bytes, used: list[str], packed: list[str]) -> None:
+    """The files hold the box and the spent list as they are now and no earlier state of either: every box found is
+    the whole box, every spent list the whole sorted list, and each used code's hash and each ballot occurs as often
+    as every other (an earlier state would hold the earlier voters' ones more often: their order, and by difference
+    which code came with which ballot)."""
+    boxes = [sorted(json.loads(found)) for found in BOX.findall(raw)]
+    assert all(box == sorted(packed) for box in boxes), boxes
+    lists = [json.loads(found) for found in SPENT_LIST.findall(raw)]
+    assert all(found == sorted(used) for found in lists), [len(found) for found in lists]
+    assert len({raw.count(code.encode()) for code in used}) == 1
+    assert len({raw.count(b'"' + ballot.encode() + b'"') for ballot in packed}) <= 1

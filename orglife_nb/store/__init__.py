@@ -192,7 +192,7 @@ def _busy(error: OperationalError) -> bool:
 
 
 def newest_migration() -> str:
-    """The head revision as the newest migration file names it (``0007_ballot_codes.py`` → 0007: the ids are
+    """The head revision as the newest migration file names it (``0008_ballot_spent.py`` → 0008: the ids are
     numbered in order, tests/test_store.py holds them to alembic's head). An up-to-date store opens on it without
     importing alembic (~0.35 s of every command)."""
     return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*.py"))
@@ -486,7 +486,7 @@ class Store:
         if poll is not None:
             from .voting import scrub
 
-            scrub(self.engine)
+            scrub(self.engine, wait=self.write_wait, closed=True)
         return closed
 
     # ---- electronic 民主测评 (store.voting) ------------------------------------------------------------------------
@@ -525,13 +525,23 @@ class Store:
         with self.engine.connect() as connection:
             return ballot_page(connection, code, now=now())
 
-    def cast_vote(self, code: str, levels: dict[str, str]) -> None:
+    def cast_vote(self, code: str, levels: dict[str, str], *, scrub: bool = True) -> None:
         """Spend a one-time code on one anonymous ballot (``VoteRefused`` if the code cannot vote). Not audited:
-        an entry per vote would give each ballot a time."""
+        an entry per vote would give each ballot a time. Once committed, the storage engine's log of the earlier
+        state is dropped (``scrub_votes``), unless ``scrub=False``: then the caller calls ``scrub_votes`` itself,
+        before it takes the next vote (the phone page answers the voter first)."""
         from .voting import cast_vote
 
         with self.transaction() as connection:
             cast_vote(connection, code, levels, now=now())
+        if scrub:
+            self.scrub_votes()
+
+    def scrub_votes(self) -> bool:
+        """Drop what the storage engine keeps of the state before the last vote (``voting.scrub``)."""
+        from .voting import VOTE_SCRUB_WAIT, scrub
+
+        return scrub(self.engine, wait=VOTE_SCRUB_WAIT)
 
     def _check_write(self, connection: Connection, batch: dict, row_ids: dict | None = None) -> None:
         """The gate before every write: the actor's scope (the review lock is checked on what actually changes,

@@ -88,8 +88,10 @@ BALLOT_POLLS = Table(
     Column("version", Integer, nullable=False, server_default="1"),
 )
 
-# One-time codes, as SHA-256 hashes of high-entropy codes only, with their state (issued → used, or void when the
-# count closes). No time, no order of use, no link to a ballot. Inserted in shuffled order.
+# One-time codes, as SHA-256 hashes of high-entropy codes only, with their state. A row is written at the open
+# (issued, in shuffled order) and once more at the close (used or void, all rows of the poll in one statement): a
+# vote never touches it, so no row version, PostgreSQL ``xmin`` or page image tells when or in which order codes
+# were used.
 BALLOT_CODES = Table(
     "ballot_codes", metadata,
     Column("code_hash", String(64), primary_key=True),
@@ -97,6 +99,15 @@ BALLOT_CODES = Table(
     Column("voter_type", String(16), nullable=False),
     Column("state", String(8), nullable=False),
     Index("ix_ballot_codes_meeting_id", "meeting_id"),
+)
+
+# The codes spent so far in an open poll: one row per poll holding the sorted list of their hashes, rewritten in
+# place by each vote (sorted: the list never shows which code came first). Emptied at the close, when the codes'
+# states take over.
+BALLOT_SPENT = Table(
+    "ballot_spent", metadata,
+    Column("meeting_id", String(64), ForeignKey("meetings.meeting_id", ondelete="CASCADE"), primary_key=True),
+    Column("hashes", Text, nullable=False, server_default="[]"),
 )
 
 # Accounts of the people who use the forms and commands (not workbook records: never exported). A secretary's

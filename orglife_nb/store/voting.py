@@ -3,21 +3,40 @@
 The one place for the rules of a phone vote (the CLI, the forms and the phone page call these through ``Store``):
 
 - opening issues N high-entropy codes (plus codes for invited 群众代表); the plain codes are returned once, for the
-  slips, and stored only as SHA-256 hashes with a state (issued → used | void), in shuffled order, with no time;
-- a vote spends its code with one guarded UPDATE (``state = 'issued'``): a code works once, whatever the race, and
-  in the same transaction the ballot takes a uniformly random place in the poll's box (one JSON list), so the box
-  is a random permutation of the ballots however they arrived; nothing about the vote is audited or logged;
-- closing stops the votes, voids the unused codes and writes the box's ballots into ``ballots`` (what the checks
-  and the paper count read) in the box's random order under the next ballot numbers, with one close stamp; it
-  refuses when members' ballots (phone + paper) would outnumber the members present, so EVAL-BALLOTS' "ballots ≤
-  voters" holds by construction; the audit trail gets counts only.
+  slips, and stored only as SHA-256 hashes (``ballot_codes``, shuffled, state ``issued``), with no time;
+- a vote (under the store's write lock) adds its code's hash to the poll's spent list, kept sorted, and puts the
+  ballot at a uniformly random place in the poll's box (one JSON list): two values rewritten in place, one row
+  each. The code's own row is not touched, so nothing stored orders the codes or the ballots in time; nothing
+  about the vote is audited or logged. On SQLite the write-ahead log is then truncated (``scrub``), with freed
+  pages zeroed (``secure_delete``), so the files hold the box and the spent list as they are now, not as they were
+  before each vote;
+- closing stops the votes, sets every code's final state (used | void) in one statement per state, empties the
+  spent list and writes the box's ballots into ``ballots`` (what the checks and the paper count read) in the box's
+  random order under the next ballot numbers, with one close stamp; it refuses when members' ballots (phone +
+  paper) would outnumber the members present, so EVAL-BALLOTS' "ballots ≤ voters" holds by construction; the audit
+  trail gets counts only. Then the log is truncated (SQLite) or the two tables rewritten (PostgreSQL VACUUM FULL).
+
+What this protects against: anyone who copies the store's files, or reads the database with the app's own login,
+at one moment — during the poll or after it — finds the used codes and the ballots as two unordered sets and
+nothing that pairs them or orders them in time (PostgreSQL: every code row's ``xmin`` is the open's or the
+close's transaction; the box's earlier versions are dead rows, which SQL does not return).
+
+Its limits: someone who reads the store before and after one vote (a copy after every vote, a reader kept open
+while watching the turnout, two backups, or a copy taken in the tens of milliseconds between a vote's commit and
+its scrub, when the log holds the new state and the file the old) sees what that vote changed: which code and which
+ballot. An SQLite reader that keeps one transaction open pins the log, which cannot be truncated until that reader
+ends (the close's ``scrub`` waits for it up to the store's write wait, a vote's a fifth of a second; the next vote
+or close tries again). On PostgreSQL the server's own files (dead row versions until vacuumed, ``pg_wal`` and its
+archives) keep earlier states: they belong to the database administrator, not to the app's login.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -26,7 +45,7 @@ from sqlalchemy import Connection, func, select
 from ..errors import OrglifeError
 from ..models import (SCHEME_LEVELS, Attendance, Ballot, Branch, Meeting, MeetingKind, Member, MemberStatus,
                       RatingScheme, VoterType)
-from .schema import BALLOT_CODES, BALLOT_POLLS, table_of
+from .schema import BALLOT_CODES, BALLOT_POLLS, BALLOT_SPENT, table_of
 
 # Crockford's base32 (no I, L, O, U): 12 characters = 60 random bits, typed as three groups of four.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -147,13 +166,25 @@ def _poll(connection: Connection, meeting_id: str, *, full: bool = True) -> Poll
                 expires_at=row["expires_at"], closed_at=row["closed_at"])
     if not full:
         return poll
-    used = dict(connection.execute(
-        select(BALLOT_CODES.c.voter_type, func.count()).where(
-            BALLOT_CODES.c.meeting_id == meeting_id, BALLOT_CODES.c.state == USED)
-        .group_by(BALLOT_CODES.c.voter_type)).all())
+    if poll.is_open:  # the codes' rows say "issued" until the close: the spent list says which were used
+        spent = set(spent_hashes(connection, meeting_id))
+        used = Counter(voter for code, voter in connection.execute(select(
+            BALLOT_CODES.c.code_hash, BALLOT_CODES.c.voter_type).where(BALLOT_CODES.c.meeting_id == meeting_id))
+            if code in spent)
+    else:
+        used = dict(connection.execute(
+            select(BALLOT_CODES.c.voter_type, func.count()).where(
+                BALLOT_CODES.c.meeting_id == meeting_id, BALLOT_CODES.c.state == USED)
+            .group_by(BALLOT_CODES.c.voter_type)).all())
     poll.used_member, poll.used_public = used.get(VoterType.member.value, 0), used.get(VoterType.public.value, 0)
     poll.title = meeting_title(connection, _meeting(connection, meeting_id))
     return poll
+
+
+def spent_hashes(connection: Connection, meeting_id: str) -> list[str]:
+    """The sorted hashes of the codes an open poll has spent."""
+    raw = connection.execute(select(BALLOT_SPENT.c.hashes).where(BALLOT_SPENT.c.meeting_id == meeting_id)).scalar()
+    return json.loads(raw) if raw else []
 
 
 def meeting_title(connection: Connection, meeting: dict) -> str:
@@ -264,6 +295,7 @@ def open_poll(connection: Connection, meeting_id: str, voters: int, public: int 
         meeting_id=meeting_id, scheme=_scheme(meeting).value, rated=json.dumps([m for m, _ in members]),
         member_codes=voters, public_codes=public, opened_at=now, expires_at=valid_until(meeting, now, hours),
         closed_at=None, box="[]", version=1))
+    connection.execute(BALLOT_SPENT.insert().values(meeting_id=meeting_id, hashes="[]"))
     poll = _poll(connection, meeting_id)
     poll.slips = slips
     return poll
@@ -311,8 +343,14 @@ def close_poll(connection: Connection, meeting_id: str, *, now: dt.datetime) -> 
     rows = [(meeting_id, str(start + i), member, level, voter)
             for i, (voter, levels) in enumerate(box) for member, level in levels.items()]
     _insert(connection, Ballot, rows, now)
+    spent = spent_hashes(connection, meeting_id)
+    for part in range(0, len(spent), 500):  # (SQLite's bound-parameter limit)
+        connection.execute(BALLOT_CODES.update().where(
+            BALLOT_CODES.c.meeting_id == meeting_id, BALLOT_CODES.c.code_hash.in_(spent[part:part + 500]))
+            .values(state=USED))
     connection.execute(BALLOT_CODES.update().where(
         BALLOT_CODES.c.meeting_id == meeting_id, BALLOT_CODES.c.state == ISSUED).values(state=VOID))
+    connection.execute(BALLOT_SPENT.update().where(BALLOT_SPENT.c.meeting_id == meeting_id).values(hashes="[]"))
     connection.execute(BALLOT_POLLS.update().where(BALLOT_POLLS.c.meeting_id == meeting_id).values(
         closed_at=now, box="[]", version=BALLOT_POLLS.c.version + 1))
     return _poll(connection, meeting_id), len(box)
@@ -321,8 +359,8 @@ def close_poll(connection: Connection, meeting_id: str, *, now: dt.datetime) -> 
 # ---- the code-bearer's side (no account: the code is the credential) --------------------------------------------
 
 
-def _refusal(connection: Connection, code: str, now: dt.datetime) -> tuple[dict, Poll]:
-    """The code's row and poll, or VoteRefused with the reason a voter should read."""
+def _refusal(connection: Connection, code: str, now: dt.datetime) -> tuple[dict, Poll, list[str]]:
+    """The code's row, its poll and the poll's spent list, or VoteRefused with the reason a voter should read."""
     if not well_formed(code):
         raise VoteRefused(UNKNOWN, "unknown")
     row = connection.execute(select(BALLOT_CODES).where(
@@ -330,17 +368,23 @@ def _refusal(connection: Connection, code: str, now: dt.datetime) -> tuple[dict,
     if row is None:
         raise VoteRefused(UNKNOWN, "unknown")
     poll = _poll(connection, row["meeting_id"], full=False)
-    if poll is None or not poll.is_open or row["state"] == VOID:
+    if poll is None or not poll.is_open or row["state"] != ISSUED:
         raise VoteRefused(CLOSED, "closed")
-    if row["state"] == USED:
+    spent = spent_hashes(connection, poll.meeting_id)
+    if _holds(spent, row["code_hash"]):
         raise VoteRefused(SPENT, "used")
     if poll.expired(now):
         raise VoteRefused(EXPIRED, "expired")
-    return dict(row), poll
+    return dict(row), poll, spent
+
+
+def _holds(spent: list[str], code: str) -> bool:
+    place = bisect.bisect_left(spent, code)
+    return place < len(spent) and spent[place] == code
 
 
 def ballot_page(connection: Connection, code: str, *, now: dt.datetime) -> BallotPage:
-    row, poll = _refusal(connection, code, now)
+    row, poll, _ = _refusal(connection, code, now)
     meeting = _meeting(connection, poll.meeting_id)
     names = dict(rated_members(connection, meeting))
     return BallotPage(meeting_id=poll.meeting_id, title=meeting_title(connection, meeting), scheme=RatingScheme(poll.scheme),
@@ -348,8 +392,9 @@ def ballot_page(connection: Connection, code: str, *, now: dt.datetime) -> Ballo
 
 
 def cast_vote(connection: Connection, code: str, levels: dict[str, str], *, now: dt.datetime) -> None:
-    """Spend the code and put the ballot in the box (inside the caller's write transaction)."""
-    row, poll = _refusal(connection, code, now)
+    """Spend the code and put the ballot in the box (inside the caller's write transaction, whose lock makes the
+    spent list read here the one this write replaces)."""
+    row, poll, spent = _refusal(connection, code, now)
     forget_box(connection)
     allowed = {level.value for level in SCHEME_LEVELS[RatingScheme(poll.scheme)]}
     chosen = {member: level for member, level in levels.items() if level}
@@ -357,9 +402,12 @@ def cast_vote(connection: Connection, code: str, levels: dict[str, str], *, now:
         raise VoteRefused("测评票的内容不对（被测评人或等次不在本次测评中），未记录，请重新打开测评页面。", "invalid")
     if not chosen:
         raise VoteRefused("请至少为一位党员选择等次后再提交。", "empty")
-    spent = connection.execute(BALLOT_CODES.update().where(
-        BALLOT_CODES.c.code_hash == row["code_hash"], BALLOT_CODES.c.state == ISSUED).values(state=USED)).rowcount
-    if spent != 1:  # another request spent it between the read and here
+    before = json.dumps(spent)
+    bisect.insort(spent, row["code_hash"])  # sorted: the list never shows which code came first
+    swapped = connection.execute(BALLOT_SPENT.update().where(
+        BALLOT_SPENT.c.meeting_id == poll.meeting_id, BALLOT_SPENT.c.hashes == before).values(
+        hashes=json.dumps(spent))).rowcount
+    if swapped != 1:  # another vote rewrote the list since it was read (the write lock should make this impossible)
         raise VoteRefused(SPENT, "used")
     box = json.loads(connection.execute(select(BALLOT_POLLS.c.box).where(
         BALLOT_POLLS.c.meeting_id == poll.meeting_id)).scalar_one())
@@ -388,21 +436,41 @@ def unpack(ballot: str, poll: Poll) -> tuple[str, dict[str, str]]:
 
 
 def forget_box(connection: Connection) -> None:
-    """Inside a vote's or the close's transaction: freed pages are zeroed (SQLite's secure_delete), so the box's
-    earlier states (each one ballot shorter, which would tell arrival order) do not linger in the file."""
+    """Inside a vote's or the close's transaction: freed pages and cells are zeroed (SQLite's secure_delete), so the
+    box's and the spent list's earlier states do not linger in the database file."""
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("PRAGMA secure_delete = ON")
 
 
-def scrub(engine) -> None:
-    """After the close committed: drop what the storage engine still keeps of the box's earlier states (SQLite's
-    write-ahead log, PostgreSQL's dead row versions)."""
+# How long a vote's scrub waits for SQLite readers to leave the log: readers of this app hold a snapshot for
+# milliseconds (a ballot page, a turnout), and the next vote waits for the scrub (a long report read must not
+# make every vote wait long).
+VOTE_SCRUB_WAIT = 0.2
+
+
+def scrub(engine, *, wait: float, closed: bool = False) -> bool:
+    """After a vote or the close committed: drop what the storage engine still keeps of earlier states. SQLite:
+    checkpoint the write-ahead log into the file and truncate it to nothing, waiting up to ``wait`` seconds for
+    readers to leave it. PostgreSQL, after the close: rewrite the poll's tables without their dead row versions
+    (a vote leaves one dead version of the box and the spent list, which SQL never returns to the app's login).
+    False when a reader kept the log (it holds earlier states until the next scrub)."""
     if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    elif engine.dialect.name == "postgresql":
+        raw = engine.raw_connection()  # the driver's own connection: no BEGIN around the checkpoint
+        try:
+            cursor = raw.cursor()
+            (previous,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+            cursor.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {previous}")
+            return busy == 0
+        finally:
+            raw.close()
+    if engine.dialect.name == "postgresql" and closed:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM FULL ballot_polls")
+            connection.exec_driver_sql("VACUUM FULL ballot_polls, ballot_spent, ballot_codes")
+    return True
 
 
 def box_size(connection: Connection, meeting_id: str) -> int:
