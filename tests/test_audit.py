@@ -126,3 +126,98 @@ def test_history_is_scoped_and_printed(seeded, tmp_path):
     assert refused.returncode == 2 and "无权查看支部 B2" in refused.stderr
     both = subprocess.run(["orglife", "history", "--db", db], capture_output=True, text=True)
     assert both.returncode == 2 and "三者之一" in both.stderr
+
+
+# ---- the hash chain: ``orglife history --verify`` ------------------------------------------------------------------
+
+
+def verify(capsys, store: Store, *extra: str) -> tuple[int, str, str]:
+    from orglife_nb.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["history", "--verify", "--db", store.url, *extra])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def tamper(store: Store, *statements: str) -> None:
+    """What the app's own database user can do: lift the append-only triggers, then change the trail."""
+    with store.engine.begin() as connection:
+        if store.dialect == "sqlite":
+            connection.execute(text("drop trigger audit_no_update"))
+            connection.execute(text("drop trigger audit_no_delete"))
+        else:
+            connection.execute(text("alter table audit disable trigger user"))
+        for statement in statements:
+            connection.execute(text(statement))
+
+
+def test_verify_an_untouched_trail(seeded, capsys):
+    log_login(seeded, "sec1", True, "10.0.0.7")
+    count = len(_all(seeded))
+    code, out, _ = verify(capsys, seeded)
+    assert code == 0 and out.startswith(f"审计记录完整：{count} 条") and count == 6
+    code, _, err = verify(capsys, seeded, "--as", "sec1")
+    assert code == 2 and "只有管理员可以核对全部审计记录" in err
+
+
+def test_verify_names_a_rewritten_entry_after_the_trigger_was_dropped(seeded, capsys):
+    tamper(seeded, "update audit set actor = 'someone' where id = 2")
+    code, out, _ = verify(capsys, seeded)
+    assert code == 1 and out.startswith("审计记录不完整：编号 2 的记录（") and "被改动过" in out
+
+
+def test_verify_names_where_an_entry_was_removed(seeded, capsys):
+    tamper(seeded, "delete from audit where id = 3")
+    code, out, _ = verify(capsys, seeded)
+    assert code == 1 and "编号 2 的记录" in out and "编号 4 的记录" in out and "被删除" in out
+    tamper_first = Store(seeded.url)
+    with tamper_first.engine.begin() as connection:
+        connection.execute(text("delete from audit where id = 1"))
+    code, out, _ = verify(capsys, seeded)
+    assert code == 1 and "编号 2 的记录" in out and "之前原有的记录被删除" in out
+    tamper_first.close()
+
+
+@pytest.mark.parametrize("resealed", [False, True], ids=["copied-hash", "recomputed-hash"])
+def test_verify_names_an_entry_inserted_out_of_order(seeded, capsys, resealed):
+    """A replayed copy of the first entry slipped in as the third: the ids after it shifted up to make room; with
+    the hash either copied or computed afresh (the algorithm is no secret) the chain shows where it came in."""
+    from orglife_nb.store.audit import read_chain, seal
+
+    with seeded.engine.connect() as connection:
+        before = list(read_chain(connection))
+    forged = {**before[0], "id": 3}
+    if resealed:
+        forged["prev_hash"] = before[1]["hash"]
+        forged["hash"] = seal(forged, forged["prev_hash"])
+    tamper(seeded, "update audit set id = id + 1000 where id >= 3", "update audit set id = id - 999 where id >= 1000")
+    with seeded.engine.begin() as connection:
+        connection.execute(text(f"insert into audit ({', '.join(forged)}) values ({', '.join(':' + c for c in forged)})"),
+                           forged)
+    assert len(_all(seeded)) == len(before) + 1
+    code, out, _ = verify(capsys, seeded)
+    assert code == 1 and out.startswith("审计记录不完整：编号 3 的记录（") and "是插入的" in out
+
+
+def test_an_older_store_gets_its_entries_chained_on_upgrade(db_url, capsys):
+    from sqlalchemy import create_engine
+
+    from orglife_nb.store import migrate
+
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        migrate(connection, "0007")
+        for n in range(3):
+            connection.execute(text("insert into audit (at, actor, action, record, record_key, detail) values "
+                                    "(:at, null, 'login', 'accounts', :key, :detail)"),
+                               {"at": dt.datetime(2026, 1, 1, 8, n), "key": f"old{n}", "detail": '{"address": "旧"}'})
+    engine.dispose()
+    with Store(db_url) as upgraded:
+        upgraded.save({Branch: pd.DataFrame([{"branch_id": "B1", "name": "一支部"}])})
+        assert upgraded.verify_history().count == 4
+        code, out, _ = verify(capsys, upgraded)
+        assert code == 0 and out.startswith("审计记录完整：4 条")
+        with pytest.raises(DBAPIError, match="audit rows cannot be changed"):  # the triggers are back
+            with upgraded.engine.begin() as connection:
+                connection.execute(text("update audit set actor = 'x'"))

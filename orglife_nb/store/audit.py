@@ -1,5 +1,8 @@
 """The audit trail: who changed what, when, from which value to which — appended in the same transaction as the
-change itself, never changed (the database refuses UPDATE and DELETE on the table: see migration 0004).
+change itself, never changed (the database refuses UPDATE and DELETE on the table: see migration 0004), and
+tamper-evident: each entry carries a SHA-256 over its fields and the previous entry's hash (``seal``, migration
+0008), so an entry changed, removed or slipped in by someone who got past the triggers (the database's owner can
+drop them) breaks the chain, and ``verify`` names the first such entry.
 
 What an entry holds:
 - a record with an id (branch, member, meeting, rectification item): the new values of an insert, the changed
@@ -12,8 +15,11 @@ What an entry holds:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-from typing import Any, Iterable
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 from sqlalchemy import Connection, select
@@ -24,7 +30,7 @@ from .schema import AUDIT, TABLES
 
 ACTIONS = {"insert": "新增", "update": "修改", "delete": "删除", "replace": "替换", "import": "导入",
            "login": "登录", "login_failed": "登录失败", "logout": "退出", "account": "账号变更",
-           "close_count": "结束计票", "open_vote": "开启手机测评", "submit": "提交", "approve": "审核通过", "return": "退回", "reopen": "重新打开"}
+           "close_count": "结束计票", "open_vote": "开启手机测评", "restore": "恢复备份", "submit": "提交", "approve": "审核通过", "return": "退回", "reopen": "重新打开"}
 HIDDEN = "（保密内容，已改动）"
 _BY_TABLE = {record.table: record for record in RECORDS}
 
@@ -70,16 +76,114 @@ def entry(action: str, *, record: type[Record] | str | None = None, key: Any = N
             "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None}
 
 
+# The chain: an entry's hash covers its fields (not its id: the order is the chain itself) and the hash before it.
+GENESIS = "0" * 64
+CHAINED = ("at", "actor", "action", "record", "record_key", "branch_id", "meeting_id", "detail")
+
+
+def seal(row: dict[str, Any], previous: str) -> str:
+    """The hash of an entry whose predecessor's hash is ``previous``: SHA-256 of a canonical JSON of its fields."""
+    at = row["at"]
+    fields = [at.isoformat(sep=" ") if isinstance(at, dt.datetime) else at, *(row[name] for name in CHAINED[1:])]
+    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{previous}{text}".encode()).hexdigest()
+
+
+def last_entry(connection: Connection) -> tuple[int, str]:
+    """The id and hash of the newest entry ((0, GENESIS) for none)."""
+    row = connection.execute(select(AUDIT.c.id, AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)).first()
+    return (0, GENESIS) if row is None else (row[0], row[1] or GENESIS)
+
+
 def append(connection: Connection, actor: str | None, entries: Iterable[dict[str, Any]],
            at: dt.datetime | None = None) -> int:
-    """Add entries on ``connection`` (inside the change's own transaction). Returns how many."""
+    """Add entries on ``connection`` (inside the change's own write transaction, which holds the store's one write
+    lock: the newest entry read here stays the newest until the commit). Returns how many."""
     from . import now
 
     stamp = at or now()
-    rows = [{**e, "at": stamp, "actor": actor} for e in entries]
+    number, previous = last_entry(connection)  # one read per write, not per entry
+    rows = []
+    for item in entries:
+        number += 1
+        row = {**item, "at": stamp, "actor": actor, "id": number, "prev_hash": previous}
+        row["hash"] = previous = seal(row, previous)
+        rows.append(row)
     for start in range(0, len(rows), 5000):
         connection.execute(AUDIT.insert(), rows[start:start + 5000])
     return len(rows)
+
+
+@dataclass
+class Verdict:
+    """What ``verify`` found: how many entries, the newest one's hash, and the first entry that breaks the chain
+    (None: the trail is whole) with the reason in words."""
+
+    count: int
+    last_hash: str
+    problem: str | None = None
+    entry_id: int | None = None
+
+    def describe(self) -> str:
+        if self.problem is None:
+            return f"审计记录完整：{self.count} 条（最新哈希 {self.last_hash}）"
+        return f"审计记录不完整：{self.problem}"
+
+
+_WINDOW = 1000  # recent entries an out-of-place link is looked up among (inserted entries)
+
+
+def verify_rows(rows: Iterable[dict[str, Any]]) -> Verdict:
+    """Walk entries in id order (dicts with id, the CHAINED fields, prev_hash and hash) along the chain."""
+    previous, count = GENESIS, 0
+    recent: deque = deque([(GENESIS, None)], maxlen=_WINDOW)  # (hash, entry) of the latest entries
+    stream = iter(rows)
+    row = next(stream, None)
+    while row is not None:
+        following = next(stream, None)
+        linked = row["prev_hash"] == previous
+        sealed = row["hash"] is not None and row["prev_hash"] is not None and seal(row, row["prev_hash"]) == row["hash"]
+        if not (linked and sealed):
+            return Verdict(count, previous, *_break(row, following, previous, linked, sealed, recent))
+        previous, count = row["hash"], count + 1
+        recent.append((previous, row))
+        row = following
+    return Verdict(count, previous)
+
+
+def _break(row, following, previous: str, linked: bool, sealed: bool, recent: deque) -> tuple[str, int]:
+    """Why the chain breaks at ``row``, naming the first entry concerned."""
+    if following is not None and following["prev_hash"] == previous:  # the chain goes on around this entry
+        return f"{_named(row)}是插入的，不在原来的记录链上", row["id"]
+    if not sealed:
+        if row["hash"] is None:
+            return f"{_named(row)}没有哈希，不是本程序写入的（被插入或改动）", row["id"]
+        return f"{_named(row)}被改动过（内容与其哈希不符）", row["id"]
+    hashes = [h for h, _ in recent]
+    if row["prev_hash"] in hashes[:-1]:  # it links to an older entry: the ones after that were slipped in
+        first = recent[hashes.index(row["prev_hash"]) + 1][1]
+        return f"{_named(first)}是插入的，不在原来的记录链上", first["id"]
+    before = recent[-1][1]
+    where = f"{_named(before)}与{_named(row)}之间" if before is not None else f"{_named(row)}之前"
+    return f"{where}原有的记录被删除了（或被改写）", row["id"]
+
+
+def _named(row) -> str:
+    words = headline(row)
+    return f"编号 {row['id']} 的记录（{words['at']} {words['actor']} {words['action']} {words['record'].strip()}）"
+
+
+def read_chain(connection: Connection) -> Iterator[dict[str, Any]]:
+    """Every entry in id order with what the chain covers, streamed."""
+    names = ("id", *CHAINED, "prev_hash", "hash")
+    query = select(*[AUDIT.c[name] for name in names]).order_by(AUDIT.c.id).execution_options(yield_per=5000)
+    for row in connection.execute(query).mappings():
+        yield dict(row)
+
+
+def verify(connection: Connection) -> Verdict:
+    """Check the whole trail on ``connection`` (one read snapshot)."""
+    return verify_rows(read_chain(connection))
 
 
 def meeting_branches(connection: Connection, meeting_ids: Iterable[str]) -> dict[str, str]:
@@ -151,7 +255,8 @@ _WORDS = {"rows": "行数", "summary": "结果", "address": "地址", "add": "�
           "superior": "上级党组织", "confidential": "可读保密内容", "password": "密码", "disabled": "停用",
           "reason": "理由", "state": "状态", "errors": "提交时的违规条数",
           "member_codes": "党员测评码", "public_codes": "群众代表测评码", "phone_ballots": "手机测评票",
-          "codes_issued": "发放测评码", "codes_void": "作废测评码"}
+          "codes_issued": "发放测评码", "codes_void": "作废测评码", "os_user": "系统用户",
+          "rows_before": "恢复前的行数", "audit_before": "恢复前的审计记录条数", "hash_before": "恢复前的最新审计哈希"}
 
 
 def _shown(value: Any, spec=None) -> str:
