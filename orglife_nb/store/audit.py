@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 
 from ..models import RECORDS, Record, fields_of
 from ..present.values import missing
-from .schema import AUDIT, TABLES
+from .schema import ACCOUNTS, AUDIT, REVIEWS, TABLES
 
 ACTIONS = {"insert": "新增", "update": "修改", "delete": "删除", "replace": "替换", "import": "导入",
            "login": "登录", "login_failed": "登录失败", "logout": "退出", "account": "账号变更",
@@ -182,8 +182,35 @@ def read_chain(connection: Connection) -> Iterator[dict[str, Any]]:
 
 
 def verify(connection: Connection) -> Verdict:
-    """Check the whole trail on ``connection`` (one read snapshot)."""
-    return verify_rows(read_chain(connection))
+    """Check the whole trail on ``connection``: its chain, then that it was not cut short (``unaccounted``)."""
+    verdict = verify_rows(read_chain(connection))
+    if verdict.problem is None:
+        verdict.problem = unaccounted(connection)
+    return verdict
+
+
+def _keyed_tables() -> list[tuple[Any, str]]:
+    """Tables whose every row's writes leave entries naming the row's key (record, record_key)."""
+    return ([(TABLES[record], record.key[0]) for record in RECORDS if record.key]
+            + [(ACCOUNTS, "name"), (REVIEWS, "meeting_id")])
+
+
+def unaccounted(connection: Connection) -> str | None:
+    """A cut trail (the newest entries removed: the chain of what is left is whole): a record written since the
+    trail began that no entry names. Rows older than the first entry (a store from before the trail) are left out."""
+    first = connection.execute(select(AUDIT.c.at).order_by(AUDIT.c.id).limit(1)).scalar()
+    if first is None:
+        return None
+    for table, key in _keyed_tables():
+        named = (select(AUDIT.c.record_key).where(AUDIT.c.record == table.name, AUDIT.c.record_key.is_not(None))
+                 .distinct().subquery())
+        found = connection.execute(  # an anti-join: one pass over each side on both backends
+            select(table.c[key]).select_from(table.outerjoin(named, named.c.record_key == table.c[key]))
+            .where(named.c.record_key.is_(None), table.c.updated_at >= first).limit(1)).scalar()
+        if found is not None:
+            return (f"{record_label(table.name)} {found} 写入于审计记录开始之后，审计记录中却没有它："
+                    "最新的审计记录被删除了（记录链被截短）")
+    return None
 
 
 def meeting_branches(connection: Connection, meeting_ids: Iterable[str]) -> dict[str, str]:
