@@ -144,8 +144,8 @@ def tamper(store: Store, *statements: str) -> None:
     """What the app's own database user can do: lift the append-only triggers, then change the trail."""
     with store.engine.begin() as connection:
         if store.dialect == "sqlite":
-            connection.execute(text("drop trigger audit_no_update"))
-            connection.execute(text("drop trigger audit_no_delete"))
+            connection.execute(text("drop trigger if exists audit_no_update"))
+            connection.execute(text("drop trigger if exists audit_no_delete"))
         else:
             connection.execute(text("alter table audit disable trigger user"))
         for statement in statements:
@@ -221,3 +221,60 @@ def test_an_older_store_gets_its_entries_chained_on_upgrade(db_url, capsys):
         with pytest.raises(DBAPIError, match="audit rows cannot be changed"):  # the triggers are back
             with upgraded.engine.begin() as connection:
                 connection.execute(text("update audit set actor = 'x'"))
+
+
+def test_verify_notices_a_trail_cut_short(seeded, capsys):
+    """The newest entries removed leave a whole chain; the records they were about give the cut away."""
+    kept = seeded.verify_history().last_hash  # what the README asks to note down elsewhere
+    assert verify(capsys, seeded, "--anchor", kept)[0] == 0
+    tamper(seeded, "delete from audit where id > 2")
+    code, out, _ = verify(capsys, seeded)
+    assert code == 1 and "党员 M2 写入于审计记录开始之后，审计记录中却没有它" in out and "截短" in out
+    tamper(seeded, "delete from members where member_id = 'M2'", "delete from meetings", "delete from accounts")
+    code, out, _ = verify(capsys, seeded)  # the records gone too: only the kept hash tells
+    assert code == 0
+    code, out, _ = verify(capsys, seeded, "--anchor", kept)
+    assert code == 1 and f"留存的哈希 {kept} 不在记录链中" in out
+
+
+@pytest.mark.postgres
+def test_postgresql_app_role_that_does_not_own_the_audit_table(pg_url):
+    """The deployment README describes: the owner role migrates, the app's role may only INSERT and SELECT on the
+    audit table. Writes still leave their entries; UPDATE, DELETE, TRUNCATE and lifting the triggers are refused."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    Store(pg_url).close()  # the owner creates (and later upgrades) the schema
+    role = f"orglife_app_{uuid.uuid4().hex[:8]}"
+    owner = create_engine(pg_url)
+    with owner.begin() as connection:
+        for statement in (f"create role {role} login password 'app-pass-1'",
+                          f"grant usage on schema public to {role}",
+                          f"grant select, insert, update, delete on all tables in schema public to {role}",
+                          f"grant usage, select on all sequences in schema public to {role}",
+                          f"revoke update, delete, truncate on audit from {role}"):
+            connection.execute(text(statement))
+    app_url = make_url(pg_url).set(username=role, password="app-pass-1").render_as_string(hide_password=False)
+    try:
+        with Store(app_url) as app:
+            app.save({Branch: pd.DataFrame([{"branch_id": "B1", "name": "一支部"}])})
+            add_account(app, "sec1", "secretary", PASSWORD, branches=["B1"])
+            log_login(app, "sec1", True, "10.0.0.7")
+            assert app.verify_history().count == 3
+            for statement, refusal in (("update audit set actor = 'someone'", "permission denied"),
+                                       ("delete from audit", "permission denied"),
+                                       ("truncate audit", "permission denied"),
+                                       ("alter table audit disable trigger user", "must be owner"),
+                                       ("drop trigger audit_append_only on audit", "must be owner")):
+                with pytest.raises(DBAPIError, match=refusal):
+                    with app.engine.begin() as connection:
+                        connection.execute(text(statement))
+            verdict = app.verify_history()
+            assert verdict.problem is None and verdict.count == 3
+    finally:
+        with owner.begin() as connection:
+            connection.execute(text(f"drop owned by {role}"))  # its grants in this database
+            connection.execute(text(f"drop role {role}"))
+        owner.dispose()

@@ -1,6 +1,7 @@
 """``orglife backup`` / ``orglife restore`` in real processes: consistent while writing, refusals, round trips."""
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 import subprocess
@@ -366,3 +367,31 @@ def test_table_digests_read_content_not_only_row_counts(tmp_path):
     first, second = sqlite_digests(one), sqlite_digests(other)
     assert first["members"][0] == second["members"][0] == 2
     assert first["members"] != second["members"] and first["branches"] == second["branches"]
+
+
+@pytest.mark.postgres
+def test_pg_restore_refuses_a_dump_with_a_rewritten_trail_and_records_an_honest_one(tmp_path, pg_url, capsys):
+    _seed(pg_url, "B1", "B2")
+    honest = tmp_path / "honest.dump"
+    assert cli(capsys, "backup", honest, "--db", pg_url)[0] == 0
+    owner = create_engine(pg_url)
+    with owner.begin() as connection:  # the owner role can lift the triggers
+        connection.execute(text("alter table audit disable trigger user"))
+        connection.execute(text("update audit set actor = 'nobody' where id = 2"))
+        connection.execute(text("alter table audit enable trigger user"))
+    owner.dispose()
+    bad = tmp_path / "bad.dump"
+    assert cli(capsys, "backup", bad, "--db", pg_url)[0] == 0
+    _seed(pg_url, "B3")
+    kept = digests(pg_url)
+    code, _, err = cli(capsys, "restore", bad, "--db", pg_url, "--force")
+    assert code == 2 and "审计记录不完整：编号 2 的记录（" in err and "拒绝恢复，未作任何改动" in err
+    assert digests(pg_url) == kept
+    code, out, _ = cli(capsys, "restore", honest, "--db", pg_url, "--force")
+    assert code == 0 and "备份的审计记录完整（4 条）" in out and "已记入审计记录" in out
+    with Store(pg_url) as store:
+        verdict = store.verify_history()
+        assert verdict.problem is None and verdict.count == 5
+        last = store.history(user=None).iloc[-1]
+        assert last.action == "restore" and last.record_key == str(honest)
+        assert json.loads(last.detail)["audit_before"] == 6

@@ -574,13 +574,13 @@ class Store:
             return audit.history(connection, meeting=meeting, branch=branch, user=user,
                                  branches=self.visible(None, connection), limit=limit)
 
-    def verify_history(self) -> "audit.Verdict":
-        """Walk the whole audit trail's hash chain (``orglife history --verify``): the command line and admins only,
-        as it reads every entry."""
+    def verify_history(self, anchor: str | None = None) -> "audit.Verdict":
+        """Walk the whole audit trail's hash chain (``orglife history --verify``), which must hold ``anchor`` (a
+        hash kept elsewhere) when given: the command line and admins only, as it reads every entry."""
         if self.actor is not None and self.actor.role is not AccountRole.admin:
             raise ScopeError("只有管理员可以核对全部审计记录")
         with self.engine.connect() as connection:
-            return audit.verify(connection)
+            return audit.verify(connection, anchor)
 
     def save(self, batch: dict[type[Record], pd.DataFrame], *, connection: Connection | None = None,
              source: str | None = None):

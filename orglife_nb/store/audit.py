@@ -86,7 +86,7 @@ def seal(row: dict[str, Any], previous: str) -> str:
     at = row["at"]
     fields = [at.isoformat(sep=" ") if isinstance(at, dt.datetime) else at, *(row[name] for name in CHAINED[1:])]
     text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{previous}{text}".encode()).hexdigest()
+    return hashlib.sha256(f"{previous}{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def last_entry(connection: Connection) -> tuple[int, str]:
@@ -133,9 +133,10 @@ class Verdict:
 _WINDOW = 1000  # recent entries an out-of-place link is looked up among (inserted entries)
 
 
-def verify_rows(rows: Iterable[dict[str, Any]]) -> Verdict:
-    """Walk entries in id order (dicts with id, the CHAINED fields, prev_hash and hash) along the chain."""
-    previous, count = GENESIS, 0
+def verify_rows(rows: Iterable[dict[str, Any]], anchor: str | None = None) -> Verdict:
+    """Walk entries in id order (dicts with id, the CHAINED fields, prev_hash and hash) along the chain; ``anchor``:
+    a hash kept elsewhere earlier, which must still be in it (a chain cut or recomputed as a whole is whole too)."""
+    previous, count, anchored = GENESIS, 0, anchor is None
     recent: deque = deque([(GENESIS, None)], maxlen=_WINDOW)  # (hash, entry) of the latest entries
     stream = iter(rows)
     row = next(stream, None)
@@ -146,8 +147,11 @@ def verify_rows(rows: Iterable[dict[str, Any]]) -> Verdict:
         if not (linked and sealed):
             return Verdict(count, previous, *_break(row, following, previous, linked, sealed, recent))
         previous, count = row["hash"], count + 1
+        anchored = anchored or previous == anchor
         recent.append((previous, row))
         row = following
+    if not anchored:
+        return Verdict(count, previous, f"留存的哈希 {anchor} 不在记录链中：审计记录被截短或整条重算过")
     return Verdict(count, previous)
 
 
@@ -181,9 +185,9 @@ def read_chain(connection: Connection) -> Iterator[dict[str, Any]]:
         yield dict(row)
 
 
-def verify(connection: Connection) -> Verdict:
+def verify(connection: Connection, anchor: str | None = None) -> Verdict:
     """Check the whole trail on ``connection``: its chain, then that it was not cut short (``unaccounted``)."""
-    verdict = verify_rows(read_chain(connection))
+    verdict = verify_rows(read_chain(connection), anchor)
     if verdict.problem is None:
         verdict.problem = unaccounted(connection)
     return verdict

@@ -3,13 +3,15 @@
 SQLite: the online backup API (``sqlite3.Connection.backup``) copies the whole file in one step under one read
 snapshot, so the copy is consistent while the forms or an import keep writing (WAL: they do not wait for it).
 Restore copies the backup into a temporary file next to the target, checks it is an orglife store no newer than
-this program, verifies every table (rows and a content checksum) against the backup, upgrades an older schema,
-and only then replaces the target: by renaming when there was none, else through the backup API into the target
-(one transaction on the target, so its open readers see the old or the new store, never half of one). A failed
-restore leaves the old store as it was.
+this program, verifies every table (rows and a content checksum) against the backup and the backup's audit trail
+(its hash chain whole, not cut short: a rewritten backup is refused), upgrades an older schema, and only then
+replaces the target's schema and rows in ONE write transaction on the target (``_swap``): under the store's write
+lock, checked against the copy and recorded in the audit trail before its commit, so writers wait for it, readers
+see the old or the new store, and a failure anywhere leaves the old store as it was.
 
 PostgreSQL: ``pg_dump -Fc`` / ``pg_restore`` (README: 备份与恢复), run here when they are on PATH; the password goes
-to them through PGPASSWORD, never on a command line.
+to them through PGPASSWORD, never on a command line. The dump's audit trail is verified from its COPY text before
+``pg_restore --single-transaction``; the restore's own entry follows in a transaction of its own.
 """
 from __future__ import annotations
 
