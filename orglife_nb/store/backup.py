@@ -195,8 +195,9 @@ def restore(source: str | os.PathLike, db: str | None = None, *, force: bool = F
         if sqlite_digests(temporary) != backed_up:
             raise OrglifeError(f"恢复校验失败：副本与备份 {source} 的内容不一致，未作任何改动")
         chain = _verified_chain(temporary, source)
-        Store(temporary).close()  # an older backup is upgraded here, before it replaces anything
-        restored = sqlite_digests(temporary)
+        with Store(temporary) as opened:  # an older backup is upgraded here, before it replaces anything
+            upgraded = opened.revision != revision
+        restored = sqlite_digests(temporary) if upgraded else backed_up
         _single_file(temporary)
         before = _swap(temporary, target, restored, source)
     except (sqlite3.DatabaseError, SQLAlchemyError) as error:
@@ -209,9 +210,8 @@ def restore(source: str | os.PathLike, db: str | None = None, *, force: bool = F
         raise
     finally:
         _remove(temporary)
-    upgraded = "" if restored["alembic_version"] == backed_up["alembic_version"] else "，已升级结构"
     return (f"已从 {source} 恢复到 {target}：{len(restored) - 1} 张表，共 {_rows(restored)} 行，逐表核对一致"
-            f"{upgraded}；{chain}；已记入审计记录（恢复前 {before['rows_before']} 行）")
+            f"{'，已升级结构' if upgraded else ''}；{chain}；已记入审计记录（恢复前 {before['rows_before']} 行）")
 
 
 def _remove(path: Path) -> None:
