@@ -194,7 +194,7 @@ def restore(source: str | os.PathLike, db: str | None = None, *, force: bool = F
         backed_up = sqlite_digests(source)
         if sqlite_digests(temporary) != backed_up:
             raise OrglifeError(f"恢复校验失败：副本与备份 {source} 的内容不一致，未作任何改动")
-        chain = _verified_chain(temporary, source)
+        chain = _verified_chain(temporary, source, revision)
         with Store(temporary) as opened:  # an older backup is upgraded here, before it replaces anything
             upgraded = opened.revision != revision
         restored = sqlite_digests(temporary) if upgraded else backed_up
@@ -219,16 +219,24 @@ def _remove(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _verified_chain(path: Path, source) -> str:
+def _verified_chain(path: Path, source, revision: str) -> str:
     """Refuse a backup whose audit trail breaks its hash chain; the words for the summary."""
     with _opened(path) as connection:
         found = inspect(connection)
         if not found.has_table("audit") or "hash" not in {c["name"] for c in found.get_columns("audit")}:
-            return _UNCHAINED  # written before the chain existed: nothing to check it against
+            return _unchained(revision, source)
         return _chain_words(audit.verify(connection), source)
 
 
-_UNCHAINED = "备份早于审计记录哈希链，无法核对其审计记录"
+CHAIN_REVISION = "0008"  # the migration that chains the audit trail (revision ids are numbered in order)
+
+
+def _unchained(revision: str, source) -> str:
+    """A backup without the chain: from before it (nothing to check it against), else one that lost it."""
+    if revision >= CHAIN_REVISION:
+        raise OrglifeError(f"备份 {source} 的结构版本为 {revision}，却没有审计记录哈希链（被改动过），"
+                           "拒绝恢复，未作任何改动")
+    return "备份早于审计记录哈希链，无法核对其审计记录"
 
 
 def _chain_words(verdict: "audit.Verdict", source) -> str:
@@ -242,11 +250,11 @@ def _opened(path: Path, *attach: tuple[Path, str]) -> Iterator[Connection]:
     """A plain connection to an SQLite file (no store settings; foreign keys off, so tables can be dropped and
     created in any order) with other files attached; the caller begins and commits."""
     raw = sqlite3.connect(path, timeout=WRITE_WAIT_SECONDS, isolation_level=None)
-    raw.execute("PRAGMA foreign_keys=OFF")
-    for other, name in attach:
-        raw.execute(f"ATTACH DATABASE ? AS {name}", (str(other),))
     engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
     try:
+        raw.execute("PRAGMA foreign_keys=OFF")
+        for other, name in attach:
+            raw.execute(f"ATTACH DATABASE ? AS {name}", (str(other),))
         with engine.connect() as connection:
             yield connection
     finally:
@@ -375,9 +383,10 @@ def _pg_restore(source: Path, url: str, force: bool) -> str:
     match = re.search(r"COPY \S*alembic_version \(version_num\) FROM stdin;\n(\S+)\n", listing)
     if match is None:
         raise OrglifeError(f"备份 {source} 不是 orglife 数据库的 pg_dump 备份（没有结构版本）")
-    _check_revision(match.group(1), source)
+    revision = match.group(1)
+    _check_revision(revision, source)
     chain = _pg_chain(_run([tool, "--data-only", "--table=audit", "-f", "-", str(source)], url,
-                           f"读取备份 {source} "), source)
+                           f"读取备份 {source} "), source, revision)
     with Store(url, upgrade=False) as store:
         rows = sum(store.counts().values()) if store.revision is not None else 0
         with store.engine.connect() as connection:
@@ -396,16 +405,14 @@ def _pg_restore(source: Path, url: str, force: bool) -> str:
             f"已记入审计记录（恢复前 {before['rows_before']} 行）")
 
 
-def _pg_chain(dump: str, source: Path) -> str:
+def _pg_chain(dump: str, source: Path, revision: str) -> str:
     """Verify the audit trail in a pg_restore text of the audit table's data (COPY … FROM stdin)."""
     match = re.search(r"^COPY \S*audit \(([^)]*)\) FROM stdin;\n(.*?)^\\\.$", dump, re.M | re.S)
-    if match is None:
-        raise OrglifeError(f"备份 {source} 不是 orglife 数据库的 pg_dump 备份（没有审计记录表）")
-    names = [name.strip().strip('"') for name in match.group(1).split(",")]
+    names = [name.strip().strip('"') for name in match.group(1).split(",")] if match else []
     if "hash" not in names:
-        return _UNCHAINED
+        return _unchained(revision, source)
     rows = []
-    for line in match.group(2).splitlines():  # in the table's physical order: the chain goes by id
+    for line in match.group(2).split("\n")[:-1]:  # rows end in \n (text may hold U+2028); physical order
         row = dict(zip(names, map(_copy_value, line.split("\t"))))
         rows.append({**row, "id": int(row["id"]), "at": dt.datetime.fromisoformat(row["at"])})
     return _chain_words(audit.verify_rows(sorted(rows, key=lambda row: row["id"])), source)
