@@ -278,3 +278,22 @@ def test_postgresql_app_role_that_does_not_own_the_audit_table(pg_url):
             connection.execute(text(f"drop owned by {role}"))  # its grants in this database
             connection.execute(text(f"drop role {role}"))
         owner.dispose()
+
+
+def test_writers_at_the_same_time_leave_one_whole_chain(db_url):
+    """Each write reads the newest entry once and chains on it under the store's write lock: writers in parallel
+    (threads with their own connections) take turns, and the chain stays one line."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def writer(n: int) -> None:
+        with Store(db_url) as store:
+            for k in range(6):
+                store.save({Branch: pd.DataFrame([{"branch_id": f"T{n}-{k}", "name": f"支部{n}-{k}"}])})
+                log_login(store, "nobody", False, f"10.0.{n}.{k}")
+
+    Store(db_url).close()
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(writer, range(3)))
+    with Store(db_url) as store:
+        verdict = store.verify_history()
+    assert verdict.problem is None and verdict.count == 3 * 6 * 2
