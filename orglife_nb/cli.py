@@ -500,15 +500,27 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
 @click.option("--meeting", default=None, help="一次会议的全部改动")
 @click.option("--branch", default=None, help="一个支部的全部改动")
 @click.option("--user", default=None, help="一个账号做过的全部操作和它的登录、退出（命令行的操作记为“命令行”）")
+@click.option("--verify", is_flag=True, help="核对全部审计记录的哈希链：完整时退出码 0，有被改动、删除或插入的记录时退出码 1")
+@click.option("--anchor", default=None, metavar="哈希", help="与 --verify 同用：此前留存的最新哈希，须仍在记录链中")
 @click.option("--db", default=None, help=DB_HELP)
 @AS_OPTION
-def history(meeting: str | None, branch: str | None, user: str | None, db: str | None, actor: str | None) -> None:
-    """审计记录：谁在何时改了什么（旧值 → 新值）；只能追加，不能修改或删除。"""
+def history(meeting: str | None, branch: str | None, user: str | None, verify: bool, anchor: str | None,
+            db: str | None, actor: str | None) -> None:
+    """审计记录：谁在何时改了什么（旧值 → 新值）；只能追加，不能修改或删除；--verify 核对记录链是否完整。"""
     from .store import using
     from .store.audit import SESSION_ACTIONS, describe, headline
 
-    if sum(x is not None for x in (meeting, branch, user)) != 1:
-        raise OrglifeError("请给出 --meeting、--branch、--user 三者之一")
+    if sum(x is not None for x in (meeting, branch, user)) + verify != 1:
+        raise OrglifeError("请给出 --meeting、--branch、--user 三者之一（或 --verify 核对记录链）")
+    if anchor is not None and not verify:
+        raise OrglifeError("--anchor 只能与 --verify 同用")
+    if verify:
+        with using(db, actor=actor) as store:
+            verdict = store.verify_history(anchor)
+        click.echo(verdict.describe())
+        if verdict.problem is not None:
+            sys.exit(1)
+        return
     with using(db, actor=actor) as store:
         rows = store.history(meeting=meeting, branch=branch, user=None if user == "命令行" else user)
     if user == "命令行":  # logins are stored without an actor too, but are their accounts'

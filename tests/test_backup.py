@@ -1,6 +1,7 @@
 """``orglife backup`` / ``orglife restore`` in real processes: consistent while writing, refusals, round trips."""
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 import subprocess
@@ -27,6 +28,13 @@ def orglife(*args) -> subprocess.CompletedProcess:
 def digests(url: str) -> dict:
     with Store(url) as store, store.engine.connect() as connection:
         return table_digests(connection)
+
+
+def restored_from(target: dict, source: dict) -> bool:
+    """Digests of a restored store against its backup's: every table equal, the audit trail one entry longer (the
+    restore's own)."""
+    target, source = dict(target), dict(source)
+    return target.pop("audit")[0] == source.pop("audit")[0] + 1 and target == source
 
 
 def _demo(url: str) -> None:
@@ -95,7 +103,7 @@ def test_restore_round_trip_refuses_to_overwrite_without_force(tmp_path, demo_st
     done = orglife("restore", tmp_path / "b.db", "--db", target)
     assert done.returncode == 0, done.stderr
     assert "逐表核对一致" in done.stdout
-    assert sqlite_digests(target) == sqlite_digests(source)
+    assert restored_from(sqlite_digests(target), sqlite_digests(source))
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
 
     with Store(target) as store:  # the restored store is changed, then the restore is asked for again
@@ -107,7 +115,7 @@ def test_restore_round_trip_refuses_to_overwrite_without_force(tmp_path, demo_st
     assert sqlite_digests(target) == changed
     forced = orglife("restore", tmp_path / "b.db", "--db", target, "--force")
     assert forced.returncode == 0, forced.stderr
-    assert sqlite_digests(target) == sqlite_digests(source)
+    assert restored_from(sqlite_digests(target), sqlite_digests(source))
 
 
 def test_restore_refuses_a_newer_schema_a_foreign_file_and_a_damaged_backup(tmp_path, demo_store):
@@ -195,8 +203,196 @@ def test_pg_dump_backup_restores_into_a_fresh_database_with_every_table_equal(tm
         done = orglife("restore", dump, "--db", fresh_url, "--force")
         assert done.returncode == 0, done.stderr
         assert f":{password}@" not in done.stdout + done.stderr  # the URL is shown with *** only
-        assert digests(fresh_url) == digests(pg_url)
+        assert restored_from(digests(fresh_url), digests(pg_url))
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'drop database if exists "{fresh}" with (force)'))
         admin.dispose()
+
+
+# ---- honest restores: the backup's audit chain, the restore in the history, all or nothing ------------------------
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    from orglife_nb.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def _seed(url: str, *branches: str) -> None:
+    with Store(url) as store:
+        for branch in branches:
+            store.save({Branch: pd.DataFrame([{"branch_id": branch, "name": f"{branch} 支部", "unit_type": "organ"}]),
+                        Member: pd.DataFrame([{"member_id": f"{branch}-01", "branch_id": branch, "name": "党员",
+                                               "role": "member", "status": "full"}])})
+
+
+def rewritten(backup: Path, name: str, *statements: str) -> Path:
+    """A copy of ``backup`` rewritten by someone who dropped the audit trail's triggers first."""
+    path = backup.with_name(name)
+    path.write_bytes(backup.read_bytes())
+    with sqlite3.connect(path) as connection:
+        connection.execute("drop trigger audit_no_update")
+        connection.execute("drop trigger audit_no_delete")
+        for statement in statements:
+            connection.execute(statement)
+    connection.close()
+    return path
+
+
+@pytest.mark.parametrize("statement, why", [
+    ("update audit set actor = 'nobody' where id = 3", "编号 3 的记录（"),
+    ("delete from audit where id > 5", "审计记录中却没有它"),  # cut to 5 rows: the chain left is whole
+    ("drop table audit", "却没有审计记录哈希链"),
+], ids=["rewritten-entry", "cut-to-5", "no-trail"])
+def test_a_backup_with_a_rewritten_audit_trail_is_refused_and_the_store_kept(tmp_path, capsys, statement, why):
+    store = tmp_path / "store.db"
+    _seed(store, "B1", "B2", "B3", "B4")
+    backup = tmp_path / "b.db"
+    assert cli(capsys, "backup", backup, "--db", store)[0] == 0
+    _seed(store, "B5")
+    kept = sqlite_digests(store)
+    code, _, err = cli(capsys, "restore", rewritten(backup, "bad.db", statement), "--db", store, "--force")
+    assert code == 2 and why in err and "拒绝恢复，未作任何改动" in err
+    assert sqlite_digests(store) == kept
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_honest_restore_is_written_into_the_history(tmp_path, capsys):
+    """Restoring an older backup drops what was written since; the history says so: who, when, from which file,
+    what the store held before (its rows, its audit entries and the newest entry's hash)."""
+    store = tmp_path / "store.db"
+    _seed(store, "B1")
+    backup = tmp_path / "older.db"
+    assert cli(capsys, "backup", backup, "--db", store)[0] == 0
+    _seed(store, "B2")  # written after the backup: the restore takes it away
+    with Store(store) as opened:
+        held = opened.verify_history()
+        rows = sum(opened.counts().values())
+    code, out, _ = cli(capsys, "restore", backup, "--db", store, "--force")
+    assert code == 0 and "备份的审计记录完整（2 条）" in out and "已记入审计记录" in out
+    code, out, _ = cli(capsys, "history", "--user", "命令行", "--db", store)
+    last = out.strip().splitlines()[-3:]
+    assert last[0].split("  ")[1:3] == ["命令行", "恢复备份"] and str(backup) in last[0]
+    assert f"恢复前的行数：{rows + held.count}" in last[1]  # the records and the audit entries
+    assert f"恢复前的审计记录条数：{held.count}" in last[1] and f"恢复前的最新审计哈希：{held.last_hash}" in last[1]
+    code, out, _ = cli(capsys, "history", "--verify", "--db", store)
+    assert code == 0 and out.startswith("审计记录完整：3 条")
+
+
+def test_a_restore_that_fails_at_its_last_write_leaves_the_store_as_it_was(tmp_path, capsys, monkeypatch):
+    from orglife_nb.store import audit
+
+    store = tmp_path / "store.db"
+    _seed(store, "B1")
+    backup = tmp_path / "b.db"
+    assert cli(capsys, "backup", backup, "--db", store)[0] == 0
+    _seed(store, "B2")
+    kept = sqlite_digests(store)
+
+    def disk_full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(audit, "append", disk_full)  # the restore's own entry, after every table was replaced
+    code, _, err = cli(capsys, "restore", backup, "--db", store, "--force")
+    assert code == 2 and "disk is full" in err and "原数据库未改动" in err
+    assert sqlite_digests(store) == kept
+    monkeypatch.undo()
+    with Store(store) as opened:
+        assert opened.verify_history().problem is None and len(opened.read(Branch)) == 2
+
+
+def test_a_restore_while_another_process_writes_is_whole_and_recorded(tmp_path):
+    """The restore takes the store's write lock like every writer: the writer waits, then writes on the restored
+    store (before: "恢复校验失败" and the store replaced all the same)."""
+    db = tmp_path / "live.db"
+    _seed(db, "B1")
+    backup = tmp_path / "b.db"
+    assert orglife("backup", backup, "--db", db).returncode == 0
+    written, stop = SPAWN.Value("i", 0), SPAWN.Event()
+    writer = SPAWN.Process(target=_write_batches, args=(str(db), written, stop))
+    writer.start()
+    try:
+        assert _wait_for(lambda: written.value >= 3)
+        done = orglife("restore", backup, "--db", db, "--force")
+        after_restore = written.value
+        assert _wait_for(lambda: written.value >= after_restore + 2)  # the writer went on, on the restored store
+    finally:
+        stop.set()
+        writer.join(60)
+    assert writer.exitcode == 0
+    assert done.returncode == 0, done.stderr
+    with Store(db) as store:
+        assert store.verify_history().problem is None
+        restores = store.history(user=None)
+        assert (restores.action == "restore").sum() == 1
+        branches = store.read(Branch).branch_id
+        assert "B1" in set(branches) and len(branches) < written.value + 1  # the restore removed earlier batches
+
+
+def test_restore_compares_the_copy_with_the_backup_cell_by_cell(tmp_path, monkeypatch):
+    """A copy that differs from the backup in one cell (same rows everywhere) is refused, the store kept."""
+    from orglife_nb.errors import OrglifeError
+    from orglife_nb.store import backup as backup_module
+
+    store = tmp_path / "store.db"
+    _seed(store, "B1", "B2")
+    backup = tmp_path / "b.db"
+    backup_module.backup(backup, str(store))
+    kept = sqlite_digests(store)
+    real_copy = backup_module._copy
+
+    def altered(source: Path, target: Path) -> None:
+        real_copy(source, target)
+        if ".restore-" in target.name:
+            with sqlite3.connect(target) as connection:
+                connection.execute("update members set name = '别人' where member_id = 'B2-01'")
+            connection.close()
+
+    monkeypatch.setattr(backup_module, "_copy", altered)
+    with pytest.raises(OrglifeError, match="恢复校验失败：副本与备份 .* 的内容不一致，未作任何改动"):
+        backup_module.restore(backup, str(store), force=True)
+    assert sqlite_digests(store) == kept
+
+
+def test_table_digests_read_content_not_only_row_counts(tmp_path):
+    one, other = tmp_path / "one.db", tmp_path / "other.db"
+    _seed(one, "B1", "B2")
+    other.write_bytes(one.read_bytes())
+    with sqlite3.connect(other) as connection:
+        connection.execute("update members set name = '别人' where member_id = 'B2-01'")
+    connection.close()
+    first, second = sqlite_digests(one), sqlite_digests(other)
+    assert first["members"][0] == second["members"][0] == 2
+    assert first["members"] != second["members"] and first["branches"] == second["branches"]
+
+
+@pytest.mark.postgres
+def test_pg_restore_refuses_a_dump_with_a_rewritten_trail_and_records_an_honest_one(tmp_path, pg_url, capsys):
+    _seed(pg_url, "B1", "B2")
+    honest = tmp_path / "honest.dump"
+    assert cli(capsys, "backup", honest, "--db", pg_url)[0] == 0
+    owner = create_engine(pg_url)
+    with owner.begin() as connection:  # the owner role can lift the triggers
+        connection.execute(text("alter table audit disable trigger user"))
+        connection.execute(text("update audit set actor = 'nobody' where id = 2"))
+        connection.execute(text("alter table audit enable trigger user"))
+    owner.dispose()
+    bad = tmp_path / "bad.dump"
+    assert cli(capsys, "backup", bad, "--db", pg_url)[0] == 0
+    _seed(pg_url, "B3")
+    kept = digests(pg_url)
+    code, _, err = cli(capsys, "restore", bad, "--db", pg_url, "--force")
+    assert code == 2 and "审计记录不完整：编号 2 的记录（" in err and "拒绝恢复，未作任何改动" in err
+    assert digests(pg_url) == kept
+    code, out, _ = cli(capsys, "restore", honest, "--db", pg_url, "--force")
+    assert code == 0 and "备份的审计记录完整（4 条）" in out and "已记入审计记录" in out
+    with Store(pg_url) as store:
+        verdict = store.verify_history()
+        assert verdict.problem is None and verdict.count == 5
+        last = store.history(user=None).iloc[-1]
+        assert last.action == "restore" and last.record_key == str(honest)
+        assert json.loads(last.detail)["audit_before"] == 6

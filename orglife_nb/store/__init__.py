@@ -28,7 +28,7 @@ from ..models import RECORDS, Ballot, Record, fields_of
 from . import audit
 from .review import check_unlocked, read as read_review_rows
 from .schema import REVIEWS, ROW_ID, TABLES, metadata, table_of
-from .scope import Account, ScopeError, acting_as, check_write, redact, visible
+from .scope import Account, AccountRole, ScopeError, acting_as, check_write, redact, visible
 
 DEFAULT_DB = "orglife.db"
 # Reading more branches than this (or all) from an SQLite file goes through ADBC/Arrow in a child process; a few
@@ -192,7 +192,7 @@ def _busy(error: OperationalError) -> bool:
 
 
 def newest_migration() -> str:
-    """The head revision as the newest migration file names it (``0008_ballot_spent.py`` → 0008: the ids are
+    """The head revision as the newest migration file names it (``0009_audit_chain.py`` → 0009: the ids are
     numbered in order, tests/test_store.py holds them to alembic's head). An up-to-date store opens on it without
     importing alembic (~0.35 s of every command)."""
     return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*.py"))
@@ -583,6 +583,14 @@ class Store:
                 self._check_rows_scope(connection, {"meeting_id": meeting})
             return audit.history(connection, meeting=meeting, branch=branch, user=user,
                                  branches=self.visible(None, connection), limit=limit)
+
+    def verify_history(self, anchor: str | None = None) -> "audit.Verdict":
+        """Walk the whole audit trail's hash chain (``orglife history --verify``), which must hold ``anchor`` (a
+        hash kept elsewhere) when given: the command line and admins only, as it reads every entry."""
+        if self.actor is not None and self.actor.role is not AccountRole.admin:
+            raise ScopeError("只有管理员可以核对全部审计记录")
+        with self.engine.connect() as connection:
+            return audit.verify(connection, anchor)
 
     def save(self, batch: dict[type[Record], pd.DataFrame], *, connection: Connection | None = None,
              source: str | None = None):

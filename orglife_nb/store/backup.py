@@ -3,29 +3,37 @@
 SQLite: the online backup API (``sqlite3.Connection.backup``) copies the whole file in one step under one read
 snapshot, so the copy is consistent while the forms or an import keep writing (WAL: they do not wait for it).
 Restore copies the backup into a temporary file next to the target, checks it is an orglife store no newer than
-this program, verifies every table (rows and a content checksum) against the backup, upgrades an older schema,
-and only then replaces the target: by renaming when there was none, else through the backup API into the target
-(one transaction on the target, so its open readers see the old or the new store, never half of one). A failed
-restore leaves the old store as it was.
+this program, verifies every table (rows and a content checksum) against the backup and the backup's audit trail
+(its hash chain whole, not cut short: a rewritten backup is refused), upgrades an older schema, and only then
+replaces the target's schema and rows in ONE write transaction on the target (``_swap``): under the store's write
+lock, checked against the copy and recorded in the audit trail before its commit, so writers wait for it, readers
+see the old or the new store, and a failure anywhere leaves the old store as it was.
 
 PostgreSQL: ``pg_dump -Fc`` / ``pg_restore`` (README: 备份与恢复), run here when they are on PATH; the password goes
-to them through PGPASSWORD, never on a command line.
+to them through PGPASSWORD, never on a command line. The dump's audit trail is verified from its COPY text before
+``pg_restore --single-transaction``; the restore's own entry follows in a transaction of its own.
 """
 from __future__ import annotations
 
+import datetime as dt
+import getpass
 import hashlib
 import os
 import re
 import shutil
 import sqlite3
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import Connection, MetaData, create_engine, select
+from sqlalchemy import Connection, MetaData, create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 
 from ..errors import OrglifeError
-from . import MIGRATIONS, Store, _display, _known, existing_url, resolve_url
+from . import MIGRATIONS, WRITE_WAIT_SECONDS, Store, _display, _known, _reason, audit, existing_url, resolve_url
 
 README_RECIPE = "请按 README“备份与恢复”一节用 pg_dump -Fc / pg_restore 操作"
 
@@ -176,7 +184,8 @@ def restore(source: str | os.PathLike, db: str | None = None, *, force: bool = F
         raise OrglifeError(f"数据库文件所在目录不存在：{target.parent}")
     revision = _sqlite_revision(source, "备份文件")
     _check_revision(revision, source)
-    if target.exists() and not force:
+    existed = target.exists()
+    if existed and not force:
         _refuse_overwrite(_stored_rows(target), target)
     temporary = _temporary(target, "restore")
     try:
@@ -185,23 +194,127 @@ def restore(source: str | os.PathLike, db: str | None = None, *, force: bool = F
         backed_up = sqlite_digests(source)
         if sqlite_digests(temporary) != backed_up:
             raise OrglifeError(f"恢复校验失败：副本与备份 {source} 的内容不一致，未作任何改动")
-        Store(temporary).close()  # an older backup is upgraded here, before it replaces anything
-        restored = sqlite_digests(temporary)
+        chain = _verified_chain(temporary, source, revision)
+        with Store(temporary) as opened:  # an older backup is upgraded here, before it replaces anything
+            upgraded = opened.revision != revision
+        restored = sqlite_digests(temporary) if upgraded else backed_up
         _single_file(temporary)
-        if target.exists():
-            _copy(temporary, target)
-            if sqlite_digests(target) != restored:
-                raise OrglifeError(f"恢复校验失败：{target} 与备份内容不一致")
-        else:
-            os.replace(temporary, target)
-    except sqlite3.DatabaseError as error:
-        raise OrglifeError(f"无法写入数据库 {target}（{error}），原数据库未改动") from None
+        before = _swap(temporary, target, restored, source)
+    except (sqlite3.DatabaseError, SQLAlchemyError) as error:
+        if not existed:
+            _remove(target)
+        raise OrglifeError(f"无法写入数据库 {target}（{_reason(error)}），原数据库未改动") from None
+    except OrglifeError:
+        if not existed:
+            _remove(target)
+        raise
     finally:
-        for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
-            leftover.unlink(missing_ok=True)
-    upgraded = "" if restored["alembic_version"] == backed_up["alembic_version"] else "，已升级结构"
+        _remove(temporary)
     return (f"已从 {source} 恢复到 {target}：{len(restored) - 1} 张表，共 {_rows(restored)} 行，逐表核对一致"
-            f"{upgraded}")
+            f"{'，已升级结构' if upgraded else ''}；{chain}；已记入审计记录（恢复前 {before['rows_before']} 行）")
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        leftover.unlink(missing_ok=True)
+
+
+def _verified_chain(path: Path, source, revision: str) -> str:
+    """Refuse a backup whose audit trail breaks its hash chain; the words for the summary."""
+    with _opened(path) as connection:
+        found = inspect(connection)
+        if not found.has_table("audit") or "hash" not in {c["name"] for c in found.get_columns("audit")}:
+            return _unchained(revision, source)
+        return _chain_words(audit.verify(connection), source)
+
+
+CHAIN_REVISION = "0009"  # the migration that chains the audit trail (revision ids are numbered in order)
+
+
+def _unchained(revision: str, source) -> str:
+    """A backup without the chain: from before it (nothing to check it against), else one that lost it."""
+    if revision >= CHAIN_REVISION:
+        raise OrglifeError(f"备份 {source} 的结构版本为 {revision}，却没有审计记录哈希链（被改动过），"
+                           "拒绝恢复，未作任何改动")
+    return "备份早于审计记录哈希链，无法核对其审计记录"
+
+
+def _chain_words(verdict: "audit.Verdict", source) -> str:
+    if verdict.problem is not None:
+        raise OrglifeError(f"备份 {source} 的{verdict.describe()}，拒绝恢复，未作任何改动")
+    return f"备份的审计记录完整（{verdict.count} 条）"
+
+
+@contextmanager
+def _opened(path: Path, *attach: tuple[Path, str]) -> Iterator[Connection]:
+    """A plain connection to an SQLite file (no store settings; foreign keys off, so tables can be dropped and
+    created in any order) with other files attached; the caller begins and commits."""
+    raw = sqlite3.connect(path, timeout=WRITE_WAIT_SECONDS, isolation_level=None)
+    engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
+    try:
+        raw.execute("PRAGMA foreign_keys=OFF")
+        for other, name in attach:
+            raw.execute(f"ATTACH DATABASE ? AS {name}", (str(other),))
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+        raw.close()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _swap(temporary: Path, target: Path, restored: dict, source: Path) -> dict:
+    """Replace everything in ``target`` by ``temporary``'s schema and rows in ONE write transaction on the target
+    (the store's write lock, as every writer takes it: a form or import saving meanwhile waits and then writes on
+    the restored store), check it against ``restored`` and record the restore in its audit trail before the
+    commit. Anything wrong rolls back: the target is then as it was. Readers see the old store or the new one."""
+    with _opened(target, (temporary, "restored")) as connection:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        before = _held(connection)
+        master = "SELECT type, name, sql FROM {}.sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL"
+        for kind, name, _ in connection.exec_driver_sql(master.format("main")).all():
+            if kind in ("table", "view"):  # indexes and triggers go with their tables
+                connection.exec_driver_sql(f"DROP {kind.upper()} IF EXISTS main.{_quoted(name)}")
+        objects = connection.exec_driver_sql(master.format("restored")).all()
+        for kind, name, sql in objects:
+            if kind == "table":
+                connection.exec_driver_sql(sql)
+                connection.exec_driver_sql(f"INSERT INTO main.{_quoted(name)} SELECT * FROM restored.{_quoted(name)}")
+        for kind, name, sql in objects:
+            if kind != "table":
+                connection.exec_driver_sql(sql)
+        if table_digests(connection) != restored:
+            raise OrglifeError(f"恢复校验失败：写入 {target} 的内容与备份不一致，已撤销，原数据库未改动")
+        audit.append(connection, None, [_restore_entry(source, before)])
+        connection.commit()
+    return before
+
+
+def _held(connection: Connection) -> dict:
+    """What the target holds before a restore (for the restore's audit entry): rows, audit entries, newest hash."""
+    reflected = MetaData()
+    reflected.reflect(connection)
+    counts = {name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+              for name, table in reflected.tables.items() if name != "alembic_version"}
+    held = {"rows_before": sum(counts.values()), "audit_before": counts.get("audit", 0)}
+    if "audit" in reflected.tables and "hash" in reflected.tables["audit"].c:
+        held["hash_before"] = audit.last_entry(connection)[1]
+    return held
+
+
+def _restore_entry(source: Path, before: dict) -> dict:
+    """The restore in the history: from which file, by which system user, what the store held before."""
+    return audit.entry("restore", key=str(source), detail={"os_user": _os_user(), **before})
+
+
+def _os_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in this environment (a container without a passwd entry)
+        return None
 
 
 def _stored_rows(target: Path) -> int:
@@ -270,15 +383,46 @@ def _pg_restore(source: Path, url: str, force: bool) -> str:
     match = re.search(r"COPY \S*alembic_version \(version_num\) FROM stdin;\n(\S+)\n", listing)
     if match is None:
         raise OrglifeError(f"备份 {source} 不是 orglife 数据库的 pg_dump 备份（没有结构版本）")
-    _check_revision(match.group(1), source)
+    revision = match.group(1)
+    _check_revision(revision, source)
+    chain = _pg_chain(_run([tool, "--data-only", "--table=audit", "-f", "-", str(source)], url,
+                           f"读取备份 {source} "), source, revision)
     with Store(url, upgrade=False) as store:
         rows = sum(store.counts().values()) if store.revision is not None else 0
+        with store.engine.connect() as connection:
+            before = _held(connection)
     if not force:
         _refuse_overwrite(rows, _display(url))
     # one transaction: a failing restore leaves the database as it was
     _run([tool, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
           "-d", make_url(url).database, str(source)], url, "pg_restore 恢复")
     with Store(url) as store:  # upgrades an older backup
+        with store.transaction() as connection:
+            store.log(connection, [_restore_entry(source, before)])
         with store.engine.connect() as connection:
             digests = table_digests(connection)
-    return f"已从 {source} 恢复到 {_display(url)}：{len(digests) - 1} 张表，共 {_rows(digests)} 行"
+    return (f"已从 {source} 恢复到 {_display(url)}：{len(digests) - 1} 张表，共 {_rows(digests)} 行；{chain}；"
+            f"已记入审计记录（恢复前 {before['rows_before']} 行）")
+
+
+def _pg_chain(dump: str, source: Path, revision: str) -> str:
+    """Verify the audit trail in a pg_restore text of the audit table's data (COPY … FROM stdin)."""
+    match = re.search(r"^COPY \S*audit \(([^)]*)\) FROM stdin;\n(.*?)^\\\.$", dump, re.M | re.S)
+    names = [name.strip().strip('"') for name in match.group(1).split(",")] if match else []
+    if "hash" not in names:
+        return _unchained(revision, source)
+    rows = []
+    for line in match.group(2).split("\n")[:-1]:  # rows end in \n (text may hold U+2028); physical order
+        row = dict(zip(names, map(_copy_value, line.split("\t"))))
+        rows.append({**row, "id": int(row["id"]), "at": dt.datetime.fromisoformat(row["at"])})
+    return _chain_words(audit.verify_rows(sorted(rows, key=lambda row: row["id"])), source)
+
+
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _copy_value(text: str) -> str | None:
+    """One field of PostgreSQL's COPY text format: \\N is NULL, backslash escapes the rest."""
+    if text == "\\N":
+        return None
+    return re.sub(r"\\(.)", lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), text)

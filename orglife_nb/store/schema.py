@@ -132,7 +132,8 @@ ACCOUNT_BRANCHES = Table(
 )
 
 # The audit trail: appended by every change, never changed (the migration adds triggers that refuse UPDATE and
-# DELETE on both backends, so not even a direct SQL session through the app's own connection can rewrite it).
+# DELETE on both backends), and chained: ``hash`` is SHA-256 over the entry and ``prev_hash``, the hash of the entry
+# before it (audit.seal), so whoever gets past the triggers still cannot change, remove or insert an entry unseen.
 AUDIT = Table(
     "audit", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -144,6 +145,8 @@ AUDIT = Table(
     Column("branch_id", String(64), nullable=True),
     Column("meeting_id", String(64), nullable=True),
     Column("detail", Text, nullable=True),  # JSON: old → new values, counts, reasons
+    Column("prev_hash", String(64), nullable=True),  # NULL only in an entry someone slipped in
+    Column("hash", String(64), nullable=True),
     Index("ix_audit_branch_id", "branch_id"),
     Index("ix_audit_meeting_id", "meeting_id"),
     Index("ix_audit_actor", "actor"),
