@@ -854,3 +854,7 @@ def _echo_checks(target, echo) -> None:
     per_rule = findings.groupby(["rule", "severity"], sort=False).size()
     for (rule, severity), number in sorted(per_rule.items(), key=lambda item: order[item[0][0]]):
         echo(f"  {rule}  {SEVERITY_LABELS[severity]} {int(number)}")
+    today = dt.date.today()
+    if today != DEMO_AS_OF:  # the same store counts differently on another day: say which day each uses
+        echo(f"以上按演示基准日 {DEMO_AS_OF.isoformat()} 检查；orglife check、orglife status 和录入表单默认以今天"
+             f"（{today.isoformat()}）为检查日期，结果会不同。要得到与上面相同的结果，请加 --as-of {DEMO_AS_OF.isoformat()}。")

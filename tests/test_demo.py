@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from orglife_nb import demo
+from orglife_nb.demo import DEMO_AS_OF
 from orglife_nb.cli import main
 from orglife_nb.models import (GROUP, RECORDS, SUPERIOR, BRANCH_LEADERSHIP, Attendance, Ballot, Branch, Criticism,
                                Material, Meeting, Member, Opinion, Rating, Rectification, Response, Talk, UnitType,
@@ -311,6 +312,9 @@ def test_demo_command(tmp_path, capsys):
         text = printed[reports] = capsys.readouterr().out
         assert (out / "demo.db").exists()
         assert "演示数据库" in text and "支部 14" in text and UnitType.organ.label in text and "民主生活会" in text
+        # which day the printed counts are as of, and how to get the same from orglife check (issue 28.8)
+        assert f"检查结果（截至 {DEMO_AS_OF.isoformat()}）" in text
+        assert f"今天（{dt.date.today().isoformat()}）为检查日期" in text and f"--as-of {DEMO_AS_OF.isoformat()}" in text
         with Store(out / "demo.db") as store:
             assert store.counts()[Branch] == 14
     # the first run wrote one report per branch, the summary and the index whose path it printed
