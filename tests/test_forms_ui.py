@@ -325,3 +325,19 @@ def test_a_closed_page_gives_its_kernel_back_and_an_open_one_keeps_it(tmp_path, 
         left = wait_for(1, server)
         assert left == both - pool  # the page's kernel went; the pool's stayed
         open_app(browser.new_page(), server)  # and still serves the next visitor
+
+
+def test_every_field_is_named_by_its_label(server, page: Page):
+    """Each input's header is its <label for=…>: screen readers announce it, and get_by_label finds the input."""
+    from orglife_nb.models import fields_of
+
+    open_app(page, server)
+    form = page.locator(".f-meetings")
+    shown = [spec for spec in fields_of(Meeting) if form.locator(f".f-meetings-{spec.name.replace('_', '-')}").count()]
+    assert len(shown) >= 8
+    for spec in shown:
+        named = form.get_by_label(re.compile("^" + re.escape(spec.header) + r"\*?$"))
+        expect(named).to_have_count(1)
+        assert named.evaluate("e => ['INPUT', 'SELECT', 'TEXTAREA'].includes(e.tagName)"), spec.header
+    form.get_by_label("主题").fill("用标签找到的主题")
+    expect(form.locator(".f-meetings-topic input")).to_have_value("用标签找到的主题")

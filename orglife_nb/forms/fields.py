@@ -51,15 +51,19 @@ class FieldInput:
         self.error: str | None = None
         self._listeners: list[Callable[[], None]] = []
         mark = "<span class='f-required' title='必填'>*</span>" if spec.required else ""
-        self.label = w.HTML(f"<span title='{esc(spec.note)}'>{esc(spec.header)}</span>{mark}",
-                            layout=w.Layout(width="130px"))
         self.input = self._make_input(choices)
+        # the header is the input's own description: ipywidgets renders it as a <label for=…> of the input, so the
+        # field has an accessible name (screen readers; Playwright's get_by_label) and a click on it focuses it
+        self.input.description = f"{esc(spec.header)}{mark}"
+        self.input.description_allow_html = True
+        self.input.tooltip = spec.note or None
+        self.input.style.description_width = "130px"
         self.input.add_class(f"{prefix}-{css_name(spec)}")
         self.input.add_class("f-input")
         self.message = w.HTML("", layout=w.Layout(min_width="160px"))
         self.message.add_class("f-error")
         self.message.add_class(f"{prefix}-{css_name(spec)}-error")
-        self.box = w.HBox([self.label, self.input, self.message])
+        self.box = w.HBox([self.input, self.message])
         self.input.observe(self._changed, "value")
         self.validate()
 
@@ -73,10 +77,10 @@ class FieldInput:
         if choices is not None:
             empty = "（请选择）" if spec.required else "（未填）"
             return w.Dropdown(options=[(empty, EMPTY)] + list(choices), value=EMPTY,
-                              layout=w.Layout(width="260px"))
-        layout = w.Layout(width="260px")
+                              layout=w.Layout(width="390px"))
+        layout = w.Layout(width="390px")  # the 130px label now sits inside the widget, before its 260px input
         if spec.kind == "text" and spec.name in _LONG_TEXT:
-            return w.Textarea(value=EMPTY, continuous_update=True, layout=w.Layout(width="260px", height="60px"))
+            return w.Textarea(value=EMPTY, continuous_update=True, layout=w.Layout(width="390px", height="60px"))
         return w.Text(value=EMPTY, placeholder=_HINTS.get(spec.kind, ""), continuous_update=True, layout=layout)
 
     # ---- value ------------------------------------------------------------------------------------------------
