@@ -341,3 +341,19 @@ def test_every_field_is_named_by_its_label(server, page: Page):
         assert named.evaluate("e => ['INPUT', 'SELECT', 'TEXTAREA'].includes(e.tagName)"), spec.header
     form.get_by_label("主题").fill("用标签找到的主题")
     expect(form.locator(".f-meetings-topic input")).to_have_value("用标签找到的主题")
+
+
+def test_on_a_phone_no_tab_scrolls_the_page_sideways(server, page: Page):
+    """390 px wide (a phone): one column, pickers and fields full width; no tab makes the page scroll sideways."""
+    from orglife_nb.forms.app import TABS
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_app(page, server)
+    widths = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    for title, _ in TABS:
+        tab(page, title)
+        page.wait_for_timeout(300)  # the tab's form is built on first opening
+        scroll, client = page.evaluate(widths)
+        assert scroll <= client, (title, scroll, client)
+    meeting = page.locator(".f-meeting select").bounding_box()
+    assert meeting["x"] >= 0 and meeting["x"] + meeting["width"] <= 390  # the meeting picker is on the screen

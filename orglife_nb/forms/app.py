@@ -83,8 +83,13 @@ class FormsApp:
             self.refresh_guidance()
         self.header = w.HTML(_header(self.session))
         side = w.VBox([w.HTML("<h3>实时提示</h3>"), self.guidance], layout=w.Layout(width="42%"))
-        self.widget = w.VBox([self.header, self.failure, w.HBox([self.branch, self.meeting]), self.review.widget,
-                              w.HBox([w.Box([self.tabs], layout=w.Layout(width="58%")), side])])
+        side.add_class("f-main--side")
+        form = w.Box([self.tabs], layout=w.Layout(width="58%"))
+        form.add_class("f-main--form")
+        choice, main = w.HBox([self.branch, self.meeting]), w.HBox([form, side])
+        choice.add_class("f-choice")
+        main.add_class("f-main")
+        self.widget = w.VBox([self.header, self.failure, choice, self.review.widget, main])
         self.widget.add_class("orglife-forms")
 
     def _show_failure(self, html: str) -> None:

@@ -30,6 +30,28 @@ STYLE = """<style>
 .orglife-forms .f-status th,.orglife-forms .f-status td{border:1px solid #ccc;padding:2px 5px}
 .orglife-forms .lm-TabBar-content{flex-wrap:wrap}
 .orglife-forms .lm-TabBar-tab{flex:0 0 auto !important;min-width:0 !important;max-width:none !important}
+/* a phone (below 700px): one column; pickers, fields and hints full width with labels above; wide tables scroll in
+   their own box, never the page (the widgets' sizes are inline styles: hence !important) */
+@media (max-width:700px){
+.orglife-forms{max-width:100vw;overflow-x:hidden}
+.orglife-forms .f-choice,.orglife-forms .f-main{flex-direction:column !important;align-items:stretch !important}
+.orglife-forms .f-main>.f-main--form,.orglife-forms .f-main>.f-main--side,
+.orglife-forms .widget-tab,.orglife-forms .lm-TabPanel-stackedpanel,.orglife-forms .lm-TabPanel-stackedpanel>*{
+  width:100% !important;max-width:100% !important;min-width:0 !important;box-sizing:border-box}
+.orglife-forms .widget-hbox{flex-wrap:wrap;max-width:100%}
+.orglife-forms .widget-inline-hbox{flex-direction:column !important;align-items:stretch !important;
+  width:auto !important;max-width:100% !important;height:auto !important;margin-right:0 !important}
+.orglife-forms .widget-inline-hbox>.widget-label{width:auto !important;max-width:none !important;
+  text-align:left !important;line-height:1.4;height:auto}
+.orglife-forms .widget-inline-hbox>input,.orglife-forms .widget-inline-hbox>select,
+.orglife-forms .widget-inline-hbox>textarea{width:100% !important;min-width:0 !important;box-sizing:border-box;
+  flex:0 0 auto !important}
+.orglife-forms .widget-inline-hbox>select,.orglife-forms .widget-inline-hbox>input{height:32px !important}
+.orglife-forms .widget-html,.orglife-forms .widget-html-content{max-width:100%;min-width:0 !important}
+.orglife-forms .orglife-guidance,.orglife-forms .f-status,.orglife-forms .f-history,.orglife-forms .g-talks{
+  max-width:100%;overflow-x:auto}
+.orglife-forms .widget-button{max-width:100%}
+}
 </style>"""
 
 
