@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from xml.parsers import expat
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from typing import IO, Callable
+from xml.parsers import expat
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -109,7 +109,7 @@ class SheetScan:
         rows_first = _attribute_first(a, row_elements, 4)
         if len(cells_first) < len(cell_tags) or len(rows_first) < len(row_elements) or _prefixed(a, buffer, lt, end):
             raise _Irregular
-        cells, row_tags = self._extent(a, buffer, np.concatenate([cells_first, rows_first]))
+        cells, row_tags = self._extent(a, np.concatenate([cells_first, rows_first]))
         if cells < len(cell_tags) or row_tags < len(row_elements):  # an r="…" that names no cell or row
             raise _Irregular
         formulas = lt[(name == 0x66) & closed]  # <f …>
@@ -126,7 +126,7 @@ class SheetScan:
                     if row:
                         self.hidden_rows.append(int(row.group(1)))
 
-    def _extent(self, a: np.ndarray, buffer: bytes, starts: np.ndarray) -> tuple[int, int]:
+    def _extent(self, a: np.ndarray, starts: np.ndarray) -> tuple[int, int]:
         """The farthest row and column named by the r="…" values (cells: letters and digits; rows: digits only)
         beginning at ``starts``; returns how many of them name a cell and how many a row."""
         columns = np.ascontiguousarray(_windows(a, starts, _WINDOW).T).astype(np.int32)  # a row per byte position
