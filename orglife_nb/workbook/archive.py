@@ -14,9 +14,9 @@ error, not in memory), and each of our sheets' XML is scanned in chunks for
 and ``xl/workbook.xml`` for hidden sheets. The limits are in README.md ("导入限制").
 
 calamine finds elements by their local name, whatever their prefix or namespace (``<x:c>`` is a cell), and places
-a cell or row without ``r="…"`` after the one before it. The byte scan reads the layout every common writer uses
-(unprefixed elements, ``r`` first); a sheet that departs from it anywhere is read again with a real XML parser,
-element by element, the way calamine reads it (``_parse``).
+a cell or row without ``r="…"`` after the one before it. The byte scan takes element prefixes off and reads the
+layout every common writer uses (``r`` first); a sheet that departs from it anywhere is read again with a real XML
+parser, element by element, the way calamine reads it (``_parse``).
 """
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ _WINDOW = _MAX_LETTERS + 1 + _MAX_DIGITS + 1
 _LAST_COLUMN = 18_278  # ZZZ: the farthest column three letters name
 _BIG = 2**31 - 1  # int32: every array of the scan is int32 (half the memory traffic of int64)
 _PREFIX_SPAN = 8  # bytes after a "<" looked at together for the end of an element's name
+_MAX_PREFIXES = 4  # prefixes taken off one piece of a sheet before it is parsed instead
+_COLON_BLOCK = 65_536  # colons looked at together
 _NAME_ENDS = b' \t\r\n>/"\'=!?<'  # bytes that end an element's name (or show a "<" opens no element)
 _NAME_END = np.zeros(256, bool)
 _NAME_END[list(_NAME_ENDS)] = True
@@ -95,19 +97,29 @@ class SheetScan:
     # ---- the scan of one piece of XML: ``buffer[:end]`` holds whole cells (see ``_inflate``) ------------------
 
     def feed(self, buffer: bytes, end: int) -> None:
-        a = np.frombuffer(buffer, np.uint8)
-        # every tag start once: which kinds of element this piece has (cells, rows, formulas, merged ranges)
-        lt = np.flatnonzero(a[:max(0, min(end, len(a) - 2))] == 0x3C)
+        for _ in range(_MAX_PREFIXES + 1):
+            a = np.frombuffer(buffer, np.uint8)
+            # every tag start once: which kinds of element this piece has (cells, rows, formulas, merged ranges)
+            lt = np.flatnonzero(a[:max(0, min(end, len(a) - 2))] == 0x3C)
+            prefix = _prefix(a, buffer, lt, end)
+            if prefix is None:
+                return self._scan(buffer, end, a, lt)
+            # calamine reads <x:c> as <c>, whatever x stands for: the same piece without the prefix
+            piece = buffer[:end].replace(b"<" + prefix + b":", b"<").replace(b"</" + prefix + b":", b"</")
+            buffer, end = piece + buffer[end:], len(piece)
+        raise _Irregular  # more prefixes than a writer uses: parsed instead
+
+    def _scan(self, buffer: bytes, end: int, a: np.ndarray, lt: np.ndarray) -> None:
         name, after = a[lt + 1], a[lt + 2]
         closed = (after == 0x20) | (after == 0x3E) | (after == 0x2F) | (after == 0x0A) | (after == 0x09)
         cell_tags = lt[(name == 0x63) & closed]  # <c …>
         row_elements = lt[(name == 0x72) & (after == 0x6F)]
         row_elements = row_elements[a.take(row_elements + 3, mode="clip") == 0x77]  # <row …>
-        # Excel, WPS, LibreOffice and openpyxl write r="…" first: <c r="A1" …>, <row r="1" …>, and no prefixes.
-        # Then the values start at fixed offsets; any other layout is parsed instead (``_parse``)
+        # Excel, WPS, LibreOffice and openpyxl write r="…" first: <c r="A1" …>, <row r="1" …>. Then the values
+        # start at fixed offsets; any other layout (r= later or missing) is parsed instead (``_parse``)
         cells_first = _attribute_first(a, cell_tags, 2)
         rows_first = _attribute_first(a, row_elements, 4)
-        if len(cells_first) < len(cell_tags) or len(rows_first) < len(row_elements) or _prefixed(a, buffer, lt, end):
+        if len(cells_first) < len(cell_tags) or len(rows_first) < len(row_elements):
             raise _Irregular
         cells, row_tags = self._extent(a, np.concatenate([cells_first, rows_first]))
         if cells < len(cell_tags) or row_tags < len(row_elements):  # an r="…" that names no cell or row
@@ -235,25 +247,25 @@ def _windows(a: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return np.vstack([window, sliding_window_view(padded, width)[starts[~inside]]])
 
 
-def _prefixed(a: np.ndarray, buffer: bytes, lt: np.ndarray, end: int) -> bool:
-    """Whether an element the scan looks for (a cell, row, formula, value, merged range) has a prefixed name in
-    ``a[:end]`` (``<x:c``): a colon reached from the "<" before it through name characters only (``lt``: every
-    "<" of the piece). Colons elsewhere (in values, in attributes such as x14ac:dyDescent) sit after a space, quote
-    or ">"; prefixed elements of other names (Excel's <mc:AlternateContent>, <x14:dataValidation>) do no harm."""
-    colons = np.flatnonzero(a[:end] == 0x3A)
-    before = np.searchsorted(lt, colons) - 1
-    colons, opener = colons[before >= 0], lt[before[before >= 0]]
-    if not len(colons):
-        return False
-    # the first bytes after each "<" tell most colons apart at once; the few left are looked at one by one
-    ends = _NAME_END[_windows(a, opener + 1, _PREFIX_SPAN)]
-    first_end = np.where(ends.any(axis=1), ends.argmax(axis=1), _PREFIX_SPAN)
-    candidates = opener[first_end >= np.minimum(colons - opener - 1, _PREFIX_SPAN)]
-    for start in np.unique(candidates).tolist():
-        name = _QNAME.match(buffer, start + 1).group()
-        if b":" in name and name.rpartition(b":")[2] in _SCANNED:
-            return True
-    return False
+def _prefix(a: np.ndarray, buffer: bytes, lt: np.ndarray, end: int) -> bytes | None:
+    """The prefix of the first element in ``a[:end]`` that the scan looks for (a cell, row, formula, value, merged
+    range) and that has one (b"x" for ``<x:c``); None when none has (``lt``: every "<" of the piece). A prefix is a
+    colon reached from the "<" before it through name characters only: colons elsewhere (in values, in attributes
+    such as x14ac:dyDescent) sit after a space, quote or ">"; prefixed elements of other names (Excel's
+    <mc:AlternateContent>, <x14:dataValidation>) do no harm."""
+    everywhere = np.flatnonzero(a[:end] == 0x3A)
+    for block in range(0, len(everywhere), _COLON_BLOCK):  # in document order: a prefixed sheet ends at once
+        colons = everywhere[block:block + _COLON_BLOCK]
+        before = np.searchsorted(lt, colons) - 1
+        colons, opener = colons[before >= 0], lt[before[before >= 0]]
+        # the first bytes after each "<" tell most colons apart at once; the few left are looked at one by one
+        ends = _NAME_END[_windows(a, opener + 1, _PREFIX_SPAN)]
+        first_end = np.where(ends.any(axis=1), ends.argmax(axis=1), _PREFIX_SPAN)
+        for start in opener[first_end >= np.minimum(colons - opener - 1, _PREFIX_SPAN)].tolist():
+            prefix, _, local = _QNAME.match(buffer, start + 1).group().rpartition(b":")
+            if prefix and local in _SCANNED:
+                return prefix
+    return None
 
 
 class _Walk:
