@@ -461,6 +461,10 @@ def test_look_alike_ids_are_normalised_in_id_and_reference_columns(tmp_path, sto
     set_cell(sheets, "谈心谈话", 2, "谈话人", LOOK_ALIKES[4])
     set_cell(sheets, "批评", 2, "发言人", LOOK_ALIKES[5])
     set_cell(sheets, "支部", 2, "支部编号", "００１")
+    # rows 2 and 3 of 出席 are one row once normalised: M001 twice in G1's attendance
+    code, out, _ = run(capsys, "import", save_xlsx(tmp_path / "twice.xlsx", sheets), "--db", stored)
+    assert code == 2 and "出席 · 第 3 行 · 会议编号 · “G1” · 与第 2 行完全相同" in out, out
+    set_cell(sheets, "出席", 3, "出席情况", "请假")
     code, out, _ = run(capsys, "import", save_xlsx(tmp_path / "alike.xlsx", sheets), "--db", stored)
     assert code == 0, out
     with Store(stored) as store:
