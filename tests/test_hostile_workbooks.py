@@ -25,11 +25,13 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils.cell import column_index_from_string
 
 from orglife_nb.forms import Scope, Session, WorkbookPanel
 from orglife_nb.models import DATE_MAX, DATE_MIN, MAX_TEXT, Attendance, CellError, Meeting, Member, field_of
 from orglife_nb.store import Store
 from orglife_nb.workbook import import_file, read_workbook
+from orglife_nb.workbook.read import FORMULA_WHY, MERGED_WHY, open_workbook
 from orglife_nb.workbook.archive import MAX_CELLS, MAX_FILE_BYTES, MAX_MEMBERS, MAX_ROWS
 
 from test_workbook import base_sheets, content, run, save_xlsx, set_cell
@@ -67,6 +69,45 @@ def far_cell(path: Path, ref: str, sheet: str = "会议", r_last: bool = False) 
     return edit_sheet(path, sheet, lambda xml: xml.replace("</sheetData>", cell + "</sheetData>"))
 
 
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def prefixed(xml: str) -> str:
+    """Every element with a prefix (``<x:row>``, ``<x:c>``), as some writers do."""
+    xml = re.sub(r"<(/?)([A-Za-z][\w.-]*)(?=[\s>/])", r"<\1x:\2", xml)
+    return xml.replace(f'xmlns="{MAIN_NS}"', f'xmlns:x="{MAIN_NS}"', 1)
+
+
+def default_namespaced(xml: str) -> str:
+    """Prefixed elements outside the cells; <sheetData> declares the namespace again as its default."""
+    xml = prefixed(xml)
+    start, end = xml.index("<x:sheetData"), xml.index("</x:sheetData>") + len("</x:sheetData>")
+    data = xml[start:end].replace("<x:", "<").replace("</x:", "</")
+    return xml[:start] + data.replace("<sheetData", f'<sheetData xmlns="{MAIN_NS}"', 1) + xml[end:]
+
+
+def by_order(xml: str) -> str:
+    """r="…" left out of every row and cell that sits where it would be without one (the row after the row
+    before; the cell after the cell before in its row); a cell after a gap keeps its r="…"."""
+    at = {"row": 0, "column": 0}
+
+    def strip(match: re.Match) -> str:
+        tag, letters, digits = match.groups()
+        if tag == "row":
+            follows = int(digits) == at["row"] + 1
+            at["row"], at["column"] = int(digits), 0
+        else:
+            column = column_index_from_string(letters)
+            follows = column == at["column"] + 1 and int(digits) == at["row"]
+            at["column"] = column
+        return f"<{tag}" if follows else match.group(0)
+
+    return re.sub(r'<(row|c) r="([A-Z]*)(\d+)"', strip, xml)
+
+
+XML_VARIANTS = {"prefixed": prefixed, "default": default_namespaced, "by_order": by_order}
+
+
 def one_error_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
@@ -98,6 +139,50 @@ def test_far_cell_is_refused_by_import_and_check_in_a_bounded_child(tmp_path, st
         line = one_error_line(result.stderr)
         assert "far.xlsx" in line and "“会议”" in line and ref in line and why in line
     assert content(stored, store_columns=True) == before
+
+
+@pytest.mark.parametrize("variant", list(XML_VARIANTS))
+def test_far_cell_in_namespace_variants_is_refused_in_a_bounded_child(tmp_path, stored, variant):
+    """calamine reads <x:c> as a cell and places a cell without r="…" by order; the check before it must too
+    (a prefixed far cell used to pass unseen and calamine asked for 512 GB)."""
+    path = far_cell(save_xlsx(tmp_path / "far.xlsx", base_sheets()), "XFD1048576")
+    edit_sheet(path, "会议", XML_VARIANTS[variant])
+    before = content(stored, store_columns=True)
+    result = orglife("import", path, "--db", stored)
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    line = one_error_line(result.stderr)
+    assert "“会议”" in line and "XFD1048576" in line and f"超过每表 {MAX_ROWS:,} 行的上限" in line
+    assert content(stored, store_columns=True) == before
+
+
+def test_a_cell_far_by_order_is_refused(tmp_path):
+    """300 cells without r="…" in one row reach column 300 (KN): the cell is named where calamine would put it."""
+    row = "<x:row>" + "<x:c/>" * 299 + '<x:c t="inlineStr"><x:is><x:t>远处</x:t></x:is></x:c></x:row>'
+    path = edit_sheet(save_xlsx(tmp_path / "far.xlsx", base_sheets()), "会议",
+                      lambda xml: prefixed(by_order(xml)).replace("</x:sheetData>", row + "</x:sheetData>"))
+    result = orglife("check", path)
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    line = one_error_line(result.stderr)
+    assert "“会议”用到第 300 列（单元格 KN4）" in line and "超过每表 256 列" in line
+
+
+def test_namespace_variants_read_like_the_plain_sheet(tmp_path):
+    """The same values, formulas without results, merged ranges and hidden rows whatever the XML's form."""
+    base = save_xlsx(tmp_path / "plain.xlsx", base_sheets())
+    book = openpyxl.load_workbook(base)
+    book["会议"].merge_cells("F2:F3")
+    book["会议"]["G3"] = "=TODAY()"
+    book["会议"].row_dimensions[3].hidden = True
+    book.save(base)
+    plain = read_workbook(base)
+    assert {p.why for p in plain[1]} >= {MERGED_WHY, FORMULA_WHY}
+    for name, variant in XML_VARIANTS.items():
+        path = edit_sheet(shutil.copy(base, tmp_path / f"{name}.xlsx"), "会议", variant)
+        batch, problems = read_workbook(path)
+        assert [p.line() for p in problems] == [p.line() for p in plain[1]], name
+        assert batch[Meeting].equals(plain[0][Meeting]), name
+        opened = open_workbook(path)
+        assert opened.inspection.sheets["会议"].hidden_rows == [3], name
 
 
 def test_far_cell_is_found_whatever_the_order_of_its_attributes(tmp_path):
@@ -376,6 +461,10 @@ def test_look_alike_ids_are_normalised_in_id_and_reference_columns(tmp_path, sto
     set_cell(sheets, "谈心谈话", 2, "谈话人", LOOK_ALIKES[4])
     set_cell(sheets, "批评", 2, "发言人", LOOK_ALIKES[5])
     set_cell(sheets, "支部", 2, "支部编号", "００１")
+    # rows 2 and 3 of 出席 are one row once normalised: M001 twice in G1's attendance
+    code, out, _ = run(capsys, "import", save_xlsx(tmp_path / "twice.xlsx", sheets), "--db", stored)
+    assert code == 2 and "出席 · 第 3 行 · 会议编号 · “G1” · 与第 2 行完全相同" in out, out
+    set_cell(sheets, "出席", 3, "出席情况", "请假")
     code, out, _ = run(capsys, "import", save_xlsx(tmp_path / "alike.xlsx", sheets), "--db", stored)
     assert code == 0, out
     with Store(stored) as store:
@@ -428,6 +517,7 @@ LAYOUTS = st.fixed_dictionaries({
     "hide_sheet": st.sampled_from([None, "hidden", "veryHidden"]),
     "far": st.sampled_from([None, None, None, "AB7", "IV10", "XFD1048576", "Z1048576"]),
     "long": st.sampled_from([None, MAX_TEXT, MAX_TEXT + 1]),  # characters in G1's 会议小结 (column N)
+    "xml": st.sampled_from([None, None, *XML_VARIANTS]),  # the form of the 会议 and 学习 sheets' XML
 })
 
 
@@ -488,11 +578,17 @@ def test_any_workbook_is_stored_whole_or_rejected_whole(worker, base_store, chan
             if layout["hide_sheet"]:
                 book["批评"].sheet_state = layout["hide_sheet"]
             book.save(path)
-            if layout["far"]:
-                far_cell(path, layout["far"], "学习")
             if layout["long"]:
                 long_text(path, "N2", layout["long"])
                 final[(2, "会议小结")] = "长" * layout["long"]
+            if layout["xml"] == "by_order":  # before the far cell, which keeps its r="…"
+                for sheet in ("会议", "学习"):
+                    edit_sheet(path, sheet, by_order)
+            if layout["far"]:
+                far_cell(path, layout["far"], "学习")
+            if layout["xml"] in ("prefixed", "default"):
+                for sheet in ("会议", "学习"):
+                    edit_sheet(path, sheet, XML_VARIANTS[layout["xml"]])
         before = content(url, store_columns=True)
         worker.stdin.write(json.dumps([str(path), url]) + "\n")
         worker.stdin.flush()
@@ -516,6 +612,7 @@ def test_any_workbook_is_stored_whole_or_rejected_whole(worker, base_store, chan
             else:
                 expected[(row, spec.name)] = parsed
         event("rejected: " + ", ".join(sorted(set(rejected_for))) if rejected_for else "stored")
+        event(f"sheet XML: {layout['xml'] or 'plain'}")
         if rejected_for:
             assert not reply["stored"], (rejected_for, reply)
             assert reply["error"] or reply["problems"]

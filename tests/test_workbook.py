@@ -562,6 +562,30 @@ def test_workbook_without_any_of_our_sheets_is_rejected(wb, tmp_path, capsys):
                                 "谈心谈话、对照检查、出席、批评、回应、测评、评定、整改）"]
 
 
+def test_an_unknown_sheet_is_named_in_the_import_result(wb, db_url, capsys):
+    sheets = base_sheets()
+    sheets["学习x"] = sheets.pop("学习")  # renamed by mistake: its rows would be lost without a word
+    sheets["Sheet1"] = [["备注"], ["随便写写"]]
+    code, out, _ = run(capsys, "import", wb(sheets), "--db", db_url)
+    assert code == 0
+    assert "  注意：工作表“学习x”不是可识别的工作表，未读取（是否应为“学习”？）" in out.splitlines()
+    assert "  注意：工作表“Sheet1”不是可识别的工作表，未读取" in out.splitlines()
+    assert content(db_url)["studies"] == []
+
+
+def test_exact_duplicate_child_rows_are_a_problem(wb, db_url, capsys):
+    sheets = base_sheets()
+    sheets["出席"].insert(3, list(sheets["出席"][1]))  # M001 twice in G1's attendance (rows 2 and 4)
+    sheets["谈心谈话"].append(list(sheets["谈心谈话"][2]))
+    _, problems = read_workbook(wb(sheets))
+    assert [p.line() for p in problems] == [
+        "谈心谈话 · 第 4 行 · 会议编号 · “G1” · 与第 3 行完全相同：重复的行只能填一次",
+        "出席 · 第 4 行 · 会议编号 · “G1” · 与第 2 行完全相同：重复的行只能填一次"]
+    code, out, _ = run(capsys, "import", wb(sheets), "--db", db_url)
+    assert code == 2 and "出席 · 第 4 行 · 会议编号 · “G1” · 与第 2 行完全相同" in out and "未写入任何内容" in out
+    assert content(db_url)["attendance"] == []
+
+
 def test_duplicate_sheet_after_trimming_is_a_problem(wb):
     sheets = base_sheets()
     sheets["支部 "] = sheets["支部"]

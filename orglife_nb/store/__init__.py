@@ -563,10 +563,10 @@ class Store:
         audit.append(connection, self.actor_name, entries)
 
     def _audited(self, connection: Connection, summary, source: str | None = None):
-        """Refuse the write if it changed an approved meeting's records (the caller's transaction rolls back), else
-        log what it changed."""
+        """Refuse the write if it changed an approved meeting's records — moved out of it or into it, edited,
+        deleted — (the caller's transaction rolls back), else log what it changed."""
         entries = list(summary.audit)
-        check_unlocked(connection, {e["meeting_id"] for e in entries if e.get("meeting_id")})
+        check_unlocked(connection, summary.meetings)
         if source is not None:
             entries.append(audit.entry("import", key=source, detail={"summary": summary.describe()}))
         self.log(connection, entries)

@@ -31,6 +31,9 @@ class SaveSummary:
     unchanged: dict[type[Record], int] = field(default_factory=dict)
     deleted: dict[type[Record], int] = field(default_factory=dict)  # only single-record edits delete
     audit: list[dict] = field(default_factory=list)  # audit.entry() rows for the change, appended by the store
+    # every meeting whose records the change touched, where they were as well as where they go: the review lock
+    # is checked on these, so a record cannot be moved out of an approved meeting either
+    meetings: set[str] = field(default_factory=set)
 
     @property
     def changed(self) -> int:
@@ -69,6 +72,23 @@ def frame_rows(record: type[Record], frame: pd.DataFrame) -> list[tuple]:
     return [tuple(_python(v) for v in row) for row in zip(*columns)]
 
 
+def _meeting_of(record: type[Record], values: dict | None) -> str | None:
+    """The meeting a record belongs to (a meeting: itself; branches and members: none)."""
+    if values is None or "meeting_id" not in record.model_fields:
+        return None
+    return values.get("meeting_id")
+
+
+def _note(summary: SaveSummary, record: type[Record], entry: dict, new: dict | None, old: dict | None = None):
+    """Add a change's audit entry and the meetings it touched. A record moved to another meeting is logged under
+    the meeting it left too, so that meeting's history shows what it lost."""
+    summary.audit.append(entry)
+    where, was = _meeting_of(record, new), _meeting_of(record, old)
+    summary.meetings.update(m for m in (where, was) if m is not None)
+    if None not in (where, was) and where != was:
+        summary.audit.append({**entry, "meeting_id": was, "branch_id": None})  # the store fills in its branch
+
+
 def _sort_key(row: tuple) -> tuple:
     return tuple((v is None, str(v)) for v in row)
 
@@ -102,9 +122,12 @@ def _upsert(connection: Connection, record: type[Record], rows: list[tuple], sta
     new = [row for row in rows if row[key_pos] not in existing]
     changed = [row for row in rows if row[key_pos] in existing and existing[row[key_pos]] != row]
     summary.inserted[record] = _insert(connection, record, new, stamp)
-    summary.audit += [_keyed_entry("insert", record, dict(zip(names, row))) for row in new]
-    summary.audit += [_keyed_entry("update", record, dict(zip(names, row)), dict(zip(names, existing[row[key_pos]])))
-                      for row in changed]
+    for row in new:
+        values = dict(zip(names, row))
+        _note(summary, record, _keyed_entry("insert", record, values), values)
+    for row in changed:
+        values, before = dict(zip(names, row)), dict(zip(names, existing[row[key_pos]]))
+        _note(summary, record, _keyed_entry("update", record, values, before), values, before)
     if changed:
         statement = (table.update().where(table.c[key] == bindparam("_key"))
                      .values({n: bindparam(n) for n in names if n != key}
@@ -134,6 +157,7 @@ def _replace_children(connection: Connection, record: type[Record], rows: list[t
         closed = closed_counts(connection, changed)
         if closed:
             raise CountClosed(_closed_message(closed))
+    summary.meetings.update(changed)
     replaced = [meeting for meeting in changed if meeting in stored]
     for part in _chunks(replaced):
         connection.execute(delete(table).where(table.c[record.parent].in_(part)))
@@ -281,7 +305,7 @@ def apply_edits(connection: Connection, edits: Iterable[Edit]) -> tuple[SaveSumm
             if not record.key:
                 edit.row_id = result.inserted_primary_key[0]
             summary.inserted[record] = summary.inserted.get(record, 0) + 1
-            summary.audit.append(_edit_entry("insert", record, values, edit.row_id))
+            _note(summary, record, _edit_entry("insert", record, values, edit.row_id), values)
             versions.append(1)
             continue
         guarded = condition & (table.c.version == edit.version)
@@ -295,8 +319,10 @@ def apply_edits(connection: Connection, edits: Iterable[Edit]) -> tuple[SaveSumm
             raise VersionConflict(record, where, edit.version, *_current(connection, record, condition))
         counter = summary.deleted if edit.delete else summary.updated
         counter[record] = counter.get(record, 0) + 1
-        summary.audit.append(_edit_entry("delete", record, before, edit.row_id) if edit.delete
-                             else _edit_entry("update", record, values, edit.row_id, before))
+        if edit.delete:
+            _note(summary, record, _edit_entry("delete", record, before, edit.row_id), before)
+        else:
+            _note(summary, record, _edit_entry("update", record, values, edit.row_id, before), values, before)
         versions.append(None if edit.delete else edit.version + 1)
     summary.audit = _ballots_as_counts(summary.audit)
     return summary, versions

@@ -12,6 +12,11 @@ error, not in memory), and each of our sheets' XML is scanned in chunks for
 - merged ranges (calamine reads the non-anchor cells as empty), hidden rows,
 
 and ``xl/workbook.xml`` for hidden sheets. The limits are in README.md ("导入限制").
+
+calamine finds elements by their local name, whatever their prefix or namespace (``<x:c>`` is a cell), and places
+a cell or row without ``r="…"`` after the one before it. The byte scan takes element prefixes off and reads the
+layout every common writer uses (``r`` first); a sheet that departs from it anywhere is read again with a real XML
+parser, element by element, the way calamine reads it (``_parse``).
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from typing import IO, Callable
+from xml.parsers import expat
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -48,15 +54,22 @@ _MAX_LETTERS, _MAX_DIGITS = 3, 7
 _WINDOW = _MAX_LETTERS + 1 + _MAX_DIGITS + 1
 _LAST_COLUMN = 18_278  # ZZZ: the farthest column three letters name
 _BIG = 2**31 - 1  # int32: every array of the scan is int32 (half the memory traffic of int64)
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_PREFIX_SPAN = 8  # bytes after a "<" looked at together for the end of an element's name
+_MAX_PREFIXES = 4  # prefixes taken off one piece of a sheet before it is parsed instead
+_COLON_BLOCK = 65_536  # colons looked at together
+_NAME_ENDS = b' \t\r\n>/"\'=!?<'  # bytes that end an element's name (or show a "<" opens no element)
+_NAME_END = np.zeros(256, bool)
+_NAME_END[list(_NAME_ENDS)] = True
+_QNAME = re.compile(rb"[^" + re.escape(_NAME_ENDS) + rb"]*")
+_SCANNED = {b"c", b"row", b"f", b"v", b"mergeCell"}  # the elements the byte scan reads
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _CELL_REF = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{1,3})(\d+)["\']')
 _TEXT_RESULT = re.compile(rb'\st\s*=\s*["\']str["\']')
-_MERGE = re.compile(rb'<mergeCell\s+ref\s*=\s*["\']([A-Za-z]{1,3})(\d+)(?::([A-Za-z]{1,3})(\d+))?["\']')
 _HIDDEN = re.compile(rb'\shidden\s*=\s*["\'](?:1|true)["\']')
 _ROW_REF = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
+_REF = re.compile(r"([A-Za-z]*)(\d+)")
+_MERGE_REF = re.compile(rb"([A-Za-z]{1,3})(\d+)(?::([A-Za-z]{1,3})(\d+))?")
+_MERGE = re.compile(rb'<mergeCell\s+ref\s*=\s*["\']' + _MERGE_REF.pattern + rb'["\']')
 
 
 def column_number(letters: bytes) -> int:
@@ -80,40 +93,43 @@ class SheetScan:
     formulas: list[tuple[int, int]] = field(default_factory=list)  # formula cells without a cached value
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row1, col1, row2, col2)
     hidden_rows: list[int] = field(default_factory=list)
-    _rowless: int = 0  # <row> elements without r=
-    _cellless: int = 0  # <c> elements without r=
-    _row_tags: int = 0  # farthest row named by a <row r=…>
 
     # ---- the scan of one piece of XML: ``buffer[:end]`` holds whole cells (see ``_inflate``) ------------------
 
     def feed(self, buffer: bytes, end: int) -> None:
-        a = np.frombuffer(buffer, np.uint8)
-        # every tag start once: which kinds of element this piece has (cells, rows, formulas, merged ranges)
-        lt = np.flatnonzero(a[:max(0, min(end, len(a) - 2))] == 0x3C)
+        for _ in range(_MAX_PREFIXES + 1):
+            a = np.frombuffer(buffer, np.uint8)
+            # every tag start once: which kinds of element this piece has (cells, rows, formulas, merged ranges)
+            lt = np.flatnonzero(a[:max(0, min(end, len(a) - 2))] == 0x3C)
+            prefix = _prefix(a, buffer, lt, end)
+            if prefix is None:
+                return self._scan(buffer, end, a, lt)
+            # calamine reads <x:c> as <c>, whatever x stands for: the same piece without the prefix
+            piece = buffer[:end].replace(b"<" + prefix + b":", b"<").replace(b"</" + prefix + b":", b"</")
+            buffer, end = piece + buffer[end:], len(piece)
+        raise _Irregular  # more prefixes than a writer uses: parsed instead
+
+    def _scan(self, buffer: bytes, end: int, a: np.ndarray, lt: np.ndarray) -> None:
         name, after = a[lt + 1], a[lt + 2]
         closed = (after == 0x20) | (after == 0x3E) | (after == 0x2F) | (after == 0x0A) | (after == 0x09)
         cell_tags = lt[(name == 0x63) & closed]  # <c …>
         row_elements = lt[(name == 0x72) & (after == 0x6F)]
         row_elements = row_elements[a.take(row_elements + 3, mode="clip") == 0x77]  # <row …>
         # Excel, WPS, LibreOffice and openpyxl write r="…" first: <c r="A1" …>, <row r="1" …>. Then the values
-        # start at fixed offsets; any other layout is scanned for every r="…" of the piece
+        # start at fixed offsets; any other layout (r= later or missing) is parsed instead (``_parse``)
         cells_first = _attribute_first(a, cell_tags, 2)
         rows_first = _attribute_first(a, row_elements, 4)
-        starts = np.concatenate([cells_first, rows_first]) \
-            if len(cells_first) == len(cell_tags) and len(rows_first) == len(row_elements) else None
-        cells, row_tags = self._extent(a, buffer, end, starts)
-        if len(cell_tags) > cells:  # cells without r= (optional in the format) sit after the previous one
-            self._cellless += len(cell_tags) - cells
-            self._rowless += max(0, len(row_elements) - row_tags)
+        if len(cells_first) < len(cell_tags) or len(rows_first) < len(row_elements):
+            raise _Irregular
+        cells, row_tags = self._extent(a, np.concatenate([cells_first, rows_first]))
+        if cells < len(cell_tags) or row_tags < len(row_elements):  # an r="…" that names no cell or row
+            raise _Irregular
         formulas = lt[(name == 0x66) & closed]  # <f …>
         if len(formulas):
             self._formulas(buffer, formulas)
         if np.any((name == 0x6D) & (after == 0x65)):  # <mergeCell …>
             for c1, r1, c2, r2 in _MERGE.findall(buffer, 0, end):
-                first = (int(r1), column_number(c1))
-                last = (int(r2), column_number(c2)) if c2 else first
-                self.merged.append((min(first[0], last[0]), min(first[1], last[1]),
-                                    max(first[0], last[0]), max(first[1], last[1])))
+                self.merge(c1, r1, c2, r2)
         if buffer.find(b"hidden", 0, end) >= 0:
             for match in _HIDDEN.finditer(buffer, 0, end):
                 start = buffer.rfind(b"<", 0, match.start())
@@ -122,22 +138,10 @@ class SheetScan:
                     if row:
                         self.hidden_rows.append(int(row.group(1)))
 
-    def _extent(self, a: np.ndarray, buffer: bytes, end: int, starts: np.ndarray | None) -> tuple[int, int]:
-        """The farthest row and column named by any r="…" (cells: letters and digits; rows: digits only), whose
-        values begin at ``starts`` (None: find them); returns how many cell and row references the piece has."""
-        if starts is None:
-            r = np.flatnonzero(a[1:end] == 0x72) + 1  # every "r"
-            r = r[r + 2 < len(a)]
-            before, quote = a[r - 1], a[r + 2]
-            ok = (a[r + 1] == 0x3D) & ((quote == 0x22) | (quote == 0x27)) & (
-                (before == 0x20) | (before == 0x09) | (before == 0x0A) | (before == 0x0D))
-            starts = r[ok] + 3
-        inside = starts <= len(a) - _WINDOW
-        window = sliding_window_view(a, _WINDOW)[starts[inside]]
-        if not inside.all():  # a value within the last bytes of the buffer: padded copy
-            tail = [np.frombuffer(buffer[i:i + _WINDOW].ljust(_WINDOW), np.uint8) for i in starts[~inside]]
-            window = np.vstack([window] + tail)
-        columns = np.ascontiguousarray(window.T).astype(np.int32)  # one row per byte position
+    def _extent(self, a: np.ndarray, starts: np.ndarray) -> tuple[int, int]:
+        """The farthest row and column named by the r="…" values (cells: letters and digits; rows: digits only)
+        beginning at ``starts``; returns how many of them name a cell and how many a row."""
+        columns = np.ascontiguousarray(_windows(a, starts, _WINDOW).T).astype(np.int32)  # a row per byte position
         n = columns.shape[1]
         upper = columns & 0xDF
         letter = (upper >= 65) & (upper <= 90)
@@ -168,9 +172,21 @@ class SheetScan:
             far = at[np.argmax(column[at])]
             if column[far] > self.columns:
                 self.columns, self.far_column = int(column[far]), self._ref(column[far], row[far])
-        if rows.any():
-            self._row_tags = max(self._row_tags, int(row[rows].max()))
         return int(cells.sum()), int(rows.sum())
+
+    def merge(self, c1: bytes, r1: bytes, c2: bytes, r2: bytes) -> None:
+        """A merged range from its references' letters and digits (a single cell: c2 and r2 empty)."""
+        first = (int(r1), column_number(c1))
+        last = (int(r2), column_number(c2)) if c2 else first
+        self.merged.append((min(first[0], last[0]), min(first[1], last[1]),
+                            max(first[0], last[0]), max(first[1], last[1])))
+
+    def reach(self, row: int, column: int) -> None:
+        """A cell at (row, column): the extent grows to it."""
+        if row > self.rows:
+            self.rows, self.far_row = row, self._ref(column, row)
+        if column > self.columns:
+            self.columns, self.far_column = column, self._ref(column, row)
 
     @staticmethod
     def _ref(column: int, row: int) -> str:
@@ -196,15 +212,12 @@ class SheetScan:
 
     def finish(self, workbook: str) -> None:
         """Refuse a sheet beyond the limits, naming the cell that reaches out."""
-        if self._cellless or self._rowless:
-            self.rows = max(self.rows, self._row_tags + self._rowless)
-            self.columns += self._cellless
         where = f"{workbook} 的工作表“{self.name}”"
         if self.rows > MAX_ROWS:
-            raise OrglifeError(f"{where}用到第 {self.rows:,} 行（单元格 {self.far_row or '无编号'}），超过每表 {MAX_ROWS:,} "
+            raise OrglifeError(f"{where}用到第 {self.rows:,} 行（单元格 {self.far_row}），超过每表 {MAX_ROWS:,} "
                                f"行的上限；请删除远处的单元格后再导入")
         if self.columns > MAX_COLUMNS:
-            raise OrglifeError(f"{where}用到第 {self.columns:,} 列（单元格 {self.far_column or '无编号'}），超过每表 "
+            raise OrglifeError(f"{where}用到第 {self.columns:,} 列（单元格 {self.far_column}），超过每表 "
                                f"{MAX_COLUMNS} 列（{get_column_letter(MAX_COLUMNS)} 列）的上限；请删除远处的单元格后再导入")
         if self.rows * self.columns > MAX_CELLS:
             raise OrglifeError(f"{where}的使用范围 A1:{get_column_letter(self.columns)}{self.rows} 有 "
@@ -217,6 +230,125 @@ class Inspection:
     """The archive looked at: each of the wanted sheets' scan, by its name in the workbook."""
 
     sheets: dict[str, SheetScan]
+
+
+class _Irregular(Exception):
+    """The byte scan met a layout it does not read the way calamine does: the sheet is parsed instead."""
+
+
+def _windows(a: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """The ``width`` bytes from each of ``starts`` (one row each), zero-padded past the end of ``a``."""
+    inside = starts <= len(a) - width
+    window = sliding_window_view(a, width)[starts[inside]]
+    if inside.all():
+        return window
+    padded = np.zeros(len(a) + width, np.uint8)  # a value within the last bytes of the buffer
+    padded[:len(a)] = a
+    return np.vstack([window, sliding_window_view(padded, width)[starts[~inside]]])
+
+
+def _prefix(a: np.ndarray, buffer: bytes, lt: np.ndarray, end: int) -> bytes | None:
+    """The prefix of the first element in ``a[:end]`` that the scan looks for (a cell, row, formula, value, merged
+    range) and that has one (b"x" for ``<x:c``); None when none has (``lt``: every "<" of the piece). A prefix is a
+    colon reached from the "<" before it through name characters only: colons elsewhere (in values, in attributes
+    such as x14ac:dyDescent) sit after a space, quote or ">"; prefixed elements of other names (Excel's
+    <mc:AlternateContent>, <x14:dataValidation>) do no harm."""
+    everywhere = np.flatnonzero(a[:end] == 0x3A)
+    for block in range(0, len(everywhere), _COLON_BLOCK):  # in document order: a prefixed sheet ends at once
+        colons = everywhere[block:block + _COLON_BLOCK]
+        before = np.searchsorted(lt, colons) - 1
+        colons, opener = colons[before >= 0], lt[before[before >= 0]]
+        # the first bytes after each "<" tell most colons apart at once; the few left are looked at one by one
+        ends = _NAME_END[_windows(a, opener + 1, _PREFIX_SPAN)]
+        first_end = np.where(ends.any(axis=1), ends.argmax(axis=1), _PREFIX_SPAN)
+        for start in opener[first_end >= np.minimum(colons - opener - 1, _PREFIX_SPAN)].tolist():
+            prefix, _, local = _QNAME.match(buffer, start + 1).group().rpartition(b":")
+            if prefix and local in _SCANNED:
+                return prefix
+    return None
+
+
+class _Walk:
+    """One sheet's XML as calamine reads it, fed to ``scan``: elements by local name; a row without r="…" is the
+    one after the row before, a cell without it the one after the cell before in its row (the first: column A)."""
+
+    def __init__(self, scan: SheetScan) -> None:
+        self.scan = scan
+        self.row = self.column = 0  # the current row; the column of the row's last cell
+        self.cell: tuple[int, int, str | None] | None = None  # (row, column, t=) while inside a <c>
+        self.formula = self.cached = self.in_value = False
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "c":
+            row, column = _position(attributes.get("r"), self.row, self.column + 1)
+            self.column = column
+            self.scan.reach(row, column)
+            self.cell, self.formula, self.cached = (row, column, attributes.get("t")), False, False
+        elif local == "row":
+            self.row = _position(attributes.get("r"), self.row + 1, 0)[0]
+            self.column = 0
+            if attributes.get("hidden") in ("1", "true"):
+                self.scan.hidden_rows.append(self.row)
+        elif local == "f" and self.cell:
+            self.formula = True
+        elif local == "v" and self.cell:
+            self.in_value, self.cached = True, self.cell[2] == "str"  # an empty text result is a result
+        elif local == "mergeCell":
+            match = _MERGE_REF.fullmatch(attributes.get("ref", "").encode())
+            if match:
+                self.scan.merge(*match.groups(default=b""))
+
+    def text(self, data: str) -> None:
+        if self.in_value and data:
+            self.cached = True
+
+    def end(self, name: str) -> None:
+        local = name.rpartition(":")[2]
+        if local == "v":
+            self.in_value = False
+        elif local == "c" and self.cell:
+            if self.formula and not self.cached:
+                self.scan.formulas.append(self.cell[:2])
+            self.cell = None
+
+
+def _position(ref: str | None, row: int, column: int) -> tuple[int, int]:
+    """(row, column) of an r="…" (a row's: digits only), or the given ones by order when there is none."""
+    match = _REF.fullmatch(ref or "")
+    if match is None:
+        return row, column
+    letters, digits = match.groups()
+    number = int(digits) if len(digits) <= _MAX_DIGITS else _BIG
+    if not letters:
+        return number, column
+    return number, column_number(letters.encode()) if len(letters) <= _MAX_LETTERS else _BIG
+
+
+def _forbidden(*_) -> None:
+    raise _Refused("含有 DTD 或实体声明")
+
+
+class _Refused(Exception):
+    """A sheet's XML that is not read at all (why, in Chinese)."""
+
+
+def _parse(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: SheetScan) -> None:
+    """Read one sheet's XML with expat, streaming (no DTD or entity is accepted), into ``scan``."""
+    walk = _Walk(scan)
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler = walk.start, walk.end
+    parser.CharacterDataHandler = walk.text
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _forbidden
+    try:
+        with archive.open(info) as stream:
+            while data := stream.read(_CHUNK):
+                parser.Parse(data, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as error:
+        raise _Refused(f"XML 无法解析：{expat.errors.messages.get(error.code, error.code)}"
+                       f"（第 {error.lineno} 行）") from None
 
 
 def _attribute_first(a: np.ndarray, tags: np.ndarray, space: int) -> np.ndarray:
@@ -245,7 +377,7 @@ def _sheet_parts(archive: zipfile.ZipFile, workbook: str) -> tuple[str, list[tup
     """(workbook part, [(sheet name, state, part)]) from the package relationships."""
     part = "xl/workbook.xml"
     if "_rels/.rels" in archive.namelist():
-        for rel in _xml(archive, "_rels/.rels", workbook).iter(f"{_PKG_REL_NS}Relationship"):
+        for rel in _elements(_xml(archive, "_rels/.rels", workbook), "Relationship"):
             if rel.get("Type", "").endswith("/officeDocument"):
                 part = rel.get("Target", part).lstrip("/")
     root = _xml(archive, part, workbook)
@@ -253,14 +385,25 @@ def _sheet_parts(archive: zipfile.ZipFile, workbook: str) -> tuple[str, list[tup
     rels_part = posixpath.join(folder, "_rels", posixpath.basename(part) + ".rels")
     targets = {}
     if rels_part in archive.namelist():
-        for rel in _xml(archive, rels_part, workbook).iter(f"{_PKG_REL_NS}Relationship"):
+        for rel in _elements(_xml(archive, rels_part, workbook), "Relationship"):
             target = rel.get("Target", "")
             path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
             targets[rel.get("Id")] = path
     sheets = []
-    for sheet in root.iter(f"{_MAIN_NS}sheet"):
-        sheets.append((sheet.get("name", ""), sheet.get("state", "visible"), targets.get(sheet.get(f"{_REL_NS}id"), "")))
+    for sheet in _elements(root, "sheet"):
+        # the relationship id is the namespaced attribute "id" (r:id; its namespace differs in Strict OOXML)
+        rel = next((value for key, value in sheet.attrib.items() if key.startswith("{") and _local(key) == "id"), "")
+        sheets.append((sheet.get("name", ""), sheet.get("state", "visible"), targets.get(rel, "")))
     return part, sheets
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _elements(root, local: str):
+    """The elements named ``local`` in any namespace, as calamine finds them (Transitional and Strict OOXML)."""
+    return (element for element in root.iter() if isinstance(element.tag, str) and _local(element.tag) == local)
 
 
 def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
@@ -280,7 +423,8 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
             if not data:
                 feed(buffer, len(buffer))
                 return
-            cut = max(buffer.rfind(b"</c>") + 4, buffer.rfind(b"</row>") + 6)
+            cut = max(buffer.rfind(b"</c>") + 4, buffer.rfind(b"</row>") + 6,  # also </x:c>: the cut is no scan
+                      buffer.rfind(b":c>") + 3, buffer.rfind(b":row>") + 5)
             if cut < 6:  # no cell ends in this chunk (one huge cell, or only empty ones)
                 if len(buffer) < _CARRY_MAX:
                     carry = buffer
@@ -327,9 +471,15 @@ def inspect_xlsx(stream: IO[bytes], size: int, workbook: str, wanted: Callable[[
             for info in members:
                 if info.filename in others or info.is_dir():
                     continue  # calamine never opens the sheets that are not ours
-                scan = ours.get(info.filename)
+                scan = ours.pop(info.filename, None)
                 try:  # ours are scanned; the rest calamine reads (shared strings, styles …) are only inflated
-                    _inflate(archive, info, scan.feed if scan else None)
+                    try:
+                        _inflate(archive, info, scan.feed if scan else None)
+                    except _Irregular:
+                        scan = scans[scan.name] = SheetScan(scan.name, scan.state)
+                        _parse(archive, info, scan)
+                except _Refused as why:
+                    raise _refuse(workbook, f"工作表“{scan.name}”（{info.filename}）{why}") from None
                 except (zipfile.BadZipFile, EOFError, zlib.error):
                     raise _refuse(workbook, f"其中 {info.filename} 已损坏，或解压后的大小与声明不符") from None
                 except NotImplementedError:
@@ -337,6 +487,9 @@ def inspect_xlsx(stream: IO[bytes], size: int, workbook: str, wanted: Callable[[
                         from None
                 if scan:
                     scan.finish(workbook)
+            if ours:  # a sheet of ours whose XML is not where the workbook says: calamine would read it unscanned
+                missing = "、".join(f"“{scan.name}”（{target}）" for target, scan in ours.items())
+                raise _refuse(workbook, f"不是有效的 .xlsx 工作簿（找不到工作表 {missing} 的内容）")
     except OrglifeError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:

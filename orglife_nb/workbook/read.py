@@ -9,6 +9,7 @@ A file is stored only when it has no problem at all, in one transaction (``Store
 """
 from __future__ import annotations
 
+import difflib
 import io
 import os
 from dataclasses import dataclass, field
@@ -320,6 +321,27 @@ def _unique_ids(sheet: _Sheet, problems: list[Problem]) -> None:
         problems.append(sheet.problem(index, spec.header, value, f"编号重复：与第 {first_row[value]} 行相同"))
 
 
+def _duplicate_rows(sheet: _Sheet, problems: list[Problem]) -> None:
+    """Rows without an id of their own (attendance, talks, ballots …) that repeat an earlier row of the sheet in
+    every column: the same member twice in a meeting's attendance is a mistake, never two facts."""
+    if sheet.record.key or len(sheet.rows) < 2:
+        return
+    frame = sheet.frame()
+    involved = np.flatnonzero(frame.duplicated(keep=False).to_numpy())
+    if not len(involved):
+        return
+    # the few rows that repeat, grouped: each repeat names the first row of its group
+    groups = frame.iloc[involved].groupby(list(frame.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first: dict[int, int] = {}
+    spec = sheet.columns[sheet.record.parent].spec if sheet.record.parent in sheet.columns else None
+    for index, group in zip(involved.tolist(), groups.tolist()):
+        if group not in first:
+            first[group] = int(sheet.rows[index])
+            continue
+        problems.append(sheet.problem(index, spec.header if spec else "", frame[spec.name].iat[index] if spec else "",
+                                      f"与第 {first[group]} 行完全相同：重复的行只能填一次"))
+
+
 @dataclass
 class _Index:
     """Ids the file may refer to: the file's own rows over what the store already holds."""
@@ -475,8 +497,10 @@ def read_workbook(source: Source, known: Known | None = None) -> tuple[dict[type
     sheets: dict[type[Record], _Sheet] = {}
     for name in workbook.sheet_names:
         record = BY_SHEET.get(name.strip())
-        if record is None:
-            continue  # other sheets (instructions, notes) are not ours
+        if record is None:  # not ours (instructions, notes, or a sheet renamed by mistake): said, not read
+            like = difflib.get_close_matches(name.strip(), list(BY_SHEET), n=1, cutoff=0.5)
+            notes.append(f"注意：工作表“{name}”不是可识别的工作表，未读取" + (f"（是否应为“{like[0]}”？）" if like else ""))
+            continue
         if record in sheets:
             problems.append(Problem(record.sheet, 1, "", name, "工作表重复：同名工作表只能有一个"))
             continue
@@ -495,6 +519,7 @@ def read_workbook(source: Source, known: Known | None = None) -> tuple[dict[type
     for record, sheet in sheets.items():
         _cell_problems(sheet, problems)
         _unique_ids(sheet, problems)
+        _duplicate_rows(sheet, problems)
         _ownership(sheet, known, workbook.claimed, problems)
         _references(sheet, index, problems)
         if record is Member:
