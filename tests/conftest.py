@@ -47,6 +47,15 @@ SLOW_TESTS = frozenset({
     "test_reports.py::test_every_section_renders_for_every_demo_branch",  # all 14 branches, every section
     "test_reports.py::test_a_prepared_chunk_gives_each_report_what_it_computes_alone",  # 14 branches, twice
     "test_hostile_workbooks.py::test_the_command_never_shows_a_traceback",  # every command on hostile input
+    # the slowest of the fast tier as measured (5-30 s each on a loaded 2-core machine); their areas keep quicker
+    # tests there (test_rules, test_workbook, test_fork, the other test_forms and test_reports tests)
+    "test_demo.py::test_mutations_break_exactly_their_rule",  # every rule's planted mutation, all checks each
+    "test_demo.py::test_planted_problems_are_what_the_checks_find",
+    "test_hostile_workbooks.py::test_text_beyond_excels_cell_limit_is_a_problem_not_cut_on_export",
+    "test_reports.py::test_compliant_branches_report_no_violation",
+    "test_reports.py::test_summary_sections_cover_every_branch",
+    "test_forms.py::test_named_questions_checklist_ticks_as_answers_are_saved",
+    "test_fork.py::test_check_command_prints_the_same_with_two_processes",
 })
 SLOW_FIXTURES = frozenset({
     "reviewed_url",  # test_report_review: a store taken through a dozen review steps per backend
