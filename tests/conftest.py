@@ -11,12 +11,113 @@ import shutil
 import subprocess
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
+from types import CodeType, FunctionType
 
 import pytest
 
 from orglife_nb.store import Store
 
 PG_ADMIN_DEFAULT = "postgresql+psycopg://orglife:orglife@127.0.0.1:5432/orglife"
+
+
+# ---- tiers: `pytest -m "not slow"` is the fast tier a developer runs after every change ----------------------
+# A test is `browser` (and `slow`) when it uses Playwright's browser fixtures. It is `slow` when its module is one
+# of SLOW_MODULES, it is one of SLOW_TESTS or uses one of SLOW_FIXTURES, it is a PostgreSQL variant outside the
+# store's own tests, or when its body, one of its fixtures, or a helper of the tests' own they call (followed
+# transitively) names one of SLOW_CALLS: a subprocess (an `orglife` command pays the pandas import), a report run
+# through kernels, a Voila server, a Chromium print. Everything else (rules, store on both backends, workbook,
+# models, the CLI in-process) stays in the fast tier. The lists name what a measured fast-tier run found slow.
+
+BROWSER_FIXTURES = frozenset({"page", "browser", "context", "new_context"})
+SLOW_MODULES = frozenset({
+    "test_hub",  # a real JupyterHub and its proxy
+    "test_login", "test_forms_ui", "test_forms_review_ui", "test_training_ui", "test_vote_forms_ui",
+    "test_vote_phone",  # a Voila server per module, driven by Chromium
+    "test_report_runs", "test_report_print", "test_report_trust", "test_escaping",  # full report runs
+    "test_documents_office", "test_outputs",  # LibreOffice conversions
+    "test_backup", "test_limits",  # many `orglife` subprocesses, kernels under memory caps
+    "test_concurrency",  # processes spawned fresh, each importing the package
+    "test_forms_review",  # whole review chains through the forms' widgets, 10-45 s each
+})
+SLOW_CALLS = frozenset({"subprocess", "Popen", "runner", "run_reports", "make_engine", "execute_notebook", "running",
+                        "html_to_pdf", "print_pdfs", "chromium_page", "sync_playwright"})
+SLOW_TESTS = frozenset({
+    "test_demo.py::test_demo_command",  # `orglife demo` writes all 14 branch reports (in-process: no name shows it)
+    "test_reports.py::test_every_section_renders_for_every_demo_branch",  # all 14 branches, every section
+    "test_reports.py::test_a_prepared_chunk_gives_each_report_what_it_computes_alone",  # 14 branches, twice
+    "test_hostile_workbooks.py::test_the_command_never_shows_a_traceback",  # every command on hostile input
+    # the slowest of the fast tier as measured (5-30 s each on a loaded 2-core machine); their areas keep quicker
+    # tests there (test_rules, test_workbook, test_fork, the other test_forms and test_reports tests)
+    "test_demo.py::test_mutations_break_exactly_their_rule",  # every rule's planted mutation, all checks each
+    "test_demo.py::test_planted_problems_are_what_the_checks_find",
+    "test_hostile_workbooks.py::test_text_beyond_excels_cell_limit_is_a_problem_not_cut_on_export",
+    "test_reports.py::test_compliant_branches_report_no_violation",
+    "test_reports.py::test_summary_sections_cover_every_branch",
+    "test_forms.py::test_named_questions_checklist_ticks_as_answers_are_saved",
+    "test_fork.py::test_check_command_prints_the_same_with_two_processes",
+})
+SLOW_FIXTURES = frozenset({
+    "reviewed_url",  # test_report_review: a store taken through a dozen review steps per backend
+})
+FAST_POSTGRES_MODULES = frozenset({"test_store"})  # the store's API on both backends stays in the fast tier
+_TESTS = Path(__file__).resolve().parent
+
+
+def _own(code: CodeType) -> bool:
+    """Code of a test module or helper (this file's fixtures are the shared, cheap ones: starting the PostgreSQL
+    cluster once per session is no reason to call a test slow)."""
+    path = Path(code.co_filename)
+    return path.parent == _TESTS and path.name != "conftest.py"
+
+
+def _calls_slow(code: CodeType, namespace: dict, seen: set) -> bool:
+    """Whether ``code`` (or a nested function, or a test helper it names) names one of SLOW_CALLS."""
+    if code in seen:
+        return False
+    seen.add(code)
+    if SLOW_CALLS.intersection(code.co_names):
+        return True
+    for const in code.co_consts:
+        if isinstance(const, CodeType) and _calls_slow(const, namespace, seen):
+            return True
+    for name in code.co_names:
+        helper = namespace.get(name)
+        if isinstance(helper, FunctionType) and _own(helper.__code__):
+            if _calls_slow(helper.__code__, helper.__globals__, seen):
+                return True
+    return False
+
+
+def _is_slow(item) -> bool:
+    module = item.module.__name__.rpartition(".")[2]
+    if module in SLOW_MODULES or item.nodeid.split("[")[0].endswith(tuple(SLOW_TESTS)):
+        return True
+    if SLOW_FIXTURES.intersection(item.fixturenames):
+        return True
+    if item.get_closest_marker("postgres") and module not in FAST_POSTGRES_MODULES:
+        return True  # PostgreSQL doubles the suite; the full run (and CI) covers every variant
+    function = getattr(item, "function", None)
+    seen: set = set()
+    if function is not None and _calls_slow(function.__code__, function.__globals__, seen):
+        return True
+    # the fixtures it uses (a module-scoped report run counts against every test that reads it)
+    for definitions in getattr(item, "_fixtureinfo").name2fixturedefs.values():
+        fixture = getattr(definitions[-1], "func", None)
+        code = getattr(fixture, "__code__", None)
+        if code is not None and _own(code):
+            if _calls_slow(code, fixture.__globals__, seen):
+                return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if BROWSER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+        elif _is_slow(item):
+            item.add_marker(pytest.mark.slow)
 
 
 def _start_local_cluster() -> str | None:

@@ -1,12 +1,19 @@
-"""Packaging contracts: the conda and pip dependency lists agree; CI runs the README's test command."""
+"""Packaging contracts: the conda and pip dependency lists agree and declare every package the code imports; CI
+runs the README's test command."""
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,3 +48,46 @@ def test_orglife_command_is_installed():
     result = subprocess.run(["orglife", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "template" in result.stdout and "import" in result.stdout
+
+
+def _imported_top_levels(folder: Path) -> dict[str, str]:
+    """Top-level module → one file importing it, for every absolute import in ``folder`` (function-level ones too)."""
+    found: dict[str, str] = {}
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.partition(".")[0], str(path.relative_to(ROOT)))
+    return found
+
+
+def _declared(*groups: str) -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = list(project["dependencies"])
+    for group in groups:
+        requirements += project["optional-dependencies"][group]
+    return {canonicalize_name(Requirement(r).name) for r in requirements}
+
+
+@pytest.mark.parametrize("folder, groups", [("orglife_nb", ("hub",)), ("tests", ("test", "hub"))])
+def test_every_imported_distribution_is_declared(folder, groups):
+    """A package the code imports must not arrive only as someone else's dependency: the next release of that one
+    may drop it. (``hub`` is the extra of auth/hub.py, which only a JupyterHub deployment imports.)"""
+    distributions = importlib.metadata.packages_distributions()
+    local = {path.stem for path in (ROOT / folder).glob("*.py")} | {"orglife_nb"}
+    declared = _declared(*groups)
+    undeclared = {}
+    for top, where in _imported_top_levels(ROOT / folder).items():
+        if top in sys.stdlib_module_names or top in local or top == "__future__":
+            continue
+        owners = {canonicalize_name(d) for d in distributions.get(top, ())}
+        if not owners:  # not installed at all: an import a test skips without, or a typo, but never declared
+            undeclared[top] = (where, "未安装")
+        elif not owners & declared:
+            undeclared[top] = (where, ", ".join(sorted(owners)))
+    assert not undeclared, f"{folder}/ 导入了 pyproject.toml 未声明的包（模块: (导入位置, 所属发行包)）：{undeclared}"

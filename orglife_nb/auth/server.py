@@ -108,9 +108,17 @@ class KernelOwners:
 
 def _install_owner_hook() -> None:
     """Voila hands a preheated kernel its request info through ``RequestInfoSocketHandler.send_updates``: record
-    the kernel's owner there (the payload holds the signed identity the server set)."""
+    the kernel's owner there (the payload holds the signed identity the server set).
+
+    Voila has no hook for this: its handler's module-level name is replaced (tests/test_upstream.py watches the
+    upstream code this relies on)."""
     import voila.handler
     from voila.request_info_handler import RequestInfoSocketHandler
+
+    if not issubclass(getattr(voila.handler, "RequestInfoSocketHandler", type), RequestInfoSocketHandler):
+        # without the hook no kernel has an owner and every page would be refused its kernel: say why at start
+        raise RuntimeError("voila.handler no longer uses RequestInfoSocketHandler: orglife_nb.auth.server needs "
+                           "updating for this Voila version")
 
     class OwnedRequestInfo(RequestInfoSocketHandler):
         @classmethod
@@ -345,6 +353,22 @@ class RefusedQuery(RefusedHost):
     message = "拒绝访问：此地址只供服务器自己的内核使用。\n"
 
 
+def answer_only(app, hosts) -> None:
+    """Route ``app``'s requests only for these host names: Voila's ``start()`` put every route under the host
+    pattern ``.*$``; a request naming any other host (DNS rebinding) then matches no rule but the refusal."""
+    from tornado.routing import HostMatches, Rule
+
+    pattern = "^(" + "|".join(re.escape(h.strip("[]")) for h in dict.fromkeys(hosts)) + ")$"
+    rules = app.default_router.rules
+    anyhost = [i for i, rule in enumerate(rules)
+               if isinstance(rule.matcher, HostMatches) and rule.matcher.host_pattern.pattern == ".*$"]
+    if len(anyhost) != 1:  # serving every host name would be silent: refuse to start instead
+        raise RuntimeError("Voila's start() no longer routes under the host pattern '.*$': "
+                           "orglife_nb.auth.server needs updating for this Voila version")
+    rules[anyhost[0]] = Rule(HostMatches(pattern), rules[anyhost[0]].target)
+    app.wildcard_router.add_rules([(r".*", RefusedHost)])
+
+
 def _voila_class():
     from voila.app import Voila
     from voila.tornado.handler import TornadoVoilaHandler
@@ -446,6 +470,7 @@ def _voila_class():
             # Voila adds the identity provider's routes without the base URL; the server may live under a prefix
             # (JupyterHub serves it under /user/NAME/)
             own = {spec[0] for spec in self.identity_provider.get_handlers()}
+            served = set()
             for spec in super().init_handlers():
                 if spec[0] in own and not spec[0].startswith(self.server_url.rstrip("/") + "/"):
                     spec = (url_path_join(self.server_url, spec[0]), *spec[1:])
@@ -455,25 +480,26 @@ def _voila_class():
                     spec = (spec[0], OwnedShutdown, *spec[2:])
                 elif len(spec) > 1 and spec[1] is RequestInfoSocketHandler:
                     spec = (spec[0], RefusedQuery, *spec[2:])
+                served.add(spec[1] if len(spec) > 1 else None)
                 handlers.append(spec)
+            if not {CappedVoilaHandler, OwnedShutdown} <= served:
+                # serving without the kernel caps and owner checks would be silent: refuse to start instead
+                raise RuntimeError("Voila's page or kernel-shutdown route has changed: orglife_nb.auth.server "
+                                   "needs updating for this Voila version")
             return handlers
 
         def start(self) -> None:
-            import tempfile
+            _install_owner_hook()
+            super().start()  # builds self.app from init_settings/init_handlers, then calls self.listen()
 
+        def listen(self) -> None:
+            """Before Voila listens: its routes answer only the allowed host names, and TLS when configured."""
             import tornado.web
 
-            _install_owner_hook()
-            self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
-            self.app = tornado.web.Application(**self.init_settings())
-            self.app.settings.update(self.tornado_settings)
             hosts = ["localhost", "127.0.0.1", "::1", *self.allowed_hosts]
             if self.ip not in ("", "0.0.0.0", "::"):
                 hosts.append(self.ip)
-            pattern = "^(" + "|".join(re.escape(h.strip("[]")) for h in dict.fromkeys(hosts)) + ")$"
-            # a request naming any other host (DNS rebinding) matches no rule but the refusal
-            self.app.add_handlers(pattern, self.init_handlers())
-            self.app.wildcard_router.add_rules([(r".*", RefusedHost)])
+            answer_only(self.app, hosts)
             if self.voila_configuration.preheat_kernel:
                 from voila.request_info_handler import RequestInfoSocketHandler
 
@@ -486,7 +512,7 @@ def _voila_class():
                 context.load_cert_chain(self.certfile, self.keyfile or None)
                 listen = self.app.listen
                 self.app.listen = lambda port, address="", **kw: listen(port, address, ssl_options=context, **kw)
-            self.listen()
+            super().listen()
 
         def _url(self, ip):  # the address printed at start: https when serving TLS
             url = super()._url(ip)

@@ -56,7 +56,8 @@ def limit_memory(pid: int | None, memory_mb: int | None) -> None:
 
 def limited_kernel_manager(memory_mb: int | None):
     """nbclient's kernel manager class, whose kernels start under ``memory_mb`` (applied from outside, right after
-    launch: no ``preexec_fn``, which is unsafe in a process with threads)."""
+    launch: no ``preexec_fn``, which is unsafe in a process with threads). The step overridden is private
+    (start_kernel calls it by that name): tests/test_upstream.py watches it, jupyter_client is pinned."""
     from jupyter_client.manager import AsyncKernelManager
 
     class LimitedKernelManager(AsyncKernelManager):

@@ -28,6 +28,8 @@ def report_exporter_class():
     keyboard-focusable and to give ``<img>`` without ``alt`` a placeholder. A report is read and printed, not
     navigated cell by cell, and its charts are inline SVG; that pass was 0.2 s of a 0.25 s export (it walks every
     table cell and SVG path). Everything else is the stock exporter: same template, filters and preprocessors.
+    nbconvert has no option or hook for that pass (it is inside the method), so the method's head is copied:
+    tests/test_upstream.py fails when the stock method changes; pyproject.toml pins nbconvert to the tested minor.
     """
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter

@@ -51,7 +51,11 @@ _registered = False
 
 
 def _register() -> None:
-    """Make our papermill engine known once per process (papermill's engines are plug-ins)."""
+    """Make our papermill engine known once per process (papermill's engines are plug-ins).
+
+    The engine copies the stock one's argument handling and hands papermill's client a kernel client of ours;
+    tests/test_upstream.py fails when that upstream code changes (papermill and nbclient are pinned to the tested
+    minor releases)."""
     global _registered
     if _registered:
         return
