@@ -9,14 +9,19 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from orglife_nb.demo import BASELINE_MEETINGS, BASELINE_ROLES
+from orglife_nb.demo import BASELINE_MEETINGS, BASELINE_ROLES, baseline_batch
 from orglife_nb.models import Attendance, Ballot, Meeting, Study, Talk
 from orglife_nb.rules.profile import load_profile
 
-from test_rules_rev2 import baseline, check, copy  # noqa: F401  (baseline: the module's fixture)
+from test_rules_rev2 import check, copy
 
 D = dt.date
 H1, H2, L1 = BASELINE_MEETINGS["regular_h1"], BASELINE_MEETINGS["regular_h2"], BASELINE_MEETINGS["leadership"]
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return baseline_batch()
 
 
 def _set_meeting(batch, meeting_id, **values):

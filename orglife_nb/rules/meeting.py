@@ -334,9 +334,10 @@ def attendance(ctx) -> pd.DataFrame:
     branch_meeting = ~r.kind.eq(LEADERSHIP).fillna(False)
     leave = r.presence.eq(Presence.leave.value).fillna(False)
     cadre_leave = branch_meeting & r.leading_cadre & leave
-    cadre_away = r[cadre_leave & ~blank(r.reason)]
-    cadre_unexcused = r[cadre_leave & blank(r.reason)]
-    no_reason = r[leave & blank(r.reason) & ~(branch_meeting & r.leading_cadre)]
+    unexplained = blank(r.reason)
+    cadre_away = r[cadre_leave & ~unexplained]
+    cadre_unexcused = r[cadre_leave & unexplained]
+    no_reason = r[leave & unexplained & ~(branch_meeting & r.leading_cadre)]
     absent = r.presence.eq(Presence.absent.value).fillna(False)
     fragile = r.situation.isin([Situation.frail.value, Situation.mobile.value])
     unexcused = r[absent & ~fragile]

@@ -45,5 +45,5 @@ def attributed(meetings: pd.DataFrame, profile) -> tuple[pd.Series, pd.Series]:
     own_year = date.dt.year.astype("Int64")
     own_half = pd.Series(np.where(date.dt.month.le(6).fillna(True), FIRST, SECOND), index=meetings.index)
     counts_year = own_year.where(~recorded, year)
-    counts_half = own_half.where(~(recorded & ~leadership), half).astype(object)
-    return counts_year, counts_half
+    counts_half = own_half.where(~(recorded & ~leadership), half)
+    return counts_year, pd.Series(pd.Categorical(counts_half, categories=[FIRST, SECOND]), index=meetings.index)
