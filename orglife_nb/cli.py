@@ -136,6 +136,17 @@ def written(what: str, path) -> None:
     else:
         click.echo(f"{what}：{path}")
 
+def _profile(name):
+    """The rule profile named on the command line; notices about retired parameters on stderr (one line each)."""
+    from .rules.profile import load_profile
+
+    notices: list[str] = []
+    profile = load_profile(name, notices)
+    for notice in notices:
+        click.echo(notice, err=True)
+    return profile
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """orglife-nb：组织生活会、民主生活会、民主评议党员的数据、检查、报告与表单工具。"""
@@ -250,11 +261,10 @@ def deadlines(kind, meeting_date, profile: str | None, fmt: str, out: Path | Non
               holidays_file: Path | None) -> None:
     """列出会议各环节的时间节点（通知、方案、学习、报告、通报等），可导出日历提醒。"""
     from . import deadlines as deadlines_module
-    from .rules.profile import load_profile
 
     calendar = (deadlines_module.HolidayCalendar.from_file(holidays_file) if holidays_file
                 else deadlines_module.HolidayCalendar())
-    frame = deadlines_module.timeline(kind, meeting_date, load_profile(profile), calendar)
+    frame = deadlines_module.timeline(kind, meeting_date, _profile(profile), calendar)
     if fmt == "ics":
         path = deadlines_module.write_ics(frame, meeting_date, kind, out)
         written(f"已写出日历提醒（{len(frame)} 项）", path)
@@ -326,13 +336,13 @@ def check(workbook: Path | None, db: str | None, as_of, since, year: int | None,
           branches: tuple[str, ...], meetings: tuple[str, ...], severities: tuple[str, ...], rules: tuple[str, ...],
           out: Path | None, actor: str | None) -> None:
     """按规则目录检查工作簿或数据库，列出问题（违规、提醒）和待办。"""
-    from .rules import filter_findings, load_profile, run_checks
+    from .rules import filter_findings, run_checks
     from .rules.engine import WorkbookProblems, load_input
     from .rules.output import to_csv, to_json, to_table, to_xlsx
 
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx 须同时给出 --out 文件（- 为标准输出）")
-    chosen = load_profile(profile)
+    chosen = _profile(profile)
     try:
         data = load_input(workbook, db, list(branches) or None, actor=actor)
     except WorkbookProblems as error:
@@ -368,14 +378,13 @@ def check(workbook: Path | None, db: str | None, as_of, since, year: int | None,
 @AS_OPTION
 def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...], actor: str | None) -> None:
     """各会议还有哪些事项未完成、还剩几天；整改台账按 已销号/超期/10 天内/20 天内/20 天后或未定时限 分组。"""
-    from .rules import load_profile
     from .rules.engine import load_input
     from .rules.output import status_text
     from .rules.status import status as compute_status
 
     from .store.review import per_meeting
 
-    chosen = load_profile(profile)
+    chosen = _profile(profile)
     frames = load_input(None, db, list(branches) or None, actor=actor)  # the review rows come with the frames
     reviews = per_meeting(frames.reviews, sorted(frames.meetings.meeting_id.dropna()))
     click.echo(status_text(compute_status(frames, as_of, chosen), reviews))
@@ -481,10 +490,9 @@ def training(port: int, pool_size: int, checklist_dir: Path | None, meeting_date
              no_pdf: bool, idle_minutes: int, log: Path | None) -> None:
     """启动培训笔记本（Voila）：程序讲解、时间节点计算器、练习案例、工作清单。"""
     if checklist_dir is not None:
-        from .rules import load_profile
         from .training.checklists import write_checklists
 
-        paths = write_checklists(checklist_dir, profile=load_profile(profile), meeting_date=meeting_date,
+        paths = write_checklists(checklist_dir, profile=_profile(profile), meeting_date=meeting_date,
                                  pdf=not no_pdf)
         click.echo(f"已写出工作清单 {len(paths)} 个文件：")
         for path in paths:

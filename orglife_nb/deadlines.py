@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import OrglifeError
 from .models import CellError, MeetingKind, parse_date
-from .rules.profile import Profile, load_profile, profile_label, read_user_text, yaml_mapping
+from .rules.profile import Profile, load_profile, months_after, profile_label, read_user_text, yaml_mapping
 from .rules.registry import get_rule
 from .sources import cite
 from .textable import render
@@ -247,8 +247,13 @@ class Step:
     rule: Kinded
     source: Kinded
 
-    def offset(self, profile: Profile, kind: MeetingKind) -> int:
+    months: bool = False  # ``days`` names calendar months ("一个月内", profile.months_after)
+
+    def offset(self, profile: Profile, kind: MeetingKind, meeting_date: dt.date | None = None) -> int:
+        """Calendar days from the meeting (a month step needs ``meeting_date``: months differ in length)."""
         days = self.days(profile, kind) if callable(self.days) else getattr(profile, self.days)
+        if self.months:
+            return (months_after(meeting_date, self.sign * days) - meeting_date).days
         return self.sign * days
 
 
@@ -297,9 +302,10 @@ STEPS: tuple[Step, ...] = (
          {L: "003 民主 四.2", "*": "000 第一篇 3.1；003 四.2"}),
     Step("rectification_public", "会后整改", "整改清单公示（目标、措施、责任人、时限）", BRANCH,
          lambda p, k: p.report_days_for(k), 1, ADVISED, "RECT-PUBLIC", "003 四.1；000 第三篇 第五步"),
-    # rules.md revision 2: every kind tells cadres and masses (a must for 民主生活会; 000 第五篇 (三)2 for the rest)
-    Step("public_report", "会后整改", "向干部群众通报会议情况和整改措施", ALL, "leadership_public_report_days", 1,
-         RULED, "POST-PUBLIC-REPORT", {L: "003 民主 四.3", "*": "000 第五篇 (三)2"}),
+    # rules.md revision 2: every kind tells cadres and masses (a must for 民主生活会; 000 第五篇 (三)2 for the rest);
+    # revision 3: "一个月内" in calendar months
+    Step("public_report", "会后整改", "向干部群众通报会议情况和整改措施", ALL, "public_report_months", 1,
+         RULED, "POST-PUBLIC-REPORT", {L: "003 民主 四.3", "*": "000 第五篇 (三)2"}, months=True),
 )
 
 
@@ -330,7 +336,7 @@ def timeline(kind: MeetingKind | str, meeting_date: dt.date, profile: Profile | 
     for step in STEPS:
         if kind not in step.kinds:
             continue
-        offset = step.offset(profile, kind)
+        offset = step.offset(profile, kind, meeting_date)
         due = meeting_date + dt.timedelta(days=offset)
         label = _for(step.label, kind)
         rows.append(_row(step, kind, label(profile, kind) if callable(label) else label, offset, due,

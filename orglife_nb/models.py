@@ -158,6 +158,11 @@ class Presence(LabeledEnum):
     absent = "absent", "缺席"
 
 
+# who is an eligible 民主测评 voter among the members: those attending, 灵活参加 included (rules.md rev 3, precisely 8;
+# the phone vote and EVAL-BALLOTS count the same people)
+VOTING_PRESENCE = (Presence.present.value, Presence.flexible.value)
+
+
 class CriticismStage(LabeledEnum):
     committee = "committee", "支委会"
     assembly = "assembly", "党员大会"

@@ -146,7 +146,8 @@ meet_minutes = _meeting_field("minutes_kept", False)
 
 
 def prep_plan(t: Target):
-    t.need(t.meeting["plan_sent"] is not None)
+    # a 民主生活会 plan is 审定 by the 主要负责同志, not approved by the superior (rules.md rev 3)
+    t.need(t.kind != "leadership" and t.meeting["plan_sent"] is not None)
     t.meeting["plan_approved"] = False
 
 
@@ -491,11 +492,16 @@ def _drop_meeting(t: Target) -> None:
 
 
 def freq_half_year(t: Target):
-    """The half-year's only regular meeting is dropped with all its rows. A later meeting stays fine: its
-    prior_rectification_reported (是) is true whether or not an earlier meeting exists."""
-    same = [m for m in t.rows[Meeting] if m["branch_id"] == t.meeting["branch_id"] and m["kind"] == "regular"
-            and m["year"] == t.meeting["year"] and m["half"] == t.meeting["half"]]
-    t.need(t.kind == "regular" and len(same) == 1 and _half_end(t.meeting) <= t.as_of)
+    """The half-year's only regular meeting is dropped with all its rows, and so is any special meeting of that
+    half-year (it counts too, rules.md rev 3). A later meeting stays fine: its prior_rectification_reported (是) is
+    true whether or not an earlier meeting exists."""
+    same = [m for m in t.rows[Meeting] if m["branch_id"] == t.meeting["branch_id"]
+            and m["kind"] in ("regular", "special") and m["year"] == t.meeting["year"]
+            and m["half"] == t.meeting["half"]]
+    t.need(t.kind == "regular" and sum(m["kind"] == "regular" for m in same) == 1
+           and _half_end(t.meeting) <= t.as_of)
+    for special in [m for m in same if m["kind"] == "special"]:
+        _drop_meeting(Target(t.rows, special["meeting_id"], t.as_of))
     _drop_meeting(t)
 
 
@@ -616,7 +622,7 @@ MUTATIONS: dict[str, Mutation] = {m.rule: m for m in (
     _m("POST-REPORT", H1, "会议情况报告会后 16 天才报上级", post_report, "report_sent"),
     _m("POST-ABSENTEE-INFORMED", H1, "会后未向请假党员告知会议情况", post_absentee_informed, "absentee"),
     _m("POST-PUBLIC-REPORT", LD, "民主生活会会后 36 天才向干部群众通报", post_public_report, "public_report_date"),
-    _m("FREQ-HALF-YEAR", None, "删除下半年组织生活会（下半年未召开组织生活会）", freq_half_year, "*", on=H2),
+    _m("FREQ-HALF-YEAR", None, "删除下半年组织生活会及专题组织生活会（下半年未召开组织生活会）", freq_half_year, "*", on=H2),
     _m("FREQ-LEADERSHIP-YEAR", None, "删除全年唯一的民主生活会（班子成员改为参加支部评定）", freq_leadership_year,
        "*", on=LD),
 )}

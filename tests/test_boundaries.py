@@ -67,23 +67,26 @@ def test_before_meeting_missing_date_pending_until_its_deadline(baseline, rule, 
 
 AFTER = [
     # (rule, meeting key, column, last compliant date (exactly N days after), N)
-    ("POST-REPORT", "regular_h1", "report_sent", D(2025, 6, 30), 10),            # report_days
-    ("POST-REPORT", "special", "report_sent", D(2025, 9, 29), 10),
-    ("POST-REPORT", "leadership", "report_sent", D(2025, 12, 6), 15),            # leadership_report_days
-    ("POST-PUBLIC-REPORT", "leadership", "public_report_date", D(2025, 12, 21), 30),  # leadership_public_report_days
+    # (…, the limit as messages state it)
+    ("POST-REPORT", "regular_h1", "report_sent", D(2025, 6, 30), 10, "10 天"),            # report_days
+    ("POST-REPORT", "special", "report_sent", D(2025, 9, 29), 10, "10 天"),
+    ("POST-REPORT", "leadership", "report_sent", D(2025, 12, 6), 15, "15 天"),            # leadership_report_days
+    # public_report_months: one calendar month (11-21 → 12-21)
+    ("POST-PUBLIC-REPORT", "leadership", "public_report_date", D(2025, 12, 21), 30, "1 个月"),
 ]
 
 
-@pytest.mark.parametrize("rule, meeting, column, last_ok, n", AFTER, ids=[f"{a[0]}-{a[1]}" for a in AFTER])
-def test_after_meeting_day_n_is_compliant_day_n_plus_1_is_late(baseline, rule, meeting, column, last_ok, n):
+@pytest.mark.parametrize("rule, meeting, column, last_ok, n, within", AFTER, ids=[f"{a[0]}-{a[1]}" for a in AFTER])
+def test_after_meeting_day_n_is_compliant_day_n_plus_1_is_late(baseline, rule, meeting, column, last_ok, n, within):
     assert check(_with_meeting(baseline, meeting, **{column: last_ok}), rules=[rule]).empty
     found = check(_with_meeting(baseline, meeting, **{column: last_ok + dt.timedelta(days=1)}), rules=[rule])
     assert found.severity.tolist() == ["error"] and found.days.tolist() == [1]
-    assert f"为会后第 {n + 1} 天，应在会后 {n} 天内（不晚于 {last_ok.isoformat()}）" in found.message[0]
+    assert f"为会后第 {n + 1} 天，应在会后 {within}内（不晚于 {last_ok.isoformat()}）" in found.message[0]
 
 
-@pytest.mark.parametrize("rule, meeting, column, last_ok, n", AFTER, ids=[f"{a[0]}-{a[1]}" for a in AFTER])
-def test_after_meeting_missing_date_pending_on_day_n_late_on_n_plus_1(baseline, rule, meeting, column, last_ok, n):
+@pytest.mark.parametrize("rule, meeting, column, last_ok, n, within", AFTER, ids=[f"{a[0]}-{a[1]}" for a in AFTER])
+def test_after_meeting_missing_date_pending_on_day_n_late_on_n_plus_1(baseline, rule, meeting, column, last_ok, n,
+                                                                       within):
     batch = _with_meeting(baseline, meeting, **{column: None})
     assert _rule_days(batch, rule, as_of=last_ok) == [("info", 0)]
     assert _rule_days(batch, rule, as_of=last_ok + dt.timedelta(days=1)) == [("error", 1)]
@@ -123,16 +126,21 @@ def _with_study(batch, meeting_id, hours: dict[str, float], date: dt.date | None
     return batch
 
 
-@pytest.mark.parametrize("meeting, need_total, need_concentrated", [(R1, 8.0, 4.0), (L1, 24.0, 8.0)])
+# (meeting, total advised, concentrated, the total below which it is a warning: 民主生活会 "3天左右" → 2.5 days)
+@pytest.mark.parametrize("meeting, need_total, need_concentrated, least", [(R1, 8.0, 4.0, 8.0), (L1, 24.0, 8.0, 20.0)])
 def test_study_at_the_required_hours_is_enough_half_an_hour_less_is_not(baseline, meeting, need_total,
-                                                                       need_concentrated):
+                                                                       need_concentrated, least):
     rest = need_total - need_concentrated
     assert check(_with_study(baseline, meeting, {"concentrated": need_concentrated, "self_study": rest}),
                  rules=["PREP-STUDY"]).empty
+    assert check(_with_study(baseline, meeting, {"concentrated": need_concentrated,
+                                                 "self_study": least - need_concentrated}), rules=["PREP-STUDY"]).empty
     short_total = check(_with_study(baseline, meeting, {"concentrated": need_concentrated,
-                                                        "self_study": rest - 0.5}), rules=["PREP-STUDY"])
+                                                        "self_study": least - need_concentrated - 0.5}),
+                        rules=["PREP-STUDY"])
     assert short_total.severity.tolist() == ["warning"]
-    assert f"共 {need_total - 0.5:g} 小时，应不少于 {need_total / 8:g} 天（{need_total:g} 小时）" in short_total.message[0]
+    assert f"共 {least - 0.5:g} 小时，" in short_total.message[0]
+    assert f"{need_total / 8:g} 天{'左右' if meeting == L1 else ''}（{need_total:g} 小时）" in short_total.message[0]
     short_conc = check(_with_study(baseline, meeting, {"concentrated": need_concentrated - 0.5,
                                                        "self_study": rest + 0.5}), rules=["PREP-STUDY"])
     assert short_conc.severity.tolist() == ["error"]

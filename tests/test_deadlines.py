@@ -53,7 +53,8 @@ def test_leadership_timeline_offsets():
     assert rows["plan"].basis == "规定" and rows["plan"].source == "003 民主 二.2"
     assert rows["public_notice"].due == meeting - days(15) and rows["public_notice"].rule == "PREP-PUBLIC-NOTICE"
     assert rows["report"].due == meeting + days(15)
-    assert rows["public_report"].due == meeting + days(30) and rows["public_report"].rule == "POST-PUBLIC-REPORT"
+    # one calendar month (rules.md rev 3): 12-16 → 01-16
+    assert rows["public_report"].due == D(2027, 1, 16) and rows["public_report"].rule == "POST-PUBLIC-REPORT"
     assert "3天左右" in rows["study"].step and "003 民主 二.4" == rows["study"].source
 
 
@@ -77,10 +78,11 @@ def test_kind_by_chinese_label_and_bad_kind():
 def test_profile_moves_the_deadlines(tmp_path):
     assert by_key(timeline("regular", WEDNESDAY, load_profile("lenient")))["notice"].due == WEDNESDAY - days(5)
     path = tmp_path / "p.yaml"
-    path.write_text("report_days: 7\nleadership_public_report_days: 20\n", encoding="utf-8")
+    path.write_text("report_days: 7\npublic_report_months: 2\n", encoding="utf-8")
     profile = load_profile(path)
     assert by_key(timeline("regular", WEDNESDAY, profile))["report"].due == WEDNESDAY + days(7)
-    assert by_key(timeline("leadership", WEDNESDAY, profile))["public_report"].due == WEDNESDAY + days(20)
+    # calendar months (rules.md rev 3): 06-24 + 2 months
+    assert by_key(timeline("leadership", WEDNESDAY, profile))["public_report"].due == D(2026, 8, 24)
 
 
 # ---- working days --------------------------------------------------------------------------------------------

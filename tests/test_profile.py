@@ -16,7 +16,9 @@ RULES_TABLE = {
     "notice_days": 10, "superior_notice_days": 7, "leadership_plan_days": 15, "leadership_public_notice_days": 15,
     "hours_per_day": 8, "study_total_days": 1, "study_concentrated_days": 0.5, "leadership_study_total_days": 3,
     "leadership_study_concentrated_days": 1, "report_days": 10, "leadership_report_days": 15,
-    "leadership_public_report_days": 30, "organ_special_min_hours": 4, "rating_scheme": RatingScheme.four,
+    "organ_special_min_hours": 4, "rating_scheme": RatingScheme.four,
+    # revision 3
+    "public_report_months": 1, "period_grace_days": 31, "leadership_grace_days": 90, "leadership_study_min_days": 2.5,
 }
 
 

@@ -273,7 +273,7 @@ def test_deadline_widget_uses_the_timeline_and_offers_the_ics():
         ("2026-10-22", "【专题组织生活会】向缺席人员转告会议情况和批评意见"),  # due with the report (the rule's)
         ("2026-10-22", "【专题组织生活会】会议情况报告和会议记录报上级党组织"),
         ("2026-10-22", "【专题组织生活会】整改清单公示（目标、措施、责任人、时限）"),
-        ("2026-11-11", "【专题组织生活会】向干部群众通报会议情况和整改措施"),  # every kind since rules.md revision 2
+        ("2026-11-12", "【专题组织生活会】向干部群众通报会议情况和整改措施"),  # every kind (rev 2), a calendar month (rev 3)
     ]
     assert all(end - start == dt.timedelta(days=1) for start, end, _ in events)
     assert 'download="deadlines-special-2026-10-12.ics"' in calculator.download.value

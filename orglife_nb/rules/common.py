@@ -202,11 +202,24 @@ class Step:
     what: str  # names the date, e.g. '通知'
     verb: str  # names the act, e.g. '将会议日期和议题通知应到会人员'
     before: bool
-    days: Callable[[Any, pd.Series], pd.Series]  # (profile, meeting kinds) → days
+    days: Callable[[Any, pd.Series], pd.Series]  # (profile, meeting kinds) → days (calendar months: ``months``)
+    months: bool = False  # "一个月内": ``days`` gives calendar months (profile.months_after)
+
+    @property
+    def unit(self) -> str:
+        return " 个月" if self.months else " 天"
 
     def due(self, profile, rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-        """(days, due date) for each meeting row."""
+        """(days or months, due date) for each meeting row."""
         days = pd.Series(self.days(profile, rows.kind.astype(object)), index=rows.index).astype(int)
+        if self.months:
+            from .profile import months_after
+
+            due = rows.date.copy()
+            for n in days.unique():  # one offset per distinct number (one profile: one or two)
+                at = days.eq(n).to_numpy()
+                due[at] = months_after(rows.date[at], int(-n if self.before else n))
+            return days, due
         offset = pd.to_timedelta(days, unit="D")
         return days, (rows.date - offset if self.before else rows.date + offset)
 
@@ -228,13 +241,15 @@ def dated_step(ctx, rows: pd.DataFrame, step: Step) -> pd.DataFrame:
     late = frame[done & frame._actual.gt(due)]
     if step.before:
         late = late.assign(_gap=day_count(late.date - late._actual))
-        message = fmt(step.what + "日期 {_actual} 距召开仅 {_gap} 天，应至少提前 {_n} 天（不晚于 {_due}）", late)
+        message = fmt(step.what + "日期 {_actual} 距召开仅 {_gap} 天，应至少提前 {_n}" + step.unit + "（不晚于 {_due}）",
+                      late)
     else:
         late = late.assign(_gap=day_count(late._actual - late.date))
-        message = fmt(step.what + "日期 {_actual} 为会后第 {_gap} 天，应在会后 {_n} 天内（不晚于 {_due}）", late)
+        message = fmt(step.what + "日期 {_actual} 为会后第 {_gap} 天，应在会后 {_n}" + step.unit + "内（不晚于 {_due}）",
+                      late)
     late_findings = emit(late, message, due=late._due, days=day_count(late._actual - late._due))
     absent = frame[~done]
-    when = "会前 {_n} 天" if step.before else "会后 {_n} 天内"
+    when = ("会前 {_n}" if step.before else "会后 {_n}") + step.unit + ("" if step.before else "内")
     return concat(late_findings, missing(ctx, absent, f"{when}应{step.verb}，尚无{step.what}日期", due=absent._due))
 
 

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from ..models import MeetingKind, Presence, Role
 from .facts import duplicated, is_held
 from .keys import category_key
+from .periods import attributed
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..frames import Frames
@@ -230,6 +231,9 @@ class Context:
         m["has_committee"] = _flag(m.has_committee)
         m["has_leadership_group"] = _flag(m.has_leadership_group)
         m["held"] = is_held(m.date, self.as_of)
+        # the period each meeting counts for (recorded 年度/半年 within the grace, else its date): before the blanks
+        # below are filled from the date
+        m["counts_year"], m["counts_half"] = attributed(m, self.profile)
         m["year"] = m.year.fillna(m.date.dt.year).astype("Int64")
         m["half"] = m.half.astype(object).where(m.half.notna(), np.where(m.date.dt.month <= 6, "first", "second"))
         leadership = m.kind.eq(LEADERSHIP).fillna(False)
@@ -278,10 +282,13 @@ class Context:
 
     @cached_property
     def leadership_attendees(self) -> pd.DataFrame:
-        """(member_id, year) of everyone present at a held 民主生活会: they may skip the branch rating."""
+        """(member_id, year) of everyone present at a held 民主生活会: they may skip the branch rating of the year
+        the meeting counts for (the 2025 年度 meeting held in January 2026 exempts from 2025's rating)."""
         p = self.present
         p = p[p.kind.eq(LEADERSHIP).fillna(False) & p.held]
-        return pd.DataFrame({"member_id": p.member_id, "year": p.date.dt.year.astype("Int64")}).drop_duplicates()
+        year = p[["meeting_id"]].merge(self.meetings[["meeting_id", "counts_year"]], on="meeting_id", how="left")
+        return pd.DataFrame({"member_id": p.member_id.reset_index(drop=True),
+                             "year": year.counts_year.astype("Int64")}).drop_duplicates()
 
     def warm(self) -> None:
         """Compute now what nearly every rule family reads (the meetings, the roster, the names): before the

@@ -20,8 +20,9 @@ _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what a column of words is b
 
 
 def _before(talks: pd.DataFrame, meeting_date: pd.Series) -> pd.Series:
-    """A talk counts when dated before the meeting (an undated talk is taken as before)."""
-    return talks.date.isna() | talks.date.lt(meeting_date)
+    """A talk counts when dated before the meeting: on its day at the latest, as opinions, materials and study
+    (rules.md rev 3: a talk on the meeting morning counts); an undated talk is taken as before."""
+    return talks.date.isna() | talks.date.le(meeting_date)
 
 
 def talk_needs(ctx, meetings: pd.DataFrame) -> pd.DataFrame:

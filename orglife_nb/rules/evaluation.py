@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..models import Level, RatingScheme
-from .common import concat, emit, fmt, missing, recorded_after, unset_or_refused
+from ..models import VOTING_PRESENCE, Level, MeetingKind, RatingScheme
+from .common import concat, emit, fmt, kind_label, missing, recorded_after, unset_or_refused
 from .facts import ballot_count_text, ballot_counts, duplicated
 from .meeting import blank
 from .registry import BRANCH_MEETINGS, REGULAR_ONLY, register
@@ -67,12 +67,18 @@ def _named_ratings(ctx) -> pd.DataFrame:
 
 @register("EVAL-COMBINED", "EVAL", "年底结合民主评议", "error", REGULAR_ONLY, "003 一.2")
 def combined(ctx) -> pd.DataFrame:
-    """The second-half (year-end) 组织生活会 is combined with 民主评议党员 (one finding on that year's last one)."""
-    m = ctx.meetings
-    m = m[m.half.eq("second")].assign(combined=m.with_evaluation.fillna(False))
+    """Among the meetings counting for a 下半年 (``periods.attributed``), a 组织生活会 is combined with 民主评议党员;
+    a 专题组织生活会 only where no 组织生活会 counts for it (one finding on the half-year's last candidate)."""
+    m = ctx.meetings_of(BRANCH_MEETINGS)
+    m = m[m.counts_half.eq("second").to_numpy()]
+    regular = m.kind.eq(MeetingKind.regular.value).fillna(False)
+    with_regular = regular.groupby([m.branch_id, m.counts_year], observed=True).transform("any")
+    m = m[(regular | ~with_regular.astype(bool)).to_numpy()]
+    m = m.assign(combined=m.with_evaluation.fillna(False).astype(bool), year=m.counts_year)
     any_combined = m.groupby(["branch_id", "year"], observed=True).combined.transform("any")
     last = m[~any_combined].sort_values("date").drop_duplicates(["branch_id", "year"], keep="last")
-    return missing(ctx, last, "{year} 年下半年（年底）组织生活会未结合开展民主评议党员")
+    last = last.assign(kind_label=kind_label(last))
+    return missing(ctx, last, "{year} 年下半年（年底）{kind_label}未结合开展民主评议党员")
 
 
 @register("EVAL-SELF", "EVAL", "党员个人小结", "error", BRANCH_MEETINGS, "000 第三篇 第三步 2")
@@ -99,7 +105,10 @@ def ballots(ctx) -> pd.DataFrame:
 
     # one count of ballots (facts.ballot_counts): the report's chart and the forms state the same numbers
     counts = ballot_counts(b)
-    present = ctx.only(ctx.present, m).groupby("meeting_id", observed=True).size().rename("present")
+    # eligible member voters: those attending, 灵活参加 included (a frail member's ballot filled in at home)
+    r = ctx.roster
+    voters = ctx.only(r.loc[r.presence.isin(VOTING_PRESENCE).to_numpy(), ["meeting_id"]], m)
+    present = voters.groupby("meeting_id", observed=True).size().rename("present")
     over = m.join(counts, on="meeting_id").join(present, on="meeting_id")
     over = over.assign(present=over.present.fillna(0).astype(int))
     over = over[over.members.gt(over.present).fillna(False)]
@@ -111,7 +120,7 @@ def ballots(ctx) -> pd.DataFrame:
         emit(foreign, fmt("测评票 {ballot_no} 对 {name} 评为“{level_label}”，不属于{scheme_label}测评方案", foreign),
              subject="rated_id"),
         emit(twice, fmt("测评票 {ballot_no} 对 {name} 评了不止一次", twice), subject="rated_id"),
-        emit(over, fmt("收回 {ballots}，党员票多于到会党员 {present} 人", over)),
+        emit(over, fmt("收回 {ballots}，党员票多于到会党员（含灵活参加）{present} 人", over)),
     )
 
 

@@ -97,7 +97,8 @@ def host(ctx) -> pd.DataFrame:
 
 
 @register("MEET-PRIOR-RECTIFICATION", "MEET", "通报上次整改情况", "error", ALL,
-          "000 第一篇 2.2；第五篇 (二)1；003 民主 三.2②")
+          "000 第一篇 2.2；第五篇 (二)1；003 民主 三.2②", branch="000 第一篇 2.2；第五篇 (二)1",
+          no_committee="000 第一篇 2.2；第五篇 (二)1", leadership="003 民主 三.2②")
 def prior_rectification(ctx) -> pd.DataFrame:
     """Where the branch held an earlier meeting of the same kind, the state of its rectification is reported."""
     m = ctx.meetings.sort_values(["branch_id", "kind", "date", "meeting_id"])
@@ -192,7 +193,7 @@ def _undone(ctx) -> pd.DataFrame:
 
 
 @register("MEET-CRITICISM", "MEET", "相互批评全覆盖", "error", ALL, "000 第二篇 (二)2；003 民主 三.3",
-          branch="000 第二篇 (二)2", leadership="003 民主 三.3")
+          branch="000 第二篇 (二)2", no_committee="000 第二篇 (二)2", leadership="003 民主 三.3")
 def criticism(ctx) -> pd.DataFrame:
     """In the 支委会 stage (every 民主生活会) each present 班子 member makes a self-criticism, is criticised by
     every other present member and then responds (表态). One finding per missing item."""
@@ -325,14 +326,18 @@ def unit_responses(ctx) -> pd.DataFrame:
 def attendance(ctx) -> pd.DataFrame:
     """Every expected member attends; 灵活参加 (another form, or at the 流入地/流出地 branch) counts. 缺席 (no reason)
     is an error, but a 年老体弱 or 流动 member absent is a warning to the branch, which should have organised their
-    participation; 请假 needs a reason (warning without one); a 领导干部 not attending a branch meeting is an error
-    (attends as an ordinary member); unrecorded is a warning, pending until the report deadline."""
+    participation; 请假 needs a reason (warning without one); a 领导干部 excused (请假 with a reason) from a branch
+    meeting is a warning to verify (attends as an ordinary member, rules.md rev 3), without a reason an error;
+    unrecorded is a warning, pending until the report deadline."""
     r = held_roster(ctx)
     r = r.merge(ctx.held[["meeting_id", "report_due"]], on="meeting_id")
     branch_meeting = ~r.kind.eq(LEADERSHIP).fillna(False)
     leave = r.presence.eq(Presence.leave.value).fillna(False)
-    cadre_away = r[branch_meeting & r.leading_cadre & leave]
-    no_reason = r[leave & blank(r.reason) & ~(branch_meeting & r.leading_cadre)]
+    cadre_leave = branch_meeting & r.leading_cadre & leave
+    unexplained = blank(r.reason)
+    cadre_away = r[cadre_leave & ~unexplained]
+    cadre_unexcused = r[cadre_leave & unexplained]
+    no_reason = r[leave & unexplained & ~(branch_meeting & r.leading_cadre)]
     absent = r.presence.eq(Presence.absent.value).fillna(False)
     fragile = r.situation.isin([Situation.frail.value, Situation.mobile.value])
     unexcused = r[absent & ~fragile]
@@ -343,15 +348,18 @@ def attendance(ctx) -> pd.DataFrame:
         emit(unexcused, fmt("{name} 无故缺席会议", unexcused), subject="member_id"),
         emit(unreached, fmt("{situation_label}党员 {name} 未参加会议：支部应以灵活多样的形式组织其参加（送学上门、"
                             "网上参会或在流入地党组织参加）", unreached), severity="warning"),
-        emit(cadre_away, fmt("领导干部 {name} 请假未参加（原因：{reason}），应以普通党员身份参加所在支部组织生活会",
-                             cadre_away), subject="member_id"),
+        emit(cadre_away, fmt("领导干部 {name} 请假未参加（原因：{reason}）：领导干部应以普通党员身份参加所在支部组织生活会，"
+                             "请核实请假理由", cadre_away), subject="member_id", severity="warning"),
+        emit(cadre_unexcused, fmt("领导干部 {name} 请假未说明原因，应以普通党员身份参加所在支部组织生活会",
+                                  cadre_unexcused), subject="member_id"),
         emit(no_reason, fmt("{name} 请假未说明原因", no_reason), subject="member_id", severity="warning"),
         recorded_after(ctx, unknown, fmt("{name} 的出席情况未登记", unknown), subject="member_id",
                        severity="warning"),
     )
 
 
-@register("MEET-WRITTEN-STATEMENT", "MEET", "书面发言宣读", "error", ALL, "000 第一篇 2.6；003 民主 三.3")
+@register("MEET-WRITTEN-STATEMENT", "MEET", "书面发言宣读", "error", ALL, "000 第一篇 2.6；003 民主 三.3",
+          branch="000 第一篇 2.6", no_committee="000 第一篇 2.6", leadership="003 民主 三.3")
 def written_statement(ctx) -> pd.DataFrame:
     """An absentee's written statement, where submitted, is read out at the meeting and recorded."""
     r = held_roster(ctx)

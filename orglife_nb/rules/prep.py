@@ -28,7 +28,8 @@ def _before_meeting(frame: pd.DataFrame, column: str, dates: pd.Series) -> pd.Se
     return frame[column].isna() | frame[column].le(dates)
 
 
-@register("PREP-TOPIC", "PREP", "确定会议主题", "error", ALL, "000 第一篇 1.1；003 民主 二.1")
+@register("PREP-TOPIC", "PREP", "确定会议主题", "error", ALL, "000 第一篇 1.1；003 民主 二.1",
+          branch="000 第一篇 1.1", no_committee="000 第一篇 1.1", leadership="003 民主 二.1")
 def topic_set(ctx) -> pd.DataFrame:
     """A topic (主题/议题) is set for the meeting."""
     m = ctx.meetings
@@ -36,16 +37,21 @@ def topic_set(ctx) -> pd.DataFrame:
     return missing(ctx, m[blank.fillna(True)], "未确定会议主题（议题）")
 
 
-@register("PREP-PLAN", "PREP", "会议方案报上级审核", "error", ALL, "003 二.1；000 第五篇 (一)3")
+@register("PREP-PLAN", "PREP", "会议方案报上级审核", "error", ALL, "003 二.1；000 第五篇 (一)3；003 民主 二.2",
+          branch="003 二.1；000 第五篇 (一)3", no_committee="003 二.1；000 第五篇 (一)3", leadership="003 民主 二.2")
 def plan_approved(ctx) -> pd.DataFrame:
-    """A written plan exists (its date sent to the superior is recorded) and the superior approved it.
+    """A written plan exists (its date sent to the superior is recorded); for 组织生活会 / 专题组织生活会 the
+    superior approved it (报上级党组织审核把关).
 
-    For 民主生活会 the plan's 15-day deadline is PREP-PLAN-DEADLINE; this rule asks only that it exists and passed.
+    A 民主生活会 plan is 审定 by the 主要负责同志 or decided at a meeting, then sent to 上级纪委和组织部门 (rules.md
+    rev 3): no superior approval is asked of it, and its 15-day deadline is PREP-PLAN-DEADLINE's.
     """
     m = ctx.meetings
+    leadership = m.kind.eq(LEADERSHIP).fillna(False)
     unsent = m[m.plan_sent.isna()]
-    unapproved = m[m.plan_sent.notna() & ~m.plan_approved.fillna(False)]
-    return concat(missing(ctx, unsent, "未制定会议方案并报上级党组织"),
+    unsent = unsent.assign(to=np.where(leadership[unsent.index], "上级纪委和组织部门", "上级党组织"))
+    unapproved = m[m.plan_sent.notna() & ~m.plan_approved.fillna(False) & ~leadership]
+    return concat(missing(ctx, unsent, "未制定会议方案并报{to}"),
                   missing(ctx, unapproved, "会议方案（{plan_sent} 报送）未经上级党组织审核通过"))
 
 
@@ -78,11 +84,13 @@ def public_notice(ctx) -> pd.DataFrame:
     return dated_step(ctx, ctx.meetings, STEPS["PREP-PUBLIC-NOTICE"])
 
 
-@register("PREP-STUDY", "PREP", "会前学习时间", "error", ALL, "003 二.2；003 民主 二.4")
+@register("PREP-STUDY", "PREP", "会前学习时间", "error", ALL, "003 二.2；003 民主 二.4",
+          branch="003 二.2", no_committee="003 二.2", leadership="003 民主 二.4")
 def study(ctx) -> pd.DataFrame:
     """Pre-meeting study totals ≥ the profile's days, of which concentrated (集中) ≥ the profile's days.
 
-    The concentrated minimum is firm ('不少于': error); the total is 原则上 / '3天左右' (warning).
+    The concentrated minimum is firm ('不少于': error); the total is 原则上 (warning); a 民主生活会's '一般安排3天左右'
+    is a warning only below ``leadership_study_min_days`` (rules.md rev 3), the message still advising the 3 days.
     """
     m = ctx.meetings
     s = ctx.only(ctx.frames.studies, m).merge(m[["meeting_id", "date"]].rename(columns={"date": "meeting_date"}),
@@ -99,17 +107,24 @@ def study(ctx) -> pd.DataFrame:
                  need_total=np.where(leadership, p.leadership_study_total_days, p.study_total_days),
                  need_concentrated=np.where(leadership, p.leadership_study_concentrated_days,
                                             p.study_concentrated_days))
-    m = m.assign(need_total_h=m.need_total * p.hours_per_day, need_concentrated_h=m.need_concentrated * p.hours_per_day)
-    short_total = m[m.total.lt(m.need_total_h)]
+    m = m.assign(need_total_h=m.need_total * p.hours_per_day, need_concentrated_h=m.need_concentrated * p.hours_per_day,
+                 least_h=np.where(leadership, p.leadership_study_min_days, p.study_total_days) * p.hours_per_day)
+    short_total = m[m.total.lt(m.least_h)]
     short_conc = m[m.concentrated.lt(m.need_concentrated_h)]
-    total = missing(ctx, short_total, "会前学习共 {total} 小时，应不少于 {need_total} 天（{need_total_h} 小时）")
+    about = short_total.kind.eq(LEADERSHIP).fillna(False)
+    short_total = short_total.assign(least=short_total.least_h / p.hours_per_day)
+    total = concat(
+        missing(ctx, short_total[~about], "会前学习共 {total} 小时，应不少于 {need_total} 天（{need_total_h} 小时）"),
+        missing(ctx, short_total[about], "会前学习共 {total} 小时，一般应安排 {need_total} 天左右（{need_total_h} 小时），"
+                                         "不足 {least} 天（{least_h} 小时）"))
     total["severity"] = total.severity.fillna("warning")  # 原则上 / 左右
     conc = missing(ctx, short_conc,
                    "会前集中学习 {concentrated} 小时，应不少于 {need_concentrated} 天（{need_concentrated_h} 小时）")
     return concat(total, conc)
 
 
-@register("PREP-OPINIONS", "PREP", "会前征求意见", "error", ALL, "003 二.3；000 第二篇 3")
+@register("PREP-OPINIONS", "PREP", "会前征求意见", "error", ALL, "003 二.3；000 第二篇 3；003 民主 二.5",
+          branch="003 二.3；000 第二篇 3", no_committee="003 二.3；000 第二篇 3", leadership="003 民主 二.5")
 def opinions(ctx) -> pd.DataFrame:
     """Opinions are solicited from both 党员 and 群众 before the meeting and compiled in writing (意见汇总)."""
     m = ctx.meetings

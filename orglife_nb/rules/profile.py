@@ -15,6 +15,7 @@ import difflib
 from pathlib import Path
 from typing import Literal, Annotated, Any
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -51,6 +52,8 @@ class Profile(BaseModel):
     study_concentrated_days: Amount = 0.5        # PREP-STUDY, 003 二.2
     leadership_study_total_days: Amount = 3.0    # PREP-STUDY, 003 民主 二.4 ("3天左右": a warning)
     leadership_study_concentrated_days: Amount = 1.0  # PREP-STUDY, 003 民主 二.4
+    # rules.md rev 3: "一般安排3天左右" — a warning only below this; the total above stays what messages advise
+    leadership_study_min_days: Amount = 2.5      # PREP-STUDY, 003 民主 二.4
 
     # -- the meeting (召开会议) --------------------------------------------------------------------------------
     organ_special_min_hours: Amount = 4.0        # MEET-DURATION, 000 第三篇
@@ -65,10 +68,14 @@ class Profile(BaseModel):
     # -- after the meeting (会后整改) --------------------------------------------------------------------------
     report_days: Days = 10                       # POST-REPORT regular/special, 000 第一篇 3.1
     leadership_report_days: Days = 15            # POST-REPORT leadership, 003 民主 四.2
-    leadership_public_report_days: Days = 30     # POST-PUBLIC-REPORT, 003 民主 四.3
+    # "一个月内" in calendar months (民法典 第二百零二条): same day of the next month, else its last day
+    public_report_months: Annotated[int, Field(ge=1, strict=True)] = 1  # POST-PUBLIC-REPORT, 003 民主 四.3
 
     # -- cadence (频次) ----------------------------------------------------------------------------------------
     regular_period_months: Annotated[int, Field(gt=0, le=12, strict=True)] = 6  # FREQ-HALF-YEAR, 003 一.2
+    # a meeting recorded for a period counts for it when held at most this many days after the period's end
+    period_grace_days: Days = 31                 # FREQ-HALF-YEAR, 003 一.2 "年中、年底" (a 07-02 年中 meeting)
+    leadership_grace_days: Days = 90             # FREQ-LEADERSHIP-YEAR, 003 民主 一.2 "时间根据上级…安排"
 
     # -- recommended timeline offsets (days before/after the meeting; seeds give no number) --------------------
     plan_days: Days = 15                 # regular/special plan to the superior, ahead of the notice
@@ -124,6 +131,15 @@ class Profile(BaseModel):
         return days * self.hours_per_day
 
 
+def months_after(dates, months: int):
+    """``dates`` (a Series of datetimes, or one date) plus whole calendar months: the same day of that month, else
+    its last day (民法典 第二百零二条: 01-31 + 1 month = the last day of February). No weekend or holiday extension
+    (rules.md rev 3, precisely 4)."""
+    if isinstance(dates, pd.Series):
+        return dates + pd.DateOffset(months=months)
+    return (pd.Timestamp(dates) + pd.DateOffset(months=months)).date()
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Loading
 
@@ -140,11 +156,13 @@ def bundled_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
 
 
-def load_profile(path_or_name: "str | Path | Profile | None" = None) -> Profile:
+def load_profile(path_or_name: "str | Path | Profile | None" = None, notices: list[str] | None = None) -> Profile:
     """None → default; a bundled name ('default', 'lenient') → that profile; a Profile → itself; anything else →
     a YAML file.
 
-    Raises OrglifeError with one Chinese line naming the file, the parameter and why.
+    Raises OrglifeError with one Chinese line naming the file, the parameter and why. A parameter an older
+    profile may still name and that is read another way now (``REPLACED``) is dropped with a one-line notice
+    appended to ``notices`` (the CLI prints them), never refused.
     """
     if isinstance(path_or_name, Profile):
         return path_or_name
@@ -156,6 +174,11 @@ def load_profile(path_or_name: "str | Path | Profile | None" = None) -> Profile:
     else:
         path = Path(path_or_name)
     data = _read_yaml(path, label)
+    for key, why in REPLACED.items():
+        if key in data:
+            data.pop(key)
+            if notices is not None:
+                notices.append(f"提示：规则配置 {label} 中的参数 {key} 已停用，{why}")
     try:
         return Profile.model_validate(data)
     except ValidationError as error:
@@ -208,6 +231,9 @@ def yaml_mapping(text: str, label: str, expected: str) -> dict[Any, Any]:
 _WITH_REPORT = "{}与情况报告同时限，检查和时间表都按 report_days（民主生活会 leadership_report_days）"
 RETIRED = {"absentee_inform_days": _WITH_REPORT.format("会后转告缺席人"),
            "rectification_public_days": _WITH_REPORT.format("整改清单公示")}
+
+# parameters older profiles may still name, read another way now (rules.md rev 3): dropped with a notice
+REPLACED = {"leadership_public_report_days": "会后通报按日历月计算：public_report_months（默认 1 个月）"}
 
 _TYPE_WORDS = {"int": "应为整数", "float": "应为数字", "string": "应为文本", "dict": "应为映射", "tuple": "应为列表",
                "enum": "不是允许的值"}

@@ -28,7 +28,8 @@ def items(ctx, meetings: pd.DataFrame) -> pd.DataFrame:
     return r.assign(finished=finished.astype(bool))
 
 
-@register("RECT-PRESENT", "RECT", "查摆出整改事项", "warning", ALL, "003 民主 三.3；003 四.1")
+@register("RECT-PRESENT", "RECT", "查摆出整改事项", "warning", ALL, "003 民主 三.3；003 四.1",
+          branch="003 四.1", no_committee="003 四.1", leadership="003 民主 三.3")
 def present(ctx) -> pd.DataFrame:
     """The meeting produced at least one rectification item (not '只讲成绩不讲问题')."""
     m = ctx.held
@@ -36,7 +37,8 @@ def present(ctx) -> pd.DataFrame:
     return missing(ctx, m, "会议没有形成任何整改事项（只讲成绩不讲问题）", due=m.report_due)
 
 
-@register("RECT-FOUR-CLEAR", "RECT", "整改四个明确", "error", ALL, "003 四.1；000 第三篇 第五步")
+@register("RECT-FOUR-CLEAR", "RECT", "整改四个明确", "error", ALL, "003 四.1；000 第三篇 第五步；003 民主 四.1",
+          branch="003 四.1；000 第三篇 第五步", no_committee="003 四.1；000 第三篇 第五步", leadership="003 民主 四.1")
 def four_clear(ctx) -> pd.DataFrame:
     """Every item states 目标, 措施, 责任人 and 时限 (四个明确) and a responsibility category (单位/党组织/个人)."""
     r = items(ctx, ctx.held)
@@ -93,7 +95,8 @@ def personal(ctx) -> pd.DataFrame:
     )
 
 
-@register("RECT-OVERDUE", "RECT", "整改按时销号", "error", ALL, "003 四.3")
+@register("RECT-OVERDUE", "RECT", "整改按时销号", "error", ALL, "003 四.3；003 民主 四.4",
+          branch="003 四.3", no_committee="003 四.3", leadership="003 民主 四.4")
 def overdue(ctx) -> pd.DataFrame:
     """An item not done (销号) by its 时限: still open after it, or finished later than it.
 
@@ -113,14 +116,16 @@ def overdue(ctx) -> pd.DataFrame:
     )
 
 
-@register("POST-REPORT", "POST", "会后报送情况报告", "error", ALL, "000 第一篇 3.1；003 四.2；003 民主 四.2")
+@register("POST-REPORT", "POST", "会后报送情况报告", "error", ALL, "000 第一篇 3.1；003 四.2；003 民主 四.2",
+          branch="000 第一篇 3.1；003 四.2", no_committee="000 第一篇 3.1；003 四.2", leadership="003 民主 四.2")
 def report(ctx) -> pd.DataFrame:
     """The report (会议情况报告 + minutes copy + opinion summary) reaches the superior ≤ ``report_days`` after
     (民主生活会: ``leadership_report_days``)."""
     return dated_step(ctx, ctx.held, STEPS["POST-REPORT"])
 
 
-@register("POST-ABSENTEE-INFORMED", "POST", "会后转告缺席人", "error", ALL, "000 第一篇 3.2；003 民主 三.3")
+@register("POST-ABSENTEE-INFORMED", "POST", "会后转告缺席人", "error", ALL, "000 第一篇 3.2；003 民主 三.3",
+          branch="000 第一篇 3.2", no_committee="000 第一篇 3.2", leadership="003 民主 三.3")
 def absentee_informed(ctx) -> pd.DataFrame:
     """Every absentee is told of the meeting and of the criticism addressed to them (会后告知日期)."""
     r = held_roster(ctx)
@@ -132,8 +137,9 @@ def absentee_informed(ctx) -> pd.DataFrame:
 @register("POST-PUBLIC-REPORT", "POST", "会后一个月内通报", "error", ALL, "003 民主 四.3；000 第五篇 (三)2",
           branch="000 第五篇 (三)2", no_committee="000 第五篇 (三)2", leadership="003 民主 四.3")
 def public_report(ctx) -> pd.DataFrame:
-    """Cadres and masses are told of the meeting and the measures ≤ ``leadership_public_report_days`` after: a
-    must for a 民主生活会 (error); for 组织生活会 / 专题组织生活会 000 第五篇 gives no number (warning, same days)."""
+    """Cadres and masses are told of the meeting and the measures within ``public_report_months`` calendar months
+    after ("一个月内": 10-23 → 11-23, 01-31 → the last day of February): a must for a 民主生活会 (error); for
+    组织生活会 / 专题组织生活会 000 第五篇 gives no number (warning, the same month)."""
     m = ctx.held
     leadership = m.kind.eq(LEADERSHIP).fillna(False)
     others = dated_step(ctx, m[~leadership], STEPS["POST-PUBLIC-REPORT"])

@@ -18,6 +18,7 @@ STEPS: dict[str, Step] = {s.rule: s for s in (
     # no number of its own: due with the report (see rectification.py)
     Step("RECT-PUBLIC", "rectification_published", "整改清单公示", "公示整改清单", False,
          by_kind("leadership_report_days", "report_days")),
+    # "一个月内": calendar months (rules.md rev 3)
     Step("POST-PUBLIC-REPORT", "public_report_date", "会后通报", "向干部群众通报会议情况和整改措施", False,
-         _SAME("leadership_public_report_days")),
+         _SAME("public_report_months"), months=True),
 )}

@@ -43,8 +43,8 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from ..errors import OrglifeError
-from ..models import (SCHEME_LEVELS, Attendance, Ballot, Branch, Meeting, MeetingKind, Member, MemberStatus,
-                      RatingScheme, VoterType)
+from ..models import (SCHEME_LEVELS, VOTING_PRESENCE, Attendance, Ballot, Branch, Meeting, MeetingKind, Member,
+                      MemberStatus, RatingScheme, VoterType)
 from .schema import BALLOT_CODES, BALLOT_POLLS, BALLOT_SPENT, table_of
 
 # Crockford's base32 (no I, L, O, U): 12 characters = 60 random bits, typed as three groups of four.
@@ -237,7 +237,7 @@ def present_members(connection: Connection, meeting_id: str) -> int | None:
     rows = connection.execute(select(table.c.presence).where(table.c.meeting_id == meeting_id)).scalars().all()
     if not rows:
         return None
-    return sum(1 for presence in rows if presence in ("present", "flexible"))
+    return sum(1 for presence in rows if presence in VOTING_PRESENCE)
 
 
 def paper_ballots(connection: Connection, meeting_id: str) -> tuple[int, int, list[int]]:
