@@ -188,7 +188,12 @@ def csv_text(frame) -> str:
     import pandas as pd
 
     safe = frame.copy(deep=False)
-    for name in frame.select_dtypes(include=["object", "string"]).columns:
+    # text columns by what they hold, not by dtype name: object, pandas' str and string (python or Arrow storage),
+    # an ArrowDtype string, and a categorical of text (select_dtypes misses the last two)
+    texts = [name for name, dtype in frame.dtypes.items()
+             if pd.api.types.is_string_dtype(dtype)
+             or (isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(dtype.categories.dtype))]
+    for name in texts:
         values = frame[name].to_numpy(dtype=object)
         # numpy's cast to one-character strings gives every cell's first character at C speed; only those that
         # start a formula are looked at one by one (a number such as -3 in an object column is one, and stays)
@@ -199,7 +204,9 @@ def csv_text(frame) -> str:
             values[hits] = ["'" + values[i] for i in hits]
             # as its own dtype: a bare object array would be inferred as an Arrow string column, whose conversion
             # back for to_csv costs more than all the rest
-            safe[name] = pd.Series(values, index=frame.index, dtype=frame[name].dtype)
+            dtype = frame[name].dtype  # a categorical's quoted values are not among its categories
+            safe[name] = pd.Series(values, index=frame.index,
+                                   dtype=object if isinstance(dtype, pd.CategoricalDtype) else dtype)
     return "\ufeff" + safe.to_csv(index=False, lineterminator="\r\n")
 
 

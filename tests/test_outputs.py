@@ -179,6 +179,30 @@ def test_only_text_is_neutralised():
     assert [row[2] for row in rows] == ["-0.5", "1.0", "", "2.0", "3.0"]
 
 
+def _text_dtypes():
+    import pandas as pd
+    import pyarrow as pa
+
+    return {"object": object, "str": "str", "string": "string", "string[pyarrow]": "string[pyarrow]",
+            "arrow": pd.ArrowDtype(pa.string()), "arrow-large": pd.ArrowDtype(pa.large_string()),
+            "category": "category"}
+
+
+@pytest.mark.parametrize("kind", list(_text_dtypes()))
+def test_formula_text_is_neutralised_whatever_the_text_dtype(kind):
+    """The store hands back pandas ``string`` columns, reports build ``object`` or ``str`` ones, Arrow reads give
+    ArrowDtype: a formula-looking cell is quoted in every one of them, and the column's other cells stay as they
+    were."""
+    import pandas as pd
+
+    values = ["=HYPERLINK(\"http://x.invalid\")", "＋1", "普通", None]
+    frame = pd.DataFrame({"text": pd.Series(values, dtype=_text_dtypes()[kind]), "number": [-1, 2, -3, 4]})
+    assert str(frame.text.dtype) != "object" or kind == "object"  # the frame really holds the dtype named
+    header, *rows = _csv_rows(outputs.csv_text(frame))
+    assert [row[0] for row in rows] == ["'=HYPERLINK(\"http://x.invalid\")", "'＋1", "普通", ""]
+    assert [row[1] for row in rows] == ["-1", "2", "-3", "4"]
+
+
 # ---- the exchange workbook: user text is never a formula ------------------------------------------------------
 
 FORMULAS = ['=HYPERLINK("http://x.invalid","点我")', "=1+1", "+1+1", "-1+1", "@SUM(1,1)", "＝1+1"]

@@ -154,6 +154,49 @@ def test_a_failed_save_stores_nothing(store):
     assert all(count == 0 for count in store.counts().values())
 
 
+def _everything(store: Store) -> tuple[dict, int]:
+    """Every table's rows with their versions and stamps, and the length of the audit trail."""
+    return {record: store.read(record, store_columns=True) for record in RECORDS}, len(store.history())
+
+
+@pytest.mark.parametrize("fails_at", ["Member", "Attendance", "audit"])
+def test_a_save_failing_halfway_leaves_the_store_as_it_was(store, monkeypatch, fails_at):
+    """A save is one transaction: when the database refuses a later table's rows (or the audit entries, the last
+    write) the earlier tables' changes of the same save are gone too. A save running in autocommit, or committing
+    per table, keeps the branch renamed here."""
+    from sqlalchemy.exc import OperationalError
+
+    from orglife_nb.store import audit, writer
+
+    store.save(_batch())
+    before = _everything(store)
+    batch = _batch()
+    batch[Branch].loc[0, "name"] = "第一党支部（改）"  # the first table: an update, written before the failure
+    batch[Member].loc[1, "name"] = "李娜娜"
+    batch[Talk] = batch[Talk].iloc[:1]
+    batch[Attendance].loc[1, "reason"] = "培训"
+
+    def refused(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    if fails_at == "audit":
+        monkeypatch.setattr(audit, "append", refused)
+    else:
+        real = writer._insert
+        monkeypatch.setattr(writer, "_insert", lambda connection, record, rows, stamp: (
+            refused() if record.__name__ == fails_at else real(connection, record, rows, stamp)))
+    with pytest.raises(OrglifeError, match="写入数据库失败，未保存任何内容"):
+        store.save(batch)
+    monkeypatch.undo()
+    after = _everything(store)
+    assert after[1] == before[1]
+    for record in RECORDS:
+        pd.testing.assert_frame_equal(after[0][record], before[0][record], obj=record.__name__)
+    assert store.read(Branch)["name"].tolist() == ["第一党支部"]
+    # the same save, not refused, does change the branch
+    assert store.save(batch).changed and store.read(Branch)["name"].tolist() == ["第一党支部（改）"]
+
+
 def test_frames_have_the_model_dtypes(store):
     store.save(_batch())
     loaded = frames_module.load(store)

@@ -104,3 +104,33 @@ def test_slips_that_cannot_be_written_issue_no_code(capsys, db, tmp_path):
         assert store.poll(MEETING) is None
     code, _, err = run(capsys, "ballot", "status", "--meeting", MEETING, "--db", db)
     assert code == 2 and "没有开启手机测评" in err
+
+
+def test_slips_docx_is_tagged_simplified_chinese():
+    """Word chooses fonts and line breaking for Han text by its East Asian language: every run of slips.docx, and
+    the styles' defaults (text typed into it later), say zh-CN, and no part of the file says another one."""
+    import datetime as dt
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    from orglife_nb.documents.slips import slips_docx
+    from orglife_nb.store.voting import Poll, Slip
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    now = dt.datetime(2026, 1, 5, 9, 0)
+    poll = Poll(MEETING, "four", MEMBERS[:2], 1, 1, now, now + dt.timedelta(hours=2), None, title="第一支部 · 2025",
+                slips=[Slip("ABCDEFGHJK", "member"), Slip("BCDEFGHJKL", "public")])
+    package = zipfile.ZipFile(io.BytesIO(slips_docx(poll, URL)))
+    document = etree.fromstring(package.read("word/document.xml"))
+    runs = list(document.iter(f"{w}r"))
+    assert len(runs) > 10
+    assert [run.find(f"{w}rPr/{w}lang").get(f"{w}eastAsia") for run in runs] == ["zh-CN"] * len(runs)
+    styles = etree.fromstring(package.read("word/styles.xml"))
+    defaults = styles.find(f"{w}docDefaults/{w}rPrDefault/{w}rPr/{w}lang")
+    assert defaults.get(f"{w}eastAsia") == "zh-CN"
+    for name in package.namelist():
+        if name.endswith(".xml"):
+            tags = {tag.get(f"{w}eastAsia") for tag in etree.fromstring(package.read(name)).iter(f"{w}lang")}
+            assert tags <= {"zh-CN", None}, (name, tags)

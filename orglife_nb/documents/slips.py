@@ -135,11 +135,17 @@ def _dashed(table) -> None:
 
 
 def _zh_cn(doc) -> None:
+    """Every run, and the styles' defaults (text typed into the file later), in Simplified Chinese: Word picks
+    fonts and line breaking for the Han characters by it (the stock template says en-US)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    for run in doc.element.body.iter(qn("w:r")):
-        rpr = run.get_or_add_rPr()
+    # the template's Word 2010 copy of the styles would keep its en-US default there: styles.xml is the one kept
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(rid)
+    defaults = doc.styles.element.findall(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    for rpr in [run.get_or_add_rPr() for run in doc.element.body.iter(qn("w:r"))] + defaults:
         lang = rpr.find(qn("w:lang"))
         if lang is None:
             lang = OxmlElement("w:lang")
