@@ -3,11 +3,16 @@ sees only its own steps, refusals show as Chinese messages, an approved meeting'
 refuses them anyway), the history lists the audit trail newest first, escaped."""
 from __future__ import annotations
 
+import datetime as dt
+
+from orglife_nb import rules
+from orglife_nb.auth import review as review_module
 from orglife_nb.auth import add_account
 from orglife_nb.forms import FormsApp
 from orglife_nb.forms.ballots import BallotForm
 from orglife_nb.forms.review import HISTORY_LIMIT, history_html
 from orglife_nb.models import Meeting, Member, Talk
+from orglife_nb.present.values import missing
 from orglife_nb.store import Store
 from orglife_nb.store.review import review_frame
 from test_review import AFTER, DAY, PASSWORD
@@ -145,6 +150,46 @@ def test_refusals_show_in_the_page_never_raise(store, monkeypatch):
     sup.review.text.value = "理由"
     assert not sup.review.act("return")
     assert "操作未能完成（RuntimeError）" in sup.review.message.value
+
+
+def test_a_clean_submission_shows_its_new_state_at_once(store):
+    """Submitted with nothing for the checks to object (no explanation stored): the bar read its state back and
+    crashed on the missing explanation, so the page kept showing 草稿 although the store said 已提交."""
+    seed(store)
+    sec = FormsApp(store, as_of=DAY - dt.timedelta(days=30), actor="sec1", defer_guidance=True)  # nothing due yet
+    assert "草稿" in sec.review.state_html.value
+    assert sec.review.act("submit")
+    with store.engine.connect() as connection:
+        row = review_frame(connection, ["MT"]).iloc[0]
+    assert row.state == "submitted" and missing(row.explanation)
+    assert "已提交" in sec.review.state_html.value and "草稿" not in sec.review.state_html.value
+    assert "会议现在是“已提交”" in sec.review.message.value and shown(sec) == []
+
+
+def test_a_step_says_at_once_that_it_runs_and_a_refused_submission_checks_once(store, monkeypatch):
+    seed(store)
+    sec = page(store, "sec1")
+    seen, runs = [], []
+    real_review, real_checks = review_module.review, rules.run_checks
+
+    def watched(*args, **kwargs):  # what the page shows while the step (and its checks) runs
+        seen.append((sec.review.message.value, [b.disabled for b in sec.review.buttons.values()]))
+        return real_review(*args, **kwargs)
+
+    def counted(*args, **kwargs):
+        runs.append(1)
+        return real_checks(*args, **kwargs)
+
+    monkeypatch.setattr("orglife_nb.forms.review.review", watched)
+    monkeypatch.setattr(rules, "run_checks", counted)
+    assert not sec.review.act("submit")  # errors left: refused and listed
+    assert "处违规，未提交" in sec.review.message.value and sec.review.errors.value.count("<li>") >= 1
+    assert len(runs) == 1  # the listed errors are the refusal's own, not a second run of the checks
+    assert "正在提交审核" in seen[0][0] and all(seen[0][1])
+    assert not any(b.disabled for b in sec.review.buttons.values())  # held only while the step runs
+    sec.review.text.value = "会议记录正在整理"
+    assert sec.review.act("submit") and "已提交" in sec.review.state_html.value
+    assert not any(b.disabled for b in sec.review.buttons.values())
 
 
 def test_the_history_panel_lists_the_meetings_entries_newest_first_escaped(store):

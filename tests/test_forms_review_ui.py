@@ -1,5 +1,6 @@
 """The review bar in real Chromium behind the login: a superior returns a submitted meeting with a reason, the
-secretary (on a phone-sized screen) then sees 退回 and the reason. ``ORGLIFE_SHOTS=<folder>`` keeps screenshots."""
+secretary (on a phone-sized screen) then sees 退回 and the reason; a secretary submits and the bar shows 已提交
+without a reload. ``ORGLIFE_SHOTS=<folder>`` keeps screenshots."""
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +37,10 @@ def server(tmp_path_factory):
                                             "date": dt.date.today() - dt.timedelta(days=120)},
                                            {"meeting_id": "MA", "branch_id": "B1", "kind": "regular",
                                             # planned: nothing overdue, so it is submitted with no explanation
-                                            "topic": "专题学习会", "date": dt.date.today() + dt.timedelta(days=40)}])})
+                                            "topic": "专题学习会", "date": dt.date.today() + dt.timedelta(days=40)},
+                                           {"meeting_id": "MD", "branch_id": "B1", "kind": "regular",
+                                            # a planned draft: the secretary submits it in the page
+                                            "topic": "主题党日", "date": dt.date.today() + dt.timedelta(days=50)}])})
         add_account(store, "sec1", "secretary", PASSWORD, branches=["B1"])
         add_account(store, "sup1", "superior", PASSWORD, superior="机关党委")
         review(store.as_actor("sec1"), "submit", "MT", reason="会议记录正在整理")
@@ -88,10 +92,7 @@ def test_a_superior_returns_the_meeting_and_the_secretary_sees_the_reason(server
     expect(bar.locator(".f-review--state")).to_contain_text("退回理由：" + REASON)
     expect(bar.locator(".f-review--return")).to_be_hidden()
     expect(bar.locator(".f-review--message")).to_contain_text("会议现在是“退回”")
-    with Store(server.db) as store, store.engine.connect() as connection:
-        from orglife_nb.store.review import review_frame
-
-        row = review_frame(connection, ["MT"]).iloc[0]
+    row = stored(server, "MT")
     assert (row.state, row.reason, row.updated_by) == ("returned", REASON, "sup1")
     superior.context.close()
 
@@ -124,9 +125,35 @@ def test_a_superior_approves_a_submitted_meeting_end_to_end(server, browser):
     expect(bar.locator(".f-review--reopen")).to_be_visible()
     expect(bar.locator(".f-review--approve")).to_be_hidden()
     expect(superior.locator("text=There was an error")).to_have_count(0)
-    with Store(server.db) as store, store.engine.connect() as connection:
-        from orglife_nb.store.review import review_frame
-
-        row = review_frame(connection, ["MA"]).iloc[0]
+    row = stored(server, "MA")
     assert (row.state, row.updated_by) == ("approved", "sup1")
     superior.context.close()
+
+
+def test_a_secretary_submits_and_the_bar_shows_the_new_state_without_a_reload(server, browser):
+    """The store said 已提交 while the page kept 草稿: the bar crashed reading back a submission without an
+    explanation, silently."""
+    secretary = log_in(browser, server, "sec1", 390)
+    choose_meeting(secretary, "主题党日")
+    bar = secretary.locator(".f-review")
+    expect(bar.locator(".f-review--state")).to_contain_text("草稿", timeout=TIMEOUT)
+    bar.locator(".f-review--submit").click()
+    message = bar.locator(".f-review--message")
+    expect(message).not_to_contain_text("正在提交审核", timeout=TIMEOUT)  # the step said it runs, and ran
+    if "处违规" in message.inner_text():  # the checks found errors (today's rules): explain, then submit
+        bar.locator(".f-review--text textarea").fill("会议记录正在整理")
+        bar.locator(".f-review--submit").click()
+    expect(bar.locator(".f-review--state")).to_contain_text("已提交")
+    expect(message).to_contain_text("会议现在是“已提交”")
+    expect(bar.locator(".f-review--submit")).to_be_hidden()
+    expect(secretary.locator(".f-failed")).to_have_count(0)
+    assert stored(server, "MD")[["state", "updated_by"]].tolist() == ["submitted", "sec1"]
+    secretary.context.close()
+
+
+def stored(server, meeting: str) -> pd.Series:
+    """The meeting's review row as the store has it."""
+    from orglife_nb.store.review import review_frame
+
+    with Store(server.db) as store, store.engine.connect() as connection:
+        return review_frame(connection, [meeting]).iloc[0]

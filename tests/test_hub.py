@@ -89,6 +89,11 @@ def test_two_accounts_each_get_their_own_forms_with_their_own_scope(hub, browser
     for name in expected:  # both logged in at once, each in her own browser
         pages[name] = browser.new_context().new_page()
         hub_login(pages[name], hub, name)
+    # while her forms server starts, the hub's wait page speaks Chinese (a later start may skip it: it is quick)
+    spawning = pages["sec-B001"]
+    if "/hub/spawn-pending/" in spawning.url:
+        expect(spawning.locator("body")).to_contain_text("正在启动您的录入页面")
+        assert "Your server is starting up" not in spawning.content()
     for name, page in pages.items():
         expect(page.locator(".f-who")).to_contain_text(f"当前账号：{name}", timeout=TIMEOUT)
         assert page.url.startswith(f"{hub['url']}/user/{name}/")
@@ -117,6 +122,18 @@ def test_two_accounts_each_get_their_own_forms_with_their_own_scope(hub, browser
         with Store(hub["db"]) as store:
             set_disabled(store, "sec-B001", False)
 
+    # the hub's own pages a logged-in account sees are Chinese: home (her server running), the wait page (read
+    # through the hub's template engine, as the hub renders it while a server starts), not running
+    home = pages["superior"]
+    home.goto(f"{hub['url']}/hub/home")
+    expect(home.locator("#start")).to_contain_text("进入我的录入页面")
+    expect(home.locator("#stop")).to_have_text("停止我的录入页面")
+    expect(home.locator("#logout")).to_contain_text("退出登录")
+    expect(home.locator("nav")).to_contain_text("首页")
+    for english in ("Start My Server", "My Server", "Token", "Logout", "Home"):
+        assert english not in home.locator("body").inner_text()
+    assert home.title() == "组织生活会录入"
+
     # logging out of the forms ends the hub login too
     page = pages["superior"]
     page.goto(f"{hub['url']}/user/superior/")
@@ -126,6 +143,38 @@ def test_two_accounts_each_get_their_own_forms_with_their_own_scope(hub, browser
     expect(page.locator("input[name=username]")).to_be_visible(timeout=30_000)
     for context in {p.context for p in pages.values()}:
         context.close()
+
+
+def test_the_hub_log_does_not_warn_that_nobody_can_log_in(hub):
+    # the store's enabled accounts are the hub's allow list (check_allowed); the hub must not say otherwise
+    assert "No allow config found" not in hub["log"].read_text(errors="replace")
+    assert OrglifeAuthenticator().any_allow_config
+
+
+def test_the_hubs_wait_and_not_running_pages_are_chinese():
+    """Rendered through the hub's own template loader from the shipped paths (as the hub does for these pages)."""
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
+    from jupyterhub._data import DATA_FILES_PATH
+
+    import orglife_nb.auth
+
+    stock = str(Path(DATA_FILES_PATH) / "templates")
+    ours = str(Path(orglife_nb.auth.__file__).parent / "hub_templates")
+    # the hub's own loader (JupyterHub.init_tornado_settings), on the paths the shipped config sets
+    env = Environment(loader=ChoiceLoader([PrefixLoader({"templates": FileSystemLoader([stock])}, "/"),
+                                           FileSystemLoader([ours, stock])]), autoescape=True)
+    context = dict(static_url=lambda *a, **k: "", base_url="/hub/", prefix="/", logo_url="", user=None,
+                   parsed_scopes=set(), login_url="/hub/login", logout_url="/hub/logout", xsrf_token="",
+                   progress_url="/p", spawn_url="/hub/spawn", server_name="", announcement=None)
+    pending = env.get_template("spawn_pending.html").render(**context)
+    assert "正在启动您的录入页面" in pending and "Your server is starting up" not in pending
+    assert 'id="progress-bar"' in pending and "Event log" not in pending and "Stop Server<" not in pending
+    stopped = env.get_template("not_running.html").render(**context, failed=False, implicit_spawn_seconds=0)
+    assert "录入页面未运行" in stopped and "Server not running" not in stopped
+    failed = env.get_template("not_running.html").render(**context, failed=True, failed_message="<b>x</b>")
+    assert "录入页面启动失败" in failed and "&lt;b&gt;x&lt;/b&gt;" in failed
+    refused = env.get_template("error.html").render(**context, status_code=403, status_message="Forbidden")
+    assert "无权访问" in refused and "Forbidden" not in refused
 
 
 def test_a_wrong_password_or_a_disabled_account_does_not_get_in(hub, page: Page):

@@ -21,7 +21,7 @@ from pathlib import Path
 from jupyterhub.auth import Authenticator
 from jupyterhub.singleuser.extension import JupyterHubIdentityProvider
 from tornado import web
-from traitlets import Unicode
+from traitlets import Unicode, default
 
 from .identity import IDENTITY_HEADER, KEY_ENV, sign_identity
 from .throttle import LoginGate, Throttled
@@ -64,6 +64,12 @@ class OrglifeAuthenticator(Authenticator):
             return check_name(username)
         except OrglifeError:
             return username.strip()
+
+    @default("any_allow_config")
+    def _any_allow_config(self) -> bool:
+        # who may log in is the store's list of enabled accounts (check_allowed), not the hub's allow settings:
+        # without this the hub warns at every start that nobody can log in
+        return True
 
     def check_allowed(self, username: str, authentication=None) -> bool:
         # every enabled account of the store may use the hub; nothing else may

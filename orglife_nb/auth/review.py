@@ -26,6 +26,15 @@ NEEDS_REASON = {"return", "reopen"}
 ERRORS_SHOWN = 10
 
 
+class ChecksFailed(OrglifeError):
+    """A submission refused because the checks found errors and no explanation was given; ``errors`` are their
+    lines (the forms list them without running the checks a second time)."""
+
+    def __init__(self, message: str, errors: list[str]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
 def meeting_errors(store: Store, meeting_id: str, branch_id: str, as_of: dt.date | None = None,
                    profile=None) -> list[str]:
     """The meeting's violations (severity error) as the checks see them now, as Chinese lines."""
@@ -59,7 +68,8 @@ def review(store: Store, action: str, meeting_id: str, *, reason: str | None = N
     errors = meeting_errors(store, meeting_id, branch, as_of, profile) if action == "submit" else []
     if errors and not reason:
         shown = "；".join(errors[:ERRORS_SHOWN]) + ("……" if len(errors) > ERRORS_SHOWN else "")
-        raise OrglifeError(f"会议 {meeting_id} 还有 {len(errors)} 处违规：{shown}。改正后再提交，或用 --reason 说明原因后提交")
+        raise ChecksFailed(f"会议 {meeting_id} 还有 {len(errors)} 处违规：{shown}。改正后再提交，或用 --reason 说明原因后提交",
+                           errors)
     with store.transaction() as connection:
         row = connection.execute(select(REVIEWS).where(REVIEWS.c.meeting_id == meeting_id)).mappings().first()
         state = row["state"] if row else "draft"

@@ -13,7 +13,7 @@ from typing import Callable
 import ipywidgets as w
 import pandas as pd
 
-from ..auth.review import ERRORS_SHOWN, NEEDS_REASON, STEPS, meeting_errors, review
+from ..auth.review import ERRORS_SHOWN, NEEDS_REASON, STEPS, ChecksFailed, review
 from ..errors import OrglifeError
 from ..present.values import missing
 from .failure import guarded
@@ -148,13 +148,15 @@ class ReviewBar:
         if action in NEEDS_REASON and not text:
             self.show(_bad(f"{LABELS[action]}须说明理由：请在文本框中填写后再点“{LABELS[action]}”。"))
             return False
+        # the step (a submission runs the meeting's checks) takes seconds: say so at once, the buttons held meanwhile
+        self.message.value = f"<p class='f-review--busy'>正在{esc(LABELS[action])}……</p>"
+        for button in self.buttons.values():
+            button.disabled = True
         try:
             label = review(self.session.store, action, meeting, reason=text or None, as_of=self.session.as_of,
                            profile=self.session.profile)
         except OrglifeError as error:
-            errors = []
-            if action == "submit" and not text:
-                errors = self._errors()
+            errors = error.errors if isinstance(error, ChecksFailed) else []
             if errors:  # the checks refused it: list what is wrong and ask for the explanation
                 self.explaining = True
                 more = len(errors) - ERRORS_SHOWN  # the guidance beside the forms lists them all
@@ -168,20 +170,15 @@ class ReviewBar:
             log.exception("review %s of meeting %s failed", action, meeting)
             self.show(_bad(f"操作未能完成（{type(error).__name__}），未作任何改动；请稍后重试或告知维护人员。"))
             return False
+        finally:
+            for button in self.buttons.values():
+                button.disabled = False
         self.explaining = False
         self.text.value = ""
         self.show(f"<p class='f-ok'>{esc(LABELS[action])}：会议现在是“{esc(label)}”"
                   f"（{dt.datetime.now():%H:%M:%S}）。</p>")
         self.on_changed()
         return True
-
-    def _errors(self) -> list[str]:
-        try:
-            return meeting_errors(self.session.store, self.scope.meeting_id, self.scope.branch_id,
-                                  self.session.as_of, self.session.profile)
-        except Exception:  # the refusal itself is still shown
-            log.exception("checks of meeting %s failed", self.scope.meeting_id)
-            return []
 
 
 class HistoryPanel:
