@@ -52,8 +52,15 @@ def server(tmp_path_factory):
 
 
 def kernels(server) -> int:
+    """Kernels the server started (a process a kernel forked shares its command line: not another kernel)."""
+    def is_kernel(process) -> bool:
+        try:
+            return "ipykernel" in " ".join(process.cmdline())
+        except psutil.Error:  # gone meanwhile
+            return False
+
     return sum(1 for child in psutil.Process(server.process.pid).children(recursive=True)
-               if "ipykernel" in " ".join(child.cmdline()))
+               if is_kernel(child) and not is_kernel(child.parent()))
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
