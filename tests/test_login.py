@@ -55,7 +55,7 @@ def kernels(server) -> int:
     """Kernels the server started (a process a kernel forked shares its command line: not another kernel)."""
     def is_kernel(process) -> bool:
         try:
-            return "ipykernel" in " ".join(process.cmdline())
+            return process is not None and "ipykernel" in " ".join(process.cmdline())
         except psutil.Error:  # gone meanwhile
             return False
 
