@@ -183,10 +183,9 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="并行生成报告的进程数")
 def demo(out: Path, db: str | None, branches: int | None, seed: int | None, reports: bool, workers: int) -> None:
     """用内置演示数据建库，运行检查，为每个支部生成报告，并说明结果在哪里。"""
-    from . import demo as demo_module
+    from .demo_command import run_demo
 
-    demo_module.run_demo(out=out, db=db, branches=branches, seed=seed, echo=click.echo, reports=reports,
-                         workers=workers)
+    run_demo(out=out, db=db, branches=branches, seed=seed, echo=click.echo, reports=reports, workers=workers)
 
 
 @cli.command()
