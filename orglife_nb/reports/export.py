@@ -75,7 +75,7 @@ def notebook_to_html(notebook) -> str:
 
 def report_title(notebook) -> str | None:
     """The title the report's header gave (``html.Html(title=…)``), e.g. the branch's name and the audience's."""
-    from .html import TITLE_KEY
+    from ..present.html import TITLE_KEY
 
     for cell in notebook.cells:
         for output in cell.get("outputs", ()):
