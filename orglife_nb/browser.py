@@ -1,11 +1,13 @@
 """The system Chromium (Debian package) driven by Playwright: Playwright's own browser download is not available.
 
-Used for printing reports to PDF and by the browser tests.
+Used for printing reports, checklists and vote slips to PDF, and by the browser tests.
 """
 from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
+from typing import Iterator
 
 from .errors import OrglifeError
 
@@ -25,3 +27,16 @@ def chromium_path() -> str:
 def launch_args() -> dict:
     """Keyword arguments for ``playwright.chromium.launch`` (also the pytest-playwright launch fixture)."""
     return {"executable_path": chromium_path(), "args": CHROMIUM_ARGS, "headless": True}
+
+
+@contextmanager
+def chromium_page() -> Iterator[object]:
+    """A page in the system Chromium, reused for every PDF of a batch."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_args())
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()

@@ -183,10 +183,9 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="并行生成报告的进程数")
 def demo(out: Path, db: str | None, branches: int | None, seed: int | None, reports: bool, workers: int) -> None:
     """用内置演示数据建库，运行检查，为每个支部生成报告，并说明结果在哪里。"""
-    from . import demo as demo_module
+    from .demo_command import run_demo
 
-    demo_module.run_demo(out=out, db=db, branches=branches, seed=seed, echo=click.echo, reports=reports,
-                         workers=workers)
+    run_demo(out=out, db=db, branches=branches, seed=seed, echo=click.echo, reports=reports, workers=workers)
 
 
 @cli.command()
@@ -337,14 +336,15 @@ def check(workbook: Path | None, db: str | None, as_of, since, year: int | None,
           out: Path | None, actor: str | None) -> None:
     """按规则目录检查工作簿或数据库，列出问题（违规、提醒）和待办。"""
     from .rules import filter_findings, run_checks
-    from .rules.engine import WorkbookProblems, load_input
-    from .rules.output import to_csv, to_json, to_table, to_xlsx
+    from .frames import WorkbookProblems, load_input
+    from .reports.text import to_csv, to_json, to_table, to_xlsx
+    from .rules.engine import UNREAD_BY_RULES
 
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx 须同时给出 --out 文件（- 为标准输出）")
     chosen = _profile(profile)
     try:
-        data = load_input(workbook, db, list(branches) or None, actor=actor)
+        data = load_input(workbook, db, list(branches) or None, actor=actor, skip=UNREAD_BY_RULES)
     except WorkbookProblems as error:
         click.echo(f"错误：{error}：", err=True)
         for problem in error.problems:
@@ -378,14 +378,16 @@ def check(workbook: Path | None, db: str | None, as_of, since, year: int | None,
 @AS_OPTION
 def status(db: str | None, as_of, profile: str | None, branches: tuple[str, ...], actor: str | None) -> None:
     """各会议还有哪些事项未完成、还剩几天；整改台账按 已销号/超期/10 天内/20 天内/20 天后或未定时限 分组。"""
-    from .rules.engine import load_input
-    from .rules.output import status_text
+    from .frames import load_input
+    from .reports.text import status_text
+    from .rules.engine import UNREAD_BY_RULES
     from .rules.status import status as compute_status
 
     from .store.review import per_meeting
 
     chosen = _profile(profile)
-    frames = load_input(None, db, list(branches) or None, actor=actor)  # the review rows come with the frames
+    # the review rows come with the frames
+    frames = load_input(None, db, list(branches) or None, actor=actor, skip=UNREAD_BY_RULES)
     reviews = per_meeting(frames.reviews, sorted(frames.meetings.meeting_id.dropna()))
     click.echo(status_text(compute_status(frames, as_of, chosen), reviews))
 
@@ -421,7 +423,7 @@ def docs(meeting_id: str, db: str | None, out: Path, as_of, profile: str | None,
 def rules_(fmt: str) -> None:
     """列出规则目录：编号、类别、名称、默认级别、适用会议、制度出处。"""
     from .rules import rule_table
-    from .rules.output import rules_text
+    from .reports.text import rules_text
 
     click.echo(rules_text(rule_table(), fmt))
 

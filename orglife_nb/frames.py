@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Iterable, Iterator
 
 import pandas as pd
 
+from .errors import OrglifeError
 from .models import RECORDS, Record, fields_of
 from .store import Store
 from .store import review as review_store
@@ -164,3 +166,31 @@ def load(db: Store | str | os.PathLike | None = None, branches: Iterable[str] | 
     finally:
         if store is not db:
             store.close()
+
+
+def load_input(workbook: str | Path | None = None, db=None, branches=None, *, actor=None,
+               skip: Iterable[str] = ()) -> Frames:
+    """Frames from a workbook (read whole, problems → ``WorkbookProblems`` listing them) or from a store (``db``: a
+    Store or what ``--db`` accepts; ``actor``: whose scope, see ``Store``; ``skip``: as for ``load``)."""
+    if workbook is None:
+        from .store import using
+
+        with using(db, actor=actor) as store:
+            return load(store, branches, skip=skip)
+    from .workbook.read import read_workbook
+
+    path = Path(workbook)
+    if not path.exists():
+        raise OrglifeError(f"工作簿不存在：{path}")
+    batch, problems = read_workbook(path)
+    if problems:
+        raise WorkbookProblems(path, problems)
+    return from_batch(batch)
+
+
+class WorkbookProblems(OrglifeError):
+    """The workbook has cell problems; ``problems`` lists them (each printable)."""
+
+    def __init__(self, path: Path, problems) -> None:
+        self.problems = list(problems)
+        super().__init__(f"工作簿 {path} 有 {len(self.problems)} 处问题，未作检查")

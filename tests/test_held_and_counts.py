@@ -17,7 +17,7 @@ from orglife_nb.mutations import apply_mutation
 from orglife_nb.reports.branch import BranchReport
 from orglife_nb.rules import run_checks
 from orglife_nb.rules.facts import PLANNED, ballot_count_text, ballot_counts, is_held
-from orglife_nb.rules.output import status_text
+from orglife_nb.reports.text import status_text
 from orglife_nb.rules.status import status
 
 H1, H2 = BASELINE_MEETINGS["regular_h1"], BASELINE_MEETINGS["regular_h2"]

@@ -1,8 +1,9 @@
 """The package's import graph, read from the source (imports inside functions count too): no two modules need
-each other."""
+each other, and no module imports a floor above its own (docs/architecture.md, 分层)."""
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import orglife_nb
@@ -15,6 +16,7 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@cache  # read once per session; callers only read it
 def import_graph() -> dict[str, set[str]]:
     modules = {_module(path): path for path in ROOT.rglob("*.py")}
     graph = {}
@@ -25,7 +27,9 @@ def import_graph() -> dict[str, set[str]]:
             if isinstance(node, ast.ImportFrom):
                 base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
                 target = ".".join(base + ([node.module] if node.module else []))
-                candidates = [target, *(f"{target}.{alias.name}" for alias in node.names)]
+                submodules = [f"{target}.{alias.name}" for alias in node.names]
+                # ``from pkg import submodule`` needs the submodule, not the names of pkg/__init__
+                candidates = [*submodules, *([target] if not all(s in modules for s in submodules) else [])]
             elif isinstance(node, ast.Import):
                 candidates = [alias.name for alias in node.names]
             else:
@@ -66,10 +70,92 @@ def test_the_graph_reader_finds_a_circle():
 def test_no_two_modules_import_each_other():
     graph = import_graph()
     assert "orglife_nb.reports.cluster" in graph["orglife_nb.reports.runner"]  # lazy imports are read too
-    for component in circles(graph):
-        # the one pattern left: a package whose __init__ re-exports its own submodules, which use its names
-        package = min(component, key=len)
-        assert all(name == package or name.startswith(package + ".") for name in component), component
-    for pair in ({"orglife_nb.reports.runner", "orglife_nb.reports.cluster"},
-                 {"orglife_nb.demo", "orglife_nb.mutations"}):
-        assert not any(pair <= component for component in circles(graph)), pair
+    assert circles(graph) == []
+
+
+# The layer order of docs/architecture.md (分层, revision 3): a module may import only its own floor or below. Keyed
+# by module or package (a package's key covers its modules; the longest key wins); every module must have one.
+FLOORS = {
+    # 1: records and what people see; none of these knows the store
+    "orglife_nb.models": 1, "orglife_nb.present": 1, "orglife_nb.errors": 1, "orglife_nb.sources": 1,
+    "orglife_nb.outputs": 1,  # writing any file whole or not at all
+    "orglife_nb.textable": 1,  # text clipped and laid out for terminals and cells
+    "orglife_nb.resources": 1,  # where the packaged notebooks and templates are
+    "orglife_nb.browser": 1,  # the system Chromium and a page in it
+    # 2: the store
+    "orglife_nb.store": 2,
+    # accounts are store rows (hash, role, scope) written under the store's audit; the throttle counts failed tries
+    # for them and imports nothing: both are storage and bookkeeping, no decision over frames (hence not floor 4)
+    "orglife_nb.auth": 2, "orglife_nb.auth.accounts": 2, "orglife_nb.auth.throttle": 2,
+    # 3: inputs; the demo generator (records as rows, its planted mutations) is the third way records come in
+    "orglife_nb": 3,  # the package's own ``load`` is frames.load
+    "orglife_nb.workbook": 3, "orglife_nb.frames": 3,
+    "orglife_nb.demo": 3, "orglife_nb.rows": 3, "orglife_nb.mutations": 3,
+    # 4: decisions over frames and records
+    "orglife_nb.rules": 4, "orglife_nb.deadlines": 4,
+    "orglife_nb.auth.review": 4,  # the review chain: whether a meeting may be submitted runs the checks
+    # 5: outputs built from frames and findings
+    "orglife_nb.reports": 5, "orglife_nb.documents": 5,
+    # 6: pages for people: forms, training, and serving them (login server, hub, phone vote page)
+    "orglife_nb.forms": 6, "orglife_nb.training": 6, "orglife_nb.voila": 6,
+    "orglife_nb.auth.server": 6, "orglife_nb.auth.hub": 6, "orglife_nb.auth.vote": 6,
+    "orglife_nb.auth.identity": 6,  # the signed identity the login server hands its forms kernels
+    # 7: commands
+    "orglife_nb.cli": 7, "orglife_nb.demo_command": 7,
+}
+ROOT_NAME = ROOT.name
+
+
+def floor_of(module: str, floors: dict[str, int] = FLOORS) -> int | None:
+    """The floor of the longest key that is ``module`` or a package holding it (the root package: only itself)."""
+    keys = [key for key in floors
+            if module == key or (key != ROOT_NAME and module.startswith(key + "."))]
+    return floors[max(keys, key=len)] if keys else None
+
+
+def upward(graph: dict[str, set[str]], floors: dict[str, int] = FLOORS) -> list[str]:
+    """Each import that goes to a higher floor, as "a (floor x) → b (floor y)"."""
+    out = []
+    for name in sorted(graph):
+        for target in sorted(graph[name]):
+            low, high = floor_of(name, floors), floor_of(target, floors)
+            if low is not None and high is not None and high > low:
+                out.append(f"{name} (floor {low}) → {target} (floor {high})")
+    return out
+
+
+def test_the_floor_check_names_an_upward_import():
+    floors = {"p.low": 1, "p.high": 2}
+    assert upward({"p.low.a": {"p.high"}, "p.high": {"p.low.a"}}, floors) == ["p.low.a (floor 1) → p.high (floor 2)"]
+    assert floor_of("orglife_nb.demo_command") == 7 and floor_of("orglife_nb.demo") == 3  # a key is not a prefix
+    assert floor_of("orglife_nb.store.migrations.env") == 2 and floor_of("orglife_nb.auth.review") == 4
+
+
+def test_every_module_has_a_floor():
+    assert [name for name in sorted(import_graph()) if floor_of(name) is None] == []
+
+
+def test_no_module_imports_a_higher_floor():
+    violations = upward(import_graph())
+    assert not violations, "imports to a higher floor:\n" + "\n".join(violations)
+
+
+def reaching(graph: dict[str, set[str]], sources: tuple[str, ...], targets: tuple[str, ...]) -> list[str]:
+    """Imports from a module under one of ``sources`` to one under ``targets`` (package prefixes), as "a → b"."""
+    def under(name: str, prefixes: tuple[str, ...]) -> bool:
+        return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+    return [f"{name} → {target}" for name in sorted(graph) if under(name, sources)
+            for target in sorted(graph[name]) if under(target, targets)]
+
+
+def test_rules_read_frames_never_the_store_or_a_workbook():
+    """Rules decide over frames: loading (``frames.load_input``) and writing (``reports.text``) are done around them."""
+    assert reaching(import_graph(), ("orglife_nb.rules",), ("orglife_nb.store", "orglife_nb.workbook")) == []
+
+
+def test_reports_and_documents_share_only_lower_floors():
+    """Both are outputs (floor 5); what both need (Chromium, HTML, the findings' standing) lives below them."""
+    graph = import_graph()
+    assert reaching(graph, ("orglife_nb.documents",), ("orglife_nb.reports",)) == []
+    assert reaching(graph, ("orglife_nb.reports",), ("orglife_nb.documents",)) == []

@@ -389,7 +389,7 @@ def test_report_on_a_missing_or_empty_store_is_a_chinese_error(tmp_path, capsys)
 
 
 def test_table_formats_each_value_as_itself_and_escapes_it():
-    from orglife_nb.reports.html import table
+    from orglife_nb.present.html import table
 
     frame = pd.DataFrame({"值": [1, 1.0, True, "<b>", None, "2026-07-01", "<b>"]})
     cells = re.findall(r"<td>(.*?)</td>", table(frame))

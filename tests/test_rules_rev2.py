@@ -310,7 +310,7 @@ def test_a_long_findings_table_is_one_line_per_finding_short_one_wraps():
     """rich lays a table out to the terminal's width at ~1 ms a meeting: a 10,000-branch check (270,000 findings)
     printed that way took minutes. Beyond WRAP_LIMIT each finding is one aligned line."""
     from orglife_nb import demo
-    from orglife_nb.rules.output import WRAP_LIMIT, to_table
+    from orglife_nb.reports.text import WRAP_LIMIT, to_table
 
     found = run_checks(frames.from_batch(demo.generate()), as_of=demo.DEMO_AS_OF)
     long_message = found.message.str.len().idxmax()

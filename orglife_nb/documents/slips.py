@@ -95,7 +95,7 @@ def slips_html(poll: Poll, base: str) -> str:
 
 
 def _print(markup: str, target: Path) -> None:
-    from ..reports.export import chromium_page
+    from ..browser import chromium_page
 
     def run() -> None:  # in a thread of its own: Playwright's sync API refuses a thread with a running loop
         with chromium_page() as page:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import OrglifeError
 from ..models import SCHEME_LEVELS, Attendance, Ballot, MeetingKind, RatingScheme, field_of
-from ..reports.html import esc, table
+from ..present.html import esc, table
 from ..rules import facts
 from ..store.voting import NOT_RATED, tally_table
 from .fields import FieldInput

@@ -9,8 +9,8 @@ import logging
 
 import pandas as pd
 
-from ..reports.html import (criticism_coverage_tables, esc, is_planned, severity_badge, table,
-                            talk_coverage_table)
+from ..present.html import esc, table
+from ..reports.html import criticism_coverage_tables, is_planned, severity_badge, talk_coverage_table
 from ..rules.engine import make_context, run_checks
 from ..rules.standing import standing
 from ..rules.status import open_steps

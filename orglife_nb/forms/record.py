@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import OrglifeError
 from ..models import Record, fields_of
-from ..reports.html import esc, table
+from ..present.html import esc, table
 from .fields import FieldInput, shown
 from .session import Edit, Session, VersionConflict
 

@@ -17,7 +17,7 @@ from ..auth.review import ERRORS_SHOWN, NEEDS_REASON, STEPS, ChecksFailed, revie
 from ..errors import OrglifeError
 from ..present.values import missing
 from .failure import guarded
-from ..reports.html import esc, table
+from ..present.html import esc, table
 from ..store.audit import describe, headline
 from ..store.review import STATES, review_frame
 from ..store.scope import AccountRole

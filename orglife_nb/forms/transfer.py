@@ -10,7 +10,7 @@ from typing import Callable
 import ipywidgets as w
 
 from ..errors import OrglifeError
-from ..reports.html import esc, table
+from ..present.html import esc, table
 from ..workbook import ImportResult, export_store, import_file, problems_frame
 from ..workbook.read import open_workbook
 from .record import Scope

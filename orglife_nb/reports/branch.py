@@ -16,6 +16,7 @@ from ..frames import Frames, load, subset
 from ..rules import facts
 from ..rules.standing import standings
 from ..rules.status import BUCKETS
+from ..present.html import HEADING_WIDTH, Html, esc, figure, nowrap, section, subsection, table
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
 from ..store.review import INTERNAL as INTERNAL_REVIEW_FIELDS
@@ -23,8 +24,7 @@ from ..store.review import STATES, counts, per_meeting
 from ..sources import LEGEND, cite
 from ..textable import clip
 from . import charts
-from .html import (HEADING_WIDTH, Html, criticism_coverage_tables, esc, figure, landscape, nowrap, section,
-                   severity_badge, subsection, table, talk_coverage_table)
+from .html import criticism_coverage_tables, landscape, severity_badge, talk_coverage_table
 
 AUDIENCES = {"internal": "内部", "public": "公示"}
 NUMERALS = "一二三四五六七八九十"

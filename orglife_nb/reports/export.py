@@ -5,11 +5,11 @@ exported HTML is printed with Playwright driving the Debian ``chromium`` instead
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
+from ..browser import chromium_page
 from ..outputs import replacing
 from ..resources import templates
 
@@ -75,7 +75,7 @@ def notebook_to_html(notebook) -> str:
 
 def report_title(notebook) -> str | None:
     """The title the report's header gave (``html.Html(title=…)``), e.g. the branch's name and the audience's."""
-    from .html import TITLE_KEY
+    from ..present.html import TITLE_KEY
 
     for cell in notebook.cells:
         for output in cell.get("outputs", ()):
@@ -83,21 +83,6 @@ def report_title(notebook) -> str | None:
             if title:
                 return str(title)
     return None
-
-
-@contextmanager
-def chromium_page() -> Iterator[object]:
-    """A page in the system Chromium, reused for every PDF of a batch."""
-    from playwright.sync_api import sync_playwright
-
-    from ..browser import launch_args
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_args())
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
 
 
 PDF_TIMEOUT = 120  # seconds Chromium may take to load one report before its PDF counts as failed

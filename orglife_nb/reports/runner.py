@@ -25,7 +25,7 @@ from ..outputs import PART, csv_text, output_dir, write_text
 from ..resources import resource_root
 from ..textable import clip
 from .engines import DEFAULT_ENGINE, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, ENGINES, LimitExceeded
-from .html import HEADING_WIDTH, esc
+from ..present.html import HEADING_WIDTH, esc
 
 NOTEBOOKS = resource_root() / "notebooks"
 BRANCH_NOTEBOOK = NOTEBOOKS / "branch_report.ipynb"

@@ -14,7 +14,7 @@ from ..store.review import STATES, counts, per_meeting
 from ..rules.status import BUCKETS
 from . import charts
 from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, _date, review_reading
-from .html import Html, esc, figure, section, table
+from ..present.html import Html, esc, figure, section, table
 
 
 class SummaryReport(AudienceReport):

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import OrglifeError
 from . import fork
 from .common import FINDING_COLUMNS
 from .context import LEADERSHIP, Context
@@ -21,7 +19,7 @@ COLUMNS = ["rule", "severity", "branch_id", "branch_name", "meeting_id", "kind",
 
 
 # Free texts no rule reads (the longest columns of the store): a whole-store check leaves them unread.
-# tests/test_rules.py runs every rule with and without them.
+# tests/test_rules.py runs every rule with and without them; the CLI reads the store without them.
 UNREAD_BY_RULES = ("criticisms.content", "opinions.content", "talks.summary", "studies.content")
 
 
@@ -209,32 +207,3 @@ def filter_findings(findings: pd.DataFrame, branches=None, meetings=None, severi
         if values:
             keep &= findings[column].isin(list(values))
     return findings[keep].reset_index(drop=True)
-
-
-def load_input(workbook: str | Path | None = None, db=None, branches=None, *, actor=None):
-    """Frames from a workbook (read whole, problems → OrglifeError listing them) or from a store (``db``: a Store
-    or what ``--db`` accepts; ``actor``: whose scope, see ``Store``)."""
-    from .. import frames as frames_module
-
-    if workbook is None:
-        from ..store import using
-
-        with using(db, actor=actor) as store:
-            return frames_module.load(store, branches, skip=UNREAD_BY_RULES)
-    from ..workbook.read import read_workbook
-
-    path = Path(workbook)
-    if not path.exists():
-        raise OrglifeError(f"工作簿不存在：{path}")
-    batch, problems = read_workbook(path)
-    if problems:
-        raise WorkbookProblems(path, problems)
-    return frames_module.from_batch(batch)
-
-
-class WorkbookProblems(OrglifeError):
-    """The workbook has cell problems; ``problems`` lists them (each printable)."""
-
-    def __init__(self, path: Path, problems) -> None:
-        self.problems = list(problems)
-        super().__init__(f"工作簿 {path} 有 {len(self.problems)} 处问题，未作检查")

@@ -12,7 +12,6 @@ Readers never wait for it. A writer that waits longer than ``write_wait`` second
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from ..errors import OrglifeError
 from ..models import RECORDS, Ballot, Record, fields_of
 from . import audit
+from .clock import now
 from .review import check_unlocked, read as read_review_rows
 from .schema import REVIEWS, ROW_ID, TABLES, metadata, table_of
 from .scope import Account, AccountRole, ScopeError, acting_as, check_write, redact, visible
@@ -686,10 +686,6 @@ def _branch_filter(table, ids: list[str]):
 def _reason(error: Exception) -> str:
     original = getattr(error, "orig", None) or error
     return str(original).strip().splitlines()[0]
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
 
 
 __all__ = ["Store", "StoreBusy", "using", "without_password", "write_transaction", "write_failed", "resolve_url", "existing_url", "make_engine", "migrate",

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, select
 
 from ..models import RECORDS, Record, fields_of
 from ..present.values import missing
+from .clock import now
 from .schema import ACCOUNTS, AUDIT, REVIEWS, TABLES
 
 ACTIONS = {"insert": "新增", "update": "修改", "delete": "删除", "replace": "替换", "import": "导入",
@@ -104,7 +105,6 @@ def append(connection: Connection, actor: str | None, entries: Iterable[dict[str
            at: dt.datetime | None = None) -> int:
     """Add entries on ``connection`` (inside the change's own write transaction, which holds the store's one write
     lock: the newest entry read here stays the newest until the commit). Returns how many."""
-    from . import now
 
     stamp = at or now()
     text = stamp.isoformat(sep=" ")

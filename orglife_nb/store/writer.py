@@ -19,6 +19,7 @@ from ..errors import OrglifeError
 from ..models import RECORDS, Ballot, Record, fields_of
 from ..present.values import missing
 from . import audit
+from .clock import now
 from .schema import BALLOT_COUNTS, ROW_ID, table_of
 
 _CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
@@ -179,7 +180,6 @@ def _keyed_entry(action: str, record: type[Record], values: dict, old: dict | No
 
 def save_batch(connection: Connection, batch: dict[type[Record], pd.DataFrame]) -> SaveSummary:
     """Merge ``batch`` into the store on ``connection`` (the caller owns the transaction)."""
-    from . import now
 
     stamp = now()
     summary = SaveSummary()
@@ -269,7 +269,6 @@ def _closed_message(closed: set[str]) -> str:
 
 def close_count(connection: Connection, meeting_id: str) -> dt.datetime:
     """Close a meeting's ballot count (once; closing again is refused)."""
-    from . import now
 
     if closed_counts(connection, [meeting_id]):
         raise CountClosed(f"会议 {meeting_id} 的测评已经结束计票")
@@ -283,7 +282,6 @@ def apply_edits(connection: Connection, edits: Iterable[Edit]) -> tuple[SaveSumm
 
     Returns the summary and, per edit, the version now stored (None for a deletion); new child rows get their
     ``row_id`` filled in on the edit."""
-    from . import now
 
     edits = list(edits)
     stamp = now()

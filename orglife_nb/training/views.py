@@ -8,7 +8,7 @@ import pandas as pd
 from ..deadlines import STAGES, due_text, offset_text, requirement, weekday
 from ..models import MeetingKind
 from ..rules.profile import profile_label
-from ..reports.html import Html, esc, section, table
+from ..present.html import Html, esc, section, table
 from .practice import PracticeCase, Result
 from .procedures import EVIDENCE, PROCEDURES, YEAR_STAGE, as_profile, procedure, procedure_table, seed_legend
 

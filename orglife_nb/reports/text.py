@@ -1,4 +1,6 @@
-"""Findings and status as text: terminal table, JSON array, CSV with BOM (Excel shows the Chinese)."""
+"""Findings and status as text: terminal table, JSON array, CSV with BOM (Excel shows the Chinese), an xlsx sheet.
+
+Outputs built from the findings (floor 5): the rules decide, this writes what they decided for people."""
 from __future__ import annotations
 
 import json
@@ -6,10 +8,10 @@ import json
 import pandas as pd
 
 from ..outputs import csv_text
-from .common import KIND_LABELS
-from .engine import counts
-from .facts import planned_mark
-from .registry import CATALOGUE_HEADERS, SEVERITY_LABELS, catalogue_rows
+from ..rules.common import KIND_LABELS
+from ..rules.engine import counts
+from ..rules.facts import planned_mark
+from ..rules.registry import CATALOGUE_HEADERS, SEVERITY_LABELS, catalogue_rows
 
 DATE_COLUMNS = ("meeting_date", "due")
 JSON_COLUMNS = ["rule", "severity", "branch_id", "branch_name", "meeting_id", "kind", "meeting_date", "subject",
@@ -149,7 +151,7 @@ def status_text(result, reviews: pd.DataFrame | None = None) -> str:
     """``orglife status``: open steps per meeting with days left, the ledger by bucket, then (``reviews``: one row per
     meeting from ``store.review.per_meeting``) where each meeting stands in the review chain."""
     from ..textable import fit
-    from .status import BUCKETS
+    from ..rules.status import BUCKETS
 
     lines = [f"截至 {result.as_of:%Y-%m-%d}", "", "一、各会议未完成事项"]
     steps = result.steps
