@@ -116,3 +116,64 @@ def test_a_wide_matrix_is_split_into_balanced_tables(people, tables):
     assert max(widths) - min(widths) <= 1  # balanced
     assert html.count("<tr><th>M00</th>") == tables  # every part keeps the row names
     assert html.count('class="missing"') == people
+
+
+def _captions(html: str) -> list[str]:
+    """What a reader takes for a chart's caption: its figcaption, or a subsection heading right above it."""
+    found = re.findall(r"<figure><figcaption>([^<]*)</figcaption>|<h3>([^<]*)</h3><figure>", html)
+    return [re.sub(r"\s+", "", html_module.unescape(a or b)) for a, b in found]
+
+
+def test_a_chart_prints_on_the_page_of_its_caption(printed):
+    """Caption and chart are one block: never a caption (or its first line) at a page's foot and its chart on the
+    next page (before: a vote chart moved on, leaving its caption and half a page empty)."""
+    checked = 0
+    for pdf in _pdfs(printed):
+        captions = _captions(pdf.with_suffix(".html").read_text(encoding="utf-8"))
+        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        pages = [re.sub(r"第\d+页/共\d+页", "", re.sub(r"\s+", "", page)) for page in text.split("\f")[:-1]]
+        for number, page in enumerate(pages, 1):
+            for caption in captions:
+                assert not any(page.endswith(caption[:end]) for end in range(8, len(caption) + 1)), \
+                    f"{pdf.name} 第 {number} 页以图题（或其开头）结束，图在下一页"
+                if caption in page:  # the chart's own text (its axis title) follows its caption on the same page
+                    assert "票数" in page.split(caption, 1)[1], f"{pdf.name} 第 {number} 页只有图题"
+                    checked += 1
+    assert checked >= 2  # both branches' vote charts (the internal report shows them)
+
+
+PHONES = (360, 390)
+
+
+@pytest.mark.parametrize("width", PHONES)
+def test_reports_do_not_scroll_sideways_on_a_phone(printed, page, width):
+    """At phone width the page itself never scrolls sideways: wide tables (matrices, timelines) scroll in their own
+    box, and text columns keep a few characters each instead of shrinking to one."""
+    out = printed["internal"]
+    page.set_viewport_size({"width": width, "height": 800})
+    for path in (out / "branches" / "B030.html", out / "branches" / "B005.html", out / "summary.html",
+                 printed["public"] / "summary.html"):
+        page.goto(path.as_uri(), wait_until="load")
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert scroll <= client, (path.name, width, scroll, client)
+        narrowest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('table:not(.matrix) td')]
+            .map(td => td.getBoundingClientRect().width / parseFloat(getComputedStyle(td).fontSize)))""")
+        assert narrowest >= 4, (path.name, width, narrowest)  # ems: about four characters
+
+
+def test_a_printed_chart_with_its_caption_takes_at_most_half_a_page(printed, page):
+    """So it fits wherever half a page is left, and a page never ends above half its height to make room for it
+    (before: the 30-member vote chart printed 240 mm tall and moved whole to the next page)."""
+    page.emulate_media(media="print")
+    page.goto((printed["internal"] / "branches" / "B030.html").as_uri(), wait_until="load")
+    heights = page.evaluate("""() => [...document.querySelectorAll('figure')].map(figure => {
+        const probe = document.createElement('div');
+        probe.style.height = '132mm';  // half the A4 body (297 mm less 2 × 16 mm margins)
+        document.body.appendChild(probe);
+        const half = probe.getBoundingClientRect().height;
+        probe.remove();
+        return figure.getBoundingClientRect().height / half;
+    })""")
+    assert len(heights) >= 2 and max(heights) <= 1, heights

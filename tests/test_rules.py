@@ -375,6 +375,19 @@ def test_check_xlsx_holds_what_the_csv_holds_with_text_kept_as_text(capsys, demo
     assert list(rows[0]) == list(table.columns) and len(rows) == len(table) + 1
     assert [str(v) for v in rows[1][:6]] == list(table.iloc[0, :6])
     assert sheet.print_title_rows == "$1:$1" and sheet.freeze_panes == "A2"
+    # text longer than its column wraps (before: 问题 and 依据 ran past their columns and were cut off in print)
+    wrapped = set()
+    for column in sheet.iter_cols(min_row=2):
+        texts = [cell for cell in column if isinstance(cell.value, str)]
+        width = sheet.column_dimensions[column[0].column_letter].width
+        # a Chinese character is two width units
+        if any(sum(2 if ord(ch) > 0x2e7f else 1 for ch in cell.value) > width for cell in texts):
+            assert all(cell.alignment.wrap_text for cell in texts), rows[0][column[0].column - 1]
+            # and its row is as tall as the wrapped lines (LibreOffice does not grow it on opening)
+            longest = max(texts, key=lambda cell: sum(2 if ord(ch) > 0x2e7f else 1 for ch in cell.value))
+            assert (sheet.row_dimensions[longest.row].height or 15) >= 30
+            wrapped.add(rows[0][column[0].column - 1])
+    assert {"问题", "依据"} <= wrapped
 
 
 def test_a_findings_sheet_never_turns_text_into_a_formula(tmp_path):

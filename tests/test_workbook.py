@@ -205,21 +205,28 @@ def test_template_warns_but_accepts_what_the_header_notes_allow(tmp_path, capsys
     assert enums and all(dv.errorStyle in (None, "stop") for dv in enums)
 
 
-def test_export_prints_on_a4_with_titles_one_page_wide(demo_store, tmp_path, capsys):
+def test_export_prints_on_a4_with_titles_one_page_wide_while_text_stays_readable(demo_store, tmp_path, capsys):
     out = tmp_path / "export.xlsx"
     assert run(capsys, "export", out, "--db", demo_store)[0] == 0
     book = openpyxl.load_workbook(out)
-    orientations = set()
+    orientations, fitted = set(), {}
     for sheet in book.worksheets:
         assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.paperSize == 9
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
-        assert sheet.page_setup.fitToHeight == 0
+        total = sum(dimension.width for dimension in sheet.column_dimensions.values())
+        # one page wide only while 11-pt text prints at 8 pt or more on a landscape A4 page (~135 width units)
+        fitted[sheet.title] = sheet.sheet_properties.pageSetUpPr.fitToPage
+        if fitted[sheet.title]:
+            assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+            assert total * 8 / 11 <= 135, sheet.title
+        else:  # at full size across pages, the key column on each (before: 会议 printed at ~3 pt on one page)
+            assert sheet.print_title_cols == "$A:$A" and total * 8 / 11 > 135, sheet.title
         orientations.add(sheet.page_setup.orientation)
         for column in sheet.iter_cols(min_row=2, max_row=min(sheet.max_row, 400)):
             longest = max((len(str(c.value)) for c in column if isinstance(c.value, str)), default=0)
             width = sheet.column_dimensions[column[0].column_letter].width
             assert width >= min(longest, 60), (sheet.title, column[0].column_letter)
     assert orientations == {"portrait", "landscape"}
+    assert not fitted["会议"] and any(fitted.values())
 
 
 def test_template_has_every_sheet_header_note_dropdown_and_format(tmp_path, capsys):

@@ -109,8 +109,9 @@ def assemble(head: list, labels: list[str] | None, columns: list[list[str]], css
     if matrix:  # names stand upright in one narrow column each
         header[1:] = [f'<span class="vertical">{text}</span>' for text in header[1:]]
     opening = '<table class="matrix">' if matrix else "<table>"
-    return (f"{opening}<thead><tr>{''.join(f'<th>{text}</th>' for text in header)}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    # in its own box: on a narrow screen a wide table scrolls there, never the page (report.css .table-box)
+    return (f'<div class="table-box">{opening}<thead><tr>{"".join(f"<th>{text}</th>" for text in header)}</tr>'
+            f"</thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _cell_text(text: str) -> str:
@@ -132,8 +133,8 @@ def subsection(title: str, *parts: str) -> str:
 
 
 def figure(svg: str, caption: str = "") -> str:
-    cap = f"<figcaption>{esc(clip(caption, CELL_WIDTH))}</figcaption>" if caption else ""
-    return f"<figure>{svg}{cap}</figure>"
+    cap = f"<figcaption>{esc(clip(caption, HEADING_WIDTH))}</figcaption>" if caption else ""
+    return f"<figure>{cap}{svg}</figure>"
 
 
 def join(parts: Iterable[str]) -> str:

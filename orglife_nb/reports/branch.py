@@ -378,8 +378,8 @@ class BranchReport(AudienceReport):
                 tally.index = [self.name(m) for m in tally.index]
                 tally.columns = [lv.label for lv in levels]
                 count = facts.ballot_count_text(ballot_counts, meeting.meeting_id, "测评票")
-                parts.append(subsection(f"{title} · 民主测评票分布：{count}",
-                                        figure(charts.stacked_bars(tally, title="测评票分布", xlabel="票数"))))
+                parts.append(figure(charts.stacked_bars(tally, title="测评票分布", xlabel="票数"),
+                                    f"{title} · 民主测评票分布：{count}"))
             ratings = self.frames.ratings[self.frames.ratings.meeting_id == meeting.meeting_id]
             excellent += int(ratings.level.eq(Level.excellent.value).sum())
             shown = pd.DataFrame({"姓名": ratings.member_id.map(self.name),

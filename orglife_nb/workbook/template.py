@@ -119,22 +119,39 @@ _WIDE = "[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff0
 def fitted_width(values, least: float = 0) -> float:
     """A column width that fits the longest of ``values`` (CJK characters count double), within MAX_WIDTH; measured
     column-wise (an export has a million cells)."""
+    return min(MAX_WIDTH, max(least, longest_width(values) + 2))
+
+
+def longest_width(values) -> int:
+    """The display width of the longest of ``values`` (CJK characters count double)."""
     import pandas as pd
 
     texts = pd.Series(values, dtype=object).dropna().astype(str)
-    longest = int((texts.str.len() + texts.str.count(_WIDE)).max()) if len(texts) else 0
-    return min(MAX_WIDTH, max(least, longest + 2))
+    return int((texts.str.len() + texts.str.count(_WIDE)).max()) if len(texts) else 0
+
+
+LANDSCAPE_WIDTH = 135  # column-width units across a landscape A4 page
+BODY_POINTS, LEAST_POINTS = 11, 8  # the workbook's font size, and the smallest a printed page may shrink it to
+
+
+def fits_one_page_wide(widths: list[float]) -> bool:
+    """Whether the columns fit across one A4 page (landscape) with the text still at least LEAST_POINTS."""
+    return sum(widths) * LEAST_POINTS / BODY_POINTS <= LANDSCAPE_WIDTH
 
 
 def print_setup(sheet, widths: list[float]) -> None:
-    """A4, the header row on every printed page, one page wide (as many tall as it takes), landscape when the
-    columns are wider than a portrait page."""
+    """A4, the header row on every printed page, landscape when the columns are wider than a portrait page; one
+    page wide (as many tall as it takes) while the text stays at least LEAST_POINTS, otherwise at full size across
+    pages with the key (first) column repeated on each (before: the export's 会议 sheet printed at ~3 pt)."""
     sheet.print_title_rows = "1:1"
     sheet.page_setup.paperSize = "9"  # A4
     sheet.page_setup.orientation = "landscape" if sum(widths) > PORTRAIT_WIDTH else "portrait"
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0  # as many pages tall as needed
+    if fits_one_page_wide(widths):
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0  # as many pages tall as needed
+    else:
+        sheet.print_title_cols = "A:A"
     sheet.print_options.gridLines = True
 
 
