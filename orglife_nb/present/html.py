@@ -133,6 +133,7 @@ def subsection(title: str, *parts: str) -> str:
 
 
 def figure(svg: str, caption: str = "") -> str:
+    """A chart under its caption, one block: printed, caption and chart stay on one page (report.css)."""
     cap = f"<figcaption>{esc(clip(caption, HEADING_WIDTH))}</figcaption>" if caption else ""
     return f"<figure>{cap}{svg}</figure>"
 
