@@ -16,6 +16,7 @@ Settings come from the environment so this file needs no editing:
     ORGLIFE_ALLOW_HOSTS    comma-separated host names users type in the browser (the forms servers refuse others)
     ORGLIFE_HUB_DIR        where the hub keeps its own state (default ./orglife-hub)
     ORGLIFE_POOL           preheated kernels per user (default 1)
+    ORGLIFE_MAX_KERNELS    pages (kernels) one user's forms server may have open (default 3)
     ORGLIFE_VOTE_URL       the address of the `orglife serve` that serves the phone vote page (/vote needs no login,
                            so it is not behind the hub); the forms print it on the ballot slips
 
@@ -47,7 +48,7 @@ c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
 
 # logins: the store's accounts (argon2, disabled accounts refused, failures throttled and audited)
-c.JupyterHub.authenticator_class = "orglife_nb.auth.hub.OrglifeAuthenticator"
+c.JupyterHub.authenticator_class = "orglife"  # the entry point orglife-nb registers (jupyterhub.authenticators)
 c.OrglifeAuthenticator.db = os.environ.get("ORGLIFE_DB", "")
 c.Authenticator.auto_login = False
 c.JupyterHub.template_paths = [str(Path(orglife_nb.auth.__file__).parent / "hub_templates")]  # Chinese login page
@@ -59,7 +60,7 @@ c.Spawner.cmd = [sys.executable, "-m", "orglife_nb.auth.hub"]
 c.Spawner.args = []
 c.Spawner.default_url = "/"
 c.Spawner.env_keep = ["PATH", "PYTHONPATH", "LANG", "LC_ALL", "PGPASSWORD", "PGPASSFILE", "ORGLIFE_DB",
-                      "ORGLIFE_ALLOW_HOSTS", "ORGLIFE_POOL", "ORGLIFE_VOTE_URL", "HOME"]
+                      "ORGLIFE_ALLOW_HOSTS", "ORGLIFE_POOL", "ORGLIFE_MAX_KERNELS", "ORGLIFE_VOTE_URL", "HOME"]
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")

@@ -91,3 +91,27 @@ def test_every_imported_distribution_is_declared(folder, groups):
         elif not owners & declared:
             undeclared[top] = (where, ", ".join(sorted(owners)))
     assert not undeclared, f"{folder}/ 导入了 pyproject.toml 未声明的包（模块: (导入位置, 所属发行包)）：{undeclared}"
+
+
+def test_the_hub_authenticator_is_an_entry_point_and_the_deployment_names_it():
+    from importlib.metadata import entry_points
+
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from orglife_nb.auth.hub import OrglifeAuthenticator
+
+    (found,) = [ep for ep in entry_points(group="jupyterhub.authenticators") if ep.name == "orglife"]
+    assert found.load() is OrglifeAuthenticator
+    config = PyFileConfigLoader("jupyterhub_config.py", path=str(ROOT / "deploy")).load_config()
+    assert config.JupyterHub.authenticator_class == "orglife"
+
+
+def test_every_setting_the_users_server_reads_reaches_it_through_the_spawner():
+    """The hub spawns each user's forms server with only Spawner.env_keep of its environment: a setting the server
+    reads but the hub does not keep can never take effect (ORGLIFE_MAX_KERNELS was one)."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    read = set(re.findall(r"environ\.get\(\"(ORGLIFE_[A-Z_]+)\"", (ROOT / "orglife_nb" / "auth" / "hub.py").read_text()))
+    assert "ORGLIFE_MAX_KERNELS" in read and "ORGLIFE_POOL" in read
+    config = PyFileConfigLoader("jupyterhub_config.py", path=str(ROOT / "deploy")).load_config()
+    assert read <= set(config.Spawner.env_keep), read - set(config.Spawner.env_keep)
