@@ -89,11 +89,8 @@ def test_two_accounts_each_get_their_own_forms_with_their_own_scope(hub, browser
     for name in expected:  # both logged in at once, each in her own browser
         pages[name] = browser.new_context().new_page()
         hub_login(pages[name], hub, name)
-    # while her forms server starts, the hub's wait page speaks Chinese (a later start may skip it: it is quick)
-    spawning = pages["sec-B001"]
-    if "/hub/spawn-pending/" in spawning.url:
-        expect(spawning.locator("body")).to_contain_text("正在启动您的录入页面")
-        assert "Your server is starting up" not in spawning.content()
+    # the wait page shown while a server starts is checked through the hub's own template loader (a test below):
+    # here it may be gone, or half replaced by the forms, at any moment
     for name, page in pages.items():
         expect(page.locator(".f-who")).to_contain_text(f"当前账号：{name}", timeout=TIMEOUT)
         assert page.url.startswith(f"{hub['url']}/user/{name}/")
