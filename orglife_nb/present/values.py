@@ -31,11 +31,6 @@ def missing(value: Any) -> bool:
     return False
 
 
-def present(value: Any) -> Any:
-    """``value``, or None where it is missing: a plain gap that ``if`` and ``or`` can test."""
-    return None if missing(value) else value
-
-
 def plain(value: Any) -> Any:
     """A frame scalar as a plain Python value (None for any gap; numpy scalars unwrapped; dates kept as dates)."""
     if missing(value):
@@ -47,4 +42,4 @@ def plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["missing", "present", "plain"]
+__all__ = ["missing", "plain"]

@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from ..models import RECORDS, Record, fields_of
-from ..present.values import missing
+from ..present.values import missing, plain
 from .clock import now
 from .schema import ACCOUNTS, AUDIT, REVIEWS, TABLES
 
@@ -38,13 +38,9 @@ _BY_TABLE = {record.table: record for record in RECORDS}
 
 
 def _plain(value: Any) -> Any:
-    if missing(value):
-        return None
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, (dt.date, dt.datetime)) and not missing(value):  # pd.NaT is a datetime too
         return value.isoformat()
-    if hasattr(value, "item") and not isinstance(value, str):
-        return value.item()
-    return value
+    return plain(value)
 
 
 def _confidential(record: type[Record]) -> set[str]:

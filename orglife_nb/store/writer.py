@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, delete, select
 
 from ..errors import OrglifeError
 from ..models import RECORDS, Ballot, Record, fields_of
-from ..present.values import missing
+from ..present.values import plain
 from . import audit
 from .clock import now
 from .schema import BALLOT_COUNTS, ROW_ID, table_of
@@ -58,13 +58,8 @@ def _chunks(values: list, size: int = _CHUNK) -> Iterator[list]:
 
 def _python(value: Any) -> Any:
     """pandas/numpy scalars → plain Python values the drivers and comparisons understand."""
-    if missing(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if hasattr(value, "item") and not isinstance(value, (str, dt.date)):
-        return value.item()
-    return value
+    value = plain(value)
+    return value.date() if isinstance(value, pd.Timestamp) else value
 
 
 def frame_rows(record: type[Record], frame: pd.DataFrame) -> list[tuple]:
