@@ -16,7 +16,6 @@ Run as ``python -m orglife_nb.auth.server NOTEBOOK [Voila options]`` (``orglife 
 """
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -31,6 +30,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 from traitlets import Int, List, Unicode, default
 
+from . import pages
 from .identity import (IDENTITY_ENV, IDENTITY_HEADER, KEY_ENV, QUERY_URL_ENV,  # noqa: F401 (re-exported)
                        identity_from_environ, sign_identity, verify_identity)
 from .throttle import (ADDRESS_FAILURES, LOGIN_FAILURES, LOGIN_WINDOW, LoginGate, Throttle,  # noqa: F401
@@ -160,30 +160,6 @@ class OwnerAuthorizer(Authorizer):
 
 LOGINS = LoginGate()
 
-_PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · 组织生活会录入</title>
-<style>
-body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; background: #f5f5f5;
-       margin: 0; color: #222; }}
-main {{ max-width: 22rem; margin: 12vh auto; background: #fff; padding: 2rem 2rem 1.5rem;
-       border-top: 4px solid #b71c1c; box-shadow: 0 1px 4px rgba(0,0,0,.15); }}
-h1 {{ font-size: 1.25rem; margin: 0 0 1.25rem; }}
-h1 span {{ white-space: nowrap; }}
-label {{ display: block; margin: .75rem 0 .25rem; }}
-input {{ width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; border: 1px solid #bbb; }}
-button {{ margin-top: 1.25rem; width: 100%; padding: .6rem; font-size: 1rem; color: #fff; background: #b71c1c;
-         border: 0; cursor: pointer; }}
-.message {{ margin: 0 0 1rem; padding: .5rem .75rem; background: #fdecea; color: #8a1c1c; }}
-.info {{ background: #eef5ee; color: #1e5e1e; }}
-</style></head>
-<body><main>
-<h1><span>组织生活会</span> · <span>民主生活会</span> · <span>民主评议党员</span></h1>
-{body}
-</main></body></html>"""
-
-
 def _safe_next(value: str | None, default: str) -> str:
     """Only a path on this server (no scheme, no host, no ``//``): a login link cannot send anyone elsewhere."""
     if not value:
@@ -199,17 +175,10 @@ class LoginHandler(JupyterHandler):
 
     def _page(self, message: str = "", kind: str = "", status: int = 200) -> None:
         next_url = _safe_next(self.get_argument("next", None), self.base_url)
-        note = f'<p class="message {kind}">{html.escape(message)}</p>' if message else ""
-        body = (f"{note}<form method=\"post\" action=\"{html.escape(self.base_url)}login?next="
-                f"{html.escape(next_url, quote=True)}\">{self.xsrf_form_html()}"
-                "<label for=\"username\">账号</label>"
-                "<input id=\"username\" name=\"username\" autocomplete=\"username\" required autofocus>"
-                "<label for=\"password\">密码</label>"
-                "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>"
-                "<button type=\"submit\">登录</button></form>")
         self.set_status(status)
         self.set_header("Cache-Control", "no-store")
-        self.finish(_PAGE.format(title="登录", body=body))
+        self.finish(pages.render("login.html", title="登录", message=message, kind=kind, base_url=self.base_url,
+                                 next_url=next_url, xsrf=pages.trusted(self.xsrf_form_html())))
 
     @allow_unauthenticated
     def get(self) -> None:
@@ -252,10 +221,9 @@ class LogoutHandler(JupyterHandler):
             end_sessions(self.identity_provider.store, user.username, self.request.remote_ip)
             for kernel_id in KernelOwners.of(user.username, self.kernel_manager):
                 await self.kernel_manager.shutdown_kernel(kernel_id)
-        body = ('<p class="message info">已退出登录。</p>'
-                f'<p><a href="{html.escape(self.base_url)}login">重新登录</a></p>')
         self.set_header("Cache-Control", "no-store")
-        self.finish(_PAGE.format(title="已退出", body=body))
+        self.finish(pages.render("logout.html", title="已退出", message="已退出登录。", kind="info",
+                                 base_url=self.base_url))
 
 
 class OrglifeIdentityProvider(IdentityProvider):
@@ -394,8 +362,7 @@ def _voila_class():
                         503: "服务器正忙：同时打开的录入页面已达上限，请稍后再试。"}
             if status_code not in messages:
                 return super().write_error(status_code, **kwargs)
-            body = f'<p class="message">{html.escape(messages[status_code])}</p>'
-            self.finish(_PAGE.format(title="请稍后", body=body))
+            self.finish(pages.render("busy.html", title="请稍后", message=messages[status_code], kind=""))
 
     from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 
