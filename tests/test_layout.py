@@ -159,3 +159,27 @@ def test_reports_and_documents_share_only_lower_floors():
     graph = import_graph()
     assert reaching(graph, ("orglife_nb.documents",), ("orglife_nb.reports",)) == []
     assert reaching(graph, ("orglife_nb.reports",), ("orglife_nb.documents",)) == []
+
+
+# The words a person reads (present/words.py, present/html.py): defined once, never again elsewhere.
+ONE_HOME = {"YES_NO": "orglife_nb.present.words", "cn_date": "orglife_nb.present.words",
+            "yes_no": "orglife_nb.present.words", "iso_date": "orglife_nb.present.words",
+            "iso_dates": "orglife_nb.present.words", "tight": "orglife_nb.present.words",
+            "cn_dates": "orglife_nb.present.words", "esc": "orglife_nb.present.html"}
+
+
+def definitions(names) -> dict[str, set[str]]:
+    """Where each name is defined at module level (a function or an assignment)."""
+    found: dict[str, set[str]] = {name: set() for name in names}
+    for path in ROOT.rglob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            defined = ([node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else
+                       [t.id for t in node.targets if isinstance(t, ast.Name)] if isinstance(node, ast.Assign) else [])
+            for name in defined:
+                if name in found:
+                    found[name].add(_module(path))
+    return found
+
+
+def test_people_facing_words_have_one_home():
+    assert definitions(ONE_HOME) == {name: {home} for name, home in ONE_HOME.items()}

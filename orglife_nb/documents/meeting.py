@@ -28,6 +28,8 @@ import pandas as pd
 
 from ..errors import OrglifeError
 from ..outputs import output_dir, replacing
+from ..present.values import missing
+from ..present.words import cn_date, cn_dates, label, tight, yes_no
 from ..resources import templates
 from ..rules import facts
 from ..frames import Frames
@@ -37,10 +39,8 @@ from ..models import (SUPERIOR, CellError, CriticismAct, CriticismStage, FinalLe
 
 TEMPLATE_DIR = templates() / "documents"
 MISSING = "未填写"
-YES_NO = {True: "是", False: "否"}
 # a finding's rule id never reaches a document (the reader is a party committee, not the rule table)
 RULE_ID = re.compile(r"\b(?:PREP|MEET|EVAL|RECT|POST|FREQ)-[A-Z0-9-]+")
-ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 # the documents that exist before a meeting is held; the others report on it
 BEFORE_MEETING = ("notice", "ballot")
 NUMERALS = "一二三四五六七八九十"
@@ -73,13 +73,7 @@ BY_KEY = {d.key: d for d in DOCUMENTS}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # XML forbids them; docxtpl turns \t \a \f into layout
 
 
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+_blank = missing  # the one gap test (None, NaN, NaT, pd.NA)
 
 
 def _true(value: Any) -> bool:
@@ -94,31 +88,8 @@ def text(value: Any, missing: str = "") -> str:
     return cleaned or missing
 
 
-def cn_date(value: Any, missing: str = "") -> str:
-    if _blank(value):
-        return missing
-    day = pd.Timestamp(value)
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def _day(value: Any) -> dt.date | None:
     return None if _blank(value) else pd.Timestamp(value).date()
-
-
-# Chinese running text puts no space beside a Chinese character; the checks' messages space out the names and
-# numbers they insert for a terminal table ("关于 黎德胜 的意见")
-CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
-_CJK_SPACE = re.compile(rf"[ \t]+(?=[{CJK}])|(?<=[{CJK}])[ \t]+")
-
-
-def tight(value: str) -> str:
-    """No space next to a Chinese character or full-width punctuation (spaces between Latin words stay)."""
-    return _CJK_SPACE.sub("", value)
-
-
-def cn_dates(value: str) -> str:
-    """ISO dates inside a sentence (a check's message) written the Chinese way."""
-    return ISO_DATE.sub(lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", value)
 
 
 def report_day(row: pd.Series, as_of: dt.date) -> dt.date:
@@ -134,14 +105,6 @@ def held(row: pd.Series, as_of: dt.date) -> bool:
 def number(value: Any) -> str:
     """4.0 → '4', 4.5 → '4.5'."""
     return f"{float(value):g}"
-
-
-def label(enum, code: Any, missing: str = "") -> str:
-    return missing if _blank(code) else enum(code).label
-
-
-def yes_no(value: Any, missing: str = MISSING) -> str:
-    return missing if _blank(value) else YES_NO[bool(value)]
 
 
 def _fact(field_or_label: str, value: str) -> dict[str, str]:
@@ -377,19 +340,19 @@ def _basics(mt: _Meeting, meeting: dict[str, str]) -> list[dict[str, str]]:
             _fact("date", meeting["date"]), _fact("hours", MISSING if _blank(m.hours) else number(m.hours)),
             _fact("place", meeting["place"]), _fact("host_id", meeting["host"]),
             _fact("superior_attendee", text(m.superior_attendee, "无")), _fact("出席情况", presence),
-            _fact("prior_rectification_reported", yes_no(m.prior_rectification_reported)),
+            _fact("prior_rectification_reported", yes_no(m.prior_rectification_reported, MISSING)),
             # summary and comment are confidential: the superior learns only whether they were made
             _fact("summary", "已作小结" if text(m.summary) else "未记录小结"),
             _fact("superior_comment", "已点评（内容见会议记录）" if text(m.superior_comment) else "未记录点评"),
-            _fact("minutes_kept", yes_no(m.minutes_kept))]
+            _fact("minutes_kept", yes_no(m.minutes_kept, MISSING))]
     if mt.kind == MeetingKind.leadership.value:
-        rows.append(_fact("merged", yes_no(m.merged)))
+        rows.append(_fact("merged", yes_no(m.merged, MISSING)))
     return rows
 
 
 def _preparation(mt: _Meeting) -> list[dict[str, str]]:
     m = mt.row
-    rows = [_fact("plan_sent", cn_date(m.plan_sent, MISSING)), _fact("plan_approved", yes_no(m.plan_approved)),
+    rows = [_fact("plan_sent", cn_date(m.plan_sent, MISSING)), _fact("plan_approved", yes_no(m.plan_approved, MISSING)),
             _fact("notice_date", cn_date(m.notice_date, MISSING))]
     # the superior is told in advance of a branch meeting (000 第一篇 1.3); a 民主生活会 is announced publicly
     rows.append(_fact("public_notice_date", cn_date(m.public_notice_date, MISSING))
@@ -406,7 +369,7 @@ def _preparation(mt: _Meeting) -> list[dict[str, str]]:
     by_source = _counted(((s.label, int((op.source == s.value).sum())) for s in OpinionSource), "条")
     by_method = _counted(((k.label, int((op.method == k.value).sum())) for k in OpinionMethod), "条")
     rows.append(_fact("征求意见", f"共{len(op)}条（{by_source}）；方式：{by_method}" if len(op) else "未登记"))
-    rows.append(_fact("opinions_compiled", yes_no(m.opinions_compiled)))
+    rows.append(_fact("opinions_compiled", yes_no(m.opinions_compiled, MISSING)))
     sides = pd.concat([mt.talks.talker, mt.talks.talkee])
     superior_talks = int((mt.talks.talker.eq(SUPERIOR) | mt.talks.talkee.eq(SUPERIOR)).sum())
     rows.append(_fact("谈心谈话", f"{len(mt.talks)}次，涉及党员{sides[sides != SUPERIOR].nunique()}人"

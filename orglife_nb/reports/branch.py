@@ -16,6 +16,7 @@ from ..frames import Frames, load, subset
 from ..rules import facts
 from ..rules.standing import standings
 from ..rules.status import BUCKETS
+from ..present.words import iso_date, iso_dates, label, yes_no
 from ..present.html import HEADING_WIDTH, Html, esc, figure, nowrap, section, subsection, table
 from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
@@ -37,20 +38,10 @@ def _short_name(name, member_id) -> str:
         return name
     shown = charts.label(name)
     return shown if shown == name else f"{clip(name, 12)}（{clip(str(member_id), 10)}）"
-YES_NO = {True: "是", False: "否"}
 # The sheets and meeting fields that are confidential (rules.md 保密; models mark them): never in a public report.
 PUBLIC_MEETING_FIELDS = ["meeting_id", "branch_id", "kind", "year", "half", "topic", "date", "place"]
 PUBLIC_RECTIFICATION_FIELDS = ["item_id", "meeting_id", "problem", "category", "owner", "goal", "measures",
                                "deadline", "status", "done_date"]
-
-
-def _date(value) -> str:
-    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
-
-
-def _dates(values: pd.Series) -> np.ndarray:
-    """``_date`` of a whole column (one strftime pass, not one call per value)."""
-    return pd.to_datetime(values).dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
 
 
 # The review states as reports list them: what waits for the superior first, drafts last.
@@ -60,14 +51,6 @@ REVIEW_ORDER = ["submitted", "approved", "returned", "draft"]
 def review_reading(reviews: pd.DataFrame) -> str:
     """Meetings per review state in words (``reviews``: ``store.review.per_meeting`` rows)."""
     return "，".join(f"{STATES[state]} {n} 次" for state, n in counts(reviews)[REVIEW_ORDER].items())
-
-
-def _label(enum, code) -> str:
-    return "" if pd.isna(code) else enum(code).label
-
-
-def _yes_no(value) -> str:
-    return "" if pd.isna(value) else YES_NO[bool(value)]
 
 
 def publishable(frames: Frames) -> Frames:
@@ -211,7 +194,7 @@ class BranchReport(AudienceReport):
     def meeting_title(self, meeting) -> str:
         """``meeting``: a row (Series or itertuples tuple) with date, kind and meeting_id; a meeting after as_of
         is marked 计划召开 wherever its title stands."""
-        return (f"{_date(meeting.date)} {_label(MeetingKind, meeting.kind)}（{meeting.meeting_id}）"
+        return (f"{iso_date(meeting.date)} {label(MeetingKind, meeting.kind)}（{meeting.meeting_id}）"
                 + facts.planned_mark(meeting.date, self.as_of))
 
     @cached_property
@@ -242,8 +225,8 @@ class BranchReport(AudienceReport):
         rows = []
         for meeting, state in zip(self.meetings.itertuples(index=False), self.reviews.state):
             c = standing[meeting.meeting_id].counts
-            rows.append({"会议": meeting.meeting_id, "类型": _label(MeetingKind, meeting.kind),
-                         "日期": _date(meeting.date) + facts.planned_mark(meeting.date, self.as_of),
+            rows.append({"会议": meeting.meeting_id, "类型": label(MeetingKind, meeting.kind),
+                         "日期": iso_date(meeting.date) + facts.planned_mark(meeting.date, self.as_of),
                          "主题": meeting.topic, "审核": STATES[state],
                          "违规": c["error"], "提醒": c["warning"], "待办": c["info"]})
         if not standing[None].complete:
@@ -268,9 +251,9 @@ class BranchReport(AudienceReport):
 
     def meetings_list(self) -> Html:
         """Public: the meetings held (date, kind, topic) — publishable facts only."""
-        frame = pd.DataFrame({"召开日期": self.meetings.date.map(_date),
+        frame = pd.DataFrame({"召开日期": self.meetings.date.map(iso_date),
                               "状态": [facts.state_label(d, self.as_of) for d in self.meetings.date],
-                              "会议类型": self.meetings.kind.map(lambda k: _label(MeetingKind, k)),
+                              "会议类型": self.meetings.kind.map(lambda k: label(MeetingKind, k)),
                               "主题": self.meetings.topic, "地点": self.meetings.place})
         held = len(self.meetings) - self.planned
         reading = f"截至 {self.as_of:%Y-%m-%d} 已召开 {held} 次会议" + (
@@ -286,7 +269,7 @@ class BranchReport(AudienceReport):
         # every row's cells at once, then one table per meeting (a branch has a handful of meetings)
         shown = pd.DataFrame({
             "步骤": progress.step.to_numpy(), "阶段": progress.stage.to_numpy(),
-            "应完成日期": _dates(progress.due), "实际日期": _dates(progress.actual),
+            "应完成日期": iso_dates(progress.due), "实际日期": iso_dates(progress.actual),
             "状态": [STATE_LABELS[s] + (f" {d} 天" if s == "late" else "")
                    for s, d in zip(progress.state, progress.days)],
             "依据": progress.basis.to_numpy(), "出处": progress.source.map(cite).to_numpy()})
@@ -349,10 +332,10 @@ class BranchReport(AudienceReport):
         counts.index.name = "会议"
         absent = a[a.presence.ne(Presence.present.value).fillna(False)]
         shown = pd.DataFrame({"会议": absent.meeting_id, "姓名": absent.member_id.map(self.name),
-                              "情况": absent.presence.map(lambda p: _label(Presence, p)), "原因": absent.reason,
-                              "书面发言": absent.written_statement.map(_yes_no),
-                              "会上宣读": absent.read_out.map(_yes_no),
-                              "会后告知": absent.informed_date.map(_date)})
+                              "情况": absent.presence.map(lambda p: label(Presence, p)), "原因": absent.reason,
+                              "书面发言": absent.written_statement.map(yes_no),
+                              "会上宣读": absent.read_out.map(yes_no),
+                              "会后告知": absent.informed_date.map(iso_date)})
         unexcused = int(absent.presence.eq(Presence.absent.value).sum())
         reading = (f"共有 {len(absent)} 人次未出席，其中无故缺席 {unexcused} 人次。" if len(absent)
                    else "全体党员均出席了已召开的各次会议。")
@@ -383,22 +366,22 @@ class BranchReport(AudienceReport):
             ratings = self.frames.ratings[self.frames.ratings.meeting_id == meeting.meeting_id]
             excellent += int(ratings.level.eq(Level.excellent.value).sum())
             shown = pd.DataFrame({"姓名": ratings.member_id.map(self.name),
-                                  "个人小结": ratings.self_summary.map(_yes_no),
-                                  "评定等次": ratings.level.map(lambda v: _label(Level, v)),
-                                  "表决通过": ratings.vote_passed.map(_yes_no), "处理意见": ratings.handling,
-                                  "反馈日期": ratings.feedback_date.map(_date)})
+                                  "个人小结": ratings.self_summary.map(yes_no),
+                                  "评定等次": ratings.level.map(lambda v: label(Level, v)),
+                                  "表决通过": ratings.vote_passed.map(yes_no), "处理意见": ratings.handling,
+                                  "反馈日期": ratings.feedback_date.map(iso_date)})
             parts.append(subsection(f"{title} · 评定结果", table(shown)))
         reading = f"{len(evaluated)} 次会议结合民主评议党员，评定优秀 {excellent} 人次。"
         return section(self.numbered("evaluation", "民主评议党员"), reading, *parts)
 
     def rectification(self) -> Html:
         ledger = self.ledger
-        status = ledger.status.map(lambda v: _label(RectStatus, v))
+        status = ledger.status.map(lambda v: label(RectStatus, v))
         shown = pd.DataFrame({
             "编号": ledger.item_id, "问题": ledger.problem,
-            "责任类别": ledger.category.map(lambda v: _label(Responsibility, v)),
+            "责任类别": ledger.category.map(lambda v: label(Responsibility, v)),
             "责任人": ledger.owner.map(self.name), "目标": ledger.goal, "措施": ledger.measures,
-            "时限": ledger.deadline.map(_date)})
+            "时限": ledger.deadline.map(iso_date)})
         title = self.numbered("rectification", "整改清单" if self.public else "整改台账")
         if self.public:
             states = status.value_counts()
@@ -459,11 +442,11 @@ class BranchReport(AudienceReport):
         reads frames that ``publishable`` has stripped of them)."""
         m, r = self.meetings, self.reviews
         decided = r.state.isin(["approved", "returned"]).to_numpy()
-        shown = pd.DataFrame({"会议": m.meeting_id.to_numpy(), "日期": _dates(m.date),
-                              "类型": m.kind.map(lambda k: _label(MeetingKind, k)).to_numpy(),
-                              "状态": r.state.map(STATES).to_numpy(), "提交日期": _dates(r.submitted_at),
+        shown = pd.DataFrame({"会议": m.meeting_id.to_numpy(), "日期": iso_dates(m.date),
+                              "类型": m.kind.map(lambda k: label(MeetingKind, k)).to_numpy(),
+                              "状态": r.state.map(STATES).to_numpy(), "提交日期": iso_dates(r.submitted_at),
                               "审核人": r.updated_by.where(decided, "").fillna("").to_numpy(dtype=object),
-                              "审核日期": np.where(decided, _dates(r.updated_at), "")})
+                              "审核日期": np.where(decided, iso_dates(r.updated_at), "")})
         classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
         classes.loc[r.state.eq("returned").to_numpy(), "状态"] = "late"
         classes.loc[r.state.eq("approved").to_numpy(), "状态"] = "cell-ok"

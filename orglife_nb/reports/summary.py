@@ -13,7 +13,8 @@ from ..rules import facts
 from ..store.review import STATES, counts, per_meeting
 from ..rules.status import BUCKETS
 from . import charts
-from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, _date, review_reading
+from ..present.words import iso_date
+from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, review_reading
 from ..present.html import Html, esc, figure, section, table
 
 
@@ -175,7 +176,7 @@ class SummaryReport(AudienceReport):
         return {"上级党组织": name, **{STATES[state]: int(tally[state]) for state in REVIEW_ORDER},
                 "最久待审核会议": oldest.meeting_id if waits else "",
                 "所在支部": self.branch_names.get(oldest.branch_id, oldest.branch_id) if waits else "",
-                "提交日期": _date(oldest.submitted_at) if waits else "",
+                "提交日期": iso_date(oldest.submitted_at) if waits else "",
                 "已等待（天）": str(int(oldest.days)) if waits else ""}
 
 

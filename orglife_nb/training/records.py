@@ -9,9 +9,9 @@ import pandas as pd
 from ..frames import Frames
 from ..models import RECORDS, Branch, Meeting, Record, fields_of
 from ..present.values import missing
+from ..present.words import YES_NO
 from ..present.html import Html, esc, table
 
-YES_NO = {True: "是", False: "否"}
 # ids are shown as names; the meeting id as its date and kind (one column says which meeting a row belongs to)
 _HIDDEN = {"branch_id"}
 
