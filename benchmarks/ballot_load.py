@@ -108,13 +108,14 @@ def rss_mb(pid: int) -> float:
 def run(db: str, label: str, voters: int, members: int, window: float, think: float, double: int) -> bool:
     from orglife_nb.models import Ballot
     from orglife_nb.store import Store
-    from orglife_nb.voila import Login, start
+    from orglife_nb.serving import ServeSettings
+from orglife_nb.voila import start
 
     codes = seed(db, members, voters)
     ids = [f"L{i:04d}" for i in range(members)]
     with tempfile.TemporaryDirectory(prefix="orglife-ballot-load-") as folder:
         log = Path(folder) / "serve.log"
-        server = start("forms.ipynb", db=db, preheat=True, pool_size=1, log=log, login=Login())
+        server = start("forms.ipynb", db=db, preheat=True, pool_size=1, log=log, login=ServeSettings())
         try:
             time.sleep(15)  # the preheated kernel runs the forms notebook first: measure the server at rest
             before = rss_mb(server.process.pid)

@@ -28,7 +28,8 @@ from playwright.sync_api import sync_playwright
 from orglife_nb.browser import launch_args
 from orglife_nb.demo import DEMO_PASSWORD, demo_accounts, save_demo
 from orglife_nb.store import Store
-from orglife_nb.voila import Login, running
+from orglife_nb.serving import ServeSettings
+from orglife_nb.voila import running
 
 READY = ".f-meetings--save:not([disabled])"
 PHASES = ("login POST + redirect", "page request → first byte", "page HTML (notebook cells)",
@@ -91,7 +92,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(**launch_args())
             with ExitStack() as servers:
-                login = Login(max_kernels_per_user=50, max_kernels=50)
+                login = ServeSettings(max_kernels_per_user=50, max_kernels=50)
                 by_mode = {mode: servers.enter_context(running("forms.ipynb", db=db, pool_size=1, cull_idle=0,
                                                                 login=login if mode == "login" else None))
                             for mode in figures}

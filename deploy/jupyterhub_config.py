@@ -15,10 +15,15 @@ Settings come from the environment so this file needs no editing:
                            ORGLIFE_HUB_CERT / ORGLIFE_HUB_KEY)
     ORGLIFE_ALLOW_HOSTS    comma-separated host names users type in the browser (the forms servers refuse others)
     ORGLIFE_HUB_DIR        where the hub keeps its own state (default ./orglife-hub)
-    ORGLIFE_POOL           preheated kernels per user (default 1)
-    ORGLIFE_MAX_KERNELS    pages (kernels) one user's forms server may have open (default 3)
     ORGLIFE_VOTE_URL       the address of the `orglife serve` that serves the phone vote page (/vote needs no login,
                            so it is not behind the hub); the forms print it on the ballot slips
+
+and the forms server's own settings (orglife_nb/serving.py, the same ones `orglife serve` takes as options), which
+reach each user's server through Spawner.env_keep below:
+
+    ORGLIFE_POOL                    preheated kernels per user (default 1)
+    ORGLIFE_MAX_KERNELS_PER_USER    pages (kernels) one user may have open (default 3)
+    ORGLIFE_MAX_KERNELS             pages one user's server may have open in all (default 20; the smaller applies)
 
 Why the spawned server is orglife's own forms server and not ``jupyterhub-singleuser``: a JupyterLab server would
 let every user run code beside the store's credentials, past every scope. The forms server runs only the forms
@@ -29,6 +34,7 @@ import sys
 from pathlib import Path
 
 import orglife_nb.auth
+from orglife_nb.serving import ENVIRONMENT
 
 c = get_config()  # noqa: F821 (JupyterHub provides it)
 
@@ -59,8 +65,7 @@ c.JupyterHub.spawner_class = "simple"
 c.Spawner.cmd = [sys.executable, "-m", "orglife_nb.auth.hub"]
 c.Spawner.args = []
 c.Spawner.default_url = "/"
-c.Spawner.env_keep = ["PATH", "PYTHONPATH", "LANG", "LC_ALL", "PGPASSWORD", "PGPASSFILE", "ORGLIFE_DB",
-                      "ORGLIFE_ALLOW_HOSTS", "ORGLIFE_POOL", "ORGLIFE_MAX_KERNELS", "ORGLIFE_VOTE_URL", "HOME"]
+c.Spawner.env_keep = ["PATH", "PYTHONPATH", "LANG", "LC_ALL", "PGPASSWORD", "PGPASSFILE", "HOME", *ENVIRONMENT]
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")

@@ -455,7 +455,8 @@ def serve(db: str | None, port: int, ip: str, certfile, keyfile, hosts, max_kern
     """启动 Voila 表单（须登录）：在浏览器中录入会议各环节，边录边检查。"""
     from .auth import list_accounts
     from .store import Store, resolve_url
-    from .voila import Login, serve_forever
+    from .serving import ServeSettings
+    from .voila import serve_forever
 
     url = resolve_url(db)
     with Store(url) as store:  # create or upgrade the schema now: a bad --db fails here, not in every kernel
@@ -470,8 +471,9 @@ def serve(db: str | None, port: int, ip: str, certfile, keyfile, hosts, max_kern
 
         host = hosts[0] if hosts else (ip if ip not in ("0.0.0.0", "::", "") else "127.0.0.1")
         os.environ.setdefault(VOTE_URL_ENV, f"{'https' if certfile else 'http'}://{host}:{port}/")
-    login = Login(certfile=certfile, keyfile=keyfile, max_kernels=max_kernels,
-                  max_kernels_per_user=max_kernels_per_user, idle_minutes=session_minutes, hosts=tuple(hosts))
+    login = ServeSettings(certfile=certfile or "", keyfile=keyfile or "", max_kernels=max_kernels,
+                          max_kernels_per_user=max_kernels_per_user, idle_minutes=session_minutes,
+                          allowed_hosts=list(hosts), pool_size=pool_size)
     serve_forever("forms.ipynb", db=url, port=port or None, preheat=True, pool_size=pool_size,
                   cull_idle=idle_minutes * 60, echo=click.echo, login=login, ip=ip, log=log, count_preheated=True)
 

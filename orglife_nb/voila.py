@@ -22,6 +22,7 @@ from typing import Iterator
 
 from .errors import OrglifeError
 from .resources import notebook as notebook_path
+from .serving import ServeSettings
 
 
 def free_port() -> int:
@@ -33,40 +34,16 @@ def free_port() -> int:
 CULL_IDLE = 600  # seconds a kernel whose page is gone may sit idle before Voila shuts it down
 
 
-@dataclass(frozen=True)
-class Login:
-    """The forms behind a login (orglife_nb.auth.server): accounts from the store, TLS, caps, allowed hosts."""
-
-    db: str | None = None
-    certfile: str | None = None
-    keyfile: str | None = None
-    max_kernels: int = 20
-    max_kernels_per_user: int = 3
-    idle_minutes: int = 30
-    hosts: tuple[str, ...] = ()
-
-    def options(self) -> list[str]:
-        options = [f"--OrglifeVoila.max_kernels={self.max_kernels}",
-                   f"--OrglifeVoila.max_kernels_per_user={self.max_kernels_per_user}",
-                   f"--OrglifeIdentityProvider.idle_minutes={self.idle_minutes}"]
-        if self.certfile:  # the server runs in the notebook's folder: paths as the caller meant them
-            keyfile = os.path.abspath(self.keyfile) if self.keyfile else ""
-            options += [f"--OrglifeVoila.certfile={os.path.abspath(self.certfile)}", f"--OrglifeVoila.keyfile={keyfile}"]
-        if self.hosts:
-            options.append(f"--OrglifeVoila.allowed_hosts={list(self.hosts)!r}")
-        return options
-
-
-def voila_command(notebook: Path, port: int, *, login: Login | None = None, **options) -> list[str]:
+def voila_command(notebook: Path, port: int, *, login: ServeSettings | None = None, **options) -> list[str]:
     module = "orglife_nb.auth.server" if login else "voila"
     return [sys.executable, "-m", module] + voila_arguments(notebook, port, login=login, **options)
 
 
 def voila_arguments(notebook: Path, port: int, *, preheat: bool = True, pool_size: int = 1,
-                    ip: str = "127.0.0.1", cull_idle: float = CULL_IDLE, login: Login | None = None) -> list[str]:
+                    ip: str = "127.0.0.1", cull_idle: float = CULL_IDLE, login: ServeSettings | None = None) -> list[str]:
     """Voila's command line after the program (the JupyterHub single-user server runs the same one)."""
     command = [str(notebook), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
-               "--show_tracebacks=False", "--theme=light"] + (login.options() if login else [])
+               "--show_tracebacks=False", "--theme=light"] + (login.arguments() if login else [])
     if preheat:
         # a preheated kernel has already executed the notebook; the pool refills itself after each visitor
         command += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
@@ -96,7 +73,7 @@ class VoilaServer:
 
 def start(notebook: str | Path, *, db: str | None = None, port: int | None = None, preheat: bool = True,
           pool_size: int = 1, env: dict[str, str] | None = None, ready_timeout: float = 60,
-          log: Path | None = None, cull_idle: float = CULL_IDLE, login: Login | None = None,
+          log: Path | None = None, cull_idle: float = CULL_IDLE, login: ServeSettings | None = None,
           ip: str = "127.0.0.1") -> VoilaServer:
     """Start Voila in the background and return once it answers HTTP (raises OrglifeError otherwise).
 
@@ -121,7 +98,7 @@ def start(notebook: str | Path, *, db: str | None = None, port: int | None = Non
     process = subprocess.Popen(voila_command(path, port, preheat=preheat, pool_size=pool_size, cull_idle=cull_idle,
                                              login=login, ip=ip),
                                cwd=path.parent, env=child_env, stdout=output, stderr=subprocess.STDOUT)
-    scheme = "https" if login and login.certfile else "http"
+    scheme = "https" if login and login.https else "http"
     host = "127.0.0.1" if ip in ("", "0.0.0.0", "::") else (f"[{ip}]" if ":" in ip else ip)
     server = VoilaServer(process, f"{scheme}://{host}:{port}/")
     deadline = time.monotonic() + ready_timeout

@@ -15,7 +15,8 @@ from orglife_nb.auth import add_account
 from orglife_nb.auth.review import review
 from orglife_nb.models import Branch, Meeting, Member
 from orglife_nb.store import Store
-from orglife_nb.voila import Login, start
+from orglife_nb.serving import ServeSettings
+from orglife_nb.voila import start
 
 TIMEOUT = 90_000  # ms: a page that finds the kernel pool empty waits for a fresh kernel
 PASSWORD = "review-ui-pass-1"
@@ -46,7 +47,7 @@ def server(tmp_path_factory):
         review(store.as_actor("sec1"), "submit", "MT", reason="会议记录正在整理")
         review(store.as_actor("sec1"), "submit", "MA")
     server = start("forms.ipynb", db=db, pool_size=1, cull_idle=0, log=folder / "voila.log",
-                   login=Login(max_kernels=6, max_kernels_per_user=2))
+                   login=ServeSettings(max_kernels=6, max_kernels_per_user=2))
     server.db = db
     yield server
     server.stop()

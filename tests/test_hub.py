@@ -200,4 +200,4 @@ def test_the_spawned_server_is_the_forms_server_under_the_users_prefix():
     assert "--port=45678" in arguments and "--Voila.ip=127.0.0.1" in arguments
     assert "--Voila.base_url=/user/sec-B001/" in arguments
     assert "--OrglifeVoila.identity_provider_class=orglife_nb.auth.hub.HubIdentityProvider" in arguments
-    assert any("party.example.cn" in a for a in arguments if a.startswith("--OrglifeVoila.allowed_hosts"))
+    assert any("party.example.cn" in a for a in arguments if a.startswith("--ServeSettings.allowed_hosts"))

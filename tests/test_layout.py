@@ -98,6 +98,7 @@ FLOORS = {
     "orglife_nb.reports": 5, "orglife_nb.documents": 5,
     # 6: pages for people: forms, training, and serving them (login server, hub, phone vote page)
     "orglife_nb.forms": 6, "orglife_nb.training": 6, "orglife_nb.voila": 6,
+    "orglife_nb.serving": 6,  # the forms server's settings (serve, the hub and its spawner read them)
     "orglife_nb.auth.server": 6, "orglife_nb.auth.hub": 6, "orglife_nb.auth.vote": 6,
     "orglife_nb.auth.identity": 6,  # the signed identity the login server hands its forms kernels
     # 7: commands

@@ -24,7 +24,8 @@ from orglife_nb.auth.accounts import login as attempt_login
 from orglife_nb.auth.server import (ADDRESS_FAILURES, IDENTITY_HEADER, LoginGate, Throttle, Throttled, _safe_next,
                                     sign_identity, verify_identity)
 from orglife_nb.store import Store
-from orglife_nb.voila import Login, start
+from orglife_nb.serving import ServeSettings
+from orglife_nb.voila import start
 
 TIMEOUT = 90_000
 PASSWORD = "login-test-pass-1"
@@ -45,7 +46,7 @@ def server(tmp_path_factory):
     notebook = folder / "whoami.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WHOAMI)]), notebook)
     server = start(notebook, db=db, pool_size=1, log=folder / "voila.log", cull_idle=0,
-                   login=Login(max_kernels_per_user=1, max_kernels=3, hosts=("dangjian.example.gov.cn",)))
+                   login=ServeSettings(max_kernels_per_user=1, max_kernels=3, allowed_hosts=["dangjian.example.gov.cn"]))
     server.db = db
     yield server
     server.stop()
@@ -323,7 +324,7 @@ def test_https_with_a_certificate_and_secure_cookies(tmp_path, browser, monkeypa
     notebook.parent.mkdir()
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WHOAMI)]), notebook)
     monkeypatch.chdir(tmp_path)  # paths relative to where the command was given (the server runs elsewhere)
-    server = start(notebook, db=db, pool_size=1, cull_idle=0, login=Login(certfile="cert.pem", keyfile="key.pem"))
+    server = start(notebook, db=db, pool_size=1, cull_idle=0, login=ServeSettings(certfile="cert.pem", keyfile="key.pem"))
     try:
         assert server.url.startswith("https://")
         context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))

@@ -108,10 +108,18 @@ def test_the_hub_authenticator_is_an_entry_point_and_the_deployment_names_it():
 
 def test_every_setting_the_users_server_reads_reaches_it_through_the_spawner():
     """The hub spawns each user's forms server with only Spawner.env_keep of its environment: a setting the server
-    reads but the hub does not keep can never take effect (ORGLIFE_MAX_KERNELS was one)."""
+    reads but the hub does not keep can never take effect (ORGLIFE_MAX_KERNELS was one). The server reads its
+    settings through ServeSettings only, so its ENVIRONMENT is the list."""
     from traitlets.config.loader import PyFileConfigLoader
 
-    read = set(re.findall(r"environ\.get\(\"(ORGLIFE_[A-Z_]+)\"", (ROOT / "orglife_nb" / "auth" / "hub.py").read_text()))
-    assert "ORGLIFE_MAX_KERNELS" in read and "ORGLIFE_POOL" in read
+    from orglife_nb.serving import ENVIRONMENT, ServeSettings
+
+    assert {"ORGLIFE_DB", "ORGLIFE_POOL", "ORGLIFE_MAX_KERNELS", "ORGLIFE_MAX_KERNELS_PER_USER"} <= set(ENVIRONMENT)
     config = PyFileConfigLoader("jupyterhub_config.py", path=str(ROOT / "deploy")).load_config()
-    assert read <= set(config.Spawner.env_keep), read - set(config.Spawner.env_keep)
+    assert set(ENVIRONMENT) <= set(config.Spawner.env_keep), set(ENVIRONMENT) - set(config.Spawner.env_keep)
+    # and nothing in the server or the hub reads an ORGLIFE_ setting of its own past ServeSettings
+    for path in (ROOT / "orglife_nb" / "auth").glob("*.py"):
+        assert not re.findall(r"environ(?:\.get\(|\[)\"(ORGLIFE_(?!IDENTITY|QUERY)[A-Z_]+)", path.read_text()), path
+    kept = {name: "7" for name in ENVIRONMENT if name.startswith("ORGLIFE_MAX") or name == "ORGLIFE_POOL"}
+    settings = ServeSettings(environ=kept)
+    assert (settings.max_kernels, settings.max_kernels_per_user, settings.pool_size) == (7, 7, 7)

@@ -21,7 +21,8 @@ from orglife_nb.auth.vote import GUESSES
 from orglife_nb.models import Ballot
 from orglife_nb.store import Store
 from orglife_nb.store.voting import CLOSED, SPENT, UNKNOWN, grouped, unpack
-from orglife_nb.voila import Login, start
+from orglife_nb.serving import ServeSettings
+from orglife_nb.voila import start
 
 import votekit
 from votekit import BOX, MEETING, MEMBERS, NAMES, PRESENT, branch_store, dump, one_state, raw_files
@@ -37,7 +38,7 @@ def server(tmp_path_factory):
     notebook = folder / "empty.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), notebook)
     log = folder / "voila.log"
-    server = start(notebook, db=db, preheat=False, log=log, cull_idle=0, login=Login())
+    server = start(notebook, db=db, preheat=False, log=log, cull_idle=0, login=ServeSettings())
     server.db, server.log, server.codes = db, log, [s.code for s in poll.slips]
     yield server
     server.stop()

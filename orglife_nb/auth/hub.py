@@ -52,7 +52,9 @@ class OrglifeAuthenticator(Authenticator):
         if self._store is None:
             from ..store import Store
 
-            self._store = Store(self.db or os.environ.get("ORGLIFE_DB") or None)
+            from ..serving import ServeSettings
+
+            self._store = Store(self.db or ServeSettings().db or None)
         return self._store
 
     def normalize_username(self, username: str) -> str:
@@ -102,7 +104,9 @@ class HubIdentityProvider(JupyterHubIdentityProvider):
         if getattr(self, "_opened", None) is None:
             from ..store import Store
 
-            self._opened = Store(os.environ.get("ORGLIFE_DB") or None)
+            from ..serving import ServeSettings
+
+            self._opened = Store(ServeSettings(config=self.config).db or None)
         return self._opened
 
     async def get_user(self, handler):
@@ -125,19 +129,19 @@ class HubIdentityProvider(JupyterHubIdentityProvider):
 
 
 def singleuser_arguments(environ=os.environ) -> list[str]:
-    """The forms server's command line from what the hub puts in a spawned server's environment."""
+    """The forms server's command line from what the hub puts in a spawned server's environment (its
+    ``ORGLIFE_*`` settings: ``orglife_nb.serving.ENVIRONMENT``, kept by the hub's ``Spawner.env_keep``)."""
     from urllib.parse import urlparse
 
     from ..resources import notebook
-    from ..voila import Login, voila_arguments
+    from ..serving import ServeSettings
+    from ..voila import voila_arguments
 
     url = urlparse(environ["JUPYTERHUB_SERVICE_URL"])
     prefix = environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
-    hosts = tuple(h.strip() for h in environ.get("ORGLIFE_ALLOW_HOSTS", "").split(",") if h.strip())
-    login = Login(max_kernels=int(environ.get("ORGLIFE_MAX_KERNELS", "3")),
-                  max_kernels_per_user=int(environ.get("ORGLIFE_MAX_KERNELS", "3")), hosts=hosts)
+    settings = ServeSettings(environ=environ)
     return voila_arguments(notebook("forms.ipynb"), url.port or 80, ip=url.hostname or "127.0.0.1",
-                           pool_size=int(environ.get("ORGLIFE_POOL", "1")), login=login) + [
+                           pool_size=settings.pool_size, login=settings) + [
         f"--Voila.base_url={prefix}",
         "--OrglifeVoila.identity_provider_class=orglife_nb.auth.hub.HubIdentityProvider",
     ]

@@ -28,8 +28,9 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.auth.identity import IdentityProvider, User
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
-from traitlets import Int, List, Unicode, default
+from traitlets import default
 
+from ..serving import ServeSettings
 from . import pages
 from .identity import (IDENTITY_ENV, IDENTITY_HEADER, KEY_ENV, QUERY_URL_ENV,  # noqa: F401 (re-exported)
                        identity_from_environ, sign_identity, verify_identity)
@@ -230,8 +231,11 @@ class OrglifeIdentityProvider(IdentityProvider):
     """Who is asking: the account in the signed login cookie, if it is still enabled, not idle too long, and the
     session has not been ended since (logout, password change: ``session_generation``)."""
 
-    idle_minutes = Int(30, config=True, help="a login unused this long must log in again")
-    db = Unicode("", config=True, help="the store (SQLAlchemy URL); default ORGLIFE_DB")
+    @property
+    def serving(self) -> ServeSettings:
+        if getattr(self, "_serving", None) is None:
+            self._serving = ServeSettings(parent=self)
+        return self._serving
 
     @property
     def auth_enabled(self) -> bool:
@@ -258,7 +262,7 @@ class OrglifeIdentityProvider(IdentityProvider):
         if getattr(self, "_store", None) is None:
             from ..store import Store
 
-            self._store = Store(self.db or None)
+            self._store = Store(self.serving.db or None)
         return self._store
 
     def get_handlers(self) -> list:
@@ -287,7 +291,7 @@ class OrglifeIdentityProvider(IdentityProvider):
         except (ValueError, TypeError):
             return None
         now = time.time()
-        if now - stamp > self.idle_minutes * 60:
+        if now - stamp > self.serving.idle_minutes * 60:
             return None
         from .accounts import session_generation
 
@@ -347,8 +351,8 @@ def _voila_class():
         @web.authenticated
         async def get(self, path=None):
             app = self.settings["orglife_app"]
-            slot = KernelOwners.admit(self.current_user.username, self.kernel_manager, app.max_kernels_per_user,
-                                      app.max_kernels)
+            slot = KernelOwners.admit(self.current_user.username, self.kernel_manager,
+                                      app.serving.max_kernels_per_user, app.serving.max_kernels)
             token = _SLOT.set(slot)
             try:
                 return await super().get(path)
@@ -357,7 +361,7 @@ def _voila_class():
                 KernelOwners.release(slot)
 
         def write_error(self, status_code: int, **kwargs) -> None:
-            messages = {429: f"您已打开 {self.settings['orglife_app'].max_kernels_per_user} 个录入页面，"
+            messages = {429: f"您已打开 {self.settings['orglife_app'].serving.max_kernels_per_user} 个录入页面，"
                              "请先关闭不用的页面（关闭后几分钟内释放），再刷新本页。",
                         503: "服务器正忙：同时打开的录入页面已达上限，请稍后再试。"}
             if status_code not in messages:
@@ -377,11 +381,14 @@ def _voila_class():
 
     class OrglifeVoila(Voila):
         name = "orglife-forms"
-        allowed_hosts = List(Unicode(), config=True, help="host names the server answers to (besides loopback)")
-        certfile = Unicode("", config=True, help="TLS certificate (PEM) for HTTPS")
-        keyfile = Unicode("", config=True, help="TLS private key (PEM) for HTTPS")
-        max_kernels = Int(20, config=True, help="pages (kernels) open at once on this server")
-        max_kernels_per_user = Int(3, config=True, help="pages (kernels) one account may have open")
+        classes = [*Voila.classes, ServeSettings]  # --ServeSettings.* options and config sections are its own
+
+        @property
+        def serving(self) -> ServeSettings:
+            """The settings ``orglife serve`` and the hub give (orglife_nb.serving), read once."""
+            if getattr(self, "_serving", None) is None:
+                self._serving = ServeSettings(parent=self)
+            return self._serving
 
         @default("identity_provider_class")
         def _identity_provider_default(self):
@@ -408,7 +415,7 @@ def _voila_class():
         def init_settings(self) -> dict:
             settings = super().init_settings()
             settings["xsrf_cookies"] = True
-            if self.certfile:  # the XSRF cookie never over plain HTTP, and browsers are told to use HTTPS only
+            if self.serving.https:  # the XSRF cookie never over plain HTTP, and browsers are told to use HTTPS only
                 settings["xsrf_cookie_kwargs"] = {**settings.get("xsrf_cookie_kwargs", {}), "secure": True}
                 settings["headers"] = {**settings.get("headers", {}),
                                        "Strict-Transport-Security": "max-age=31536000"}
@@ -463,7 +470,7 @@ def _voila_class():
             """Before Voila listens: its routes answer only the allowed host names, and TLS when configured."""
             import tornado.web
 
-            hosts = ["localhost", "127.0.0.1", "::1", *self.allowed_hosts]
+            hosts = ["localhost", "127.0.0.1", "::1", *self.serving.allowed_hosts]
             if self.ip not in ("", "0.0.0.0", "::"):
                 hosts.append(self.ip)
             answer_only(self.app, hosts)
@@ -472,18 +479,18 @@ def _voila_class():
 
                 tornado.web.Application([(r".*/voila/query/(.*)", RequestInfoSocketHandler)]).listen(
                     self._query_port, "127.0.0.1")
-            if self.certfile:
+            if self.serving.https:
                 import ssl
 
                 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-                context.load_cert_chain(self.certfile, self.keyfile or None)
+                context.load_cert_chain(self.serving.certfile, self.serving.keyfile or None)
                 listen = self.app.listen
                 self.app.listen = lambda port, address="", **kw: listen(port, address, ssl_options=context, **kw)
             super().listen()
 
         def _url(self, ip):  # the address printed at start: https when serving TLS
             url = super()._url(ip)
-            return url.replace("http://", "https://", 1) if self.certfile else url
+            return url.replace("http://", "https://", 1) if self.serving.https else url
 
     return OrglifeVoila
 
