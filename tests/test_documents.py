@@ -408,3 +408,128 @@ def test_every_document_has_page_numbers_in_its_footers(self_check_documents):
             assert p.alignment == align and field == [" PAGE "], path.name
             assert p.text.startswith("— ") and p.text.endswith(" —"), (path.name, p.text)
             assert {r.font.size for r in p.runs} == {Pt(14)}, path.name
+
+
+# ---- typesetting (GB/T 9704): titles, subtitles, times, brackets, the line grid, fonts, date columns ---------------
+
+CJK_CHAR = r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]"
+
+
+def test_a_long_title_breaks_into_balanced_lines_never_leaving_one_character():
+    from orglife_nb.documents import layout
+    from orglife_nb.documents.meeting import title
+
+    # the title that once ended "…情况的报" / "告": broken between its parts, both lines on the 二号 line
+    assert title("关于召开", "2026年度", "专题组织生活会", "情况的报告") == "关于召开2026年度\n专题组织生活会情况的报告"
+    assert title("关于召开", "2025年度", "组织生活会", "的通知") == "关于召开2025年度组织生活会的通知"  # fits: one line
+    room = layout.capacity(layout.PORTRAIT, layout.TITLE_PT)
+    for parts in (("关于召开", "深入贯彻中央八项规定精神学习教育", "专题组织生活会", "的通知"),
+                  ("关于召开", "“学习贯彻党的二十届四中全会精神”", "专题组织生活会", "的通知"),
+                  ("关于召开", "2026年度", "专题组织生活会", "情况的报", "告")):
+        lines = title(*parts).split("\n")
+        assert len(lines) > 1 and all(layout.width(line) <= room for line in lines), lines
+        assert layout.width(lines[-1]) > 1, lines  # never a character alone on the last line
+
+
+def test_titles_of_every_document_fit_their_lines(frames):
+    from orglife_nb.documents import layout
+
+    context = meeting_context(frames, EVALUATED, as_of=AS_OF)
+    for key, page in (("notice", layout.PORTRAIT), ("report", layout.PORTRAIT), ("rectification", layout.LANDSCAPE)):
+        lines = context[key]["title"].split("\n")
+        assert all(layout.width(line) <= layout.capacity(page, layout.TITLE_PT) for line in lines), (key, lines)
+        assert layout.width(lines[-1]) > 1, (key, lines)
+
+
+def test_a_subtitle_breaks_between_its_parts_never_inside_a_date():
+    from orglife_nb.documents import layout
+    from orglife_nb.documents.meeting import subtitle
+
+    date = "会议日期：2025年12月18日"
+    topic = "主题：" + "学习贯彻党的创新理论检视履职尽责情况" * 2
+    lines = subtitle(date, topic, page=layout.LANDSCAPE).split("\n")
+    assert lines == [f"（{date}", f"{topic}）"]  # apart where the line will not hold both; no 　 at a break
+    assert layout.width(lines[0]) <= layout.chars_per_line(layout.LANDSCAPE)
+    assert subtitle(date, "主题：学习", page=layout.LANDSCAPE) == f"（{date}　主题：学习）"
+    ballot = subtitle("市财政局机关第一党支部", "2025年度专题组织生活会", "2025年12月18日").split("\n")
+    assert len(ballot) == 2 and ballot[-1].endswith("2025年12月18日）")
+    assert all(layout.width(line) <= layout.chars_per_line(layout.PORTRAIT) for line in ballot)
+
+
+def test_the_notice_gives_the_time_on_the_24_hour_clock(batch):
+    changed = {record: frame.copy() for record, frame in batch.items()}
+    changed[Meeting]["start_time"] = "14:30"
+    context = meeting_context(from_batch(changed), EVALUATED, as_of=AS_OF)
+    assert context["meeting"]["time"] == "14:30"
+    assert not re.search("上午|下午|晚上", repr(context))
+
+
+def test_no_ascii_bracket_beside_chinese_in_any_document(written):
+    from orglife_nb.documents.meeting import cn_brackets
+
+    assert cn_brackets("时长(小时)") == "时长（小时）" and cn_brackets("f(x) = 1") == "f(x) = 1"
+    for path in written.values():
+        body = full_text(path).replace(TOPIC, "")  # the planted topic is user text with its own brackets
+        assert not re.search(rf"{CJK_CHAR}[()]|[()]{CJK_CHAR}", body), path.name
+    assert "时长（小时）" in full_text(written["会议情况报告"])
+
+
+def test_22_lines_of_28_characters(written):
+    """GB/T 9704 5.2.2 in the file: a line grid of 22 lines a page, characters set close enough for 28 a line."""
+    from docx.oxml.ns import qn
+    from orglife_nb.documents import layout
+
+    for path in written.values():
+        doc = Document(str(path))
+        (section,) = doc.sections
+        grid = section._sectPr.find(qn("w:docGrid"))
+        assert grid is not None and grid.get(qn("w:type")) == "lines", path.name
+        pitch = int(grid.get(qn("w:linePitch"))) / 20
+        assert doc.styles["Normal"].paragraph_format.line_spacing.pt == pitch
+        spacing = doc.styles["Normal"].element.rPr.find(qn("w:spacing"))
+        size = doc.styles["Normal"].font.size.pt
+        width = (section.page_width - section.left_margin - section.right_margin) / 12700
+        height = (section.page_height - section.top_margin - section.bottom_margin) / 12700
+        if section.page_width < section.page_height:  # portrait: exactly the 公文 page
+            assert int(width // (size + int(spacing.get(qn("w:val"))) / 20)) == layout.CHARS_PER_LINE, path.name
+            assert int(height // pitch) == layout.LINES_PER_PAGE, path.name
+
+
+def test_each_gb2312_face_has_a_stand_in_declared(written):
+    """Word and WPS read the font table's w:altName; LibreOffice asks fontconfig, which the shipped fonts.conf
+    tells what each face is: the title, body and sub-headings serif, the headings sans-serif."""
+    import zipfile
+
+    from lxml import etree
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    generic = {"方正小标宋简体": "serif", "仿宋_GB2312": "serif", "楷体_GB2312": "serif", "黑体": "sans-serif"}
+    for path in written.values():
+        with zipfile.ZipFile(path) as z:
+            table = etree.fromstring(z.read("word/fontTable.xml"))
+        alternates = {f.get(f"{w}name"): f.find(f"{w}altName").get(f"{w}val")
+                      for f in table.iter(f"{w}font") if f.find(f"{w}altName") is not None}
+        assert set(generic) <= set(alternates) and all(alternates[name] for name in generic), path.name
+    conf = etree.parse(str(documents.TEMPLATE_DIR / "fonts.conf"))
+    declared = {m.findtext("test/string"): [s.text for s in m.iter("string")][-1] for m in conf.iter("match")}
+    assert {name: declared.get(name) for name in generic} == generic
+
+
+def test_a_date_fits_on_one_line_of_its_table_column(written):
+    from docx.oxml.ns import qn
+    from orglife_nb.documents import layout
+
+    date_columns = {"时限", "状态", "整改时限", "完成情况"}
+    seen = 0
+    for key in ("会议情况报告", "整改清单"):
+        for table in Document(str(written[key])).tables:
+            header = table.rows[0].cells
+            for position, cell in enumerate(header):
+                if cell.text in date_columns:
+                    body = table.rows[1].cells[position]
+                    size = {r.font.size.pt for p in body.paragraphs for r in p.runs} or {layout.TABLE_PT}
+                    margin = int(table._tbl.tblPr.find(f"{qn('w:tblCellMar')}/{qn('w:left')}").get(qn("w:w")))
+                    assert margin / 1440 * 25.4 == pytest.approx(layout.CELL_MARGIN_MM, abs=0.01)
+                    assert layout.fits(layout.LONGEST_DATE, body.width.mm, max(size)), (key, cell.text)
+                    seen += 1
+    assert seen == 4

@@ -13,7 +13,7 @@ from docx import Document
 from lxml import etree
 
 from orglife_nb import demo
-from orglife_nb.documents import render_documents
+from orglife_nb.documents import TEMPLATE_DIR, render_documents
 from orglife_nb.documents.meeting import RULE_ID
 from orglife_nb.store import Store
 
@@ -43,10 +43,14 @@ def written(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pdfs(written, tmp_path_factory):
-    """Every .docx converted in one LibreOffice run (private profile: tests never touch the user's)."""
+    """Every .docx converted in one LibreOffice run (private profile: tests never touch the user's), with the
+    shipped fonts.conf installed as its guide tells a user to (a machine without the GB2312 faces, like this one)."""
     out = tmp_path_factory.mktemp("pdf")
     docs = [str(p) for paths in written[0].values() for p in paths]
-    env = {**os.environ, "HOME": str(tmp_path_factory.mktemp("home"))}
+    config = tmp_path_factory.mktemp("config")
+    (config / "fontconfig" / "conf.d").mkdir(parents=True)
+    shutil.copy(TEMPLATE_DIR / "fonts.conf", config / "fontconfig" / "conf.d" / "60-orglife-gb2312.conf")
+    env = {**os.environ, "HOME": str(tmp_path_factory.mktemp("home")), "XDG_CONFIG_HOME": str(config)}
     done = subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(out), *docs], env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
@@ -147,3 +151,50 @@ def test_no_page_holds_only_the_signature(pdfs):
             text = [line for line in lines if not PAGE_NUMBER.match(line)]
             assert not set(text) <= {CN_DATE.sub(lambda m: f"{m[1]} 年 {m[2]} 月 {m[3]} 日", s) for s in signature} | \
                 signature, (pdf, number, text)
+
+
+# ---- typesetting as printed ----------------------------------------------------------------------------------------
+
+def _glyphs(line: str) -> str:
+    return re.sub(r"\s+", "", line)  # pdftotext spaces out Chinese beside digits
+
+
+def test_titles_print_on_the_lines_they_were_given(pdfs):
+    """No renderer adds a break to a title (each line fits), so none ends in one character alone."""
+    for docx, pdf in pdfs.items():
+        wanted = [_glyphs(line) for line in Document(docx).paragraphs[0].text.split("\n")]
+        printed = [_glyphs(line) for line in _pages(pdf)[0][:len(wanted)]]
+        assert printed == wanted, (pdf.name, printed)
+        assert all(len(line) > 1 for line in printed), (pdf.name, printed)
+
+
+def test_body_lines_hold_28_characters(pdfs):
+    """GB/T 9704: 28 characters of 三号 a line (LibreOffice once set 27); the notice is body text only."""
+    widest = 0
+    for docx, pdf in pdfs.items():
+        if "会议通知" in pdf.name:
+            for page in _pages(pdf):
+                widest = max([widest] + [len(_glyphs(line)) for line in page
+                                         if re.fullmatch(r"[\u3000-\u9fff\uff00-\uffef\s]+", line)])
+    assert widest == 28
+
+
+def test_headings_and_body_stay_apart_without_the_gb2312_faces(pdfs):
+    """With only Noto CJK installed, fonts.conf gives the body and title a serif and the headings a sans face."""
+    for docx, pdf in pdfs.items():
+        if "会议情况报告" in pdf.name:
+            faces = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+            assert "NotoSerifCJK" in faces and "NotoSansCJK" in faces, (pdf.name, faces)
+
+
+def test_no_date_is_broken_in_subtitles_or_date_columns(pdfs):
+    """Every year printed in a 整改清单 or 测评表 (subtitle, 时限, 完成情况, 落款) has its month and day on its line;
+    in a report, every row of the 整改 table does."""
+    year = re.compile(r"\d{4}年(?!度)(?!\d{1,2}月\d{1,2}日)")
+    for docx, pdf in pdfs.items():
+        lines = [_glyphs(line) for page in _pages(pdf) for line in page]
+        if "会议情况报告" in pdf.name:
+            lines = [line for line in lines if re.search("未完成|已完成|已销号", line)]
+        elif not ("整改清单" in pdf.name or "民主测评表" in pdf.name):
+            continue
+        assert not [line for line in lines if year.search(line)], pdf.name

@@ -177,3 +177,48 @@ def test_a_printed_chart_with_its_caption_takes_at_most_half_a_page(printed, pag
         return figure.getBoundingClientRect().height / half;
     })""")
     assert len(heights) >= 2 and max(heights) <= 1, heights
+
+
+def test_page_footers_print_at_8_points_or_more(printed):
+    """The "第 N 页 / 共 M 页" line Chromium draws under each page (before: 6 pt)."""
+    for pdf in _pdfs(printed):
+        bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        footers = [float(x1) - float(x0) for x0, x1 in
+                   re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">第</word>', bbox)]
+        assert footers and min(footers) >= 8, (pdf.name, min(footers or [0]))  # a Chinese glyph is 1 em wide
+
+
+def test_names_in_a_matrix_are_never_broken(page):
+    """A name, with the id that tells namesakes apart, stays on one line (rows) or in one upright column (header),
+    on screen and in print (before: 欧阳建国（B001-03） wrapped inside the row header's 8 em)."""
+    import pandas as pd
+
+    from orglife_nb.reports.html import coverage_table
+    from orglife_nb.resources import templates
+
+    ids = [f"M{i}" for i in range(24)]
+    names = {m: (f"欧阳建国（B001-{i:02d}）" if i % 3 == 0 else "司马相如" if i % 3 == 1 else "田明")
+             for i, m in enumerate(ids)}
+    matrix = coverage_table(pd.DataFrame("批", index=ids, columns=ids), pd.DataFrame(False, index=ids, columns=ids),
+                            "发言人 → 对象", names.get)
+    css = (templates() / "report" / "report.css").read_text(encoding="utf-8")
+    page.set_content(f'<html lang="zh-CN"><head><meta charset="utf-8"><style>{css}</style></head>'
+                     f'<body class="orglife-report">{matrix}</body></html>')
+    for media, width in (("screen", 1200), ("screen", 390), ("print", 800)):
+        page.emulate_media(media=media)
+        page.set_viewport_size({"width": width, "height": 800})
+        broken = page.evaluate("""() => [...document.querySelectorAll('table.matrix th')].filter(th => {
+            const host = th.querySelector('.vertical') || th;
+            const vertical = getComputedStyle(host).writingMode.startsWith('vertical');
+            const walker = document.createTreeWalker(host, NodeFilter.SHOW_TEXT);
+            const lines = new Set();
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              for (let i = 0; i < node.length; i++) {
+                const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                const b = r.getBoundingClientRect();
+                if (b.width > 0) lines.add(Math.round(vertical ? b.left : b.top));
+              }
+            }
+            return lines.size > 1; }).map(th => th.textContent)""")
+        assert broken == [], (media, width, broken)

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -394,3 +395,62 @@ def test_table_formats_each_value_as_itself_and_escapes_it():
     frame = pd.DataFrame({"值": [1, 1.0, True, "<b>", None, "2026-07-01", "<b>"]})
     cells = re.findall(r"<td>(.*?)</td>", table(frame))
     assert cells == ["1", "1.0", "True", "&lt;b&gt;", "", '<span class="nowrap">2026-07-01</span>', "&lt;b&gt;"]
+
+
+# ---- print size: charts, footers, the rule table ---------------------------------------------------------------
+
+
+def _printed_font_pt(svg: str) -> list[float]:
+    """Every pixel font size a chart's own stylesheet sets, in points as printed (report.css scales the chart)."""
+    from orglife_nb.reports import charts
+
+    _, _, width, height = (float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split())
+    scale = charts.print_scale(height, width)
+    return [float(px) * scale * 0.75 for px in re.findall(r"font-size:\s*([\d.]+)px", svg)]
+
+
+def test_chart_text_prints_at_8_points_or_more():
+    from orglife_nb.reports import charts
+
+    rows = charts.rows_per_chart()
+    votes = pd.DataFrame({"优秀": range(rows), "合格": range(rows)}, index=[f"党员{i:02d}号" for i in range(rows)])
+    days = pd.date_range("2026-01-01", periods=200, freq="D")
+    drawn = {"votes": charts.stacked_bars(votes, title="测评票分布", xlabel="票数"),
+             "burn-down": charts.lines({"未完成事项": pd.Series(range(200), index=days)}, title="整改进度"),
+             "lateness": charts.day_counts(pd.Series(np.arange(40.0)), title="超期天数", xlabel="天")}
+    for name, svg in drawn.items():
+        sizes = _printed_font_pt(svg)
+        assert sizes and min(sizes) >= charts.MIN_PRINT_PT, (name, min(sizes))
+    # the burn-down's dates stand upright: six of them fit across the chart
+    assert "rotate(" not in drawn["burn-down"].split('class="axis x', 1)[1].split("</g>", 2)[0]
+    css = (charts.__file__.rsplit("orglife_nb", 1)[0] + "templates/report/report.css")
+    assert f"max-height: {charts.PRINT_HEIGHT_MM}mm" in open(css, encoding="utf-8").read()
+
+
+def test_a_vote_chart_of_many_members_is_split_into_readable_parts():
+    from orglife_nb.reports import charts
+
+    rows = charts.rows_per_chart()
+    assert [(p.start, p.stop) for p in charts.split(30, rows)] == [(0, 15), (15, 30)]
+    assert [(p.start, p.stop) for p in charts.split(5, rows)] == [(0, 5)]
+    # a part of ``rows`` bars is scaled by the page's width only, never shrunk further by its height
+    table = pd.DataFrame({"优秀": [1] * rows}, index=[f"党员{i}" for i in range(rows)])
+    height = float(re.search(r'viewBox="0 0 [\d.]+ ([\d.]+)"', charts.stacked_bars(table, title="t")).group(1))
+    assert charts.print_scale(height) == charts.print_scale(1)
+
+
+def test_the_pdf_footer_prints_at_8_points_or_more():
+    from orglife_nb.reports.export import PDF_FOOTER
+
+    size = re.search(r"font-size:\s*([\d.]+)(pt|px)", PDF_FOOTER)
+    assert float(size[1]) * (1 if size[2] == "pt" else 0.75) >= 8
+
+
+def test_the_rule_table_of_the_summary_speaks_chinese(demo_frames):
+    from orglife_nb.rules.registry import rule_table
+
+    html = str(SummaryReport(as_of=AS_OF, frames=demo_frames).compliance_by_rule())
+    headers = re.findall(r"<th>(.*?)</th>", html)
+    assert headers == ["规则", "类别", "有问题的支部", "合规率", "依据"]
+    assert not [rule for rule in rule_table().rule if rule in html]  # no rule id (PREP-PLAN …) in the table
+    assert "《基层组织生活会制度》" in html and "依据说明" in html

@@ -27,9 +27,10 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from ..errors import OrglifeError
+from . import layout
 from ..outputs import output_dir, replacing
 from ..present.values import missing
-from ..present.words import cn_date, cn_dates, label, tight, yes_no
+from ..present.words import cn_brackets, cn_date, cn_dates, label, tight, yes_no
 from ..resources import templates
 from ..rules import facts
 from ..frames import Frames
@@ -90,6 +91,17 @@ def text(value: Any, missing: str = "") -> str:
 
 def _day(value: Any) -> dt.date | None:
     return None if _blank(value) else pd.Timestamp(value).date()
+
+
+def _typeset(value: Any) -> Any:
+    """Every text of a context through ``cn_brackets`` (labels from the workbook headers, user text alike)."""
+    if isinstance(value, str):
+        return cn_brackets(value)
+    if isinstance(value, dict):
+        return {key: _typeset(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typeset(item) for item in value]
+    return value
 
 
 def report_day(row: pd.Series, as_of: dt.date) -> dt.date:
@@ -196,7 +208,7 @@ def meeting_context(frames: Frames, meeting_id: str, findings: pd.DataFrame | No
     meeting = {
         "id": text(meeting_id),
         "kind": kind_label,
-        "title_kind": kind_label if _blank(m.year) else f"{int(m.year)}年度{kind_label}",
+        "title_kind": f"{_year(m)}{kind_label}",
         "topic": text(m.topic, MISSING),
         "date": cn_date(m.date, MISSING),
         "time": _time_of_day(m.start_time),
@@ -204,7 +216,7 @@ def meeting_context(frames: Frames, meeting_id: str, findings: pd.DataFrame | No
         "place": text(m.place, MISSING),
         "host": mt.name(m.host_id) or MISSING,
     }
-    return {
+    return _typeset({
         "branch": {"name": text(mt.branch.get("name"), str(m.branch_id)), "superior": text(mt.branch.get("superior"))},
         "meeting": meeting,
         "notice": _notice(mt),
@@ -212,19 +224,18 @@ def meeting_context(frames: Frames, meeting_id: str, findings: pd.DataFrame | No
         "rectification": _rectification(mt),
         "ballot": _ballot(mt),
         "ballot_expected": mt.evaluated,
-    }
+    })
 
 
 def _time_of_day(value) -> str:
-    """开始时间 as a notice writes it: 上午9:00, 下午2:30 (blank when not recorded)."""
+    """开始时间 as a notice writes it, on the 24-hour clock: 9:00, 14:30 (blank when not recorded)."""
     if _blank(value):
         return ""
     try:
         hour, minute = (int(part) for part in parse_time(value).split(":"))
     except CellError:  # stored by other means than the forms and the import: shown as it is (docx escapes it)
         return text(value)
-    part = "上午" if hour < 12 else "下午" if hour < 18 else "晚上"
-    return f"{part}{hour if hour <= 12 else hour - 12}:{minute:02d}"
+    return f"{hour}:{minute:02d}"
 
 
 def document_context(context: dict[str, Any], key: str) -> dict[str, Any]:
@@ -267,14 +278,33 @@ def _notice(mt: _Meeting) -> dict[str, Any]:
     }
 
 
+def _year(row: pd.Series) -> str:
+    return "" if _blank(row.year) else f"{int(row.year)}年度"
+
+
+def title(*parts: str, page: layout.Page = layout.PORTRAIT) -> str:
+    """A document title (二号) from the parts it may break between, in balanced lines (``layout.lines``)."""
+    return layout.lines(parts, layout.capacity(page, layout.TITLE_PT))
+
+
+def subtitle(*parts: str, page: layout.Page = layout.PORTRAIT) -> str:
+    """A line under a title in parentheses, its parts (a date, a topic) apart by a full-width space and kept
+    whole: broken only between them, where the line would not hold them all."""
+    parts = [p for p in parts if p]
+    bracketed = [("（" if i == 0 else "") + part + ("）" if i == len(parts) - 1 else "")
+                 for i, part in enumerate(parts)]
+    return layout.lines(bracketed, layout.chars_per_line(page), sep="　")
+
+
 def _notice_title(mt: _Meeting) -> str:
     """关于召开…的通知: a 专题 meeting is named by its topic (the topic often already ends in 专题组织生活会)."""
     m, kind = mt.row, MeetingKind(mt.kind).label
-    year = "" if _blank(m.year) else f"{int(m.year)}年度"
     topic = text(m.topic)
     if mt.kind != MeetingKind.special.value or not topic:
-        return f"关于召开{year}{kind}的通知"
-    return f"关于召开{topic}的通知" if topic.endswith(kind) else f"关于召开“{topic}”{kind}的通知"
+        return title("关于召开", _year(m), kind, "的通知")
+    if topic.endswith(kind):  # the kind a part of its own: a place to break the line
+        return title("关于召开", topic[:-len(kind)], kind, "的通知")
+    return title("关于召开", f"“{topic}”", kind, "的通知")
 
 
 # ---- 会议情况报告 ------------------------------------------------------------------------------------------------
@@ -297,6 +327,7 @@ def _report(mt: _Meeting, meeting: dict[str, str], findings: pd.DataFrame | None
     present = ["basics", "preparation", "criticism"] + (["evaluation"] if evaluation else []) + ["rectifications",
                                                                                                   "checks"]
     return {
+        "title": title("关于召开", _year(m), MeetingKind(mt.kind).label, "情况的报告"),
         "no": {key: NUMERALS[i] for i, key in enumerate(present)},
         "addressee": LEADERSHIP_ADDRESSEE if leadership else text(mt.branch.get("superior"), "上级党组织"),
         "signer": signer,
@@ -459,8 +490,8 @@ def _state(status: Any, done: Any, day: dt.date) -> str:
     if finished is not None and finished > day:
         return RectStatus.open.label
     state = label(RectStatus, status, MISSING)
-    # the date on a line of its own: the column stays narrow and the state word never breaks
-    return state + (f"\n（{cn_date(finished)}）" if finished else "")
+    # the date on a line of its own: the state word never breaks, and the date fits the column (layout.DATE_EMS)
+    return state + (f"\n{cn_date(finished)}" if finished else "")
 
 
 def _category(mt: _Meeting, code: Any) -> str:
@@ -485,8 +516,13 @@ def _items(mt: _Meeting, day: dt.date) -> list[dict[str, str]]:
 
 
 def _rectification(mt: _Meeting) -> dict[str, Any]:
-    day = _day(mt.row.rectification_published) or mt.as_of
-    return {"entries": _items(mt, day), "date": cn_date(day)}
+    m = mt.row
+    day = _day(m.rectification_published) or mt.as_of
+    return {"title": title(text(mt.branch.get("name"), str(m.branch_id)), _year(m), MeetingKind(mt.kind).label,
+                           "问题整改清单", page=layout.LANDSCAPE),
+            "subtitle": subtitle(f"会议日期：{cn_date(m.date, MISSING)}", f"主题：{text(m.topic, MISSING)}",
+                                 page=layout.LANDSCAPE),
+            "entries": _items(mt, day), "date": cn_date(day)}
 
 
 # ---- 民主测评表 --------------------------------------------------------------------------------------------------
@@ -496,7 +532,10 @@ def _ballot(mt: _Meeting) -> dict[str, Any]:
     """A blank anonymous ballot: the full members to be rated and the scheme's levels; no voter field."""
     # 正式党员 are rated; a member whose status is not filled in is listed rather than silently left off
     rated = mt.members[mt.members.status.astype("string").fillna("") != MemberStatus.probationary.value]
+    m = mt.row
     return {
+        "subtitle": subtitle(text(mt.branch.get("name"), str(m.branch_id)), f"{_year(m)}{MeetingKind(mt.kind).label}",
+                             cn_date(m.date, MISSING)),
         "levels": [lv.label for lv in mt.levels()],
         "members": [{"no": str(i), "name": name} for i, name in enumerate(rated.display, start=1)],
         "instruction": "请在每名党员对应的等次栏内划“√”，每人只选一个等次，多选或不选的该项无效。"

@@ -50,9 +50,23 @@ def cn_dates(value: str) -> str:
     return ISO_DATE.sub(lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", value)
 
 
+_ASCII_BRACKETS = re.compile(r"\(([^()\n]*)\)")
+_HAN = re.compile(f"[{CJK}]")
+
+
+def cn_brackets(value: str) -> str:
+    """ASCII parentheses in or beside Chinese text written full-width (时长(小时) → 时长（小时）); around Latin text
+    alone they stay."""
+    def swap(match: re.Match) -> str:
+        around = match.string[max(0, match.start() - 1):match.start()] + match[1] + match.string[match.end():][:1]
+        return f"（{match[1]}）" if _HAN.search(around) else match[0]
+
+    return _ASCII_BRACKETS.sub(swap, value)
+
+
 def tight(value: str) -> str:
     """No space next to a Chinese character or full-width punctuation (spaces between Latin words stay)."""
     return _CJK_SPACE.sub("", value)
 
 
-__all__ = ["CJK", "ISO_DATE", "YES_NO", "cn_date", "cn_dates", "iso_date", "iso_dates", "label", "tight", "yes_no"]
+__all__ = ["CJK", "ISO_DATE", "YES_NO", "cn_brackets", "cn_date", "cn_dates", "iso_date", "iso_dates", "label", "tight", "yes_no"]

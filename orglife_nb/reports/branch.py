@@ -361,8 +361,13 @@ class BranchReport(AudienceReport):
                 tally.index = [self.name(m) for m in tally.index]
                 tally.columns = [lv.label for lv in levels]
                 count = facts.ballot_count_text(ballot_counts, meeting.meeting_id, "测评票")
-                parts.append(figure(charts.stacked_bars(tally, title="测评票分布", xlabel="票数"),
-                                    f"{title} · 民主测评票分布：{count}"))
+                # many members: charts of balanced parts, each printing its names at a readable size
+                pieces = charts.split(len(tally), charts.rows_per_chart())
+                for piece in pieces:
+                    part = "" if len(pieces) == 1 else f"（第 {piece.start + 1}–{piece.stop} 人）"
+                    parts.append(figure(charts.stacked_bars(tally.iloc[piece], title="测评票分布" + part,
+                                                            xlabel="票数"),
+                                        f"{title} · 民主测评票分布{part}：{count}"))
             ratings = self.frames.ratings[self.frames.ratings.meeting_id == meeting.meeting_id]
             excellent += int(ratings.level.eq(Level.excellent.value).sum())
             shown = pd.DataFrame({"姓名": ratings.member_id.map(self.name),
@@ -473,7 +478,9 @@ def _burn_down(ledger: pd.DataFrame, as_of: pd.Timestamp) -> str:
                          index=days)
 
     finished = ledger.done_date.where(ledger.finished)
-    open_count = cumulative(ledger.meeting_date) - cumulative(finished)
-    due_count = cumulative(ledger.deadline)
+    # read week by week (each week's last day): items opened and closed within days drew spikes, not progress
+    week_ends = pd.Series(days, index=days).groupby(pd.Grouper(freq="W")).transform("max").eq(days).to_numpy()
+    open_count = (cumulative(ledger.meeting_date) - cumulative(finished))[week_ends]
+    due_count = cumulative(ledger.deadline)[week_ends]
     return charts.lines({"未完成事项": open_count, "累计到期事项": due_count}, title="整改进度（燃尽图）",
                         ylabel="事项数")

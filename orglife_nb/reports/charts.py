@@ -19,11 +19,21 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..textable import clip
+from ..textable import clip, display_width
 
 CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', sans-serif"
 PALETTE = ("#067647", "#2e90fa", "#f79009", "#b42318", "#7a5af8", "#98a2b3", "#0e9384")
 WIDTH = 700
+# Printed, a chart spans the A4 body (210 mm less report.css's 14 mm margins) and is at most PRINT_HEIGHT_MM tall
+# (report.css: figure svg max-height), so a tall one is scaled down: its text is sized, and a bar chart's rows
+# counted (``rows_per_chart``), for at least MIN_PRINT_PT at that scale
+PX_PER_MM = 96 / 25.4
+PRINT_WIDTH_MM = 182
+PRINT_HEIGHT_MM = 115
+MIN_PRINT_PT = 8
+FONT_PX = {"title": 15, "label": 12, "major_label": 12, "legend": 12, "value": 12, "value_label": 12, "tooltip": 12}
+BAR_ROW = 18         # pixels a bar (a member) takes
+BAR_OVERHEAD = 130   # title, axis, axis title and legend of a horizontal bar chart
 LABEL_WIDTH = 24  # display columns (12 Chinese characters) of an axis label or legend entry: a name, a level
 TITLE_WIDTH = 60  # of a chart or axis title (a chart title fits on one line of the 700-pixel chart)
 
@@ -43,10 +53,28 @@ def _style(colors: tuple[str, ...] = PALETTE):
     from pygal.style import Style
 
     return Style(font_family=CJK_FONTS, background="white", plot_background="white", foreground="#1f2328",
-                 foreground_strong="#1f2328", foreground_subtle="#d0d7de", colors=colors, title_font_size=15,
-                 label_font_size=11, major_label_font_size=11, legend_font_size=11, value_font_size=10,
+                 foreground_strong="#1f2328", foreground_subtle="#d0d7de", colors=colors,
+                 **{f"{part}_font_size": size for part, size in FONT_PX.items()},
                  guide_stroke_color="#d0d7de", major_guide_stroke_color="#d0d7de", guide_stroke_dasharray="2,3",
                  major_guide_stroke_dasharray="2,3")
+
+
+def print_scale(height: float, width: float = WIDTH) -> float:
+    """How much a chart of ``width`` × ``height`` pixels is scaled when printed (never enlarged)."""
+    return min(1.0, PRINT_WIDTH_MM * PX_PER_MM / width, PRINT_HEIGHT_MM * PX_PER_MM / height)
+
+
+def rows_per_chart() -> int:
+    """The most bars a horizontal bar chart takes while it prints unscaled by its height: more rows go into
+    further charts (``split``), so a 30-member vote chart prints as two, its names still readable."""
+    return int((PRINT_HEIGHT_MM * PX_PER_MM / print_scale(1) - BAR_OVERHEAD) // BAR_ROW)
+
+
+def split(count: int, most: int) -> list[slice]:
+    """``count`` rows in balanced parts of at most ``most`` (30 with 17: 15 and 15, not 17 and 13)."""
+    parts = -(-count // most) if count else 1
+    size = -(-count // parts) if count else 0
+    return [slice(start, min(count, start + size)) for start in range(0, count, size)] if count else [slice(0, 0)]
 
 
 def _static(root):
@@ -83,19 +111,25 @@ def stacked_bars(table: pd.DataFrame, *, title: str, xlabel: str = "", ylabel: s
     import pygal
 
     kind = pygal.HorizontalStackedBar if horizontal else pygal.StackedBar
-    height = max(220, 30 * len(table) + 130) if horizontal else 320
+    height = max(220, BAR_ROW * len(table) + BAR_OVERHEAD) if horizontal else 320
     labels = [label(name) for name in table.index]
     columns = [(label(name), [int(v) for v in table[name].to_numpy()]) for name in table.columns]
     if horizontal:  # pygal draws the first label at the bottom; a table reads from the top
         labels = labels[::-1]
         columns = [(name, values[::-1]) for name, values in columns]
-    chart = kind(**_options(title, height, colors, x_title=xlabel, y_title=ylabel,
+    chart = kind(**_options(title, height, colors, x_title=xlabel, y_title=ylabel, **_room(labels if horizontal else []),
                             legend_at_bottom_columns=min(len(columns), 4) or 1, print_values=False,
                             show_x_guides=False))
     chart.x_labels = labels
     for name, values in columns:
         chart.add(name, values)
     return _render(chart, "bars", title, labels, columns)
+
+
+def _room(labels: list[str]) -> dict:
+    """A left margin wide enough for Chinese axis labels: pygal reckons 0.6 em a character, a Chinese one is 1."""
+    missing = max((display_width(text) / 2 - 0.6 * len(text) for text in labels), default=0)
+    return {"margin_left": 8 + int(missing * FONT_PX["label"]) + 2} if missing > 0 else {}
 
 
 def _steps(values: pd.Series) -> list[tuple]:
@@ -117,7 +151,7 @@ def lines(series: dict[str, pd.Series], *, title: str, ylabel: str = "", step: b
 
     chart = pygal.DateTimeLine(**_options(title, 320, y_title=ylabel, show_dots=False, fill=False,
                                           x_value_formatter=lambda when: when.strftime("%Y-%m-%d"),
-                                          x_label_rotation=20, legend_at_bottom_columns=4, min_scale=2,
+                                          legend_at_bottom_columns=4, min_scale=2, margin_right=40,
                                           max_scale=8))
     start = min(values.index.min() for values in series.values())
     end = max(values.index.max() for values in series.values())
@@ -146,7 +180,9 @@ def day_counts(days: pd.Series, *, title: str, xlabel: str, zero: str = "") -> s
     if zero and width == 1:
         labels[0] = f"0（{zero}）"
     bars = [int(count) for count in counts]
-    chart = pygal.Bar(**_options(title, 300, x_title=xlabel, y_title="次数", show_legend=False))
+    # every fifth day labelled when there are many bars: each label then has room at the print size
+    many = dict(x_labels_major_every=5, show_minor_x_labels=False) if len(bars) > 12 else {}
+    chart = pygal.Bar(**_options(title, 300, x_title=xlabel, y_title="次数", show_legend=False, **many))
     chart.x_labels = [label(text) for text in labels]
     chart.add(label(xlabel), bars)
     return _render(chart, "days", title, labels, bars)

@@ -16,7 +16,8 @@ from ..resources import templates
 TEMPLATES = templates()
 REPORT_TEMPLATE = "report"
 
-PDF_FOOTER = ('<div style="width:100%;font-size:8px;color:#59636e;text-align:center;'
+# Chromium draws the footer at the size given (8px printed as 6 pt): 9 pt reads at print size
+PDF_FOOTER = ('<div style="width:100%;font-size:9pt;color:#59636e;text-align:center;'
               'font-family:\'Noto Sans CJK SC\',sans-serif;">第 <span class="pageNumber"></span> 页 / '
               '共 <span class="totalPages"></span> 页</div>')
 

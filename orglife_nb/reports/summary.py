@@ -16,6 +16,7 @@ from . import charts
 from ..present.words import iso_date
 from .branch import AUDIENCES, REVIEW_ORDER, AudienceReport, review_reading
 from ..present.html import Html, esc, figure, section, table
+from ..sources import LEGEND, cite
 
 
 class SummaryReport(AudienceReport):
@@ -60,16 +61,18 @@ class SummaryReport(AudienceReport):
         total = max(1, len(self.frames.branches))
         violating = (self.findings[self.findings.severity.isin(["error", "warning"])]
                      .groupby("rule").branch_id.nunique())
+        # rules named and sourced in words, as the findings list does; the catalogue order breaks ties
         frame = pd.DataFrame({"规则": rules.title, "类别": rules.family_label,
-                              "有问题的支部": rules.rule.map(violating).fillna(0).astype(int), "规则编号": rules.rule})
+                              "有问题的支部": rules.rule.map(violating).fillna(0).astype(int),
+                              "依据": rules.source.map(cite)})
         frame["合规率"] = 1 - frame["有问题的支部"] / total
-        worst = frame.sort_values(["合规率", "规则编号"]).reset_index(drop=True)
+        worst = frame.sort_values(["合规率"], kind="stable").reset_index(drop=True)
         shown = worst.assign(合规率=worst["合规率"].map(lambda v: f"{v:.0%}"))
-        shown = shown[["规则", "类别", "有问题的支部", "合规率", "规则编号"]]
+        shown = shown[["规则", "类别", "有问题的支部", "合规率", "依据"]]
         classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
         classes.loc[worst["合规率"] < 0.8, "合规率"] = "late"
         return section(self.numbered("compliance_by_rule", "各项规则合规率"), _lowest_reading(worst, total),
-                       table(shown, classes=classes))
+                       table(shown, classes=classes), f'<p class="legend">{esc(LEGEND)}</p>')
 
     def branch_ranking(self) -> Html | None:
         if self.public:

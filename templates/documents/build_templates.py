@@ -21,7 +21,11 @@ from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_T
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Mm, Pt
+
+from orglife_nb.documents.layout import (BALLOT_PT, BODY_PT, CELL_MARGIN_MM, CHAR_SPACING_TWIPS, LANDSCAPE,
+                                          LINE_PITCH_TWIPS, PAGE_NUMBER_PT, PORTRAIT, SMALL_TABLE_PT, TABLE_PT,
+                                          TITLE_PT)
 
 HERE = Path(__file__).resolve().parent
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)  # zip member times: identical bytes on every build
@@ -40,15 +44,13 @@ FONTS = {  # name → (altName, w:family, panose-1)
     BODY_FONT: ("仿宋", "roman", "02010609030101010101"),
 }
 LANGUAGE = "zh-CN"
-TITLE_SIZE = Pt(22)     # 二号
-BODY_SIZE = Pt(16)      # 三号
-TABLE_SIZE = Pt(10.5)   # 五号: a table of seven or eight columns still fits the 156 mm type area
-BALLOT_SIZE = Pt(14)    # 四号: a ballot is read and marked by hand
-# 22 lines of 28 characters on the 156 × 225 mm type area (GB/T 9704 5.2.2): 225 mm / 22 = 28.95 pt a line
-LINE_PITCH = Pt(28.95)
-INDENT = Pt(32)         # two characters of 三号
+TITLE_SIZE, BODY_SIZE, TABLE_SIZE, BALLOT_SIZE = Pt(TITLE_PT), Pt(BODY_PT), Pt(TABLE_PT), Pt(BALLOT_PT)
+SMALL_TABLE_SIZE = Pt(SMALL_TABLE_PT)
+# 22 lines of 28 characters on the 156 × 225 mm type area (GB/T 9704 5.2.2): orglife_nb.documents.layout
+LINE_PITCH = Pt(LINE_PITCH_TWIPS / 20)  # the grid's own pitch: body lines sit on it
+INDENT = Pt(2 * BODY_PT)  # two characters of 三号
 PAGE_NUMBER_FONT = "宋体"
-PAGE_NUMBER_SIZE = Pt(14)  # 四号
+PAGE_NUMBER_SIZE = Pt(PAGE_NUMBER_PT)
 
 
 # ---- low-level helpers -------------------------------------------------------------------------------------------
@@ -106,22 +108,56 @@ def _font_table(xml: bytes) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+def line_grid(section) -> None:
+    """GB/T 9704 5.2.2: 22 lines a page, as a document grid of lines that Word, WPS and LibreOffice set body text
+    on; the 28 characters a line are the Normal style's spacing (``condensed``; documents/layout.py says why not a
+    character grid). Titles, tables and footers opt out (``off_grid``)."""
+    sect_pr = section._sectPr
+    for old in sect_pr.findall(qn("w:docGrid")):
+        sect_pr.remove(old)
+    doc_grid = OxmlElement("w:docGrid")
+    doc_grid.set(qn("w:type"), "lines")
+    doc_grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
+    sect_pr.append(doc_grid)  # the last child of w:sectPr (schema order)
+
+
+def condensed(style) -> None:
+    """Characters set 0.25 pt closer (w:spacing, twentieths of a point): 28 of 三号 fit the 156 mm line."""
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), str(CHAR_SPACING_TWIPS))
+    style.element.get_or_add_rPr().insert_element_before(
+        spacing, "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd",
+        "w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish",
+        "w:oMath")
+
+
+def off_grid(paragraph) -> None:
+    """Lines at their own height, not on the body's 28.95 pt grid (a title of 二号, a table of 五号, a footer)."""
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    paragraph._p.get_or_add_pPr().insert_element_before(
+        snap, "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+        "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
+        "w:sectPr", "w:pPrChange")  # what follows w:snapToGrid in a w:pPr (schema order)
+
+
 def new_document(title: str, *, landscape: bool = False):
     doc = Document()
     section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    page = LANDSCAPE if landscape else PORTRAIT
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = section.page_height, section.page_width
-    # GB/T 9704 margins (top 37 mm, bottom 35 mm, left 28 mm, right 26 mm); tighter when landscape for the table
-    section.top_margin, section.bottom_margin = (Cm(2.5), Cm(2.5)) if landscape else (Cm(3.7), Cm(3.5))
-    section.left_margin, section.right_margin = (Cm(2.5), Cm(2.5)) if landscape else (Cm(2.8), Cm(2.6))
+    section.page_width, section.page_height = Mm(page.width_mm), Mm(page.height_mm)
+    section.top_margin, section.bottom_margin = Mm(page.top_mm), Mm(page.bottom_mm)
+    section.left_margin, section.right_margin = Mm(page.left_mm), Mm(page.right_mm)
+    line_grid(section)
     normal = doc.styles["Normal"]
     _set_fonts(normal, BODY_FONT, BODY_SIZE)
     normal.paragraph_format.line_spacing = LINE_PITCH  # exact: 22 lines on a portrait page
     normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.widow_control = True
+    condensed(normal)
     page_numbers(doc, section, above=section.bottom_margin - Cm(0.7))
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = title, "orglife-nb", "orglife-nb"
@@ -162,6 +198,7 @@ def page_numbers(doc, section, above) -> None:
         p.paragraph_format.first_line_indent = Pt(0)
         setattr(p.paragraph_format, side, PAGE_NUMBER_SIZE)
         p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        off_grid(p)
         _field_run(p, "— ")
         _field_run(p, char="begin")
         _field_run(p, instruction=" PAGE ")
@@ -175,6 +212,7 @@ def title(doc, text: str, *, size=TITLE_SIZE, font: str = TITLE_FONT) -> None:
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.paragraph_format.keep_with_next = True
+    off_grid(p)  # 二号 at its own size: meeting.py breaks a long title into lines of that size
     _set_fonts(p.add_run(text), font, size)
 
 
@@ -228,11 +266,24 @@ def _cell(cell, text: str, *, bold: bool = False, center: bool = False, size=TAB
     if center:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.paragraph_format.first_line_indent = Pt(0)
+    off_grid(p)
     p.paragraph_format.line_spacing = 1.0  # tables are set solid, not on the body's line grid
     p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
     if text:
         _set_fonts(p.add_run(text), HEADING_FONT if bold else BODY_FONT, size)
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+
+
+def _cell_margins(table) -> None:
+    """Narrow left and right cell margins for every cell of the table (w:tblCellMar), so a date fits its column."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:w"), str(round(CELL_MARGIN_MM / 25.4 * 1440)))
+        edge.set(qn("w:type"), "dxa")
+        margins.append(edge)
+    table._tbl.tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription",
+                                           "w:tblPrChange")
 
 
 def _widths(table, widths_cm: list[float]) -> None:
@@ -273,6 +324,7 @@ def loop_table(doc, headers: list[str], cells: list[str], loop: str, widths_cm: 
         _cell(table.cell(2, i), text, center=i in centered, size=size)
     _cell(table.cell(3, 0), "{%tr endfor %}")
     _widths(table, widths_cm)
+    _cell_margins(table)
     _row(table.rows[0], header=True)
     _row(table.rows[2], height=row_height)
     if empty:
@@ -354,7 +406,7 @@ def notice():
 
 
 def report():
-    doc = letter("会议情况报告", "关于召开{{ meeting.title_kind }}情况的报告", "{{ report.addressee }}",
+    doc = letter("会议情况报告", "{{ report.title }}", "{{ report.addressee }}",
                  "{{ report.opening }}")
     heading(doc, "{{ report.no.basics }}、会议基本情况")
     facts_table(doc, "report.basics")
@@ -381,7 +433,8 @@ def report():
     loop_table(doc, ["序号", "问题", "责任类别", "责任人", "整改措施", "时限", "状态"],
                ["{{ r.no }}", "{{ r.problem }}", "{{ r.category }}", "{{ r.owner }}", "{{ r.measures }}",
                 "{{ r.deadline }}", "{{ r.status }}"],
-               "r in report.rectifications", [1.0, 3.6, 1.4, 1.6, 3.4, 1.8, 2.8], centered=(0, 2, 3, 5, 6),
+               "r in report.rectifications", [0.9, 2.8, 1.5, 1.3, 2.9, 3.1, 3.1], centered=(0, 2, 3, 5, 6),
+               size=SMALL_TABLE_SIZE,
                empty="未列出整改事项。")
     heading(doc, "{{ report.no.checks }}、对照制度自查情况")
     para(doc, "{{ report.checks_note }}")
@@ -402,13 +455,13 @@ def report():
 
 def rectification():
     doc = new_document("整改清单", landscape=True)
-    title(doc, "{{ branch.name }}{{ meeting.title_kind }}问题整改清单")
-    para(doc, "（会议日期：{{ meeting.date }}　主题：{{ meeting.topic }}）", indent=False,
+    title(doc, "{{ rectification.title }}")
+    para(doc, "{{ rectification.subtitle }}", indent=False,
          align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
     loop_table(doc, ["序号", "问题", "责任类别", "整改目标", "整改措施", "责任人", "整改时限", "完成情况"],
                ["{{ r.no }}", "{{ r.problem }}", "{{ r.category }}", "{{ r.goal }}", "{{ r.measures }}",
                 "{{ r.owner }}", "{{ r.deadline }}", "{{ r.status }}"],
-               "r in rectification.entries", [1.0, 5.0, 1.6, 4.0, 5.4, 1.8, 2.4, 3.5], centered=(0, 2, 5, 6, 7),
+               "r in rectification.entries", [1.0, 4.6, 1.7, 3.6, 4.7, 1.5, 3.6, 4.0], centered=(0, 2, 5, 6, 7),
                empty="本次会议未列出整改事项。", keep_empty=True)
     when(doc, "rectification.entries",
          "以上整改事项予以公示，接受党员群众监督。如有意见建议，请向{{ branch.name }}反映。")
@@ -419,7 +472,7 @@ def rectification():
 def ballot():
     doc = new_document("民主测评表")
     title(doc, "民主评议党员测评表")
-    para(doc, "（{{ branch.name }}　{{ meeting.title_kind }}　{{ meeting.date }}）", indent=False,
+    para(doc, "{{ ballot.subtitle }}", indent=False,
          align=WD_ALIGN_PARAGRAPH.CENTER)
     para(doc, "{{ ballot.instruction }}")
     when(doc, "ballot.voter_types", "身份类别（只勾选类别）：{{ ballot.voter_types }}", indent=False,
