@@ -99,6 +99,20 @@ def test_rectification_buckets_add_up(demo_frames):
     assert "其余" not in reading  # the ledger's catch-all bucket is named for readers
 
 
+def test_the_ledgers_state_words_and_dates_never_break_in_their_narrow_columns(demo_frames):
+    from bs4 import BeautifulSoup
+
+    for audience in ("internal", "public"):
+        report = BranchReport(branch_id="B003", as_of=AS_OF, frames=demo_frames, audience=audience)
+        table = BeautifulSoup(str(report.rectification()), "html.parser").find("table")
+        heads = [th.get_text() for th in table.find("thead").find_all("th")]
+        for row in table.find("tbody").find_all("tr"):
+            cells = dict(zip(heads, row.find_all("td")))
+            for column in ("编号", "时限", "状态"):
+                if cells[column].get_text():
+                    assert cells[column].find("span", class_="nowrap") is not None, (audience, column)
+
+
 def test_summary_sections_cover_every_branch(demo_frames):
     summary = SummaryReport(as_of=AS_OF, frames=demo_frames)
     html = _render(summary, SUMMARY_SECTIONS)

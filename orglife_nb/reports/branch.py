@@ -401,7 +401,9 @@ class BranchReport(AudienceReport):
         reading = ("没有整改事项。" if ledger.empty else f"整改事项 {len(ledger)} 项：" +
                    "，".join(f"{k} {int(buckets.get(k, 0))} 项" for k in BUCKETS) + "。")
         parts = [figure(_burn_down(ledger, self.as_of))] if len(ledger) else []
-        return section(title, reading, table(shown, classes=classes, formatters={"编号": nowrap}), *parts)
+        # a state word or a date broken over two lines of a narrow column reads as two words
+        keep = {"编号": nowrap, "状态": nowrap}
+        return section(title, reading, table(shown, classes=classes, formatters=keep), *parts)
 
     def cadence(self) -> Html | None:
         if self.public:
