@@ -4,7 +4,7 @@ The rules (workbook import and the demo generator share them):
 - a record with a known id is updated, a new id inserted; an unchanged row is left alone (version and
   ``updated_at`` stay, so re-importing the same file changes nothing);
 - rows of a sheet without ids (talks, attendance, …) replace that meeting's stored rows of the same sheet, but only
-  for meetings whose rows actually differ.
+  for meetings whose rows actually differ (任职 rows: per member).
 """
 from __future__ import annotations
 
@@ -147,23 +147,37 @@ def _replace_children(connection: Connection, record: type[Record], rows: list[t
         for part in _chunks(list(incoming)):
             for row in connection.execute(select(*columns).where(table.c[record.parent].in_(part))):
                 stored.setdefault(row[parent_pos], []).append(tuple(row))
-    changed = [meeting for meeting, new_rows in incoming.items()
-               if sorted(new_rows, key=_sort_key) != sorted(stored.get(meeting, []), key=_sort_key)]
+    changed = [parent for parent, new_rows in incoming.items()
+               if sorted(new_rows, key=_sort_key) != sorted(stored.get(parent, []), key=_sort_key)]
     if record is Ballot and changed:  # a closed count stays as counted, whichever way new ballots arrive
         closed = closed_counts(connection, changed)
         if closed:
             raise CountClosed(_closed_message(closed))
-    summary.meetings.update(changed)
-    replaced = [meeting for meeting in changed if meeting in stored]
+    by_meeting = record.parent == "meeting_id"
+    if by_meeting:
+        summary.meetings.update(changed)
+    replaced = [parent for parent in changed if parent in stored]
     for part in _chunks(replaced):
         connection.execute(delete(table).where(table.c[record.parent].in_(part)))
-    inserted = _insert(connection, record, (row for meeting in changed for row in incoming[meeting]), stamp)
+    inserted = _insert(connection, record, (row for parent in changed for row in incoming[parent]), stamp)
     summary.inserted[record] = inserted
-    summary.audit += [audit.entry("replace", record=record, meeting=meeting,
-                                  detail={"before": len(stored.get(meeting, [])), "after": len(incoming[meeting])})
-                      for meeting in changed]
+    # a member's 任职 rows: logged under the member (as the member's own changes are), with its branch
+    branches = {} if by_meeting else _member_branches(connection, changed)
+    summary.audit += [audit.entry("replace", record=record, meeting=parent if by_meeting else None,
+                                  key=None if by_meeting else parent, branch=branches.get(parent),
+                                  detail={"before": len(stored.get(parent, [])), "after": len(incoming[parent])})
+                      for parent in changed]
     summary.updated[record] = 0
     summary.unchanged[record] = len(rows) - inserted
+
+
+def _member_branches(connection: Connection, member_ids: list[str]) -> dict[str, str]:
+    members = table_of(RECORDS[1])
+    found: dict[str, str] = {}
+    for part in _chunks(member_ids):
+        found.update(connection.execute(select(members.c.member_id, members.c.branch_id).where(
+            members.c.member_id.in_(part))).all())
+    return found
 
 
 def _keyed_entry(action: str, record: type[Record], values: dict, old: dict | None = None) -> dict:
