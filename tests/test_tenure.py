@@ -77,3 +77,103 @@ def test_a_secretary_writes_tenure_only_of_her_branchs_members(store):
     assert store.read(Tenure).member_id.tolist() == ["M1"]
     with as_(store, "sup") as superior:  # reads her branches' rows
         assert superior.read(Tenure, ["B1"]).member_id.tolist() == ["M1"]
+
+
+# ---- the workbook: template notes, the three import problems, old workbooks -----------------------------------
+
+from test_workbook import base_sheets, content, run  # noqa: E402  (the workbook tests' fixtures and helpers)
+from test_workbook import wb  # noqa: E402,F401  (fixture)
+
+TENURE_HEADER = ["党员编号", "职务", "起始日期", "终止日期"]
+
+
+def _with_dates(sheets: dict, dates: dict[str, tuple]) -> dict:
+    """base_sheets()' 党员 with 转入日期/转出日期 columns (member → (转入, 转出))."""
+    members = sheets["党员"]
+    members[0] = members[0] + ["转入日期", "转出日期"]
+    for row in members[1:]:
+        row += list(dates.get(row[0], (None, None)))
+    return sheets
+
+
+def test_the_template_explains_the_dates_and_the_tenure_sheet(tmp_path):
+    import openpyxl
+
+    from orglife_nb.workbook import write_template
+
+    write_template(tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    notes = {c.value: c.comment.text for c in book["党员"][1] if c.comment}
+    assert "空白表示早于所有已登记的会议" in notes["转入日期"] and "空白表示仍是本支部党员" in notes["转出日期"]
+    notes = {c.value: c.comment.text for c in book["任职"][1] if c.comment}
+    assert [c.value for c in book["任职"][1]] == TENURE_HEADER
+    assert "空白表示现任" in notes["终止日期"] and "09-30" in notes["终止日期"] and "含当天" in notes["起始日期"]
+
+
+def test_an_old_workbook_without_the_dates_and_the_sheet_imports_as_before(wb, db_url, capsys):
+    code, out, _ = run(capsys, "import", wb(), "--db", db_url)
+    assert code == 0, out
+    stored = content(db_url)
+    assert stored["tenures"] == [] and len(stored["members"]) == 5
+
+
+def test_dates_and_tenures_import_and_export_alike(wb, db_url, tmp_path, capsys):
+    sheets = _with_dates(base_sheets(), {"M003": (D(2026, 7, 1), None), "M102": (D(2020, 1, 1), D(2026, 9, 30))})
+    sheets["任职"] = [TENURE_HEADER, ["M001", "委员", D(2020, 1, 1), D(2026, 9, 30)],
+                    ["M001", "书记", D(2026, 10, 1), None], ["M002", "书记", D(2021, 3, 1), D(2026, 9, 30)],
+                    ["M002", "委员", "2026-10-01", None]]
+    code, out, _ = run(capsys, "import", wb(sheets), "--db", db_url)
+    assert code == 0 and "任职 新增 4 行" in out, out
+    out_path = tmp_path / "export.xlsx"
+    assert run(capsys, "export", out_path, "--db", db_url)[0] == 0
+    again = f"sqlite:///{tmp_path / 'again.db'}"
+    assert run(capsys, "import", out_path, "--db", again)[0] == 0
+    assert content(again) == content(db_url)
+    assert ("M002", "committee", D(2026, 10, 1), None) in content(db_url)["tenures"]
+
+
+@pytest.mark.parametrize("case, sheet, row, header, why", [
+    ("left before joined", "党员", 4, "转出日期", "转出日期早于转入日期（2026-07-01）：应在转入之后"),
+    ("overlap", "任职", 3, "起始日期", "同一党员的任职期间不能重叠：与第 2 行（2020-01-01 至 2026-10-01）重叠"),
+    ("two secretaries", "任职", 3, "职务",
+     "同一支部同一天只能有一名书记：支部 001 与第 2 行党员 M001 的书记任期（2020-01-01 至 2026-09-30）重叠"),
+    ("end before start", "任职", 2, "终止日期", "终止日期早于起始日期（2026-10-01）"),
+    ("unknown member", "任职", 2, "党员编号", "党员编号不存在"),
+])
+def test_each_import_problem_names_sheet_row_column_and_nothing_is_written(wb, sqlite_url, capsys, case, sheet,
+                                                                           row, header, why):
+    db_url = sqlite_url  # validation: one backend is enough
+    assert run(capsys, "import", wb(), "--db", db_url)[0] == 0
+    before = content(db_url, store_columns=True)
+    sheets = _with_dates(base_sheets(), {"M003": (D(2026, 7, 1), D(2026, 6, 30) if case == "left before joined"
+                                                  else None)})
+    sheets["任职"] = {
+        "left before joined": [TENURE_HEADER, ["M001", "书记", D(2020, 1, 1), None]],
+        "overlap": [TENURE_HEADER, ["M001", "委员", D(2020, 1, 1), D(2026, 10, 1)],
+                    ["M001", "书记", D(2026, 10, 1), None]],  # a handover is 09-30 / 10-01, not 10-01 twice
+        "two secretaries": [TENURE_HEADER, ["M001", "书记", D(2020, 1, 1), D(2026, 9, 30)],
+                            ["M002", "书记", D(2026, 9, 30), None]],
+        "end before start": [TENURE_HEADER, ["M001", "书记", D(2026, 10, 1), D(2026, 9, 30)]],
+        "unknown member": [TENURE_HEADER, ["M404", "书记", D(2026, 10, 1), None]],
+    }[case]
+    code, out, _ = run(capsys, "import", wb(sheets), "--db", db_url)
+    assert code == 2 and "未写入任何内容" in out
+    line = next(line for line in out.splitlines() if f"{sheet} · 第 {row} 行 · {header}" in line)
+    assert why in line, out
+    assert content(db_url, store_columns=True) == before
+
+
+def test_a_secretary_term_may_not_overlap_a_stored_one_unless_the_file_replaces_it(wb, db_url, capsys):
+    sheets = base_sheets()
+    sheets["任职"] = [TENURE_HEADER, ["M001", "书记", D(2020, 1, 1), None]]
+    assert run(capsys, "import", wb(sheets), "--db", db_url)[0] == 0
+    newcomer = {"任职": [TENURE_HEADER, ["M002", "书记", D(2026, 10, 1), None]]}
+    code, out, _ = run(capsys, "import", wb(newcomer), "--db", db_url)
+    assert code == 2 and "支部 001 与数据库中党员 M001 的书记任期（2020-01-01 至今）重叠" in out
+    # the same file ends M001's term the day before: a handover
+    newcomer["任职"].append(["M001", "书记", D(2020, 1, 1), D(2026, 9, 30)])
+    code, out, _ = run(capsys, "import", wb(newcomer), "--db", db_url)
+    assert code == 0, out
+    # the other branch's secretary on the same days is no conflict
+    other = {"任职": [TENURE_HEADER, ["M101", "书记", D(2020, 1, 1), None]]}
+    assert run(capsys, "import", wb(other), "--db", db_url)[0] == 0

@@ -9,6 +9,7 @@ A file is stored only when it has no problem at all, in one transaction (``Store
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import io
 import os
@@ -24,8 +25,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import OrglifeError
-from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Member, Record, Role, blank, fields_of,
-                      parse_text)
+from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Member, Record, Role, Tenure, blank,
+                      field_of, fields_of, parse_text)
 from ..store import Store, table_of, write_failed
 from ..store.writer import SaveSummary
 from .archive import Inspection, SheetScan, inspect_xlsx
@@ -350,6 +351,7 @@ class _Index:
     member_branch: dict[str, str]
     meeting_branch: dict[str, str]
     secretaries: dict[str, list[str]]
+    secretary_terms: dict[str, list[tuple]]  # branch → stored 书记 任职 periods (member, start, end)
 
     @classmethod
     def build(cls, sheets: dict[type[Record], _Sheet], known: Known) -> "_Index":
@@ -366,7 +368,8 @@ class _Index:
         return cls(branches=set(known.get("branches", ())) | file_branches,
                    member_branch={**known.get("members", {}), **pairs(BY_TABLE["members"], "member_id")},
                    meeting_branch={**known.get("meetings", {}), **pairs(BY_TABLE["meetings"], "meeting_id")},
-                   secretaries={b: list(m) for b, m in known.get("secretaries", {}).items()})
+                   secretaries={b: list(m) for b, m in known.get("secretaries", {}).items()},
+                   secretary_terms=known.get("secretary_terms", {}))
 
 
 def _missing_ref(ref: str) -> str:
@@ -376,11 +379,14 @@ def _missing_ref(ref: str) -> str:
 
 def _references(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
     record = sheet.record
-    # the branch a row belongs to: its own branch (meetings) or its meeting's branch (child rows)
+    # the branch a row belongs to: its own branch (meetings) or its meeting's branch (child rows); 任职 rows have
+    # none but their member's
     if "branch_id" in record.model_fields:
         context = sheet.series("branch_id")
-    else:
+    elif "meeting_id" in record.model_fields:
         context = sheet.series("meeting_id").map(index.meeting_branch)
+    else:
+        context = None
     for name, column in sheet.columns.items():
         spec = column.spec
         if not spec.ref:
@@ -391,6 +397,9 @@ def _references(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
             bad = checked & ~values.isin(index.branches)
         elif spec.ref == "meetings":
             bad = checked & ~values.isin(index.meeting_branch.keys())
+        elif context is None:
+            owner = values.map(index.member_branch)
+            bad = checked & owner.isna()
         else:
             owner = values.map(index.member_branch)
             bad = checked & context.notna() & (owner != context)
@@ -423,6 +432,74 @@ def _one_secretary(sheet: _Sheet, index: _Index, problems: list[Problem]) -> Non
             seen[branch] = i
             continue
         problems.append(sheet.problem(i, header, Role.secretary.label, why))
+
+
+def _membership_dates(sheet: _Sheet, problems: list[Problem]) -> None:
+    """转出日期 before 转入日期 cannot be (the same day: joined and left at once, allowed)."""
+    joined, left = sheet.series("joined_on"), sheet.series("left_on")
+    header = field_of(Member, "left_on").header
+    for i in np.flatnonzero((joined.notna() & left.notna()).to_numpy()):
+        if left.iat[i] < joined.iat[i]:
+            problems.append(sheet.problem(i, header, left.iat[i],
+                                          f"转出日期早于转入日期（{_day(joined.iat[i])}）：应在转入之后"))
+
+
+def _day(value: dt.date | None) -> str:
+    return "至今" if value is None else value.isoformat()
+
+
+def _period(start: dt.date, end: dt.date | None) -> str:
+    return f"{_day(start)} 至今" if end is None else f"{_day(start)} 至 {_day(end)}"
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    """Two periods (start, end or None: current), both days inclusive (rules.md rev 3, precisely 7)."""
+    return (b[1] is None or a[0] <= b[1]) and (a[1] is None or b[0] <= a[1])
+
+
+def _tenures(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
+    """任职: 终止 not before 起始; one member's periods do not overlap; at most one 书记 per branch on any day
+    (the file's rows with the stored 书记 periods of members the file does not list: its rows replace theirs)."""
+    header = {f.name: f.header for f in fields_of(sheet.record)}
+    members, roles = sheet.series("member_id"), sheet.series("role")
+    starts, ends = sheet.series("start_date"), sheet.series("end_date")
+    periods: dict[str, list[int]] = {}
+    for i in range(len(sheet.rows)):
+        if members.iat[i] is None or starts.iat[i] is None:
+            continue  # already a problem (required)
+        if ends.iat[i] is not None and ends.iat[i] < starts.iat[i]:
+            problems.append(sheet.problem(i, header["end_date"], ends.iat[i],
+                                          f"终止日期早于起始日期（{_day(starts.iat[i])}）"))
+            continue
+        periods.setdefault(members.iat[i], []).append(i)
+    for rows in periods.values():
+        for later, i in enumerate(rows):
+            earlier = next((j for j in rows[:later] if _overlap((starts.iat[i], ends.iat[i]),
+                                                                 (starts.iat[j], ends.iat[j]))), None)
+            if earlier is not None:
+                problems.append(sheet.problem(
+                    i, header["start_date"], starts.iat[i],
+                    f"同一党员的任职期间不能重叠：与第 {sheet.rows[earlier]} 行（{_period(starts.iat[earlier], ends.iat[earlier])}）"
+                    "重叠；交接时前任写 09-30、后任写 10-01"))
+    in_file = set(periods)
+    by_branch: dict[str, list[tuple]] = {}  # branch → (start, end, member, row index or None: stored)
+    for member, rows in periods.items():
+        branch = index.member_branch.get(member)
+        for i in rows:
+            if branch is not None and roles.iat[i] == Role.secretary.value:
+                by_branch.setdefault(branch, []).append((starts.iat[i], ends.iat[i], member, i))
+    for branch, terms in by_branch.items():
+        stored = [(start, end, member, None) for member, start, end in index.secretary_terms.get(branch, [])
+                  if member not in in_file]
+        for later, (start, end, member, i) in enumerate(terms):
+            other = next((t for t in stored + terms[:later] if t[2] != member and _overlap((start, end), t)), None)
+            if other is None:
+                continue
+            where = (f"数据库中党员 {other[2]} 的书记任期" if other[3] is None
+                     else f"第 {sheet.rows[other[3]]} 行党员 {other[2]} 的书记任期")
+            problems.append(sheet.problem(i, header["role"], Role.secretary.label,
+                                          f"同一支部同一天只能有一名书记：支部 {branch} 与{where}"
+                                          f"（{_period(other[0], other[1])}）重叠"))
 
 
 FORMULA_WHY = "公式没有计算结果（文件由程序生成、未经 Excel/WPS 计算），会被读成空；请在 Excel/WPS 中打开并保存后再导入"
@@ -524,6 +601,9 @@ def read_workbook(source: Source, known: Known | None = None) -> tuple[dict[type
         _references(sheet, index, problems)
         if record is Member:
             _one_secretary(sheet, index, problems)
+            _membership_dates(sheet, problems)
+        if record is Tenure:
+            _tenures(sheet, index, problems)
     workbook.notes = notes
     workbook.keys = {record.table: set(sheet.series(record.key[0]).dropna()) for record, sheet in sheets.items()
                      if record.key and record.key[0] in sheet.columns}
@@ -548,6 +628,13 @@ def known_ids(store: Store, connection: Connection | None = None) -> Known:
     for branch, member in connection.execute(query):
         secretaries.setdefault(branch, []).append(member)
     known["secretaries"] = secretaries
+    tenures, terms = table_of(Tenure), {}
+    query = (select(table.c.branch_id, tenures.c.member_id, tenures.c.start_date, tenures.c.end_date)
+             .join(table, table.c.member_id == tenures.c.member_id).where(tenures.c.role == Role.secretary.value)
+             .order_by(tenures.c.row_id))
+    for branch, member, start, end in connection.execute(query):
+        terms.setdefault(branch, []).append((member, start, end))
+    known["secretary_terms"] = terms
     return known
 
 
