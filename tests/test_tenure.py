@@ -177,3 +177,132 @@ def test_a_secretary_term_may_not_overlap_a_stored_one_unless_the_file_replaces_
     # the other branch's secretary on the same days is no conflict
     other = {"任职": [TENURE_HEADER, ["M101", "书记", D(2020, 1, 1), None]]}
     assert run(capsys, "import", wb(other), "--db", db_url)[0] == 0
+
+
+# ---- the rules: each member expected only at meetings they belonged to; roles on the meeting's day --------------
+
+from orglife_nb.demo import BASELINE_MEETINGS, BASELINE_ROLES, baseline_batch  # noqa: E402
+from orglife_nb.models import RECORDS, Ballot, Criticism, Meeting  # noqa: E402
+
+from test_rules_rev2 import check, copy  # noqa: E402
+
+H1, S1, L1, H2 = (BASELINE_MEETINGS[k] for k in ("regular_h1", "special", "leadership", "regular_h2"))
+ORDINARY, SECRETARY, DEPUTY = BASELINE_ROLES["ordinary"], BASELINE_ROLES["secretary"], BASELINE_ROLES["deputy"]
+PERSON = {"member_id", "talker", "talkee", "target", "speaker", "rated_id", "owner", "responder", "helper"}
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return baseline_batch()
+
+
+def _set_member(batch, member, **values):
+    members = batch[Member]
+    for column, value in values.items():
+        if column not in members:
+            members[column] = None
+        members[column] = members[column].astype(object)
+        members.loc[members.member_id.eq(member), column] = value
+    return batch
+
+
+def _without(batch, member, meeting):
+    """The batch with no row of ``meeting`` about ``member`` (no attendance, talk, criticism, rating …): what a
+    branch records for someone who was not yet (or no longer) its member."""
+    batch = copy(batch)
+    c = batch[Criticism]
+    # whom they criticised hears it from the secretary instead (the 党员互评 stays whole)
+    c.loc[c.meeting_id.eq(meeting) & c.speaker.eq(member) & c.target.ne(member), "speaker"] = SECRETARY
+    b = batch[Ballot]  # and one member ballot fewer was cast
+    mine = b.meeting_id.eq(meeting) & b.voter_type.eq("member")
+    if mine.any():
+        batch[Ballot] = b[~(mine & b.ballot_no.eq(b.ballot_no[mine].iloc[-1]))].reset_index(drop=True)
+    for record in RECORDS:
+        frame = batch.get(record)
+        if frame is None or "meeting_id" not in frame or record is Meeting:
+            continue
+        about = frame.meeting_id.eq(meeting) & frame[[c for c in PERSON if c in frame]].eq(member).any(axis=1)
+        batch[record] = frame[~about].reset_index(drop=True)
+    return batch
+
+
+def _about(found, member):
+    return found[found.subject.astype(str).str.contains(member) | found.message.str.contains(member)]
+
+
+def test_a_member_who_joined_on_07_01_is_not_expected_at_the_june_meeting(baseline):
+    batch = _without(baseline, ORDINARY, H1)
+    found = check(batch)
+    assert set(found.meeting_id) == {H1} and {"MEET-ATTENDANCE", "PREP-TALKS"} <= set(found.rule)  # without dates
+    _set_member(batch, ORDINARY, joined_on=pd.Timestamp(2025, 7, 1))
+    assert check(batch).empty
+    # the nearest unlawful case: joined on the meeting's day, so a member of it
+    _set_member(batch, ORDINARY, joined_on=pd.Timestamp(2025, 6, 20))
+    found = check(batch, rules=["MEET-ATTENDANCE", "PREP-TALKS"])
+    assert set(found.meeting_id) == {H1} and found.severity.isin(["error", "warning"]).all()
+    assert found[found.rule.eq("MEET-ATTENDANCE")].subject.astype(str).tolist() == [ORDINARY]
+    assert _about(found[found.rule.eq("PREP-TALKS")], "周明").severity.tolist() == ["error"]
+
+
+def test_a_member_who_joined_in_july_is_expected_at_the_later_meetings(baseline):
+    batch = _set_member(_without(baseline, ORDINARY, H2), ORDINARY, joined_on=pd.Timestamp(2025, 7, 1))
+    found = check(batch)
+    assert set(found.meeting_id) == {H2} and {"MEET-ATTENDANCE", "PREP-TALKS", "EVAL-RATING"} <= set(found.rule)
+    assert _about(found[found.rule.eq("MEET-ATTENDANCE")], ORDINARY).rule.tolist() == ["MEET-ATTENDANCE"]
+
+
+@pytest.mark.parametrize("left_on, expected", [(pd.Timestamp(2025, 12, 1), False),
+                                               (pd.Timestamp(2025, 12, 12), False),  # left on the meeting's day
+                                               (pd.Timestamp(2025, 12, 13), True)])
+def test_a_member_who_left_before_the_meeting_is_not_expected(baseline, left_on, expected):
+    batch = _set_member(_without(baseline, ORDINARY, H2), ORDINARY, left_on=left_on)
+    found = check(batch)
+    assert (not found.empty) == expected, found[["rule", "meeting_id", "message"]].to_string()
+    if expected:
+        assert set(found.meeting_id) == {H2}
+        assert _about(found[found.rule.eq("MEET-ATTENDANCE")], ORDINARY).rule.tolist() == ["MEET-ATTENDANCE"]
+
+
+def _handover(batch, last_day_of_old: dt.date):
+    """The secretary hands over to the deputy: 01 书记 up to ``last_day_of_old``, 02 书记 from the next day;
+    党员.职务 now says 02 is the 书记, 01 the 副书记."""
+    _set_member(batch, SECRETARY, role="deputy")
+    _set_member(batch, DEPUTY, role="secretary")
+    next_day = last_day_of_old + dt.timedelta(days=1)
+    batch[Tenure] = _tenures((SECRETARY, "secretary", D(2020, 1, 1), last_day_of_old),
+                             (SECRETARY, "deputy", next_day, None),
+                             (DEPUTY, "deputy", D(2020, 1, 1), last_day_of_old),
+                             (DEPUTY, "secretary", next_day, None))
+    return batch
+
+
+def test_a_secretary_who_took_over_later_does_not_make_earlier_meetings_host_wrong(baseline):
+    batch = _handover(copy(baseline), D(2025, 12, 31))
+    assert check(batch).empty
+    without_tenure = {**batch, Tenure: batch[Tenure].iloc[0:0]}  # 党员.职务 alone: 02 would be every meeting's 书记
+    host = check(without_tenure, rules=["MEET-HOST"])
+    assert set(host.meeting_id) == {H1, S1, L1, H2} and host.severity.eq("error").all()
+
+
+@pytest.mark.parametrize("last_day, wrong", [(D(2025, 11, 21), {H2}),  # L1 on 11-21: the old term's last day
+                                             (D(2025, 11, 20), {L1, H2})])  # L1 on the new term's first day
+def test_a_meeting_hosted_by_the_secretary_of_another_term_is_found(baseline, last_day, wrong):
+    found = check(_handover(copy(baseline), last_day), rules=["MEET-HOST"])
+    assert set(found.meeting_id) == wrong and found.severity.eq("error").all()
+    assert found.message.str.contains("应由书记 李红梅 主持").all()
+
+
+def test_a_member_with_tenure_rows_is_an_ordinary_member_outside_them(baseline):
+    # 02 became 书记 on 2026-01-01 and was no 副书记 before: in 2025 an ordinary member, so no 班子 talks expected
+    # of the 副书记 role (the committee is 01 and 03 then), whatever 党员.职务 says now
+    batch = _handover(copy(baseline), D(2025, 12, 31))
+    batch[Tenure] = batch[Tenure][~(batch[Tenure].member_id.eq(DEPUTY) & batch[Tenure].role.eq("deputy"))]
+    found = check(batch, rules=["MEET-HOST", "PREP-TALKS"])
+    assert found.empty
+    from orglife_nb.frames import from_batch
+    from orglife_nb.rules.context import Context
+    from orglife_nb.rules.profile import load_profile
+
+    roster = Context(from_batch(batch), load_profile(), D(2025, 12, 31)).roster
+    roles = roster[roster.member_id.astype(str).eq(DEPUTY)].role.astype(str).unique().tolist()
+    assert roles == ["member"]
