@@ -182,7 +182,7 @@ def test_a_secretary_term_may_not_overlap_a_stored_one_unless_the_file_replaces_
 # ---- the rules: each member expected only at meetings they belonged to; roles on the meeting's day --------------
 
 from orglife_nb.demo import BASELINE_MEETINGS, BASELINE_ROLES, baseline_batch  # noqa: E402
-from orglife_nb.models import RECORDS, Ballot, Criticism, Meeting  # noqa: E402
+from orglife_nb.models import RECORDS, Attendance, Ballot, Criticism, Meeting  # noqa: E402
 
 from test_rules_rev2 import check, copy  # noqa: E402
 
@@ -306,3 +306,42 @@ def test_a_member_with_tenure_rows_is_an_ordinary_member_outside_them(baseline):
     roster = Context(from_batch(batch), load_profile(), D(2025, 12, 31)).roster
     roles = roster[roster.member_id.astype(str).eq(DEPUTY)].role.astype(str).unique().tolist()
     assert roles == ["member"]
+
+
+# ---- the demo: a lawful branch with a newcomer, a leaver and a 换届 stays silent; the nearest defects are found ---
+
+
+@pytest.fixture(scope="module")
+def demo_findings():
+    from orglife_nb import demo
+    from orglife_nb.frames import from_batch
+    from orglife_nb.rules import run_checks
+
+    batch = demo.generate()
+    return batch, run_checks(from_batch(batch), as_of=demo.DEMO_AS_OF, year=2026)
+
+
+def test_the_demo_branch_with_a_newcomer_a_leaver_and_a_handover_is_silent(demo_findings):
+    from orglife_nb import demo
+
+    batch, found = demo_findings
+    assert "B008" in demo.COMPLIANT_BRANCHES
+    members = batch[Member].set_index("member_id")
+    assert members.joined_on["B008-05"] == D(2025, 7, 1) and members.left_on["B008-06"] == D(2026, 3, 1)
+    assert set(batch[Tenure].member_id) >= {"B008-01", "B008-02"}
+    attendance = batch[Attendance]
+    newcomer = set(attendance.meeting_id[attendance.member_id.eq("B008-05")])
+    assert newcomer and all(m >= "B008-2025-R2" or "-2026-" in m for m in newcomer) and "B008-2025-R1" not in newcomer
+    assert "B008-2026-R1" not in set(attendance.meeting_id[attendance.member_id.eq("B008-06")])
+    hosts = batch[Meeting].set_index("meeting_id").host_id
+    assert hosts["B008-2025-R1"] == "B008-01" and hosts["B008-2025-R2"] == "B008-02"
+    assert found[found.branch_id.eq("B008") & found.severity.ne("info")].empty  # pending steps of the next meetings only
+
+
+def test_the_demo_plants_a_host_of_the_former_term_and_an_unrecorded_newcomer(demo_findings):
+    batch, found = demo_findings
+    names = dict(zip(batch[Member].member_id, batch[Member].name))
+    host = found[found.branch_id.eq("B003") & found.rule.eq("MEET-HOST") & found.meeting_id.eq("B003-2026-R1")]
+    assert host.message.tolist() == [f"会议由 {names['B003-01']} 主持，应由书记 {names['B003-02']} 主持"]
+    attendance = found[found.branch_id.eq("B003") & found.rule.eq("MEET-ATTENDANCE")]
+    assert attendance.subject.astype(str).tolist() == ["B003-10"]
