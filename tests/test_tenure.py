@@ -345,3 +345,41 @@ def test_the_demo_plants_a_host_of_the_former_term_and_an_unrecorded_newcomer(de
     assert host.message.tolist() == [f"会议由 {names['B003-01']} 主持，应由书记 {names['B003-02']} 主持"]
     attendance = found[found.branch_id.eq("B003") & found.rule.eq("MEET-ATTENDANCE")]
     assert attendance.subject.astype(str).tolist() == ["B003-10"]
+
+
+# ---- reports: a member shown only at the meetings of their membership -------------------------------------------
+
+
+def test_the_branch_report_shows_a_member_only_at_meetings_of_their_membership(baseline):
+    from orglife_nb.frames import from_batch
+    from orglife_nb.reports.branch import BranchReport
+
+    def sections(batch):
+        report = BranchReport(branch_id="B001", as_of=D(2025, 12, 31), frames=from_batch(batch))
+        return report, {name: str(getattr(report, name)()) for name in ("header", "talk_coverage", "attendance")}
+
+    name = "周明"  # ORDINARY: his rows at the June meeting stay, but he joined on 07-01 (and left on 12-20)
+    batch = _set_member(copy(baseline), ORDINARY, joined_on=pd.Timestamp(2025, 7, 1),
+                        left_on=pd.Timestamp(2025, 12, 20))
+    html = sections(batch)[1]
+    june, december = (html["talk_coverage"].split(f"（{m}）")[1].split("</table>")[0] for m in (H1, H2))
+    assert name not in june and name in december
+    def row(text, meeting):  # 出席 · 灵活参加 · 请假 · 缺席
+        return text.split(f"<td>{meeting}</td>")[1].split("</tr>")[0]
+
+    assert row(sections(baseline)[1]["attendance"], H1) == "<td>8</td><td>0</td><td>1</td><td>0</td>"
+    assert row(html["attendance"], H1) == "<td>7</td><td>0</td><td>1</td><td>0</td>"  # not yet a member
+    assert row(html["attendance"], H2) == "<td>8</td><td>0</td><td>1</td><td>0</td>"
+    assert "党员 8 名（另有已转出 1 名）" in html["header"]
+
+
+def test_a_meetings_documents_call_and_rate_only_the_members_of_its_day(baseline):
+    from orglife_nb.documents import meeting_context
+    from orglife_nb.frames import from_batch
+
+    batch = _set_member(copy(baseline), ORDINARY, joined_on=pd.Timestamp(2025, 7, 1))
+    frames = from_batch(batch)
+    june, december = (meeting_context(frames, m, as_of=D(2025, 12, 31)) for m in (H1, H2))
+    assert "周明" not in june["notice"]["attendees"] and june["notice"]["attendee_count"] == "8"
+    assert "周明" in december["notice"]["attendees"] and december["notice"]["attendee_count"] == "9"
+    assert "周明" in [m["name"] for m in december["ballot"]["members"]]

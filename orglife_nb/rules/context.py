@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..models import MeetingKind, Presence, Role
-from .facts import duplicated, is_held
+from .facts import belongs, duplicated, is_held
 from .keys import category_key
 from .periods import attributed
 
@@ -236,10 +236,20 @@ class Context:
         member's role that day (``role_on``)."""
         if not self.in_time:
             return people
-        keep = ((people.joined_on.isna() | people.joined_on.le(people.date))
-                & (people.left_on.isna() | people.date.lt(people.left_on))).to_numpy(dtype=bool)
-        people = people[keep]
+        people = people[belongs(people.date, people.joined_on, people.left_on)]
         return people.assign(role=self.role_on(people)) if len(self.frames.tenures) else people
+
+    def belonged(self, rows: pd.DataFrame, column: str = "member_id") -> np.ndarray:
+        """A mask over a meeting's child rows (``meeting_id`` and a person ``column``): whether the person was a
+        member of the branch on the meeting's day (rows naming no member, e.g. 上级, are kept). What reports show."""
+        if not self.in_time or rows.empty:
+            return np.ones(len(rows), dtype=bool)
+        source = self.source
+        meetings = pd.Series(source.meetings.date.to_numpy(), index=source.meetings.meeting_id.astype(object))
+        members = source.members.set_index(source.members.member_id.astype(object))[["joined_on", "left_on"]]
+        people = rows[column].astype(object)
+        date = rows.meeting_id.astype(object).map(meetings)
+        return belongs(date, people.map(members.joined_on), people.map(members.left_on))
 
     def role_on(self, people: pd.DataFrame) -> pd.Series:
         """Each row's role on its ``date``: the 任职 period covering it (both days inclusive); a member with 任职
