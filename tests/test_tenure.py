@@ -383,3 +383,54 @@ def test_a_meetings_documents_call_and_rate_only_the_members_of_its_day(baseline
     assert "周明" not in june["notice"]["attendees"] and june["notice"]["attendee_count"] == "8"
     assert "周明" in december["notice"]["attendees"] and december["notice"]["attendee_count"] == "9"
     assert "周明" in [m["name"] for m in december["ballot"]["members"]]
+
+
+# ---- forms: 党员 dates and 任职 in the branch panel -------------------------------------------------------------
+
+
+def test_the_branch_panel_edits_member_dates_and_tenures(db_url):
+    from orglife_nb.forms import RecordForm, Scope, Session, app
+
+    from test_forms import seed as seed_forms
+
+    seed_forms(db_url)
+    with Store(db_url) as store:  # another branch's member, never offered
+        store.save({Branch: pd.DataFrame([{"branch_id": "B9", "name": "别的支部"}]),
+                    Member: pd.DataFrame([{"member_id": "X1", "branch_id": "B9", "name": "外支部书记"}]),
+                    Tenure: _tenures(("X1", "secretary", D(2020, 1, 1), None))})
+    session = Session(db_url)
+    try:
+        forms = app(session, first_tab=0)
+        assert [type(f).__name__ for f in forms.forms.values()] == ["RecordForm"] * 3
+        member, tenure = forms.form(Member), forms.form(Tenure)
+        assert {"joined_on", "left_on"} <= set(member.inputs)
+        assert list(tenure.inputs) == ["member_id", "role", "start_date", "end_date"]
+        assert [value for _, value in tenure.inputs["member_id"].input.options if value] == ["M1", "M2", "M3"]
+        tenure.set_values(member_id="M1", role="secretary", start_date=D(2021, 1, 1), end_date=D(2026, 9, 30))
+        assert tenure.save(), tenure.status.value
+        tenure.set_values(member_id="M2", role="secretary", start_date=D(2026, 10, 1))
+        assert tenure.save(), tenure.status.value
+        rows = session.rows(Tenure, branch_id="B1")
+        assert sorted(zip(rows.member_id, rows.role)) == [("M1", "secretary"), ("M2", "secretary")]
+        assert len(tenure.chooser.options) == 3  # （新建） and the two rows
+        member.chooser.value = "M3"
+        member.set_values(joined_on=D(2026, 7, 1))
+        assert member.save(), member.status.value
+        assert session.rows(Member, branch_id="B1").set_index("member_id").joined_on["M3"] == D(2026, 7, 1)
+        with Store(db_url) as store:
+            history = store.history(branch="B1")
+        assert (history.record == "tenures").sum() == 2  # logged under the branch
+        # what the import refuses, the form refuses too: a second 书记 on the same days, an overlap
+        tenure.set_values(member_id="M3", role="secretary", start_date=D(2026, 9, 30))
+        assert not tenure.save()
+        assert "同一支部同一天只能有一名书记：支部 B1 与已登记的一行党员 M1 的书记任期（2021-01-01 至 2026-09-30）重叠" \
+            in tenure.status.value
+        tenure.set_values(member_id="M1", role="committee", start_date=D(2026, 9, 30))
+        assert not tenure.save() and "同一党员的任职期间不能重叠" in tenure.status.value
+        assert len(session.rows(Tenure, branch_id="B1")) == 2
+        # a bad date is refused in Chinese before anything is written
+        fresh = RecordForm(session, Tenure, Scope(branch_id="B1"))
+        fresh.inputs["start_date"].text = "2026-02-30"
+        assert "该月没有这一天" in fresh.errors()["start_date"] and fresh.save_button.disabled
+    finally:
+        session.close()

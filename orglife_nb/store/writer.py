@@ -332,15 +332,29 @@ def apply_edits(connection: Connection, edits: Iterable[Edit]) -> tuple[SaveSumm
             _note(summary, record, _edit_entry("update", record, values, edit.row_id, before), values, before)
         versions.append(None if edit.delete else edit.version + 1)
     summary.audit = _ballots_as_counts(summary.audit)
+    _member_rows_branch(connection, summary.audit)
     return summary, versions
+
+
+def _member_rows_branch(connection: Connection, entries: list[dict]) -> None:
+    """Entries of rows that hang on a member (任职) get the member's branch, so the branch's history shows them."""
+    members = sorted({e["_member"] for e in entries if e.get("_member")})
+    branches = _member_branches(connection, members) if members else {}
+    for entry in entries:
+        member = entry.pop("_member", None)
+        if member is not None and entry["branch_id"] is None:
+            entry["branch_id"] = branches.get(member)
 
 
 def _edit_entry(action: str, record: type[Record], values: dict, row_id: int | None, old: dict | None = None):
     if record.key:
         return _keyed_entry(action, record, values, old)
     detail = audit.changes_detail(record, old, values) if old is not None else audit.values_detail(record, values)
-    return audit.entry(action, record=record, key=row_id, meeting=values.get("meeting_id"),
-                       detail=None if record is Ballot else detail)
+    entry = audit.entry(action, record=record, key=row_id, meeting=values.get("meeting_id"),
+                        detail=None if record is Ballot else detail)
+    if record.parent == "member_id":  # its branch, filled in by _member_rows_branch
+        entry["_member"] = values.get("member_id")
+    return entry
 
 
 def _ballots_as_counts(entries: list[dict]) -> list[dict]:
@@ -365,6 +379,10 @@ def versioned_rows(connection: Connection, record: type[Record], **equal: Any) -
     names = [f.name for f in fields_of(record)] + ["version"] + ([] if record.key else [ROW_ID])
     query = select(*[table.c[n] for n in names])
     for name, value in equal.items():
-        query = query.where(table.c[name] == value)
+        if name == "branch_id" and name not in table.c:  # 任职: the rows of the branch's members
+            members = table_of(RECORDS[1])
+            query = query.where(table.c.member_id.in_(select(members.c.member_id).where(members.c.branch_id == value)))
+        else:
+            query = query.where(table.c[name] == value)
     query = query.order_by(*([table.c[k] for k in record.key] or [table.c[ROW_ID]]))
     return pd.DataFrame(connection.execute(query).fetchall(), columns=names)

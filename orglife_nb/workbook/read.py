@@ -457,49 +457,56 @@ def _overlap(a: tuple, b: tuple) -> bool:
     return (b[1] is None or a[0] <= b[1]) and (a[1] is None or b[0] <= a[1])
 
 
-def _tenures(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
-    """任职: 终止 not before 起始; one member's periods do not overlap; at most one 书记 per branch on any day
-    (the file's rows with the stored 书记 periods of members the file does not list: its rows replace theirs)."""
-    header = {f.name: f.header for f in fields_of(sheet.record)}
-    members, roles = sheet.series("member_id"), sheet.series("role")
-    starts, ends = sheet.series("start_date"), sheet.series("end_date")
+def tenure_problems(terms: list[tuple], member_branch: dict[str, str], stored: dict[str, list[tuple]],
+                    where: Callable[[int], str]) -> list[tuple[int, str, Any, str]]:
+    """What is wrong with 任职 rows ``terms`` (member, role, start, end): 终止 before 起始, periods of one member that
+    overlap, two 书记 of a branch on one day — counting ``stored`` 书记 periods (branch → (member, start, end)) of
+    members ``terms`` do not list (their rows replace those members' rows). (row index, field, value, why) each;
+    ``where(i)`` names another row in a message (the import: its Excel row)."""
     periods: dict[str, list[int]] = {}
-    for i in range(len(sheet.rows)):
-        if members.iat[i] is None or starts.iat[i] is None:
+    found: list[tuple[int, str, Any, str]] = []
+    for i, (member, _, start, end) in enumerate(terms):
+        if member is None or start is None:
             continue  # already a problem (required)
-        if ends.iat[i] is not None and ends.iat[i] < starts.iat[i]:
-            problems.append(sheet.problem(i, header["end_date"], ends.iat[i],
-                                          f"终止日期早于起始日期（{_day(starts.iat[i])}）"))
+        if end is not None and end < start:
+            found.append((i, "end_date", end, f"终止日期早于起始日期（{_day(start)}）"))
             continue
-        periods.setdefault(members.iat[i], []).append(i)
+        periods.setdefault(member, []).append(i)
     for rows in periods.values():
         for later, i in enumerate(rows):
-            earlier = next((j for j in rows[:later] if _overlap((starts.iat[i], ends.iat[i]),
-                                                                 (starts.iat[j], ends.iat[j]))), None)
+            earlier = next((j for j in rows[:later] if _overlap(terms[i][2:], terms[j][2:])), None)
             if earlier is not None:
-                problems.append(sheet.problem(
-                    i, header["start_date"], starts.iat[i],
-                    f"同一党员的任职期间不能重叠：与第 {sheet.rows[earlier]} 行（{_period(starts.iat[earlier], ends.iat[earlier])}）"
-                    "重叠；交接时前任写 09-30、后任写 10-01"))
-    in_file = set(periods)
+                found.append((i, "start_date", terms[i][2],
+                              f"同一党员的任职期间不能重叠：与{where(earlier)}（{_period(*terms[earlier][2:])}）"
+                              "重叠；交接时前任写 09-30、后任写 10-01"))
     by_branch: dict[str, list[tuple]] = {}  # branch → (start, end, member, row index or None: stored)
     for member, rows in periods.items():
-        branch = index.member_branch.get(member)
+        branch = member_branch.get(member)
         for i in rows:
-            if branch is not None and roles.iat[i] == Role.secretary.value:
-                by_branch.setdefault(branch, []).append((starts.iat[i], ends.iat[i], member, i))
-    for branch, terms in by_branch.items():
-        stored = [(start, end, member, None) for member, start, end in index.secretary_terms.get(branch, [])
-                  if member not in in_file]
-        for later, (start, end, member, i) in enumerate(terms):
-            other = next((t for t in stored + terms[:later] if t[2] != member and _overlap((start, end), t)), None)
+            if branch is not None and terms[i][1] == Role.secretary.value:
+                by_branch.setdefault(branch, []).append((terms[i][2], terms[i][3], member, i))
+    for branch, secretaries in by_branch.items():
+        others = [(start, end, member, None) for member, start, end in stored.get(branch, [])
+                  if member not in periods]
+        for later, (start, end, member, i) in enumerate(secretaries):
+            other = next((t for t in others + secretaries[:later] if t[2] != member and _overlap((start, end), t)),
+                         None)
             if other is None:
                 continue
-            where = (f"数据库中党员 {other[2]} 的书记任期" if other[3] is None
-                     else f"第 {sheet.rows[other[3]]} 行党员 {other[2]} 的书记任期")
-            problems.append(sheet.problem(i, header["role"], Role.secretary.label,
-                                          f"同一支部同一天只能有一名书记：支部 {branch} 与{where}"
-                                          f"（{_period(other[0], other[1])}）重叠"))
+            whose = "数据库中" if other[3] is None else where(other[3])
+            found.append((i, "role", Role.secretary.label, f"同一支部同一天只能有一名书记：支部 {branch} 与{whose}党员 "
+                                                          f"{other[2]} 的书记任期（{_period(other[0], other[1])}）重叠"))
+    return found
+
+
+def _tenures(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
+    """任职 rows as ``tenure_problems`` finds them, named by sheet, row and column."""
+    header = {f.name: f.header for f in fields_of(sheet.record)}
+    columns = [sheet.series(name) for name in ("member_id", "role", "start_date", "end_date")]
+    terms = list(zip(*(column.tolist() for column in columns)))
+    for i, name, value, why in tenure_problems(terms, index.member_branch, index.secretary_terms,
+                                               lambda j: f"第 {sheet.rows[j]} 行"):
+        problems.append(sheet.problem(i, header[name], value, why))
 
 
 FORMULA_WHY = "公式没有计算结果（文件由程序生成、未经 Excel/WPS 计算），会被读成空；请在 Excel/WPS 中打开并保存后再导入"
