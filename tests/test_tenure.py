@@ -434,3 +434,18 @@ def test_the_branch_panel_edits_member_dates_and_tenures(db_url):
         assert "该月没有这一天" in fresh.errors()["start_date"] and fresh.save_button.disabled
     finally:
         session.close()
+
+
+def test_rows_outside_a_membership_import_with_a_notice(wb, sqlite_url, capsys):
+    # M003 joined on 07-01: its rows of the June meeting G1 (出席 row 4, 测评 row 3, 评定 row 3) are said, not refused
+    sheets = _with_dates(base_sheets(), {"M003": (D(2026, 7, 1), None)})
+    code, out, _ = run(capsys, "import", wb(sheets), "--db", sqlite_url)
+    assert code == 0, out
+    assert "注意：工作表“出席”有 1 行（第 4 行）所涉党员在会议召开时不是本支部党员" in out
+    assert "工作表“评定”有 1 行（第 3 行）" in out and "检查时不作要求、也不计入" in out
+    # the dates stored, a later file of child rows alone is told the same
+    code, out, _ = run(capsys, "import", wb({"出席": base_sheets()["出席"]}), "--db", sqlite_url)
+    assert code == 0 and "工作表“出席”有 1 行（第 4 行）" in out
+    # nothing to say without dates
+    code, out, _ = run(capsys, "import", wb(), "--db", sqlite_url.rsplit("/", 1)[0] + "/other.db")
+    assert code == 0 and "不是本支部党员" not in out

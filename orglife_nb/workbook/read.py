@@ -25,8 +25,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import OrglifeError
-from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Member, Record, Role, Tenure, blank,
-                      field_of, fields_of, parse_text)
+from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Meeting, Member, Record, Role, Tenure,
+                      blank, field_of, fields_of, parse_text)
 from ..store import Store, table_of, write_failed
 from ..store.writer import SaveSummary
 from .archive import Inspection, SheetScan, inspect_xlsx
@@ -509,6 +509,41 @@ def _tenures(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
         problems.append(sheet.problem(i, header[name], value, why))
 
 
+def _outside_membership(sheets: dict[type[Record], _Sheet], known: Known) -> list[str]:
+    """Rows naming a member at a meeting held outside their membership (before 转入日期, on or after 转出日期): not
+    a problem, but neither expected nor counted by the checks (rules.md rev 3, precisely 6): said as a notice."""
+    dates = dict(known.get("member_dates", {}))
+    members = sheets.get(Member)
+    if members is not None and {"joined_on", "left_on"} & set(members.columns):
+        for member, joined, left in zip(*(members.series(n) for n in ("member_id", "joined_on", "left_on"))):
+            dates[member] = (joined, left)
+    if not any(joined or left for joined, left in dates.values()):
+        return []
+    days = dict(known.get("meeting_dates", {}))
+    meetings = sheets.get(Meeting)
+    if meetings is not None:
+        days.update(zip(meetings.series("meeting_id"), meetings.series("date")))
+    notes = []
+    for record, sheet in sheets.items():
+        if record.parent != "meeting_id":
+            continue
+        outside: set[int] = set()
+        meeting_days = sheet.series("meeting_id").map(days)
+        for spec in fields_of(record):
+            if spec.ref != "members" or spec.name not in sheet.columns:
+                continue
+            for i, (person, day) in enumerate(zip(sheet.series(spec.name), meeting_days)):
+                joined, left = dates.get(person, (None, None))
+                if isinstance(day, dt.date) and ((joined and day < joined) or (left and day >= left)):
+                    outside.add(int(sheet.rows[i]))
+        if outside:
+            rows = sorted(outside)
+            shown = "、".join(map(str, rows[:5])) + ("…" if len(rows) > 5 else "")
+            notes.append(f"注意：工作表“{record.sheet}”有 {len(rows)} 行（第 {shown} 行）所涉党员在会议召开时不是本支部党员"
+                         "（会议日期早于其转入日期或不早于其转出日期），已导入，但检查时不作要求、也不计入")
+    return notes
+
+
 FORMULA_WHY = "公式没有计算结果（文件由程序生成、未经 Excel/WPS 计算），会被读成空；请在 Excel/WPS 中打开并保存后再导入"
 MERGED_WHY = "合并单元格：只有左上角的格子有值，其余格子会被读成空；请取消合并，每行填写完整后再导入"
 
@@ -611,6 +646,7 @@ def read_workbook(source: Source, known: Known | None = None) -> tuple[dict[type
             _membership_dates(sheet, problems)
         if record is Tenure:
             _tenures(sheet, index, problems)
+    notes += _outside_membership(sheets, known)
     workbook.notes = notes
     workbook.keys = {record.table: set(sheet.series(record.key[0]).dropna()) for record, sheet in sheets.items()
                      if record.key and record.key[0] in sheet.columns}
@@ -642,6 +678,13 @@ def known_ids(store: Store, connection: Connection | None = None) -> Known:
     for branch, member, start, end in connection.execute(query):
         terms.setdefault(branch, []).append((member, start, end))
     known["secretary_terms"] = terms
+    # members with dates, and then the meetings' days: for the notice on rows outside a membership
+    dated = select(table.c.member_id, table.c.joined_on, table.c.left_on).where(
+        table.c.joined_on.is_not(None) | table.c.left_on.is_not(None))
+    known["member_dates"] = {member: (joined, left) for member, joined, left in connection.execute(dated)}
+    meetings = table_of(Meeting)
+    known["meeting_dates"] = dict(connection.execute(select(meetings.c.meeting_id, meetings.c.date)).all()) \
+        if known["member_dates"] else {}
     return known
 
 
