@@ -449,3 +449,25 @@ def test_rows_outside_a_membership_import_with_a_notice(wb, sqlite_url, capsys):
     # nothing to say without dates
     code, out, _ = run(capsys, "import", wb(), "--db", sqlite_url.rsplit("/", 1)[0] + "/other.db")
     assert code == 0 and "不是本支部党员" not in out
+
+
+def test_a_ballot_rates_and_counts_only_the_members_of_the_meetings_day(sqlite_url):
+    from orglife_nb.errors import OrglifeError
+    from orglife_nb.forms import BallotForm, Scope, Session
+
+    from test_forms import SOON, seed as seed_forms
+
+    seed_forms(sqlite_url)
+    with Store(sqlite_url) as store:  # 王党员 (M3) joins after MT1, on MT2's day
+        store.save({Member: pd.DataFrame([{"member_id": "M3", "branch_id": "B1", "name": "王党员", "role": "member",
+                                           "status": "full", "joined_on": SOON + dt.timedelta(days=2)}])})
+        with pytest.raises(OrglifeError, match="多于可投票的党员（支部党员 2 人）"):
+            store.open_poll("MT1", 3)
+        assert store.open_poll("MT1", 2).rated == ["M1", "M2"]
+        assert store.open_poll("MT2", 3).rated == ["M1", "M2", "M3"]
+    session = Session(sqlite_url)
+    try:
+        form = BallotForm(session, Scope(branch_id="B1", meeting_id="MT1"))
+        assert form._layout[2] == ("M1", "M2")
+    finally:
+        session.close()

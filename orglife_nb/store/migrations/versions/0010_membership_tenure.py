@@ -41,6 +41,7 @@ def downgrade() -> None:
     with op.batch_alter_table('tenures', schema=None) as batch_op:
         batch_op.drop_index('ix_tenures_member_id')
     op.drop_table('tenures')
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.drop_column('left_on')
-        batch_op.drop_column('joined_on')
+    # plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): a batch would copy and drop ``members``, which the other
+    # tables' foreign keys refuse
+    op.drop_column('members', 'left_on')
+    op.drop_column('members', 'joined_on')
