@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Iterator
 
 from .models import (GROUP, NAMED_QUESTIONS, RECORDS, SCHEME_LEVELS, SUPERIOR, BRANCH_LEADERSHIP, Attendance,
                      Ballot, Branch, Criticism, Level, Material, Meeting, Member, Opinion, Rating, RatingScheme, Record,
-                     Rectification, Response, Study, Talk)
+                     Rectification, Response, Study, Talk, Tenure)
 # shared with the rule mutations, which import them from ``rows`` (not from here: no import circle)
 from .rows import (BASELINE_AS_OF, BASELINE_BRANCH, BASELINE_MEETINGS, COMMITTEE_ROLES, HOURS_PER_DAY,  # noqa: F401
-                   Rows, secretary_of, to_batch, to_rows)
+                   Rows, on_day, secretary_of, to_batch, to_rows)
 
 if TYPE_CHECKING:  # pandas costs start-up time; imported where frames are built
     import pandas as pd
@@ -519,13 +519,49 @@ def year_plans(members: list[dict], plan: BranchPlan, year: int, rng: random.Ran
     return plans
 
 
-def branch_rows(plan: BranchPlan, rng: random.Random, as_of: dt.date) -> Rows:
+@dataclass(frozen=True)
+class Timeline:
+    """Membership and roles in time in a demo branch (rules.md rev 3): a member who joined, one who left (member
+    number, day) and a 换届 on ``handover`` in which the 副书记 (02) takes over from the 书记 (01). Each meeting's
+    rows are made with the members of its day in their roles that day, so the branch stays lawful; ``planted``:
+    the nearest defects are planted next to it (``mutations.plant_in_time``)."""
+
+    joined: tuple[int, dt.date] | None = None
+    left: tuple[int, dt.date] | None = None
+    handover: dt.date | None = None
+    planted: bool = False
+
+    def apply(self, members: list[dict]) -> list[dict]:
+        """Set the members' dates and present roles; the 任职 rows."""
+        by_number = {int(m["member_id"][-2:]): m for m in members}
+        for (number, day), column in ((self.joined, "joined_on"), (self.left, "left_on")):
+            if number is not None:
+                by_number[number][column] = day
+        if self.handover is None:
+            return []
+        old, new, last = by_number[1], by_number[2], self.handover - dt.timedelta(days=1)
+        office = new["role"]  # the successor's former office passes to the former secretary
+        tenures = [dict(member_id=old["member_id"], role="secretary", start_date=TERMS_FROM, end_date=last),
+                   dict(member_id=old["member_id"], role=office, start_date=self.handover, end_date=None),
+                   dict(member_id=new["member_id"], role=office, start_date=TERMS_FROM, end_date=last),
+                   dict(member_id=new["member_id"], role="secretary", start_date=self.handover, end_date=None)]
+        old["role"], new["role"] = office, "secretary"
+        return tenures
+
+
+TERMS_FROM = dt.date(2021, 10, 1)  # the term before a demo 换届 began at the one before
+
+
+def branch_rows(plan: BranchPlan, rng: random.Random, as_of: dt.date, timeline: Timeline | None = None) -> Rows:
     branch = _branch_row(plan, rng)
     members = make_members(plan, rng)
-    rows: Rows = {Branch: [branch], Member: members}
+    tenures = timeline.apply(members) if timeline else []
+    rows: Rows = {Branch: [branch], Member: members, Tenure: tenures}
     for year in plan.years:
-        for meeting in year_plans(members, plan, year, rng):
-            merge(rows, meeting_rows(branch, members, meeting, rng))
+        # the year's plan (absentees, ratings) among the members of its last meetings; each meeting's rows among
+        # the members of its day
+        for meeting in year_plans(on_day(members, tenures, dt.date(year, 11, 26)), plan, year, rng):
+            merge(rows, meeting_rows(branch, on_day(members, tenures, meeting.date), meeting, rng))
     return cut(rows, as_of)
 
 
@@ -625,6 +661,13 @@ DEMO_BRANCHES: tuple[tuple, ...] = (
     ("other", 16, True, False, "four", (2025,), "市老年大学离退休干部党支部", "市委老干部局党组"),
 )
 COMPLIANT_BRANCHES: tuple[str, ...] = ("B002", "B006", "B008", "B010", "B011")
+# membership and roles in time (rules.md rev 3), by branch index: B008 (compliant) has a newcomer, a member who
+# left and a 换届 and stays silent; B003 has the same kinds of change with the nearest defects planted
+DEMO_TIMELINES = {
+    7: Timeline(joined=(5, dt.date(2025, 7, 1)), left=(6, dt.date(2026, 3, 1)), handover=dt.date(2025, 10, 1)),
+    2: Timeline(joined=(10, dt.date(2026, 3, 2)), left=(11, dt.date(2025, 8, 1)), handover=dt.date(2026, 4, 1),
+                planted=True),
+}
 # branches whose only problem is a missing meeting (B005: no 2025 民主生活会; B013: no 2026 上半年组织生活会)
 DEMO_CADENCE = {4: "FREQ-LEADERSHIP-YEAR", 12: "FREQ-HALF-YEAR"}
 UNIT_CYCLE = ("organ", "community", "enterprise", "school", "institution", "service", "enforcement", "organ",
@@ -666,8 +709,12 @@ def iter_branches(branches: int | None = None, seed: int = DEFAULT_SEED, years: 
     for index in range(count):
         rng = random.Random(f"{seed}/{index}")
         plan = _demo_plan(index, count, rng, tuple(years))
-        rows = branch_rows(plan, rng, as_of)
+        timeline = DEMO_TIMELINES.get(index)  # any demo: its first branches are the default's
+        rows = branch_rows(plan, rng, as_of, timeline)
         found = planter.plant(rows, index, as_of) if planter else mutations.plant_random(rows, rng, as_of)
+        if planter and timeline is not None and timeline.planted:
+            found += mutations.plant_in_time(rows, found, f"{plan.branch_id}-{timeline.joined[0]:02d}",
+                                             f"{plan.branch_id}-01", timeline.handover, as_of)
         if planted is not None:
             planted.extend(Planted(plan.branch_id, *item) for item in found)
         yield rows

@@ -118,6 +118,7 @@ class Frames:
     ballots: pd.DataFrame
     ratings: pd.DataFrame
     rectifications: pd.DataFrame
+    tenures: pd.DataFrame
     reviews: pd.DataFrame = field(default_factory=lambda: review_store.rows([]))
 
     def __getitem__(self, record: type[Record] | str) -> pd.DataFrame:
@@ -134,14 +135,23 @@ class Frames:
 assert [f.name for f in fields(Frames)] == [r.table for r in RECORDS] + ["reviews"]  # model order, then reviews
 
 
+def owners(frames: Frames) -> dict[str, pd.Series]:
+    """The branch of every row, per table (object ids): its own branch column, else its parent's branch (the
+    meeting's; 任职: the member's)."""
+    parents = {"meeting_id": frames.meetings, "member_id": frames.members}
+    branch_of = {column: pd.Series(frame.branch_id.to_numpy(dtype=object), index=frame[column].to_numpy(dtype=object))
+                 for column, frame in parents.items()}
+    return {record.table: frame.branch_id.astype(object) if "branch_id" in frame.columns else
+            frame[record.parent].astype(object).map(branch_of[record.parent]) for record, frame in frames}
+
+
 def subset(frames: Frames, branch_ids: Iterable[str]) -> Frames:
-    """The rows of ``frames`` that belong to the given branches (directly or through their meetings)."""
+    """The rows of ``frames`` that belong to the given branches (directly or through their meetings/members)."""
     wanted = set(branch_ids)
     meetings = set(frames.meetings.meeting_id[frames.meetings.branch_id.isin(wanted)])
-    parts = {}
-    for record, frame in frames:
-        keep = frame.branch_id.isin(wanted) if "branch_id" in frame.columns else frame.meeting_id.isin(meetings)
-        parts[record.table] = frame[keep].reset_index(drop=True)
+    branch = owners(frames)
+    parts = {record.table: frame[branch[record.table].isin(wanted).to_numpy()].reset_index(drop=True)
+             for record, frame in frames}
     return Frames(**parts, reviews=frames.reviews[frames.reviews.meeting_id.isin(meetings)].reset_index(drop=True))
 
 

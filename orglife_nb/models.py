@@ -464,7 +464,7 @@ class Record(BaseModel):
     label: ClassVar[str]
     # fields forming the natural key: one id column, or () for rows that belong to a meeting
     key: ClassVar[tuple[str, ...]] = ()
-    # the meeting a child row belongs to (its rows are replaced per meeting on import)
+    # the record a child row belongs to, a meeting (任职: a member); its rows are replaced per parent on import
     parent: ClassVar[str | None] = "meeting_id"
     confidential: ClassVar[bool] = False
 
@@ -499,6 +499,11 @@ class Member(Record):
     leading_cadre: Bool | None = col("领导干部", "是否党员领导干部：是/否")
     leadership_member: Bool | None = col("班子成员", "是否领导班子成员（参加民主生活会）：是/否")
     situation: Situation | None = col("特殊情况", "流动、年老体弱、困难等")
+    # membership in time (rules.md rev 3): a member is expected at a meeting held on or after 转入日期 and before
+    # 转出日期; blank: always / still a member
+    joined_on: Date | None = col("转入日期", "转入本支部（或在本支部入党）的日期；空白表示早于所有已登记的会议")
+    left_on: Date | None = col("转出日期", "转出本支部（组织关系转出、去世、出党）的日期；空白表示仍是本支部党员。"
+                                        "转出后的会议不再要求其参加，以前的记录保留")
 
 
 class Meeting(Record):
@@ -685,10 +690,27 @@ class Rectification(Record):
     commitment: Bool | None = col("承诺", "个人整改事项是否公开承诺：是/否")
 
 
-# Workbook order; also the order in which a store is written (parents before children).
+class Tenure(Record):
+    """A member's role over a period (roles in time, rules.md rev 3): a 换届 mid-year changes who is the 书记 of
+    later meetings only. A member's rows are replaced together on import."""
+
+    sheet = "任职"
+    table = "tenures"
+    label = "任职"
+    parent = "member_id"
+
+    member_id: IdText = col("党员编号", "任职党员的编号，须在“党员”表中", required=True, ref="members")
+    role: Role = col("职务", "这一期间的支部职务：书记、副书记、委员或党员", required=True)
+    start_date: Date = col("起始日期", "任职起始日期（含当天）", required=True)
+    end_date: Date | None = col("终止日期", "任职终止日期（含当天）；空白表示现任。交接时前任写 09-30、后任写 10-01 这样前后相接；"
+                                       "同一党员的各期间不能重叠，同一支部同一天只能有一名书记")
+
+
+# Workbook order; also the order in which a store is written (parents before children). 任职 comes last: it
+# needs only the members, and the rest of the code counts on branches, members, meetings coming first.
 RECORDS: tuple[type[Record], ...] = (
     Branch, Member, Meeting, Study, Opinion, Talk, Material, Attendance, Criticism, Response, Ballot, Rating,
-    Rectification,
+    Rectification, Tenure,
 )
 BY_SHEET: dict[str, type[Record]] = {r.sheet: r for r in RECORDS}
 BY_TABLE: dict[str, type[Record]] = {r.table: r for r in RECORDS}

@@ -23,10 +23,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .rows import (BASELINE_AS_OF, BASELINE_MEETINGS, COMMITTEE_ROLES, HOURS_PER_DAY, Rows, secretary_of, to_batch,
-                   to_rows)
+from .rows import (BASELINE_AS_OF, BASELINE_MEETINGS, COMMITTEE_ROLES, HOURS_PER_DAY, Rows, on_day, secretary_of,
+                   to_batch, to_rows)
 from .models import (GROUP, SUPERIOR, Attendance, Ballot, Branch, Criticism, Material, Meeting, Member, Opinion,
-                     Rating, Record, Rectification, Response, Study, Talk)
+                     Rating, Record, Rectification, Response, Study, Talk, Tenure)
 
 # default profile numbers the mutations step over (rules.md parameter table)
 NOTICE_DAYS, SUPERIOR_NOTICE_DAYS, PLAN_DAYS, PUBLIC_NOTICE_DAYS = 10, 7, 15, 15
@@ -66,8 +66,10 @@ class Target:
 
     @property
     def members(self) -> list[dict]:
+        """The branch's members on the meeting's day, in their roles that day (a 换届 or a newcomer, rev 3)."""
         bid = self.meeting["branch_id"]
-        return [m for m in self.rows[Member] if m["branch_id"] == bid]
+        return on_day([m for m in self.rows[Member] if m["branch_id"] == bid], self.rows.get(Tenure, []),
+                      self.meeting["date"])
 
     @property
     def secretary(self) -> str:
@@ -737,3 +739,25 @@ def plant_random(rows: Rows, rng: random.Random, as_of: dt.date, rate: float = 0
         return []
     rules = rng.sample([r for r in _ORDER if r not in CADENCE], 6)
     return _plant(rows, rules, as_of, rng.randrange(8), rng.randint(1, 3))
+
+
+def plant_in_time(rows: Rows, placed: list[tuple], newcomer: str, former: str, handover: dt.date,
+                  as_of: dt.date) -> list[tuple]:
+    """The nearest defects of membership and roles in time (rules.md rev 3), next to what ``placed`` planted: the
+    first meeting after the 换届 is hosted by the former secretary (MEET-HOST), and the first later meeting without
+    民主评议 does not record the newcomer's attendance (MEET-ATTENDANCE: expected, having joined before it). Each on
+    a meeting where nothing planted touches the same thing (the host; a finding about the newcomer)."""
+    touched = {(meeting, MUTATIONS[rule].touches) for rule, meeting, _, _ in placed}
+    about = {meeting for _, meeting, subject, _ in placed if subject == newcomer}
+    held = sorted((m for m in rows[Meeting] if m["date"] <= as_of), key=lambda m: m["date"])
+    found = []
+    host = next(m for m in held if m["date"] >= handover and (m["meeting_id"], "host_id") not in touched)
+    host["host_id"] = former
+    found.append(("MEET-HOST", host["meeting_id"], None, None))
+    joined = next(m["joined_on"] for m in rows[Member] if m["member_id"] == newcomer)
+    meeting = next(m for m in held if m["date"] >= joined and not m["with_evaluation"] and m["kind"] != "leadership"
+                   and m["meeting_id"] not in about)
+    rows[Attendance] = [a for a in rows[Attendance]
+                        if not (a["meeting_id"] == meeting["meeting_id"] and a["member_id"] == newcomer)]
+    found.append(("MEET-ATTENDANCE", meeting["meeting_id"], newcomer, None))
+    return found

@@ -30,6 +30,27 @@ def secretary_of(members: list[dict]) -> dict:
     return next(m for m in members if m["role"] == "secretary")
 
 
+def on_day(members: list[dict], tenures: list[dict], day: dt.date) -> list[dict]:
+    """The members who belonged to the branch on ``day`` (转入日期 ≤ day < 转出日期, blank: always / still), each
+    with its role that day: the 任职 period covering it (both days inclusive), outside a member's periods 党员,
+    without any 党员.职务 (rules.md rev 3; the rows' reading of ``rules.context.Context.belonging``). A member
+    whose role is the same is the same dict."""
+    periods: dict[str, list[dict]] = {}
+    for term in tenures:
+        periods.setdefault(term["member_id"], []).append(term)
+    found = []
+    for m in members:
+        if (m.get("joined_on") and day < m["joined_on"]) or (m.get("left_on") and day >= m["left_on"]):
+            continue
+        if m["member_id"] in periods:
+            role = next((t["role"] for t in periods[m["member_id"]] if t["start_date"] <= day
+                         and (t["end_date"] is None or day <= t["end_date"])), "member")
+            if role != m["role"]:
+                m = dict(m, role=role)
+        found.append(m)
+    return found
+
+
 def to_batch(rows: Rows) -> dict[type[Record], "pd.DataFrame"]:
     """Rows → the batch ``Store.save`` takes: one object-dtype DataFrame per record kind, model field columns."""
     import pandas as pd

@@ -172,9 +172,11 @@ class _Meeting:
         self.report_day = report_day(m, as_of)
         branches = frames.branches[frames.branches.branch_id == m.branch_id]
         self.branch = branches.iloc[0] if len(branches) else pd.Series({"name": m.branch_id, "superior": None})
-        self.members = roster(frames.members[frames.members.branch_id == m.branch_id])
+        members = roster(frames.members[frames.members.branch_id == m.branch_id])
+        # called, rated: the members of the meeting's day (rules.md rev 3); named: anyone its rows name
+        self.members = members[facts.belongs(m.date, members.joined_on, members.left_on)].reset_index(drop=True)
         self.called = attendees(self.kind, self.members)
-        self._names = dict(zip(self.members.member_id, self.members.display))
+        self._names = dict(zip(members.member_id, members.display))
         for table in CHILD_TABLES:
             frame = frames[table]
             setattr(self, table, frame[frame.meeting_id == meeting_id].reset_index(drop=True))

@@ -13,7 +13,7 @@ from typing import Iterator
 import ipywidgets as w
 
 from ..models import (Attendance, Branch, Criticism, Meeting, MeetingKind, Material, Member, Opinion, Rating,
-                      Rectification, Study, Talk)
+                      Rectification, Study, Talk, Tenure)
 from ..present.html import esc
 from .failure import PREHEATED, Failed, guarded, log_line
 from ..rules import facts
@@ -27,7 +27,7 @@ from .transfer import WorkbookPanel
 
 # (tab title, what it holds): records get the generated form, two stages have their own panel
 TABS: list[tuple[str, tuple]] = [
-    ("支部与党员", (Branch, Member)),
+    ("支部与党员", (Branch, Member, Tenure)),
     ("会议", (Meeting,)),
     ("会前学习", (Study,)),
     ("征求意见", (Opinion,)),

@@ -90,6 +90,8 @@ class BallotForm:
         self.scheme = RatingScheme(RatingScheme.four.value if pd.isna(scheme) or not scheme else scheme)
         members = self.session.members(self.scope.branch_id)
         members = members[members.status.ne(NOT_RATED)]  # the same people as the phone ballot (store.voting)
+        day = pd.Timestamp(meeting["date"])  # the members of the meeting's day (rules.md rev 3)
+        members = members[facts.belongs(day, pd.to_datetime(members.joined_on), pd.to_datetime(members.left_on))]
         if meeting["kind"] == MeetingKind.leadership.value:  # 民主生活会: the leadership group is rated
             members = members[members.leadership_member.fillna(False).astype(bool)]
         layout = (self.scope.meeting_id, self.scheme, tuple(members.member_id))

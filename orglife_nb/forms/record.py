@@ -33,11 +33,17 @@ class Scope:
 
 
 def _scope_fields(record: type[Record]) -> tuple[str, ...]:
-    """Fields the page's branch / meeting choice fills in (not shown in the form)."""
-    if record.parent:
+    """Fields the page's branch / meeting choice fills in (not shown in the form). 任职 rows hang on a member,
+    chosen in the form among the branch's."""
+    if record.parent == "meeting_id":
         return (record.parent,)
     names = record.model_fields
     return ("branch_id",) if "branch_id" in names and record.key != ("branch_id",) else ()
+
+
+def _within(record: type[Record]) -> tuple[str, ...]:
+    """The page's choices the form's rows are read within: its scope fields, else (任职) the branch."""
+    return _scope_fields(record) or (("branch_id",) if record.parent == "member_id" else ())
 
 
 class RecordForm:
@@ -49,6 +55,7 @@ class RecordForm:
         self.on_saved = on_saved or (lambda form: None)
         self.prefix = f"f-{record.table}"
         self.fixed = _scope_fields(record)
+        self.within = _within(record)
         self.inputs: dict[str, FieldInput] = {}
         for spec in fields_of(record):
             if spec.name in self.fixed:
@@ -99,7 +106,7 @@ class RecordForm:
     @property
     def ready(self) -> bool:
         """The page's choice the form depends on is made."""
-        return all(getattr(self.scope, name, None) for name in self.fixed)
+        return all(getattr(self.scope, name, None) for name in self.within)
 
     @property
     def locked(self) -> bool:
@@ -131,7 +138,7 @@ class RecordForm:
             self.notice.value = "<p>请先在页面上方选择" + ("会议" if "meeting_id" in self.fixed else "支部") + "。</p>"
         else:
             self.notice.value = ""
-            self.rows = self.session.rows(self.record, **self._where())
+            self.rows = self.session.rows(self.record, **{name: getattr(self.scope, name) for name in self.within})
         members = self.session.members(self.scope.branch_id) if self.scope.branch_id else pd.DataFrame()
         self.names = dict(zip(members.get("member_id", []), members.get("name", [])))
         member_choices = [(f"{name}（{mid}）", mid) for mid, name in self.names.items()]
@@ -210,6 +217,10 @@ class RecordForm:
             self._say("f-bad", "还有填写不正确的项目（见各项旁的提示），未保存。")
             return False
         values = self.values()
+        refusal = None if delete else self._refusal(values)
+        if refusal:
+            self._say("f-bad", f"{refusal}，未保存。")
+            return False
         edit = Edit(self.record, values, version=self.version, row_id=self.row_id, delete=delete)
         try:
             summary = self.session.save([edit])
@@ -227,6 +238,23 @@ class RecordForm:
         self._say("f-ok", f"{'已删除' if delete else '已保存'}（{dt.datetime.now():%H:%M:%S}）：{summary.describe()}")
         self.on_saved(self)
         return True
+
+    def _refusal(self, values: dict[str, Any]) -> str | None:
+        """What the import would refuse in a 任职 row, checked against the branch's other rows (the workbook's
+        ``tenure_problems``): 终止 before 起始, an overlap with the member's other periods, a second 书记."""
+        if self.record.parent != "member_id":
+            return None
+        from ..workbook.read import tenure_problems
+
+        names = ("member_id", "role", "start_date", "end_date")
+        others = self.rows if self.row_id is None else self.rows[self.rows.row_id.ne(self.row_id)]
+        terms = [tuple(None if pd.isna(v) else v for v in row) for row in others[list(names)].itertuples(
+            index=False, name=None)] if len(others) else []
+        terms.append(tuple(values.get(name) for name in names))
+        branch = {member: self.scope.branch_id for member in self.names}
+        found = [why for i, _, _, why in tenure_problems(terms, branch, {}, lambda j: "已登记的一行")
+                 if i == len(terms) - 1]
+        return found[0] if found else None
 
     def _say(self, css: str, message: str, extra: str = "") -> None:
         self.status.value = f"<div class='{css}'>{esc(message)}</div>{extra}"

@@ -47,15 +47,11 @@ class Chunk:
 
     @cached_property
     def _rows_by_branch(self) -> dict[str, dict[str, np.ndarray]]:
-        """table → branch id → row positions (rows without a branch column belong to their meeting's branch)."""
-        meetings = self.frames.meetings
-        branch_of = pd.Series(meetings.branch_id.to_numpy(dtype=object), index=meetings.meeting_id.to_numpy())
-        out = {}
-        for record, frame in self.frames:
-            owner = (frame.branch_id.astype(object) if "branch_id" in frame.columns else
-                     frame.meeting_id.astype(object).map(branch_of))
-            out[record.table] = owner.groupby(owner.to_numpy(), sort=False).indices
-        return out
+        """table → branch id → row positions (rows without a branch column belong to their parent's branch)."""
+        from ..frames import owners
+
+        return {table: owner.groupby(owner.to_numpy(), sort=False).indices
+                for table, owner in owners(self.frames).items()}
 
     def frames_of(self, branch_id: str):
         """``frames.subset(self.frames, [branch_id])``, by positions grouped once for the chunk."""

@@ -211,7 +211,10 @@ class BranchReport(AudienceReport):
             facts.append(f"上级党组织：{b.superior}")
         if not pd.isna(b.unit_type):
             facts.append(f"单位类型：{UnitType(b.unit_type).label}")
-        facts.append(f"党员 {len(self.frames.members)} 名")
+        members = self.frames.members
+        # 转出 by the report's day: past meetings only (the public view leaves the column blank, untyped)
+        gone = int(pd.to_datetime(members.left_on).le(self.as_of).sum())
+        facts.append(f"党员 {len(members) - gone} 名" + (f"（另有已转出 {gone} 名）" if gone else ""))
         title = f'{clip(b["name"], HEADING_WIDTH)} {"公示信息" if self.public else "组织生活会情况报告"}'
         return Html(f'<header class="report-header"><div class="report-title">{esc(title)}</div>'
                     f'<div class="report-meta">{esc(" · ".join(facts))}</div></header>', title=title)
@@ -322,7 +325,9 @@ class BranchReport(AudienceReport):
     def attendance(self) -> Html | None:
         if self.public:
             return None
-        a = self.frames.attendance.merge(self.meetings[["meeting_id", "date"]], on="meeting_id")
+        a = self.frames.attendance
+        a = a[self.context.belonged(a)]  # a member only at the meetings of their membership (rules.md rev 3)
+        a = a.merge(self.meetings[["meeting_id", "date"]], on="meeting_id")
         counts = (a.groupby("meeting_id").presence.value_counts().unstack(fill_value=0)
                   .reindex(columns=[p.value for p in Presence], fill_value=0)
                   .reindex(self.meetings.meeting_id, fill_value=0))
@@ -369,6 +374,7 @@ class BranchReport(AudienceReport):
                                                             xlabel="票数"),
                                         f"{title} · 民主测评票分布{part}：{count}"))
             ratings = self.frames.ratings[self.frames.ratings.meeting_id == meeting.meeting_id]
+            ratings = ratings[self.context.belonged(ratings)]
             excellent += int(ratings.level.eq(Level.excellent.value).sum())
             shown = pd.DataFrame({"姓名": ratings.member_id.map(self.name),
                                   "个人小结": ratings.self_summary.map(yes_no),

@@ -358,7 +358,7 @@ def data_signatures(store) -> dict[str, tuple[dt.datetime | None, int]]:
     from ..models import RECORDS
     from ..store import table_of
 
-    meetings = table_of(RECORDS[2])
+    parents = {"meeting_id": table_of(RECORDS[2]), "member_id": table_of(RECORDS[1])}  # 任职: through the member
     signatures: dict[str, list] = {}
     with store.engine.connect() as connection:
         for record in RECORDS:
@@ -367,9 +367,10 @@ def data_signatures(store) -> dict[str, tuple[dt.datetime | None, int]]:
                 query = select(table.c.branch_id, func.max(table.c.updated_at), func.count()).group_by(
                     table.c.branch_id)
             else:
-                query = (select(meetings.c.branch_id, func.max(table.c.updated_at), func.count())
-                         .select_from(table.join(meetings, table.c.meeting_id == meetings.c.meeting_id))
-                         .group_by(meetings.c.branch_id))
+                parent, key = parents[record.parent], record.parent
+                query = (select(parent.c.branch_id, func.max(table.c.updated_at), func.count())
+                         .select_from(table.join(parent, table.c[key] == parent.c[key]))
+                         .group_by(parent.c.branch_id))
             for branch, stamp, count in connection.execute(query):
                 last, rows = signatures.setdefault(branch, [None, 0])
                 signatures[branch] = [max(filter(None, (last, stamp)), default=None), rows + count]

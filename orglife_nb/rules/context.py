@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..models import MeetingKind, Presence, Role
-from .facts import duplicated, is_held
+from .facts import belongs, duplicated, is_held
 from .keys import category_key
 from .periods import attributed
 
@@ -50,7 +50,7 @@ ID_DOMAINS = {
                "talks": ["talker", "talkee"], "materials": ["member_id"], "attendance": ["member_id"],
                "criticisms": ["target", "speaker"], "responses": ["responder"], "ballots": ["rated_id"],
                "ratings": ["member_id", "helper"],
-               "rectifications": ["owner"]},
+               "rectifications": ["owner"], "tenures": ["member_id"]},
     "ballot": {"ballots": ["ballot_no"]},
 }
 
@@ -221,13 +221,80 @@ class Context:
         s = m[m.role.eq(Role.secretary.value).fillna(False)].drop_duplicates("branch_id")
         return pd.DataFrame({"branch_id": s.branch_id, "secretary_id": s.member_id, "secretary_name": s["name"]})
 
+    # ---- membership and roles in time (rules.md rev 3) -------------------------------------------------------
+
+    @cached_property
+    def in_time(self) -> bool:
+        """Whether the data date anything: a 转入日期/转出日期 or a 任职 row. Without, every member belongs to every
+        meeting in the role 党员.职务 gives, as before revision 3 (and the roster takes no extra pass)."""
+        m = self.frames.members
+        return bool(len(self.frames.tenures) or m.joined_on.notna().any() or m.left_on.notna().any())
+
+    def belonging(self, people: pd.DataFrame) -> pd.DataFrame:
+        """Rows of ``people`` (a meeting's ``date`` with a member's columns) whose member belonged to the branch on
+        that day: on or after 转入日期 (blank: always) and before 转出日期 (blank: still a member); ``role`` the
+        member's role that day (``role_on``)."""
+        if not self.in_time:
+            return people
+        people = people[belongs(people.date, people.joined_on, people.left_on)]
+        return people.assign(role=self.role_on(people)) if len(self.frames.tenures) else people
+
+    def belonged(self, rows: pd.DataFrame, column: str = "member_id") -> np.ndarray:
+        """A mask over a meeting's child rows (``meeting_id`` and a person ``column``): whether the person was a
+        member of the branch on the meeting's day (rows naming no member, e.g. 上级, are kept). What reports show."""
+        if not self.in_time or rows.empty:
+            return np.ones(len(rows), dtype=bool)
+        source = self.source
+        meetings = pd.Series(source.meetings.date.to_numpy(), index=source.meetings.meeting_id.astype(object))
+        members = source.members.set_index(source.members.member_id.astype(object))[["joined_on", "left_on"]]
+        people = rows[column].astype(object)
+        date = rows.meeting_id.astype(object).map(meetings)
+        return belongs(date, people.map(members.joined_on), people.map(members.left_on))
+
+    def role_on(self, people: pd.DataFrame) -> pd.Series:
+        """Each row's role on its ``date``: the 任职 period covering it (both days inclusive); a member with 任职
+        rows none of which covers the day was an ordinary 党员 then; a member without any, 党员.职务."""
+        t = self.frames.tenures
+        role = people.role
+        recorded = people.member_id.isin(t.member_id).to_numpy(dtype=bool)
+        if not recorded.any():
+            return role
+        at = np.flatnonzero(recorded)
+        asked = pd.DataFrame({"at": at, "member_id": people.member_id.array.take(at),
+                              "date": people.date.to_numpy()[at]})
+        found = asked.merge(t[["member_id", "role", "start_date", "end_date"]], on="member_id")
+        found = found[found.start_date.le(found.date) & (found.end_date.isna() | found.date.le(found.end_date))]
+        found = found.drop_duplicates("at")  # periods do not overlap (an import problem); the first if they do
+        codes = np.asarray(role.cat.codes).copy()
+        codes[at] = role.cat.categories.get_loc(Role.member.value)
+        codes[found["at"].to_numpy()] = pd.Categorical(found.role, dtype=role.dtype).codes
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=role.dtype), index=people.index)
+
+    def meeting_secretaries(self, meetings: pd.DataFrame) -> pd.DataFrame:
+        """The secretary of each meeting on its day (meeting_id, secretary_id, secretary_name): the member whose
+        role that day is 书记 — one recorded in 任职 before one whose 党员.职务 says so, then the first by id."""
+        m, t = self.members, self.frames.tenures
+        named = m.member_id.isin(t.member_id[t.role.eq(Role.secretary.value).fillna(False)])
+        candidates = m[(m.role.eq(Role.secretary.value).fillna(False) | named).to_numpy(dtype=bool)]
+        people = meetings[["meeting_id", "branch_id", "date"]].merge(
+            candidates[["branch_id", "member_id", "name", "role", "joined_on", "left_on"]], on="branch_id")
+        people = self.belonging(people)
+        people = people[people.role.eq(Role.secretary.value).fillna(False).to_numpy(dtype=bool)]
+        people = people.assign(_plain=~people.member_id.isin(t.member_id)).sort_values(
+            ["_plain", "member_id"], kind="stable").drop_duplicates("meeting_id")
+        return pd.DataFrame({"meeting_id": people.meeting_id, "secretary_id": people.member_id,
+                             "secretary_name": people["name"]})
+
     # ---- meetings --------------------------------------------------------------------------------------------
 
     @cached_property
     def meetings(self) -> pd.DataFrame:
         """Meetings with their branch, secretary, ``held`` (on or before as_of), year/half and the report due date."""
         m = self.frames.meetings.merge(self.branches, on="branch_id", how="left", validate="many_to_one")
-        m = m.merge(self.secretaries, on="branch_id", how="left")
+        if self.in_time:  # the secretary on the meeting's day (a 换届 mid-year changes only later meetings')
+            m = m.merge(self.meeting_secretaries(m), on="meeting_id", how="left")
+        else:
+            m = m.merge(self.secretaries, on="branch_id", how="left")
         m["has_committee"] = _flag(m.has_committee)
         m["has_leadership_group"] = _flag(m.has_leadership_group)
         m["held"] = is_held(m.date, self.as_of)
@@ -257,14 +324,15 @@ class Context:
 
     @cached_property
     def roster(self) -> pd.DataFrame:
-        """One row per (meeting, expected attendee): every branch member, or for 民主生活会 the group members.
+        """One row per (meeting, expected attendee): every branch member on the meeting's day (``belonging``), or
+        for 民主生活会 the group members; ``role`` the member's role that day.
 
         ``in_group`` marks the meeting's 班子: committee members (roles 书记/副书记/委员) where the branch has a
         committee, the secretary alone where it has none (000 第三篇 第一步 3), every group member at 民主生活会.
         ``presence`` comes from attendance (NA when not recorded).
         """
         m = self.meetings[["meeting_id", "branch_id", "kind", "date", "held", "has_committee", "secretary_id"]]
-        r = m.merge(self.members, on="branch_id", how="inner")
+        r = self.belonging(m.merge(self.members, on="branch_id", how="inner"))
         leadership = r.kind.eq(LEADERSHIP).fillna(False)
         r = r[~leadership | r.leadership_member]
         leadership = r.kind.eq(LEADERSHIP).fillna(False)

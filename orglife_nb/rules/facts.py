@@ -20,6 +20,12 @@ def is_held(dates: pd.Series, as_of) -> pd.Series:
     return dates.le(pd.Timestamp(as_of)).fillna(False).astype(bool)
 
 
+def belongs(date, joined: pd.Series, left: pd.Series) -> np.ndarray:
+    """Membership in time (rules.md rev 3): whether members with 转入日期 ``joined`` and 转出日期 ``left`` belonged to
+    the branch on ``date`` (one day or a Series): on or after 转入 (blank: always), before 转出 (blank: still)."""
+    return ((joined.isna() | joined.le(date)) & (left.isna() | left.gt(date))).to_numpy(dtype=bool)
+
+
 def held(date, as_of) -> bool:
     """``is_held`` for one meeting date."""
     return bool(pd.notna(date) and pd.Timestamp(date) <= pd.Timestamp(as_of))

@@ -676,9 +676,13 @@ def _bulk_parts(connection: Connection, record: type[Record]
 
 
 def _branch_filter(table, ids: list[str]):
-    """Rows of ``table`` that belong to the branches: by their branch column, else through their meeting."""
+    """Rows of ``table`` that belong to the branches: by their branch column, else through their meeting (任职:
+    through their member)."""
     if "branch_id" in table.c:
         return table.c.branch_id.in_(ids)
+    if "meeting_id" not in table.c:
+        members = TABLES[RECORDS[1]]
+        return table.c.member_id.in_(select(members.c.member_id).where(members.c.branch_id.in_(ids)))
     meetings = TABLES[RECORDS[2]]
     return table.c.meeting_id.in_(select(meetings.c.meeting_id).where(meetings.c.branch_id.in_(ids)))
 

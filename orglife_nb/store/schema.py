@@ -46,8 +46,9 @@ def _columns(record: type[Record]) -> list[Column]:
 
 
 def _indexes(record: type[Record]) -> list[Index]:
-    # the lookups every check and report makes: rows of a meeting, members/meetings of a branch
-    wanted = [n for n in ("meeting_id", "branch_id") if n in record.model_fields and n not in record.key]
+    # the lookups every check and report makes: rows of a meeting, members/meetings of a branch (任职: of a member)
+    wanted = [n for n in dict.fromkeys(("meeting_id", "branch_id", record.parent))
+              if n in record.model_fields and n not in record.key]
     return [Index(f"ix_{record.table}_{name}", name) for name in wanted]
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from ..errors import OrglifeError
-from ..models import Branch, LabeledEnum, Meeting, Record, fields_of
+from ..models import Branch, LabeledEnum, Meeting, Member, Record, fields_of
 from .schema import ROW_ID, TABLES
 
 
@@ -152,6 +152,7 @@ def check_write(connection: Connection, actor: Account | None, batch: dict[type[
         if batch_meetings is not None and "branch_id" in batch_meetings else {}
     touched: set = set()
     wanted_meetings: set = set()
+    wanted_members: set = set()  # 任职 rows hang on a member: its branch (stored and as the batch moves it)
     for record, frame in batch.items():
         if frame is None or not len(frame):
             continue
@@ -159,6 +160,8 @@ def check_write(connection: Connection, actor: Account | None, batch: dict[type[
             touched.update(frame["branch_id"].dropna())
         elif meeting_key in frame.columns:
             wanted_meetings.update(m for m in frame[meeting_key].dropna() if m not in meeting_branch)
+        elif record.parent in frame.columns:
+            wanted_members.update(frame[record.parent].dropna())
         if record.key and record.key[0] in frame.columns:
             # where a stored record with this id lives now: its branch, or the meeting it hangs on
             table, key = TABLES[record], record.key[0]
@@ -170,8 +173,16 @@ def check_write(connection: Connection, actor: Account | None, batch: dict[type[
                 (touched if home == "branch_id" else wanted_meetings).update(found)
     for record, ids in (row_ids or {}).items():
         table = TABLES[record]
-        wanted_meetings.update(connection.execute(select(table.c[meeting_key]).where(
-            table.c[ROW_ID].in_(ids))).scalars())
+        parent = record.parent or meeting_key
+        (wanted_members if parent != meeting_key else wanted_meetings).update(connection.execute(
+            select(table.c[parent]).where(table.c[ROW_ID].in_(ids))).scalars())
+    members, batch_members = TABLES[Member], batch.get(Member)
+    if batch_members is not None and "branch_id" in batch_members:
+        touched.update(batch_members.branch_id[batch_members.member_id.isin(wanted_members)].dropna())
+    listed = sorted(wanted_members)
+    for start in range(0, len(listed), 500):
+        touched.update(connection.execute(select(members.c.branch_id).where(
+            members.c.member_id.in_(listed[start:start + 500]))).scalars())
     wanted = sorted(wanted_meetings)
     for start in range(0, len(wanted), 500):
         rows = connection.execute(select(meetings_table.c.meeting_id, meetings_table.c.branch_id).where(

@@ -40,7 +40,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from ..errors import OrglifeError
 from ..models import (SCHEME_LEVELS, VOTING_PRESENCE, Attendance, Ballot, Branch, Meeting, MeetingKind, Member,
@@ -214,13 +214,21 @@ def _meeting(connection: Connection, meeting_id: str) -> dict:
 NOT_RATED = MemberStatus.probationary.value
 
 
+def on_the_day(meeting: dict):
+    """The condition on ``members`` of belonging to the meeting's branch on its day (rules.md rev 3: on or after
+    转入日期, before 转出日期; blank: always / still)."""
+    members = table_of(Member)
+    return and_(members.c.branch_id == meeting["branch_id"],
+                members.c.joined_on.is_(None) | (members.c.joined_on <= meeting["date"]),
+                members.c.left_on.is_(None) | (members.c.left_on > meeting["date"]))
+
+
 def rated_members(connection: Connection, meeting: dict) -> list[tuple[str, str]]:
-    """(member id, name) of those a meeting's ballot rates: the branch's full members; at a 民主生活会 the
-    leadership."""
+    """(member id, name) of those a meeting's ballot rates: the branch's full members of its day; at a 民主生活会
+    the leadership."""
     members = table_of(Member)
     query = select(members.c.member_id, members.c.name).where(
-        members.c.branch_id == meeting["branch_id"],
-        (members.c.status.is_(None)) | (members.c.status != NOT_RATED))
+        on_the_day(meeting), (members.c.status.is_(None)) | (members.c.status != NOT_RATED))
     if meeting["kind"] == MeetingKind.leadership.value:
         query = query.where(members.c.leadership_member.is_(True))
     return [tuple(row) for row in connection.execute(query.order_by(members.c.member_id))]
@@ -277,7 +285,7 @@ def open_poll(connection: Connection, meeting_id: str, voters: int, public: int 
     if not members:
         raise OrglifeError(f"会议 {meeting_id} 没有可测评的党员（先录入支部党员）")
     branch_members = connection.execute(select(func.count()).select_from(table_of(Member)).where(
-        table_of(Member).c.branch_id == meeting["branch_id"])).scalar_one()  # everyone votes, 预备党员 too
+        on_the_day(meeting))).scalar_one()  # everyone of the day votes, 预备党员 too
     paper_member, _, _ = paper_ballots(connection, meeting_id)
     present = present_members(connection, meeting_id)
     limit, why = (branch_members, f"支部党员 {branch_members} 人") if present is None else (

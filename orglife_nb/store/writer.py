@@ -4,7 +4,7 @@ The rules (workbook import and the demo generator share them):
 - a record with a known id is updated, a new id inserted; an unchanged row is left alone (version and
   ``updated_at`` stay, so re-importing the same file changes nothing);
 - rows of a sheet without ids (talks, attendance, …) replace that meeting's stored rows of the same sheet, but only
-  for meetings whose rows actually differ.
+  for meetings whose rows actually differ (任职 rows: per member).
 """
 from __future__ import annotations
 
@@ -147,23 +147,37 @@ def _replace_children(connection: Connection, record: type[Record], rows: list[t
         for part in _chunks(list(incoming)):
             for row in connection.execute(select(*columns).where(table.c[record.parent].in_(part))):
                 stored.setdefault(row[parent_pos], []).append(tuple(row))
-    changed = [meeting for meeting, new_rows in incoming.items()
-               if sorted(new_rows, key=_sort_key) != sorted(stored.get(meeting, []), key=_sort_key)]
+    changed = [parent for parent, new_rows in incoming.items()
+               if sorted(new_rows, key=_sort_key) != sorted(stored.get(parent, []), key=_sort_key)]
     if record is Ballot and changed:  # a closed count stays as counted, whichever way new ballots arrive
         closed = closed_counts(connection, changed)
         if closed:
             raise CountClosed(_closed_message(closed))
-    summary.meetings.update(changed)
-    replaced = [meeting for meeting in changed if meeting in stored]
+    by_meeting = record.parent == "meeting_id"
+    if by_meeting:
+        summary.meetings.update(changed)
+    replaced = [parent for parent in changed if parent in stored]
     for part in _chunks(replaced):
         connection.execute(delete(table).where(table.c[record.parent].in_(part)))
-    inserted = _insert(connection, record, (row for meeting in changed for row in incoming[meeting]), stamp)
+    inserted = _insert(connection, record, (row for parent in changed for row in incoming[parent]), stamp)
     summary.inserted[record] = inserted
-    summary.audit += [audit.entry("replace", record=record, meeting=meeting,
-                                  detail={"before": len(stored.get(meeting, [])), "after": len(incoming[meeting])})
-                      for meeting in changed]
+    # a member's 任职 rows: logged under the member (as the member's own changes are), with its branch
+    branches = {} if by_meeting else _member_branches(connection, changed)
+    summary.audit += [audit.entry("replace", record=record, meeting=parent if by_meeting else None,
+                                  key=None if by_meeting else parent, branch=branches.get(parent),
+                                  detail={"before": len(stored.get(parent, [])), "after": len(incoming[parent])})
+                      for parent in changed]
     summary.updated[record] = 0
     summary.unchanged[record] = len(rows) - inserted
+
+
+def _member_branches(connection: Connection, member_ids: list[str]) -> dict[str, str]:
+    members = table_of(RECORDS[1])
+    found: dict[str, str] = {}
+    for part in _chunks(member_ids):
+        found.update(connection.execute(select(members.c.member_id, members.c.branch_id).where(
+            members.c.member_id.in_(part))).all())
+    return found
 
 
 def _keyed_entry(action: str, record: type[Record], values: dict, old: dict | None = None) -> dict:
@@ -318,15 +332,29 @@ def apply_edits(connection: Connection, edits: Iterable[Edit]) -> tuple[SaveSumm
             _note(summary, record, _edit_entry("update", record, values, edit.row_id, before), values, before)
         versions.append(None if edit.delete else edit.version + 1)
     summary.audit = _ballots_as_counts(summary.audit)
+    _member_rows_branch(connection, summary.audit)
     return summary, versions
+
+
+def _member_rows_branch(connection: Connection, entries: list[dict]) -> None:
+    """Entries of rows that hang on a member (任职) get the member's branch, so the branch's history shows them."""
+    members = sorted({e["_member"] for e in entries if e.get("_member")})
+    branches = _member_branches(connection, members) if members else {}
+    for entry in entries:
+        member = entry.pop("_member", None)
+        if member is not None and entry["branch_id"] is None:
+            entry["branch_id"] = branches.get(member)
 
 
 def _edit_entry(action: str, record: type[Record], values: dict, row_id: int | None, old: dict | None = None):
     if record.key:
         return _keyed_entry(action, record, values, old)
     detail = audit.changes_detail(record, old, values) if old is not None else audit.values_detail(record, values)
-    return audit.entry(action, record=record, key=row_id, meeting=values.get("meeting_id"),
-                       detail=None if record is Ballot else detail)
+    entry = audit.entry(action, record=record, key=row_id, meeting=values.get("meeting_id"),
+                        detail=None if record is Ballot else detail)
+    if record.parent == "member_id":  # its branch, filled in by _member_rows_branch
+        entry["_member"] = values.get("member_id")
+    return entry
 
 
 def _ballots_as_counts(entries: list[dict]) -> list[dict]:
@@ -351,6 +379,10 @@ def versioned_rows(connection: Connection, record: type[Record], **equal: Any) -
     names = [f.name for f in fields_of(record)] + ["version"] + ([] if record.key else [ROW_ID])
     query = select(*[table.c[n] for n in names])
     for name, value in equal.items():
-        query = query.where(table.c[name] == value)
+        if name == "branch_id" and name not in table.c:  # 任职: the rows of the branch's members
+            members = table_of(RECORDS[1])
+            query = query.where(table.c.member_id.in_(select(members.c.member_id).where(members.c.branch_id == value)))
+        else:
+            query = query.where(table.c[name] == value)
     query = query.order_by(*([table.c[k] for k in record.key] or [table.c[ROW_ID]]))
     return pd.DataFrame(connection.execute(query).fetchall(), columns=names)

@@ -9,6 +9,7 @@ A file is stored only when it has no problem at all, in one transaction (``Store
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import io
 import os
@@ -24,8 +25,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import OrglifeError
-from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Member, Record, Role, blank, fields_of,
-                      parse_text)
+from ..models import (BY_SHEET, BY_TABLE, RECORDS, CellError, FieldSpec, Meeting, Member, Record, Role, Tenure,
+                      blank, field_of, fields_of, parse_text)
 from ..store import Store, table_of, write_failed
 from ..store.writer import SaveSummary
 from .archive import Inspection, SheetScan, inspect_xlsx
@@ -350,6 +351,7 @@ class _Index:
     member_branch: dict[str, str]
     meeting_branch: dict[str, str]
     secretaries: dict[str, list[str]]
+    secretary_terms: dict[str, list[tuple]]  # branch → stored 书记 任职 periods (member, start, end)
 
     @classmethod
     def build(cls, sheets: dict[type[Record], _Sheet], known: Known) -> "_Index":
@@ -366,7 +368,8 @@ class _Index:
         return cls(branches=set(known.get("branches", ())) | file_branches,
                    member_branch={**known.get("members", {}), **pairs(BY_TABLE["members"], "member_id")},
                    meeting_branch={**known.get("meetings", {}), **pairs(BY_TABLE["meetings"], "meeting_id")},
-                   secretaries={b: list(m) for b, m in known.get("secretaries", {}).items()})
+                   secretaries={b: list(m) for b, m in known.get("secretaries", {}).items()},
+                   secretary_terms=known.get("secretary_terms", {}))
 
 
 def _missing_ref(ref: str) -> str:
@@ -376,11 +379,14 @@ def _missing_ref(ref: str) -> str:
 
 def _references(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
     record = sheet.record
-    # the branch a row belongs to: its own branch (meetings) or its meeting's branch (child rows)
+    # the branch a row belongs to: its own branch (meetings) or its meeting's branch (child rows); 任职 rows have
+    # none but their member's
     if "branch_id" in record.model_fields:
         context = sheet.series("branch_id")
-    else:
+    elif "meeting_id" in record.model_fields:
         context = sheet.series("meeting_id").map(index.meeting_branch)
+    else:
+        context = None
     for name, column in sheet.columns.items():
         spec = column.spec
         if not spec.ref:
@@ -391,6 +397,9 @@ def _references(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
             bad = checked & ~values.isin(index.branches)
         elif spec.ref == "meetings":
             bad = checked & ~values.isin(index.meeting_branch.keys())
+        elif context is None:
+            owner = values.map(index.member_branch)
+            bad = checked & owner.isna()
         else:
             owner = values.map(index.member_branch)
             bad = checked & context.notna() & (owner != context)
@@ -423,6 +432,116 @@ def _one_secretary(sheet: _Sheet, index: _Index, problems: list[Problem]) -> Non
             seen[branch] = i
             continue
         problems.append(sheet.problem(i, header, Role.secretary.label, why))
+
+
+def _membership_dates(sheet: _Sheet, problems: list[Problem]) -> None:
+    """转出日期 before 转入日期 cannot be (the same day: joined and left at once, allowed)."""
+    joined, left = sheet.series("joined_on"), sheet.series("left_on")
+    header = field_of(Member, "left_on").header
+    for i in np.flatnonzero((joined.notna() & left.notna()).to_numpy()):
+        if left.iat[i] < joined.iat[i]:
+            problems.append(sheet.problem(i, header, left.iat[i],
+                                          f"转出日期早于转入日期（{_day(joined.iat[i])}）：应在转入之后"))
+
+
+def _day(value: dt.date | None) -> str:
+    return "至今" if value is None else value.isoformat()
+
+
+def _period(start: dt.date, end: dt.date | None) -> str:
+    return f"{_day(start)} 至今" if end is None else f"{_day(start)} 至 {_day(end)}"
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    """Two periods (start, end or None: current), both days inclusive (rules.md rev 3, precisely 7)."""
+    return (b[1] is None or a[0] <= b[1]) and (a[1] is None or b[0] <= a[1])
+
+
+def tenure_problems(terms: list[tuple], member_branch: dict[str, str], stored: dict[str, list[tuple]],
+                    where: Callable[[int], str]) -> list[tuple[int, str, Any, str]]:
+    """What is wrong with 任职 rows ``terms`` (member, role, start, end): 终止 before 起始, periods of one member that
+    overlap, two 书记 of a branch on one day — counting ``stored`` 书记 periods (branch → (member, start, end)) of
+    members ``terms`` do not list (their rows replace those members' rows). (row index, field, value, why) each;
+    ``where(i)`` names another row in a message (the import: its Excel row)."""
+    periods: dict[str, list[int]] = {}
+    found: list[tuple[int, str, Any, str]] = []
+    for i, (member, _, start, end) in enumerate(terms):
+        if member is None or start is None:
+            continue  # already a problem (required)
+        if end is not None and end < start:
+            found.append((i, "end_date", end, f"终止日期早于起始日期（{_day(start)}）"))
+            continue
+        periods.setdefault(member, []).append(i)
+    for rows in periods.values():
+        for later, i in enumerate(rows):
+            earlier = next((j for j in rows[:later] if _overlap(terms[i][2:], terms[j][2:])), None)
+            if earlier is not None:
+                found.append((i, "start_date", terms[i][2],
+                              f"同一党员的任职期间不能重叠：与{where(earlier)}（{_period(*terms[earlier][2:])}）"
+                              "重叠；交接时前任写 09-30、后任写 10-01"))
+    by_branch: dict[str, list[tuple]] = {}  # branch → (start, end, member, row index or None: stored)
+    for member, rows in periods.items():
+        branch = member_branch.get(member)
+        for i in rows:
+            if branch is not None and terms[i][1] == Role.secretary.value:
+                by_branch.setdefault(branch, []).append((terms[i][2], terms[i][3], member, i))
+    for branch, secretaries in by_branch.items():
+        others = [(start, end, member, None) for member, start, end in stored.get(branch, [])
+                  if member not in periods]
+        for later, (start, end, member, i) in enumerate(secretaries):
+            other = next((t for t in others + secretaries[:later] if t[2] != member and _overlap((start, end), t)),
+                         None)
+            if other is None:
+                continue
+            whose = "数据库中" if other[3] is None else where(other[3])
+            found.append((i, "role", Role.secretary.label, f"同一支部同一天只能有一名书记：支部 {branch} 与{whose}党员 "
+                                                          f"{other[2]} 的书记任期（{_period(other[0], other[1])}）重叠"))
+    return found
+
+
+def _tenures(sheet: _Sheet, index: _Index, problems: list[Problem]) -> None:
+    """任职 rows as ``tenure_problems`` finds them, named by sheet, row and column."""
+    header = {f.name: f.header for f in fields_of(sheet.record)}
+    columns = [sheet.series(name) for name in ("member_id", "role", "start_date", "end_date")]
+    terms = list(zip(*(column.tolist() for column in columns)))
+    for i, name, value, why in tenure_problems(terms, index.member_branch, index.secretary_terms,
+                                               lambda j: f"第 {sheet.rows[j]} 行"):
+        problems.append(sheet.problem(i, header[name], value, why))
+
+
+def _outside_membership(sheets: dict[type[Record], _Sheet], known: Known) -> list[str]:
+    """Rows naming a member at a meeting held outside their membership (before 转入日期, on or after 转出日期): not
+    a problem, but neither expected nor counted by the checks (rules.md rev 3, precisely 6): said as a notice."""
+    dates = dict(known.get("member_dates", {}))
+    members = sheets.get(Member)
+    if members is not None and {"joined_on", "left_on"} & set(members.columns):
+        for member, joined, left in zip(*(members.series(n) for n in ("member_id", "joined_on", "left_on"))):
+            dates[member] = (joined, left)
+    if not any(joined or left for joined, left in dates.values()):
+        return []
+    days = dict(known.get("meeting_dates", {}))
+    meetings = sheets.get(Meeting)
+    if meetings is not None:
+        days.update(zip(meetings.series("meeting_id"), meetings.series("date")))
+    notes = []
+    for record, sheet in sheets.items():
+        if record.parent != "meeting_id":
+            continue
+        outside: set[int] = set()
+        meeting_days = sheet.series("meeting_id").map(days)
+        for spec in fields_of(record):
+            if spec.ref != "members" or spec.name not in sheet.columns:
+                continue
+            for i, (person, day) in enumerate(zip(sheet.series(spec.name), meeting_days)):
+                joined, left = dates.get(person, (None, None))
+                if isinstance(day, dt.date) and ((joined and day < joined) or (left and day >= left)):
+                    outside.add(int(sheet.rows[i]))
+        if outside:
+            rows = sorted(outside)
+            shown = "、".join(map(str, rows[:5])) + ("…" if len(rows) > 5 else "")
+            notes.append(f"注意：工作表“{record.sheet}”有 {len(rows)} 行（第 {shown} 行）所涉党员在会议召开时不是本支部党员"
+                         "（会议日期早于其转入日期或不早于其转出日期），已导入，但检查时不作要求、也不计入")
+    return notes
 
 
 FORMULA_WHY = "公式没有计算结果（文件由程序生成、未经 Excel/WPS 计算），会被读成空；请在 Excel/WPS 中打开并保存后再导入"
@@ -524,6 +643,10 @@ def read_workbook(source: Source, known: Known | None = None) -> tuple[dict[type
         _references(sheet, index, problems)
         if record is Member:
             _one_secretary(sheet, index, problems)
+            _membership_dates(sheet, problems)
+        if record is Tenure:
+            _tenures(sheet, index, problems)
+    notes += _outside_membership(sheets, known)
     workbook.notes = notes
     workbook.keys = {record.table: set(sheet.series(record.key[0]).dropna()) for record, sheet in sheets.items()
                      if record.key and record.key[0] in sheet.columns}
@@ -548,6 +671,20 @@ def known_ids(store: Store, connection: Connection | None = None) -> Known:
     for branch, member in connection.execute(query):
         secretaries.setdefault(branch, []).append(member)
     known["secretaries"] = secretaries
+    tenures, terms = table_of(Tenure), {}
+    query = (select(table.c.branch_id, tenures.c.member_id, tenures.c.start_date, tenures.c.end_date)
+             .join(table, table.c.member_id == tenures.c.member_id).where(tenures.c.role == Role.secretary.value)
+             .order_by(tenures.c.row_id))
+    for branch, member, start, end in connection.execute(query):
+        terms.setdefault(branch, []).append((member, start, end))
+    known["secretary_terms"] = terms
+    # members with dates, and then the meetings' days: for the notice on rows outside a membership
+    dated = select(table.c.member_id, table.c.joined_on, table.c.left_on).where(
+        table.c.joined_on.is_not(None) | table.c.left_on.is_not(None))
+    known["member_dates"] = {member: (joined, left) for member, joined, left in connection.execute(dated)}
+    meetings = table_of(Meeting)
+    known["meeting_dates"] = dict(connection.execute(select(meetings.c.meeting_id, meetings.c.date)).all()) \
+        if known["member_dates"] else {}
     return known
 
 
