@@ -282,14 +282,19 @@ def test_an_interrupted_run_leaves_whole_files_and_a_manifest_of_what_is_done(de
 
 # The command as a user runs it, except that in each worker process every report after the first waits for the
 # Ctrl-C (the stop event the parent sets): the run cannot finish before the signal, whatever the machine's speed.
+# "stuck" workers ignore the stop instead (a worker hung on a lock, a kernel that does not answer): the command
+# must still end, after a grace shortened here to 3 s, killing them and their kernels.
 HOLD_AFTER_FIRST = """
-import sys
+import sys, time
 from orglife_nb.reports import runner
 
-real, started = runner.render_job, []
+real, started, stuck = runner.render_job, [], sys.argv.pop(1) == "stuck"
+runner.STOP_GRACE = 3.0
 
 def held(job, engine=None):
     if started and runner._stop is not None:
+        if stuck:
+            time.sleep(300)
         runner._stop.wait(300)  # set by the parent on Ctrl-C (bounded: a broken stop fails the test, not hangs it)
         return job.failed("已中止")
     started.append(job.key)
@@ -300,31 +305,68 @@ from orglife_nb.cli import main
 main(sys.argv[1:])
 """
 
+# When the Ctrl-C comes: as the run starts (workers being forked, kernels starting), after a first report is done,
+# and after a first report with workers that never end on their own.
+FIRST_DONE = rb"\b[1-9]\d*/\d+ \["
+INTERRUPTS = {"startup": rb"\b0/\d+ ", "after-first": FIRST_DONE, "stuck": FIRST_DONE}
 
-def test_ctrl_c_on_the_command_stops_cleanly(demo_store, tmp_path):
+
+def _kernels(pid: int) -> dict[int, Path]:
+    """The kernels the command runs now (pid → the connection file it was started with, ``-f PATH``)."""
+    import psutil
+
+    found = {}
+    for process in psutil.Process(pid).children(recursive=True):
+        try:
+            cmdline = process.cmdline()
+        except psutil.Error:  # ended meanwhile
+            continue
+        if "ipykernel_launcher" in cmdline and "-f" in cmdline:
+            found[process.pid] = Path(cmdline[cmdline.index("-f") + 1])
+    return found
+
+
+def _running(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.mark.parametrize("when", list(INTERRUPTS))
+def test_ctrl_c_on_the_command_stops_cleanly(demo_store, tmp_path, when):
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-c", HOLD_AFTER_FIRST, "report", "--db", demo_store, "--as-of",
-                                AS_OF.isoformat(), "--out", str(out), "--workers", "2"],
+    process = subprocess.Popen([sys.executable, "-c", HOLD_AFTER_FIRST, "stuck" if when == "stuck" else "held",
+                                "report", "--db", demo_store, "--as-of", AS_OF.isoformat(), "--out", str(out),
+                                "--workers", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    # the progress bar counts a first report done (written and recorded): from then on the workers are held
+    # the progress bar shows the moment: 0/N as the pool starts, a count ≥ 1 once a report is written and recorded
     deadline, progress = time.monotonic() + 180, b""
-    while not re.search(rb"\b[1-9]\d*/\d+ \[", progress):
+    while not re.search(INTERRUPTS[when], progress):
         assert time.monotonic() < deadline, progress.decode(errors="replace")
         ready, _, _ = select.select([process.stderr], [], [], 1.0)
         if ready:
             chunk = os.read(process.stderr.fileno(), 4096)
-            assert chunk, f"the run ended before any report was done: {progress.decode(errors='replace')}"
+            assert chunk, f"the run ended before the moment: {progress.decode(errors='replace')}"
             progress += chunk
+    kernels = _kernels(process.pid)  # at startup some may not have started yet: those started later end too
+    assert kernels or when == "startup"
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
     _, rest = process.communicate(timeout=180)
     err = progress.decode(errors="replace") + rest
     assert process.returncode == 130 and "已中止" in err and "Traceback" not in err, err[-2000:]
+    assert not list(out.rglob("*.part"))
+    assert not [pid for pid in kernels if _running(pid)]  # no kernel outlives the command (stuck ones killed) ...
+    assert not [path for path in kernels.values() if path.exists()]  # ... or leaves its connection file
     manifest = _manifest(out)
     assert "pending" in {row["status"] for row in manifest.values()}
     done = [k for k, row in manifest.items() if row["status"] == "done"]
-    assert done and not list(out.rglob("*.part"))
     for key in done:
         assert (out / manifest[key]["html"]).read_text(encoding="utf-8").rstrip().endswith("</html>")
+    if when != "startup":
+        assert done
 
 
 # ---- 3. Dask --------------------------------------------------------------------------------------------------

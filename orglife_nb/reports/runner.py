@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -273,6 +274,8 @@ def _pool_worker_init(results, stop) -> None:
     # able to exit with reports still in the pipe (they were never written: the manifest says pending)
     results.cancel_join_thread()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # started with Ctrl-C blocked (see _ctrl_c_deferred): one that came before the line above is now dropped
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     util.Finalize(None, close_worker_engines, exitpriority=100)  # atexit does not run in pool workers
 
 
@@ -282,6 +285,84 @@ def _pool_render_chunk(jobs: list[Job]) -> None:
 
 
 # ---- scheduling -----------------------------------------------------------------------------------------------
+
+# Seconds a worker has after Ctrl-C to end its report in progress and shut its kernel down: a report takes a few
+# seconds, a kernel's shutdown at most 5 (jupyter_client then kills it). A worker still running after that is stuck
+# (on a lock a dying sibling held, a kernel that does not answer) and is killed with its kernels.
+STOP_GRACE = 30.0
+
+
+@contextmanager
+def _ctrl_c_deferred():
+    """Hold a Ctrl-C back while the pool starts, and raise it once the block is done: a KeyboardInterrupt raised
+    half-way through ``submit`` (a worker forked but not yet known to the pool) would leave that worker waiting
+    for work forever after the command ends. Ctrl-C is also blocked, so a forked or spawned worker cannot be hit
+    by one before its initializer ignores it."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():  # signals only reach the main thread
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)  # first: a blocked Ctrl-C arrives on unblocking, to the usual handler
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if caught:
+        raise KeyboardInterrupt
+
+
+def _connection_file(cmdline: list[str]) -> str | None:
+    """The connection file a kernel was started with (``-f PATH``), which jupyter_client removes on a shutdown."""
+    for flag, value in zip(cmdline, cmdline[1:]):
+        if flag in ("-f", "--f"):
+            return value
+    for arg in cmdline:
+        if arg.startswith(("-f=", "--f=")):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _stop_workers(pool: ProcessPoolExecutor, grace: float) -> None:
+    """End the pool after Ctrl-C (or an error): every worker is given ``grace`` seconds to finish its report in
+    progress and close its kernel; whatever is left then is killed with its kernels, and their connection files
+    are removed as a shutdown would have, so the command always returns and leaves no process or file behind."""
+    import multiprocessing
+
+    import psutil
+
+    workers = []
+    for child in multiprocessing.active_children():  # the pool's processes (not the resource tracker)
+        try:
+            workers.append(psutil.Process(child.pid))
+        except psutil.NoSuchProcess:
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    _, stuck = psutil.wait_procs(workers, timeout=grace)
+    kernels = []
+    for worker in stuck:
+        try:
+            kernels += worker.children(recursive=True)
+        except psutil.NoSuchProcess:
+            pass
+    files = []
+    for kernel in kernels:
+        try:
+            files.append(_connection_file(kernel.cmdline()))
+        except psutil.Error:
+            pass
+    for process in stuck + kernels:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(stuck + kernels, timeout=5)
+    for name in filter(None, files):
+        Path(name).unlink(missing_ok=True)
+    pool.shutdown(wait=True)  # all its processes are gone: only the pool's threads are left to join
 
 
 def run_local(jobs: list[Job], workers: int) -> Iterator[Rendered]:
@@ -299,10 +380,11 @@ def run_local(jobs: list[Job], workers: int) -> Iterator[Rendered]:
     import multiprocessing
     from queue import Empty
 
-    results, stop = multiprocessing.Queue(), multiprocessing.Event()
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_worker_init, initargs=(results, stop))
+    results, stop, pool = multiprocessing.Queue(), multiprocessing.Event(), None
     try:
-        running = {pool.submit(_pool_render_chunk, part): part for part in parts}
+        with _ctrl_c_deferred():
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_worker_init, initargs=(results, stop))
+            running = {pool.submit(_pool_render_chunk, part): part for part in parts}
         waiting = {job.key for job in jobs}
         while waiting:
             try:
@@ -322,7 +404,8 @@ def run_local(jobs: list[Job], workers: int) -> Iterator[Rendered]:
             yield rendered
     finally:  # on Ctrl-C: chunks stop after the report in progress, the kernels are stopped with the workers
         stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            _stop_workers(pool, STOP_GRACE)
 
 
 def _run_all(jobs: list[Job], workers: int, progress: bool, description: str, *, scheduler=None,
