@@ -56,6 +56,7 @@ SLOW_TESTS = frozenset({
     "test_reports.py::test_summary_sections_cover_every_branch",
     "test_forms.py::test_named_questions_checklist_ticks_as_answers_are_saved",
     "test_fork.py::test_check_command_prints_the_same_with_two_processes",
+    "test_recheck.py::test_a_recheck_after_any_edit_finds_what_a_full_run_finds",  # ~60 full checks
 })
 SLOW_FIXTURES = frozenset({
     "reviewed_url",  # test_report_review: a store taken through a dozen review steps per backend

@@ -17,6 +17,7 @@ from ..models import (Attendance, Branch, Criticism, Meeting, MeetingKind, Mater
 from ..present.html import esc
 from .failure import PREHEATED, Failed, guarded, log_line
 from ..rules import facts
+from ..rules.recheck import Rechecker
 from .ballots import BallotForm
 from .guidance import STYLE, meeting_guidance
 from .questions import QuestionsPanel
@@ -57,6 +58,8 @@ class FormsApp:
         self.guidance = w.HTML("")
         self.guidance.add_class("f-guidance")
         self._guidance_turn, self._guidance_lock = 0, threading.Lock()
+        # after a save only the rules the saved record can affect run again (a talk: one rule, not 48)
+        self._rechecker = Rechecker(self.session.profile, self.session.as_of)
         self._muted = False
         self.tabs = w.Tab(children=[w.VBox([]) for _ in TABS])
         for index, (title, _) in enumerate(TABS):
@@ -226,7 +229,7 @@ class FormsApp:
             value = "<p>选择支部和会议后，这里显示谈心谈话、批评与自我批评的覆盖情况、检查结果和时间节点。</p>"
         else:
             frames = self.session.frames(self.scope.branch_id)
-            value = meeting_guidance(frames, self.scope.meeting_id, self.session.profile, self.session.as_of)
+            value = meeting_guidance(frames, self.scope.meeting_id, rechecker=self._rechecker)
         with self._guidance_lock:
             if turn == self._guidance_turn:  # a later refresh (the visitor chose meanwhile) is the one shown
                 self.guidance.value = value

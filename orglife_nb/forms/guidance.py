@@ -12,6 +12,7 @@ import pandas as pd
 from ..present.html import esc, table
 from ..reports.html import criticism_coverage_tables, is_planned, severity_badge, talk_coverage_table
 from ..rules.engine import make_context, run_checks
+from ..rules.recheck import Rechecker
 from ..rules.standing import standing
 from ..rules.status import open_steps
 
@@ -55,11 +56,14 @@ STYLE = """<style>
 </style>"""
 
 
-def meeting_guidance(frames, meeting_id: str, profile=None, as_of=None) -> str:
-    """HTML for one meeting of ``frames`` (the branch's frames, read after the last save)."""
+def meeting_guidance(frames, meeting_id: str, profile=None, as_of=None, rechecker: Rechecker | None = None) -> str:
+    """HTML for one meeting of ``frames`` (the branch's frames, read after the last save). ``rechecker``: the
+    forms' own (its profile and day), which runs again only the rules the frames' changes since its last run can
+    affect: what makes the hints follow a save at once."""
     if meeting_id not in set(frames.meetings.meeting_id.astype(str)):
         return "<div class='orglife-guidance'><p>请先选择会议。</p></div>"
-    ctx = make_context(frames, profile, as_of)
+    ctx = make_context(frames, profile, as_of) if rechecker is None else \
+        make_context(frames, rechecker.profile, rechecker.as_of)
 
     def name(member_id) -> str:
         return ctx.names.get(member_id, member_id)
@@ -72,7 +76,7 @@ def meeting_guidance(frames, meeting_id: str, profile=None, as_of=None) -> str:
         parts.append(f"<h4>批评与自我批评 · {esc(stage.label)}（缺 {missing} 项）</h4>"
                      f"<div class='g-criticism g-criticism-{esc(stage.value)}'>{html}</div>")
     try:
-        parts.append(_findings(ctx, frames, meeting_id) + _steps(ctx, meeting_id))
+        parts.append(_findings(ctx, frames, meeting_id, rechecker) + _steps(ctx, meeting_id))
     except Exception as error:  # a failing rule must not take the forms down with it: entry goes on
         log.exception("checks failed for meeting %s", meeting_id)
         parts.append(f"<h4>检查结果</h4><p class='f-bad'>检查未能完成（{esc(type(error).__name__)}："
@@ -80,9 +84,10 @@ def meeting_guidance(frames, meeting_id: str, profile=None, as_of=None) -> str:
     return "<div class='orglife-guidance'>" + "".join(parts) + "</div>"
 
 
-def _findings(ctx, frames, meeting_id: str) -> str:
+def _findings(ctx, frames, meeting_id: str, rechecker: Rechecker | None) -> str:
     # the meeting's standing: the same findings its 情况报告 and the branch report state
-    findings = standing(run_checks(frames, context=ctx), meeting_id).findings
+    found = run_checks(frames, context=ctx) if rechecker is None else rechecker.run(frames, ctx)[1]
+    findings = standing(found, meeting_id).findings
     shown = pd.DataFrame({"级别": findings.severity, "规则": findings.rule, "问题": findings.message})
     return (f"<h4>检查结果（{len(shown)} 条）</h4><div class='g-findings'>"
             f"{table(shown, formatters={'级别': severity_badge}, empty='没有发现问题。')}</div>")

@@ -62,10 +62,16 @@ def _run(ctx: Context, rules: list[Rule]) -> dict[str, pd.DataFrame]:
     """Each rule's findings (rules that found nothing left out)."""
     found = {}
     for rule in rules:
-        out = rule.check(ctx.bind(rule))
-        if len(out):
-            found[rule.id] = out[FINDING_COLUMNS].assign(rule=rule.id)
+        out = check_one(ctx, rule)
+        if out is not None:
+            found[rule.id] = out
     return found
+
+
+def check_one(ctx: Context, rule: Rule) -> pd.DataFrame | None:
+    """One rule's findings as ``finish`` takes them (None: nothing found)."""
+    out = rule.check(ctx.bind(rule))
+    return out[FINDING_COLUMNS].assign(rule=rule.id) if len(out) else None
 
 
 def finish(ctx: Context, parts: list[pd.DataFrame]) -> pd.DataFrame:
