@@ -31,7 +31,7 @@ def test_an_old_store_gets_the_dates_and_the_tenure_table_and_keeps_its_members(
                                 "values ('001-01', '001', '王伟', 'secretary', 1)"))
     engine.dispose()
     with Store(db_url) as opened:
-        assert opened.revision == head_revision() == "0010"
+        assert opened.revision == head_revision() >= "0010"
         members = opened.read(Member)
         assert members.name.tolist() == ["王伟"] and members.joined_on.isna().all() and members.left_on.isna().all()
         assert opened.read(Tenure).empty
