@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from orglife_nb.frames import load, subset
-from orglife_nb.models import Branch, Member, Tenure
+from orglife_nb.models import GROUP, Branch, Member, Tenure
 from orglife_nb.store import Store, head_revision, migrate
 from orglife_nb.store.scope import ScopeError
 
@@ -463,11 +463,12 @@ def test_a_ballot_rates_and_counts_only_the_members_of_the_meetings_day(sqlite_u
                                            "status": "full", "joined_on": SOON + dt.timedelta(days=2)}])})
         with pytest.raises(OrglifeError, match="多于可投票的党员（支部党员 2 人）"):
             store.open_poll("MT1", 3)
-        assert store.open_poll("MT1", 2).rated == ["M1", "M2"]
-        assert store.open_poll("MT2", 3).rated == ["M1", "M2", "M3"]
+        # B1 has a committee: the ballot ends with a line on the 班子 as a whole (rules.md rev 3)
+        assert store.open_poll("MT1", 2).rated == ["M1", "M2", GROUP]
+        assert store.open_poll("MT2", 3).rated == ["M1", "M2", "M3", GROUP]
     session = Session(sqlite_url)
     try:
         form = BallotForm(session, Scope(branch_id="B1", meeting_id="MT1"))
-        assert form._layout[2] == ("M1", "M2")
+        assert form._layout[2] == ("M1", "M2", GROUP)
     finally:
         session.close()
