@@ -299,3 +299,13 @@ def test_the_downgrade_drops_the_group_lines_and_restores_the_foreign_key(db_url
         assert [fk["referred_table"] for fk in inspect(connection).get_foreign_keys("ballots")
                 if fk["constrained_columns"] == ["rated_id"]] == ["members"]
     engine.dispose()
+
+
+def test_the_tally_shows_the_group_line_without_adding_it_to_the_members_totals():
+    from orglife_nb.models import RatingScheme
+    from orglife_nb.store.voting import GROUP_LINE, tally_table
+
+    ballots = pd.DataFrame({"rated_id": ["M1", GROUP, "M1", GROUP], "level": ["good", "good", "fair", "poor"]})
+    tally = tally_table(ballots, RatingScheme.three, {"M1": "甲", GROUP: GROUP_LINE})
+    assert tally.loc[GROUP_LINE].to_dict() == {"好": 1, "一般": 0, "差": 1, "合计": 2}
+    assert tally.loc["合计"].to_dict() == {"好": 1, "一般": 1, "差": 0, "合计": 2}

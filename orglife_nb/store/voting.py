@@ -502,13 +502,14 @@ def box_size(connection: Connection, meeting_id: str) -> int:
 
 def tally_table(ballots: pd.DataFrame, scheme: RatingScheme, names: dict[str, str]) -> pd.DataFrame:
     """Votes per member (rows, by name) and level (columns, by label), with each member's total and the column
-    totals: the count the forms and ``orglife ballot close`` show."""
+    totals (of the members: a line on the 班子 is shown, not added): the count the forms and ``orglife ballot
+    close`` show."""
     levels = [level.value for level in SCHEME_LEVELS[scheme]]
     counts = pd.crosstab(ballots.rated_id, ballots.level) if len(ballots) else pd.DataFrame()
     counts = counts.reindex(columns=levels, fill_value=0)
     counts = counts.reindex(index=list(dict.fromkeys(list(names) + list(counts.index))), fill_value=0)
     counts["合计"] = counts.sum(axis=1)
-    counts.loc["合计"] = counts.sum(axis=0)
+    counts.loc["合计"] = counts.drop(index=GROUP, errors="ignore").sum(axis=0)  # the 班子's line is no member's
     counts.columns = [next((lvl.label for lvl in SCHEME_LEVELS[scheme] if lvl.value == c), c) for c in counts.columns]
     counts.index = [names.get(i, i) for i in counts.index]
     counts.index.name = "被测评人"
