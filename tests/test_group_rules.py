@@ -14,7 +14,7 @@ from orglife_nb.models import BRANCH_LEADERSHIP, GROUP, Ballot, Criticism, Meeti
 from orglife_nb.store import Store, head_revision, migrate
 
 from test_rules_rev2 import check, copy
-from test_workbook import base_sheets, content, run  # noqa: F401  (helpers)
+from test_workbook import base_sheets, content, run, template_notes
 from test_workbook import wb  # noqa: F401  (fixture)
 
 D = dt.date
@@ -217,16 +217,10 @@ def _group_sheets(reported_on="2026-06-18", rated=GROUP) -> dict:
 
 
 def test_the_template_explains_the_new_column_and_the_group_line(tmp_path):
-    import openpyxl
-
-    from orglife_nb.workbook import write_template
-
-    write_template(tmp_path / "t.xlsx")
-    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    notes = {c.value: c.comment.text for c in book["会议"][1] if c.comment}
-    assert "向支部委员通报的日期" in notes["班子意见通报日期"] and "不晚于召开日期" in notes["班子意见通报日期"]
-    notes = {c.value: c.comment.text for c in book["测评"][1] if c.comment}
-    assert "班子" in notes["被测评人"]
+    notes = template_notes(tmp_path)
+    reported = notes["会议"]["班子意见通报日期"]
+    assert "向支部委员通报的日期" in reported and "不晚于召开日期" in reported
+    assert "或“班子”" in notes["测评"]["被测评人"]
 
 
 def test_group_lines_and_the_date_import_export_and_import_alike(wb, db_url, tmp_path, capsys):

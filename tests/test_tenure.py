@@ -81,7 +81,7 @@ def test_a_secretary_writes_tenure_only_of_her_branchs_members(store):
 
 # ---- the workbook: template notes, the three import problems, old workbooks -----------------------------------
 
-from test_workbook import base_sheets, content, run  # noqa: E402  (the workbook tests' fixtures and helpers)
+from test_workbook import base_sheets, content, run, template_notes  # noqa: E402  (the workbook tests' helpers)
 from test_workbook import wb  # noqa: E402,F401  (fixture)
 
 TENURE_HEADER = ["党员编号", "职务", "起始日期", "终止日期"]
@@ -97,16 +97,10 @@ def _with_dates(sheets: dict, dates: dict[str, tuple]) -> dict:
 
 
 def test_the_template_explains_the_dates_and_the_tenure_sheet(tmp_path):
-    import openpyxl
-
-    from orglife_nb.workbook import write_template
-
-    write_template(tmp_path / "t.xlsx")
-    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    notes = {c.value: c.comment.text for c in book["党员"][1] if c.comment}
-    assert "空白表示早于所有已登记的会议" in notes["转入日期"] and "空白表示仍是本支部党员" in notes["转出日期"]
-    notes = {c.value: c.comment.text for c in book["任职"][1] if c.comment}
-    assert [c.value for c in book["任职"][1]] == TENURE_HEADER
+    notes = template_notes(tmp_path)
+    members, notes = notes["党员"], notes["任职"]
+    assert "空白表示早于所有已登记的会议" in members["转入日期"] and "空白表示仍是本支部党员" in members["转出日期"]
+    assert list(notes) == TENURE_HEADER
     assert "空白表示现任" in notes["终止日期"] and "09-30" in notes["终止日期"] and "含当天" in notes["起始日期"]
 
 
