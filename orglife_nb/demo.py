@@ -206,6 +206,8 @@ def meeting_rows(branch: dict, members: list[dict], plan: MeetingPlan, rng: rand
         problem_list_published=d - day(3) if branch["unit_type"] == "community" else None,
         rectification_published=d + day(5), report_sent=d + day(plan.report_days),
         public_report_date=d + day(plan.public_report_days),
+        # the opinions on the 支部班子 (one is always gathered below) reach the committee before the meeting
+        group_opinions_reported_on=d - day(5) if branch["has_committee"] and not leadership else None,
     ))
 
     # study: regular/special 1 day incl. half a day concentrated; leadership 3 days incl. 2 concentrated
@@ -258,7 +260,7 @@ def meeting_rows(branch: dict, members: list[dict], plan: MeetingPlan, rng: rand
             rows[Response].append(dict(meeting_id=mid, source="required", question=code,
                                        responder=secretary["member_id"], summary=ANSWER_TEXT))
     if plan.with_evaluation:
-        _evaluation(rows, plan, members, present, rng)
+        _evaluation(rows, plan, members, present, rng, has_committee=bool(branch["has_committee"]))
     rows[Rectification] = _rectifications(plan, members, committee or [secretary], present, rng)
     return rows
 
@@ -267,8 +269,8 @@ def _criticisms(mid: str, kind: str, committee: list[dict], present: list[dict],
                 has_committee: bool = True) -> list[dict]:
     """The criticism records of a compliant meeting.
 
-    民主生活会: the 主要负责同志 gives the 班子's 对照检查 first, then each member: self-criticism, criticism by every
-    other, response. 支委会 (with a committee): each member likewise. 党员大会: the secretary reports the 班子's 对照检查
+    民主生活会 and 支委会 (with a committee): the 主要负责同志 (secretary) gives the 班子's 对照检查 first, then each
+    member: self-criticism, criticism by every other, response. 党员大会: the secretary reports the 班子's 对照检查
     (with a committee; without one, gives their own) and hears a member's criticism; then each member's
     self-criticism, each followed by another member's opinion (党员互评).
     """
@@ -281,7 +283,7 @@ def _criticisms(mid: str, kind: str, committee: list[dict], present: list[dict],
 
     mutual = "leadership" if kind == "leadership" else "committee"
     ordered = _secretary_first(committee)
-    if kind == "leadership" and ordered:
+    if ordered and (kind == "leadership" or has_committee):  # 先班子后个人 (MEET-GROUP-CHECK)
         say(mutual, GROUP, ordered[0]["member_id"], "report", REPORT_TEXT)
     for m in ordered:
         say(mutual, m["member_id"], m["member_id"], "self_criticism", SELF_TEXT)
@@ -308,9 +310,10 @@ def _criticisms(mid: str, kind: str, committee: list[dict], present: list[dict],
     return out
 
 
-def _evaluation(rows: Rows, plan: MeetingPlan, members: list[dict], present: list[dict], rng: random.Random) -> None:
+def _evaluation(rows: Rows, plan: MeetingPlan, members: list[dict], present: list[dict], rng: random.Random, *,
+                has_committee: bool) -> None:
     """民主评议: every present member and the invited 群众代表 cast one anonymous ballot in the meeting's ballot scheme
-    (四档 or 三档 好/一般/差); full members get a final rating, always one of the four levels (000 第二篇 二.4); a
+    (四档 or 三档 好/一般/差), with a line on the 班子 where the branch has a committee (EVAL-GROUP-BALLOT); full members get a final rating, always one of the four levels (000 第二篇 二.4); a
     member rated 基本合格 gets a helper (帮促人, 000 第五篇 (三)1)."""
     levels = SCHEME_LEVELS[RatingScheme(plan.scheme)]
     three = plan.scheme == RatingScheme.three.value
@@ -328,6 +331,9 @@ def _evaluation(rows: Rows, plan: MeetingPlan, members: list[dict], present: lis
                 level = lesser  # ballots disagree a little; final ratings follow the majority
             rows[Ballot].append(dict(meeting_id=plan.meeting_id, ballot_no=f"{number:03d}", rated_id=m["member_id"],
                                      level=level, voter_type=voter_type))
+        if has_committee:
+            rows[Ballot].append(dict(meeting_id=plan.meeting_id, ballot_no=f"{number:03d}", rated_id=GROUP,
+                                     level=normal, voter_type=voter_type))
     secretary = secretary_of(members)["member_id"]
     for m in rated:
         level = final[m["member_id"]]

@@ -543,6 +543,9 @@ class Meeting(Record):
     rectification_published: Date | None = col("整改公示日期", "整改清单公示日期")
     report_sent: Date | None = col("情况报告报送日期", "会议情况报告报送上级的日期")
     public_report_date: Date | None = col("会后通报日期", "会后向干部群众通报会议情况和整改措施的日期")
+    # rules.md rev 3 (PREP-GROUP-OPINIONS-REPORTED): opinions on the 支部班子 reach the committee before the meeting
+    group_opinions_reported_on: Date | None = col("班子意见通报日期", "设支委会的支部：征求到的涉及支部班子的意见，以开会或"
+                                                           "书面送达方式向支部委员通报的日期，应不晚于召开日期")
 
 
 class Study(Record):
@@ -650,7 +653,9 @@ class Ballot(Record):
 
     meeting_id: IdText = col("会议编号", "所属会议编号", required=True, ref="meetings")
     ballot_no: IdText = col("票号", "测评票编号（不记投票人）", required=True)
-    rated_id: IdText = col("被测评人", "被测评党员编号", required=True, ref="members")
+    # a line rating the 班子 as a whole (rules.md rev 3, EVAL-GROUP-BALLOT) is no member's ballot line
+    rated_id: IdText = col("被测评人", "被测评党员编号，或“班子”（对支部班子整体的测评）", required=True, ref="members",
+                           ref_or=GROUP)
     level: Level = col("等次", "测评等次，须属于会议的测评方案", required=True)
     voter_type: VoterType | None = col("投票人类别", "党员或群众代表")
 

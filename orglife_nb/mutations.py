@@ -308,6 +308,13 @@ def prep_leader_opinions(t: Target):
     raise NotApplicable("no 领导干部 outside the committee asked about")
 
 
+def prep_group_opinions_reported(t: Target):
+    """The opinions on the 支部班子 reach the committee members two days after the meeting (not missing: a date
+    after the meeting is the rule's error at once)."""
+    t.need(t.meeting.get("group_opinions_reported_on") is not None, "no 班子 opinions reported")
+    t.meeting["group_opinions_reported_on"] = t.days(2)
+
+
 def meet_assembly_report(t: Target):
     """With a committee: the secretary's 通报 of the 班子's 对照检查 at the 党员大会 is missing; without one: the
     members' criticism of the secretary there."""
@@ -329,8 +336,10 @@ def meet_peer_review(t: Target):
 
 
 def meet_group_check(t: Target):
-    t.need(t.kind == "leadership")
-    _drop_first(t, Criticism, lambda c: c["act"] == "report" and c["target"] == GROUP, "no 班子 对照检查")
+    """The 班子's 对照检查 that opens the 民主生活会 or, with a committee, the 支委会 stage is dropped."""
+    stage = "leadership" if t.kind == "leadership" else "committee"
+    _drop_first(t, Criticism, lambda c: c["stage"] == stage and c["act"] == "report" and c["target"] == GROUP,
+                "no 班子 对照检查")
 
 
 meet_opinions_reported = _meeting_field("opinions_reported", False)
@@ -406,6 +415,14 @@ def eval_ballots(t: Target):
     for extra in range(1, 4):
         for b in last:
             t.rows[Ballot].append(dict(b, ballot_no=f"{len(numbers) + extra:03d}", voter_type="member"))
+
+
+def eval_group_ballot(t: Target):
+    """No ballot rates the 班子: its lines are dropped (the members' lines stay)."""
+    _evaluated(t)
+    lines = [b for b in t.of(Ballot) if b["rated_id"] == GROUP]
+    t.need(bool(lines), "no 班子 on the ballots")
+    t.drop(Ballot, lines)
 
 
 eval_self = _rating_edit({"self_summary": False})
@@ -588,6 +605,8 @@ MUTATIONS: dict[str, Mutation] = {m.rule: m for m in (
     _m("PREP-TALKS", H1, "删除书记与一名党员的谈心谈话", prep_talks, "talks"),
     _m("PREP-MATERIALS", H1, "一名支委未提交对照检查材料", prep_materials, "materials"),
     _m("PREP-LEADER-OPINIONS", H1, "未征求对一名领导干部党员的意见", prep_leader_opinions, "opinions"),
+    _m("PREP-GROUP-OPINIONS-REPORTED", H1, "涉及支部班子的意见会后 2 天才向支部委员通报",
+       prep_group_opinions_reported, "group_opinions_reported_on"),
     _m("PREP-COMMUNITY-LIST", H1, "支部改为社区支部，上半年组织生活会前未公示问题清单", prep_community_list,
        "problem_list_published"),
     _m("MEET-HOST", H1, "会议改由副书记主持", meet_host, "host_id"),
@@ -611,6 +630,7 @@ MUTATIONS: dict[str, Mutation] = {m.rule: m for m in (
     _m("EVAL-COMBINED", H2, "年底组织生活会未结合民主评议党员", eval_combined, "evaluation"),
     _m("EVAL-SELF", H2, "一名正式党员未提交个人小结", eval_self, "evaluation"),
     _m("EVAL-BALLOTS", H2, "测评票比应到投票人数多 3 张", eval_ballots, "evaluation"),
+    _m("EVAL-GROUP-BALLOT", H2, "民主测评没有对支部班子的测评", eval_group_ballot, "group-ballot"),
     _m("EVAL-RATING", H2, "一名正式党员没有评定等次", eval_rating, "evaluation"),
     _m("EVAL-HELP", H2, "一名党员评为基本合格但未指定帮促人", eval_help, "evaluation-help"),
     _m("EVAL-EXCELLENT-VOTE", H2, "评为优秀的党员未经大会表决通过", eval_excellent_vote, "evaluation"),

@@ -120,8 +120,9 @@ def _check_references(batch: dict) -> None:
     same_branch(Talk, "talker", (SUPERIOR,))
     same_branch(Talk, "talkee", (SUPERIOR,))
     same_branch(Criticism, "target", (GROUP,))
+    same_branch(Ballot, "rated_id", (GROUP,))
     for record, column in ((Material, "member_id"), (Attendance, "member_id"), (Criticism, "speaker"),
-                           (Response, "responder"), (Ballot, "rated_id"), (Rating, "member_id"),
+                           (Response, "responder"), (Rating, "member_id"),
                            (Rating, "helper"), (Rectification, "owner")):
         same_branch(record, column)
 
@@ -162,7 +163,9 @@ def test_baseline_shape():
     assert set(leave.member_id) == {roles["absentee"]} and leave.reason.notna().all() and leave.read_out.all()
     stages = batch[Criticism][batch[Criticism].meeting_id == B["regular_h1"]].sort_values("seq")
     assert stages.stage.iloc[0] == "committee" and stages.stage.iloc[-1] == "assembly"
-    assert stages.target.iloc[0] == roles["secretary"] and stages.act.iloc[0] == "self_criticism"
+    # the 支委会 opens with the secretary's 对照检查 on the 班子's behalf (rev 3), then the secretary's own
+    assert (stages.target.iloc[0], stages.speaker.iloc[0], stages.act.iloc[0]) == (GROUP, roles["secretary"], "report")
+    assert stages.target.iloc[1] == roles["secretary"] and stages.act.iloc[1] == "self_criticism"
 
 
 def _talk_pairs(batch, meeting_id):
@@ -240,7 +243,7 @@ def _renamed(batch: dict, branch_id: str) -> dict:
 
 
 VARIANTS = [({}, set()),
-            ({"has_committee": False}, {"MEET-CRITICISM"}),
+            ({"has_committee": False}, {"MEET-CRITICISM", "PREP-GROUP-OPINIONS-REPORTED", "EVAL-GROUP-BALLOT"}),
             ({"unit_type": "community"}, {"MEET-DURATION"}),
             ({"leadership_group": False}, {"PREP-PLAN-DEADLINE", "PREP-PUBLIC-NOTICE", "MEET-SEPARATE",
                                            "POST-PUBLIC-REPORT", "FREQ-LEADERSHIP-YEAR",

@@ -232,7 +232,7 @@ def test_peer_review_severity_follows_the_profile(baseline):
 def test_group_records_open_the_stage(baseline):
     batch = copy(baseline)
     crit = batch[Criticism]
-    report = crit.meeting_id.eq(H1) & crit.act.eq("report")
+    report = crit.meeting_id.eq(H1) & crit.act.eq("report") & crit.stage.eq("assembly")
     assert crit.loc[report, "target"].tolist() == [GROUP]
     crit.loc[report, "seq"] = crit.loc[crit.meeting_id.eq(H1), "seq"].max() + 1
     found = check(batch)

@@ -118,6 +118,17 @@ def set_cell(sheets: dict, sheet: str, row: int, header: str, value) -> None:
     rows[row - 1][rows[0].index(header)] = value
 
 
+def template_notes(folder) -> dict[str, dict[str, str]]:
+    """The blank template's header notes: sheet → header → note."""
+    import openpyxl
+
+    from orglife_nb.workbook import write_template
+
+    write_template(folder / "t.xlsx")
+    book = openpyxl.load_workbook(folder / "t.xlsx")
+    return {ws.title: {c.value: c.comment.text for c in ws[1] if c.comment} for ws in book.worksheets}
+
+
 def run(capsys, *args) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exit_info:
         main([str(a) for a in args])

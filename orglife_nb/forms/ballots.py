@@ -16,10 +16,10 @@ import ipywidgets as w
 import pandas as pd
 
 from ..errors import OrglifeError
-from ..models import SCHEME_LEVELS, Attendance, Ballot, MeetingKind, RatingScheme, field_of
+from ..models import GROUP, SCHEME_LEVELS, Attendance, Ballot, Branch, MeetingKind, RatingScheme, field_of
 from ..present.html import esc, table
 from ..rules import facts
-from ..store.voting import NOT_RATED, tally_table
+from ..store.voting import GROUP_LINE, NOT_RATED, tally_table
 from .fields import FieldInput
 from .record import LOCKED, Scope
 from .session import Edit, Session
@@ -94,6 +94,10 @@ class BallotForm:
         members = members[facts.belongs(day, pd.to_datetime(members.joined_on), pd.to_datetime(members.left_on))]
         if meeting["kind"] == MeetingKind.leadership.value:  # 民主生活会: the leadership group is rated
             members = members[members.leadership_member.fillna(False).astype(bool)]
+        elif self.session.rows(Branch, branch_id=self.scope.branch_id).has_committee.fillna(False).any():
+            # a line on the 班子 as a whole, as on the phone ballot (EVAL-GROUP-BALLOT, rules.md rev 3)
+            members = pd.concat([members, pd.DataFrame({"member_id": [GROUP], "name": [GROUP_LINE]})],
+                                ignore_index=True)
         layout = (self.scope.meeting_id, self.scheme, tuple(members.member_id))
         if layout != self._layout:  # rebuild only for another meeting, scheme or people: no flicker per save
             self._layout = layout

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..models import VOTING_PRESENCE, Level, MeetingKind, RatingScheme
+from ..models import GROUP, VOTING_PRESENCE, Level, MeetingKind, RatingScheme
 from .common import concat, emit, fmt, kind_label, missing, recorded_after, unset_or_refused
 from .facts import ballot_count_text, ballot_counts, duplicated
 from .meeting import blank
@@ -38,6 +38,11 @@ def _in_scheme(ctx, frame: pd.DataFrame) -> np.ndarray:
     scheme = pd.Categorical(frame.scheme, categories=SCHEMES).codes
     level = pd.Categorical(frame.level, categories=LEVELS).codes
     return allowed[scheme, level]
+
+
+def _member_lines(ballots: pd.DataFrame) -> pd.DataFrame:
+    """Ballot lines rating a member: a line on the 班子 as a whole is no member's (EVAL-GROUP-BALLOT's)."""
+    return ballots[~ballots.rated_id.isin([GROUP])]
 
 
 def _full_members(ctx, m: pd.DataFrame) -> pd.DataFrame:
@@ -94,17 +99,17 @@ def self_evaluation(ctx) -> pd.DataFrame:
 def ballots(ctx) -> pd.DataFrame:
     """Ballots exist; they use the levels of the meeting's **ballot** scheme only (三档 好/一般/差 or 四档); no
     ballot rates a member twice; member ballots ≤ members present (群众代表's ballots count as their own invited
-    voters)."""
+    voters). Lines on the 班子 are held to the scheme and to one per ballot too, but are no member ballot."""
     m = _evaluated(ctx)
     b = ctx.attach(ctx.frames.ballots, m, ["branch_id", "scheme"])
-    none = m[~m.meeting_id.isin(b.meeting_id)]
+    none = m[~m.meeting_id.isin(_member_lines(b).meeting_id)]
     # names and labels only for the flagged rows: mapping every ballot line costs more than the checks
     foreign = _labelled(ctx, b[~_in_scheme(ctx, b)].drop_duplicates(["meeting_id", "ballot_no", "rated_id", "level"]))
     twice = b[duplicated(b, ["meeting_id", "ballot_no", "rated_id"], keep=False)]
     twice = _labelled(ctx, twice.drop_duplicates(["meeting_id", "ballot_no", "rated_id"]))
 
     # one count of ballots (facts.ballot_counts): the report's chart and the forms state the same numbers
-    counts = ballot_counts(b)
+    counts = ballot_counts(_member_lines(b))
     # eligible member voters: those attending, 灵活参加 included (a frail member's ballot filled in at home)
     r = ctx.roster
     voters = ctx.only(r.loc[r.presence.isin(VOTING_PRESENCE).to_numpy(), ["meeting_id"]], m)
@@ -122,6 +127,18 @@ def ballots(ctx) -> pd.DataFrame:
         emit(twice, fmt("测评票 {ballot_no} 对 {name} 评了不止一次", twice), subject="rated_id"),
         emit(over, fmt("收回 {ballots}，党员票多于到会党员（含灵活参加）{present} 人", over)),
     )
+
+
+@register("EVAL-GROUP-BALLOT", "EVAL", "班子民主测评", "warning", BRANCH_MEETINGS, "000 第二篇 二.2")
+def group_ballot(ctx) -> pd.DataFrame:
+    """A branch with a committee rates its 班子 as a whole in the 民主测评 of a meeting combined with 民主评议
+    (at least one ballot line with 被测评人 班子, rules.md rev 3); pending until the report deadline like the
+    other missing ballots."""
+    m = _evaluated(ctx)
+    m = m[m.has_committee]
+    b = ctx.only(ctx.frames.ballots, m)
+    none = m[~m.meeting_id.isin(b.meeting_id[b.rated_id.isin([GROUP])])]
+    return recorded_after(ctx, none, "结合民主评议党员，但民主测评没有对支部班子的测评（测评表被测评人“班子”）")
 
 
 def _labelled(ctx, b: pd.DataFrame) -> pd.DataFrame:
@@ -149,7 +166,7 @@ def help_assigned(ctx) -> pd.DataFrame:
     designated helper (帮促人, another member) for talks and help after the meeting."""
     m = _evaluated(ctx)
     ratings = ctx.only(ctx.frames.ratings, m).drop_duplicates(["meeting_id", "member_id"], keep="last")
-    b = ctx.only(ctx.frames.ballots, m)
+    b = _member_lines(ctx.only(ctx.frames.ballots, m))
     # ballots per (meeting, rated member) on integer codes: grouping 1.5 million lines by two categoricals and
     # aligning the two counts cost most of this rule
     people = b.rated_id.cat.categories

@@ -269,21 +269,32 @@ def peer_review(ctx) -> pd.DataFrame:
                           subject="target", severity=ctx.profile.peer_review)
 
 
-@register("MEET-GROUP-CHECK", "MEET", "班子对照检查", "error", LEADERSHIP_ONLY, "003 民主 三.2③、三.3")
+@register("MEET-GROUP-CHECK", "MEET", "班子对照检查", "error", ALL, "003 民主 三.2③、三.3；000 第二篇 一(二)1",
+          branch="000 第二篇 一(二)1", leadership="003 民主 三.2③、三.3")
 def group_check(ctx) -> pd.DataFrame:
-    """民主生活会: the 主要负责同志 first gives the 班子's 对照检查 on its behalf (a 通报 addressed to the 班子), then
-    the members examine themselves (先班子后个人; where it stands in the stage is MEET-ORDER's)."""
+    """The stage where the 班子 is examined opens with its 对照检查, given on its behalf by the secretary (a 通报
+    addressed to the 班子), then the members examine themselves (先班子后个人; where it stands in the stage is
+    MEET-ORDER's): the 民主生活会 (主要负责同志; error) and the 支委会 of a regular or special meeting of a branch
+    with a committee (warning, rules.md rev 3)."""
     m = ctx.held[ctx.held.secretary_id.notna()]
+    lead = m.kind.eq(LEADERSHIP).fillna(False).astype(bool)
+    m, lead = m[lead | m.has_committee], lead[lead | m.has_committee]  # no committee: MEET-ASSEMBLY-REPORT's
+    m = m.assign(secretary_name=ctx.name_of(m.secretary_id), lead=np.where(lead, "主要负责同志", "书记"),
+                 where=np.where(lead, "", "在支委会上"), severity=np.where(lead, "error", "warning"))
     c = _criticisms(ctx)
-    reports = c[c.stage.eq(LEADERSHIP_STAGE) & c.act.eq(REPORT) & c.target.isin([GROUP])]
+    c_lead = c.kind.eq(LEADERSHIP).fillna(False).astype(bool)
+    own_stage = (c_lead & c.stage.eq(LEADERSHIP_STAGE)) | (~c_lead & c.stage.eq(COMMITTEE))
+    reports = c[own_stage & c.act.eq(REPORT) & c.target.isin([GROUP])]
     by_lead = reports.speaker.eq(reports.secretary_id).fillna(False)
-    m = m.assign(secretary_name=ctx.name_of(m.secretary_id))
     none = m[~m.meeting_id.isin(reports.meeting_id)]
     other = reports[~by_lead & ~reports.meeting_id.isin(reports.meeting_id[by_lead])].drop_duplicates("meeting_id")
-    other = other.assign(secretary_name=ctx.name_of(other.secretary_id), speaker_name=ctx.name_of(other.speaker))
+    other = other[["meeting_id", "speaker"]].merge(m, on="meeting_id")
+    other = other.assign(speaker_name=ctx.name_of(other.speaker))
     return concat(
-        recorded_after(ctx, none, fmt("主要负责同志 {secretary_name} 未代表班子作对照检查（应先班子后个人）", none)),
-        emit(other, fmt("班子对照检查应由主要负责同志 {secretary_name} 代表班子作出，实际由 {speaker_name} 作出", other)),
+        recorded_after(ctx, none, fmt("{lead} {secretary_name} 未{where}代表班子作对照检查（应先班子后个人）", none),
+                       severity=none.severity),
+        emit(other, fmt("班子对照检查应由{lead} {secretary_name} 代表班子作出，实际由 {speaker_name} 作出", other),
+             severity=other.severity),
     )
 
 

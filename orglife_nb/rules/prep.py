@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..models import MaterialType, OpinionMethod, OpinionSource, StudyForm, UnitType
+from ..models import BRANCH_LEADERSHIP, MaterialType, OpinionMethod, OpinionSource, StudyForm, UnitType
 from .coverage import all_talk_needs, matched
 from .common import concat, dated_step, emit, fmt, missing, text
 from .context import LEADERSHIP
@@ -263,4 +263,23 @@ def leader_opinions(ctx) -> pd.DataFrame:
         emit(late, fmt("关于领导干部 {name} 的意见于 {feedback_date} 才反馈本人，晚于会议（{date}）", late),
              subject="member_id"),
         missing(ctx, unfed, "关于领导干部 {name} 的意见（{opinion_date} 征求）会前未反馈本人", subject="member_id"),
+    )
+
+
+@register("PREP-GROUP-OPINIONS-REPORTED", "PREP", "班子意见会前通报支委", "warning", BRANCH_MEETINGS, "003 二.3")
+def group_opinions_reported(ctx) -> pd.DataFrame:
+    """A branch with a committee that gathered opinions on the 支部班子 reported them to the committee members
+    (开会或书面送达) on or before the meeting day (会议.班子意见通报日期, rules.md rev 3). A preparation record: a
+    missing date is pending up to and including the meeting day, a warning after it; a date after the meeting is an
+    error."""
+    m = ctx.meetings
+    o = ctx.only(ctx.frames.opinions, m)
+    m = m[m.has_committee & m.meeting_id.isin(o.meeting_id[o.target.isin([BRANCH_LEADERSHIP])])]
+    unreported = m[m.group_opinions_reported_on.isna()]
+    late = m[m.group_opinions_reported_on.gt(m.date)]
+    return concat(
+        missing(ctx, unreported, "会前征求到的涉及支部班子的意见未登记向支部委员通报（班子意见通报日期）",
+                due=unreported.date),
+        emit(late, fmt("涉及支部班子的意见于 {group_opinions_reported_on} 才向支部委员通报，晚于会议（{date}）", late),
+             severity="error"),
     )

@@ -43,7 +43,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, func, select
 
 from ..errors import OrglifeError
-from ..models import (SCHEME_LEVELS, VOTING_PRESENCE, Attendance, Ballot, Branch, Meeting, MeetingKind, Member,
+from ..models import (GROUP, SCHEME_LEVELS, VOTING_PRESENCE, Attendance, Ballot, Branch, Meeting, MeetingKind, Member,
                       MemberStatus, RatingScheme, VoterType)
 from .schema import BALLOT_CODES, BALLOT_POLLS, BALLOT_SPENT, table_of
 
@@ -234,6 +234,20 @@ def rated_members(connection: Connection, meeting: dict) -> list[tuple[str, str]
     return [tuple(row) for row in connection.execute(query.order_by(members.c.member_id))]
 
 
+GROUP_LINE = "支部班子（整体）"  # how a ballot names its line on the 班子
+
+
+def rated_lines(connection: Connection, meeting: dict) -> list[tuple[str, str]]:
+    """(id, name) of a meeting's ballot lines: its rated members, then, at a regular or special meeting of a branch
+    with a committee, the 班子 as a whole (EVAL-GROUP-BALLOT, rules.md rev 3)."""
+    lines = rated_members(connection, meeting)
+    if meeting["kind"] != MeetingKind.leadership.value and connection.execute(
+            select(table_of(Branch).c.has_committee).where(
+                table_of(Branch).c.branch_id == meeting["branch_id"])).scalar():
+        lines.append((GROUP, GROUP_LINE))
+    return lines
+
+
 def _scheme(meeting: dict) -> RatingScheme:
     # a meeting not combined with 民主评议 has no scheme: ballots default to 四档, as on the paper form
     return RatingScheme(meeting.get("rating_scheme") or RatingScheme.four.value)
@@ -281,8 +295,8 @@ def open_poll(connection: Connection, meeting_id: str, voters: int, public: int 
     if existing is not None:
         raise OrglifeError(f"会议 {meeting_id} 已开启手机测评（{existing.turnout()}）；测评码只在开启时写出一次，"
                            "不能重新生成")
-    members = rated_members(connection, meeting)
-    if not members:
+    members = rated_lines(connection, meeting)
+    if not members[:1] or members[0][0] == GROUP:
         raise OrglifeError(f"会议 {meeting_id} 没有可测评的党员（先录入支部党员）")
     branch_members = connection.execute(select(func.count()).select_from(table_of(Member)).where(
         on_the_day(meeting))).scalar_one()  # everyone of the day votes, 预备党员 too
@@ -394,7 +408,7 @@ def _holds(spent: list[str], code: str) -> bool:
 def ballot_page(connection: Connection, code: str, *, now: dt.datetime) -> BallotPage:
     row, poll, _ = _refusal(connection, code, now)
     meeting = _meeting(connection, poll.meeting_id)
-    names = dict(rated_members(connection, meeting))
+    names = dict(rated_lines(connection, meeting))
     return BallotPage(meeting_id=poll.meeting_id, title=meeting_title(connection, meeting), scheme=RatingScheme(poll.scheme),
                       members=[(m, names.get(m, m)) for m in poll.rated], voter_type=row["voter_type"])
 
@@ -488,13 +502,14 @@ def box_size(connection: Connection, meeting_id: str) -> int:
 
 def tally_table(ballots: pd.DataFrame, scheme: RatingScheme, names: dict[str, str]) -> pd.DataFrame:
     """Votes per member (rows, by name) and level (columns, by label), with each member's total and the column
-    totals: the count the forms and ``orglife ballot close`` show."""
+    totals (of the members: a line on the 班子 is shown, not added): the count the forms and ``orglife ballot
+    close`` show."""
     levels = [level.value for level in SCHEME_LEVELS[scheme]]
     counts = pd.crosstab(ballots.rated_id, ballots.level) if len(ballots) else pd.DataFrame()
     counts = counts.reindex(columns=levels, fill_value=0)
     counts = counts.reindex(index=list(dict.fromkeys(list(names) + list(counts.index))), fill_value=0)
     counts["合计"] = counts.sum(axis=1)
-    counts.loc["合计"] = counts.sum(axis=0)
+    counts.loc["合计"] = counts.drop(index=GROUP, errors="ignore").sum(axis=0)  # the 班子's line is no member's
     counts.columns = [next((lvl.label for lvl in SCHEME_LEVELS[scheme] if lvl.value == c), c) for c in counts.columns]
     counts.index = [names.get(i, i) for i in counts.index]
     counts.index.name = "被测评人"
