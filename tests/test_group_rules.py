@@ -303,3 +303,17 @@ def test_the_tally_shows_the_group_line_without_adding_it_to_the_members_totals(
     tally = tally_table(ballots, RatingScheme.three, {"M1": "甲", GROUP: GROUP_LINE})
     assert tally.loc[GROUP_LINE].to_dict() == {"好": 1, "一般": 0, "差": 1, "合计": 2}
     assert tally.loc["合计"].to_dict() == {"好": 1, "一般": 1, "差": 0, "合计": 2}
+
+
+
+def test_the_branch_report_names_the_group_line_as_the_ballots_do(baseline):
+    """The chart of a meeting's 测评票 shows the 班子's line under the ballots' own name, never the bare id."""
+    from orglife_nb.frames import from_batch
+    from orglife_nb.reports.branch import BranchReport
+    from orglife_nb.rows import BASELINE_AS_OF
+    from orglife_nb.store.voting import GROUP_LINE
+
+    frames = from_batch(baseline)
+    assert frames.ballots.rated_id.eq(GROUP).any()  # the baseline rates its 班子
+    chart = str(BranchReport(branch_id="B001", as_of=BASELINE_AS_OF, frames=frames).evaluation())
+    assert GROUP_LINE in chart and f">{GROUP}<" not in chart

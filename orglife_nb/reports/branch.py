@@ -18,10 +18,11 @@ from ..rules.standing import standings
 from ..rules.status import BUCKETS
 from ..present.words import iso_date, iso_dates, label, yes_no
 from ..present.html import HEADING_WIDTH, Html, esc, figure, nowrap, section, subsection, table
-from ..models import (BRANCH_LEADERSHIP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
+from ..models import (BRANCH_LEADERSHIP, GROUP, SUPERIOR, Level, MeetingKind, Presence, RectStatus,
                       Responsibility, UnitType)
 from ..store.review import INTERNAL as INTERNAL_REVIEW_FIELDS
 from ..store.review import STATES, counts, per_meeting
+from ..store.voting import GROUP_LINE
 from ..sources import LEGEND, cite
 from ..textable import clip
 from . import charts
@@ -363,7 +364,8 @@ class BranchReport(AudienceReport):
                      .reindex(columns=[lv.value for lv in levels], fill_value=0))
             title = self.meeting_title(meeting)
             if not tally.empty:
-                tally.index = [self.name(m) for m in tally.index]
+                # the 班子's own line (EVAL-GROUP-BALLOT) is named as the ballots name it, not as a member
+                tally.index = [GROUP_LINE if m == GROUP else self.name(m) for m in tally.index]
                 tally.columns = [lv.label for lv in levels]
                 count = facts.ballot_count_text(ballot_counts, meeting.meeting_id, "测评票")
                 # many members: charts of balanced parts, each printing its names at a readable size
