@@ -16,13 +16,10 @@ from orglife_nb.demo import save_demo
 from orglife_nb.models import Branch, Member
 from orglife_nb.store import Store, head_revision, migrate
 from orglife_nb.store.backup import sqlite_digests, table_digests
+from clikit import cli, orglife
 
 SPAWN = multiprocessing.get_context("spawn")
 MEMBERS_PER_BATCH = 25
-
-
-def orglife(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(["orglife", *map(str, args)], capture_output=True, text=True, timeout=300)
 
 
 def digests(url: str) -> dict:
@@ -211,15 +208,6 @@ def test_pg_dump_backup_restores_into_a_fresh_database_with_every_table_equal(tm
 
 
 # ---- honest restores: the backup's audit chain, the restore in the history, all or nothing ------------------------
-
-
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    from orglife_nb.cli import main
-
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 def _seed(url: str, *branches: str) -> None:

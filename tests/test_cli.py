@@ -6,13 +6,7 @@ import subprocess
 import pytest
 
 from orglife_nb.cli import main
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+from clikit import cli as run
 
 
 @pytest.mark.parametrize("argv, expected", [

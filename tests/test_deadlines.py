@@ -16,6 +16,7 @@ from orglife_nb.rules.profile import load_profile
 from orglife_nb.rules.registry import get_rule
 from orglife_nb.sources import cite
 from orglife_nb.textable import display_width
+from clikit import cli as run
 
 D = dt.date
 WEDNESDAY = D(2026, 6, 24)  # notice (−10) falls on Sunday 2026-06-14; 端午 is Friday 2026-06-19
@@ -209,13 +210,6 @@ def test_ics_round_trip_one_event_per_step_with_stable_uids():
 
 
 # ---- command line --------------------------------------------------------------------------------------------
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 @pytest.fixture(autouse=True)

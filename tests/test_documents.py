@@ -18,6 +18,7 @@ from orglife_nb.models import Ballot, Branch, Criticism, Meeting, Member, Opinio
 from orglife_nb import documents
 from orglife_nb.documents import document_context, meeting_context, render_documents, roster
 from orglife_nb.store import Store
+from clikit import cli as run
 
 AS_OF = demo.BASELINE_AS_OF
 EVALUATED = demo.BASELINE_MEETINGS["regular_h2"]     # combined with 民主评议党员, four levels
@@ -232,13 +233,6 @@ def test_templates_are_what_the_build_script_writes(tmp_path):
 
 
 # ---- the command -------------------------------------------------------------------------------------------------
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 def test_cli_writes_and_lists_the_files(batch, tmp_path, capsys):

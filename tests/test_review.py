@@ -21,6 +21,7 @@ from orglife_nb.models import Attendance, Branch, Meeting, Member, Rectification
 from orglife_nb.store import Store
 from orglife_nb.store.review import Locked, review_frame
 from orglife_nb.store.scope import ScopeError
+from clikit import cli
 
 DAY = dt.date(2026, 6, 20)
 AFTER = dt.date(2026, 9, 1)  # past every deadline of the meeting: what is missing is an error
@@ -47,14 +48,6 @@ def chain(store):
 
 def as_(store: Store, name: str) -> Store:
     return store.as_actor(name)
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """``orglife ARGS`` in this process: exit code, stdout, stderr."""
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def state(store: Store) -> str:

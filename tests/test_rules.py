@@ -15,6 +15,7 @@ from orglife_nb.demo import BASELINE_AS_OF, BASELINE_MEETINGS, BASELINE_ROLES, b
 from orglife_nb.models import Meeting, Member, Rating
 from orglife_nb.mutations import MUTATIONS, apply_mutation
 from orglife_nb.rules import RULES, get_rule, load_profile, rule_table, run_checks
+from clikit import cli as _run
 
 RULE_IDS = [r.id for r in RULES]
 SPEC = Path(__file__).resolve().parents[1] / "docs" / "spec" / "rules.md"  # the contract's copy in the repository
@@ -316,15 +317,6 @@ def test_status_countdowns_and_ledger_buckets(baseline):
 
 
 # ---- the check command ------------------------------------------------------------------------------------------
-
-
-def _run(capsys, *argv):
-    from orglife_nb.cli import main
-
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ the command line's ``--as``."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 
 import openpyxl
 import pandas as pd
@@ -17,6 +16,7 @@ from orglife_nb.frames import load
 from orglife_nb.models import Attendance, Branch, Criticism, Meeting, Member, Rating, Rectification, Talk
 from orglife_nb.store import Store
 from orglife_nb.store.scope import ScopeError
+from clikit import orglife
 
 PASSWORD = "scope-test-pass-1"
 DAY = dt.date(2026, 6, 20)
@@ -133,10 +133,6 @@ def test_unknown_and_disabled_accounts_cannot_act(two_branches):
     set_disabled(two_branches, "sec1")
     with pytest.raises(OrglifeError, match="账号“sec1”已停用"):
         Store(two_branches.url, actor="sec1")
-
-
-def orglife(*argv):
-    return subprocess.run(["orglife", *argv], capture_output=True, text=True)
 
 
 def test_the_command_line_as_an_account(tmp_path):

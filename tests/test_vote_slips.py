@@ -15,15 +15,9 @@ from orglife_nb.store import Store
 from orglife_nb.store.voting import grouped
 
 from votekit import MEETING, MEMBERS, fill
+from clikit import cli as run
 
 URL = "https://dangjian.example.gov.cn/"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from orglife_nb.models import RECORDS, Attendance, Member, Record, Role, fields_
 from orglife_nb.store import Store
 from orglife_nb.workbook import import_file, problems_frame, read_workbook, write_template
 from orglife_nb.workbook.read import Problem
+from clikit import cli as run
 
 D = dt.date
 
@@ -127,13 +128,6 @@ def template_notes(folder) -> dict[str, dict[str, str]]:
     write_template(folder / "t.xlsx")
     book = openpyxl.load_workbook(folder / "t.xlsx")
     return {ws.title: {c.value: c.comment.text for c in ws[1] if c.comment} for ws in book.worksheets}
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def content(url: str, *, store_columns: bool = False) -> dict[str, list[tuple]]:
