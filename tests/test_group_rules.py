@@ -317,3 +317,45 @@ def test_the_branch_report_names_the_group_line_as_the_ballots_do(baseline):
     assert frames.ballots.rated_id.eq(GROUP).any()  # the baseline rates its 班子
     chart = str(BranchReport(branch_id="B001", as_of=BASELINE_AS_OF, frames=frames).evaluation())
     assert GROUP_LINE in chart and f">{GROUP}<" not in chart
+
+
+REVISION_3 = {"党员": ("转入日期", "转出日期"), "会议": ("班子意见通报日期",)}
+
+
+def _revision_3(path, out, *, drop: bool):
+    """The demo's workbook with workbook.md revision 3's columns and sheet left out (an old workbook), or kept
+    and left blank."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    for sheet, headers in REVISION_3.items():
+        ws = book[sheet]
+        for column in sorted((c.column for c in ws[1] if c.value in headers), reverse=True):
+            if drop:
+                ws.delete_cols(column)
+            else:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=column, max_col=column):
+                    cell.value = None
+    tenures = book["任职"]
+    if drop:
+        book.remove(tenures)
+    else:
+        tenures.delete_rows(2, tenures.max_row)
+    book.save(out)
+    return out
+
+
+def test_an_old_workbook_checks_as_one_with_the_revision_3_columns_blank(demo_store, tmp_path, capsys):
+    """Without the revision's columns and sheet a workbook reads as before: 'always a member', the 党员 sheet's
+    role, no 通报 date — the same findings, row for row, as the same workbook with them present and blank."""
+    exported = tmp_path / "demo.xlsx"
+    assert run(capsys, "export", exported, "--db", demo_store)[0] == 0
+    found = {}
+    for drop in (True, False):
+        book = _revision_3(exported, tmp_path / f"{'old' if drop else 'blank'}.xlsx", drop=drop)
+        code, out, err = run(capsys, "check", book, "--as-of", "2026-12-31", "--format", "csv")
+        assert code in (0, 1) and out.count("\n") > 100, err  # exit 1: there are errors, as in the demo
+        found[drop] = out
+    assert found[True] == found[False]
+    # not vacuous: the demo's own dates, 任职 rows and 通报 dates change its findings
+    assert run(capsys, "check", exported, "--as-of", "2026-12-31", "--format", "csv")[1] != found[True]
