@@ -53,7 +53,7 @@ def _constant(value, depth: int = 0) -> tuple[set[str], list]:
         items = list(value)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         items = [getattr(value, f.name) for f in dataclasses.fields(value)]
-    elif callable(value) and _codes(value):
+    elif _functions(value):
         return set(), [value]
     else:
         return set(), []
@@ -69,30 +69,33 @@ def _ours(obj) -> bool:
     return (getattr(obj, "__module__", None) or "").startswith("orglife_nb.")
 
 
-def _codes(member) -> list[types.CodeType]:
-    """The code behind a function, property or cached_property of ours."""
+def _functions(member) -> list[types.FunctionType]:
+    """The functions of ours behind a function, property, cached_property or partial."""
     if isinstance(member, property):
-        return [f.__code__ for f in (member.fget,) if f is not None]
-    if isinstance(member, functools.cached_property):
-        return [member.func.__code__]
-    if isinstance(member, (staticmethod, classmethod)):
-        member = member.__func__
-    if isinstance(member, functools.partial):
+        member = member.fget
+    elif isinstance(member, functools.cached_property):
         member = member.func
-    if inspect.isfunction(member) and _ours(member):
-        return [member.__code__]
-    return []
+    elif isinstance(member, (staticmethod, classmethod)):
+        member = member.__func__
+    elif isinstance(member, functools.partial):
+        member = member.func
+    return [member] if inspect.isfunction(member) and _ours(member) else []
 
 
 def _names(check) -> set[str]:
-    """Every name reachable from ``check``: attribute and global names, names inside string constants."""
+    """Every name reachable from ``check``: attribute and global names, names inside string constants. Each
+    function's code is read with its own module's globals (a context property calling a helper of context.py)."""
     seen_codes: set[types.CodeType] = set()
     names: set[str] = set()
     # the context's members, reached as ``ctx.held`` or ``scope.meetings``: any of them may be read by attribute
-    members = {}
+    members: dict[str, list[types.FunctionType]] = {}
     for cls in (Scope, Context):
         for name, member in vars(cls).items():
-            members.setdefault(name, []).extend(_codes(member))
+            members.setdefault(name, []).extend(_functions(member))
+
+    def follow(functions) -> None:
+        pending.extend((f.__code__, f.__globals__) for f in functions)
+
     pending: list[tuple[types.CodeType, dict]] = [(check.__code__, check.__globals__)]
     while pending:
         code, globals_ = pending.pop()
@@ -100,29 +103,26 @@ def _names(check) -> set[str]:
             continue
         seen_codes.add(code)
         for const in code.co_consts:
-            if isinstance(const, types.CodeType):
+            if isinstance(const, types.CodeType):  # a lambda, comprehension or nested function
                 pending.append((const, globals_))
             else:
                 names |= _constant(const)[0]
         for name in code.co_names:
             names.add(name)
-            pending += [(c, globals_) for c in members.get(name, ())]
+            follow(members.get(name, ()))
             value = globals_.get(name)
             if isinstance(value, types.ModuleType) and value.__name__.startswith("orglife_nb."):
                 for attribute in code.co_names:  # module.function: any of the code's names may be one
-                    target = getattr(value, attribute, None)
-                    pending += [(c, getattr(target, "__globals__", vars(value))) for c in _codes(target)]
-                continue
-            if isinstance(value, type) and _ours(value):
+                    follow(_functions(getattr(value, attribute, None)))
+            elif isinstance(value, type) and _ours(value):
                 for member in vars(value).values():
-                    pending += [(c, getattr(getattr(member, "fget", member), "__globals__", globals_))
-                                for c in _codes(member)]
-                continue
-            more, functions = _constant(value)
-            names |= more
-            for function in [value, *functions]:
-                inner = getattr(function, "func", function)  # a partial's function
-                pending += [(c, getattr(inner, "__globals__", globals_)) for c in _codes(function)]
+                    follow(_functions(member))
+            else:
+                more, functions = _constant(value)
+                names |= more
+                follow(_functions(value))
+                for function in functions:
+                    follow(_functions(function))
     return names
 
 
