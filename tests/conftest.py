@@ -217,6 +217,14 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, **launch_args()}
 
 
+@pytest.fixture(autouse=True)
+def _terminal_width(monkeypatch):
+    """Terminal output at the width it has off a terminal (100), whoever runs the tests: a developer's own terminal
+    or pytest-xdist's workers (which set COLUMNS=80) would otherwise rewrap what the tests read. Tests about widths
+    set their own."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory) -> str:
     """The bundled demo data in a SQLite store built once per test session (read-only for tests)."""
