@@ -118,9 +118,8 @@ def _names(check) -> set[str]:
                 for member in vars(value).values():
                     follow(_functions(member))
             else:
-                more, functions = _constant(value)
+                more, functions = _constant(value)  # a function (or property, partial) is its own one function
                 names |= more
-                follow(_functions(value))
                 for function in functions:
                     follow(_functions(function))
     return names
